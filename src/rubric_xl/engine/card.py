@@ -1,0 +1,236 @@
+"""The score card: the engine's result, and its JSON form.
+
+Points are ``Decimal`` exact to 0.01; :func:`to_dict` keeps them exact by
+turning them into :class:`JSONNumber`, which :func:`dumps` writes as plain JSON
+numbers (``2.80``) without ever passing through ``float``.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from .num import q2
+
+
+@dataclass(slots=True)
+class Adjustment:
+    """One deduction or bonus that applied."""
+
+    kind: str  # flat | per_unit | step | late
+    amount: Decimal
+    text: str
+    capped: bool = False
+
+
+@dataclass(slots=True)
+class ItemResult:
+    id: str
+    title: str
+    category: str
+    max: Decimal
+    bonus_cap: Decimal | None
+    status: str  # "scored" | "incomplete"
+    points: Decimal | None = None
+    zeroed: bool = False
+    missing: list[str] = field(default_factory=list)
+    deductions: list[Adjustment] = field(default_factory=list)
+    bonuses: list[Adjustment] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    explanation: str = ""
+
+    @property
+    def deducted(self) -> Decimal:
+        return sum((a.amount for a in self.deductions), Decimal(0))
+
+
+@dataclass(slots=True)
+class CategoryResult:
+    name: str
+    points: Decimal
+    max: Decimal
+    bonus_only: bool = False
+    complete: bool = True
+
+
+@dataclass(slots=True)
+class PackInfo:
+    id: str
+    title: str
+    version: str
+    hash: str
+
+
+@dataclass(slots=True)
+class ScoreCard:
+    pack: PackInfo
+    total: Decimal
+    max: Decimal
+    grade: str | None
+    eligible: bool | None
+    eligibility_label: str | None
+    provisional: bool
+    categories: list[CategoryResult]
+    items: list[ItemResult]
+    flags: list[str]
+
+    @property
+    def kind(self) -> str:
+        return "rubric"
+
+    def item(self, iid: str) -> ItemResult:
+        for it in self.items:
+            if it.id == iid:
+                return it
+        raise KeyError(iid)
+
+
+@dataclass(slots=True)
+class RowProblem:
+    check: str
+    level: str
+    message: str
+    columns: list[str]
+
+
+@dataclass(slots=True)
+class RowResult:
+    index: int  # 1-based row number in the ledger
+    key: str | None
+    status: str
+    values: dict[str, Any]
+    errors: list[RowProblem] = field(default_factory=list)
+    warnings: list[RowProblem] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Rollup:
+    by: str | None
+    label: str
+    groups: dict[str, dict[str, Any]]  # group key -> metric id -> value
+    total: dict[str, Any] | None
+    total_label: str | None
+
+
+@dataclass(slots=True)
+class LedgerCard:
+    pack: PackInfo
+    facts: dict[str, Any]
+    rows: list[RowResult]
+    rollups: list[Rollup]
+    metric_labels: dict[str, str]
+
+    @property
+    def kind(self) -> str:
+        return "ledger"
+
+    @property
+    def error_count(self) -> int:
+        return sum(len(r.errors) for r in self.rows)
+
+    @property
+    def warning_count(self) -> int:
+        return sum(len(r.warnings) for r in self.rows)
+
+
+class JSONNumber(str):
+    """Decimal text that :func:`dumps` writes as a bare JSON number."""
+
+
+def _num(d: Decimal | None) -> JSONNumber | None:
+    return None if d is None else JSONNumber(f"{q2(d):.2f}")
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, bool) or v is None:
+        return v
+    if isinstance(v, Decimal):
+        return JSONNumber(format(v.normalize(), "f")) if v == v.to_integral_value() \
+            else JSONNumber(format(v, "f"))
+    if isinstance(v, _dt.date):
+        return v.isoformat()
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_plain(x) for x in v]
+    return v
+
+
+def _adj(a: Adjustment) -> dict:
+    return {"kind": a.kind, "amount": _num(a.amount), "text": a.text, "capped": a.capped}
+
+
+def to_dict(card: ScoreCard | LedgerCard) -> dict:
+    pack = {"id": card.pack.id, "title": card.pack.title, "version": card.pack.version,
+            "hash": card.pack.hash}
+    if isinstance(card, LedgerCard):
+        return {
+            "pack": pack, "kind": "ledger", "facts": _plain(card.facts),
+            "errors": card.error_count, "warnings": card.warning_count,
+            "rows": [{
+                "row": r.index, "key": r.key, "status": r.status, "values": _plain(r.values),
+                "errors": [{"check": p.check, "msg": p.message, "columns": p.columns} for p in r.errors],
+                "warnings": [{"check": p.check, "msg": p.message, "columns": p.columns} for p in r.warnings],
+            } for r in card.rows],
+            "rollups": [{
+                "by": ru.by, "label": ru.label,
+                "groups": [{"key": k, **_plain(v)} for k, v in ru.groups.items()],
+                "total": None if ru.total is None else {"key": ru.total_label, **_plain(ru.total)},
+            } for ru in card.rollups],
+            "metrics": card.metric_labels,
+        }
+    return {
+        "pack": pack, "kind": "rubric",
+        "total": _num(card.total), "max": _num(card.max), "grade": card.grade,
+        "eligible": card.eligible, "eligibility_label": card.eligibility_label,
+        "provisional": card.provisional,
+        "categories": [{"name": c.name, "points": _num(c.points), "max": _num(c.max),
+                        "complete": c.complete} for c in card.categories],
+        "items": [{
+            "id": it.id, "title": it.title, "category": it.category,
+            "points": _num(it.points), "max": _num(it.max),
+            "bonus_cap": _num(it.bonus_cap), "status": it.status, "zeroed": it.zeroed,
+            "missing": it.missing, "explanation": it.explanation,
+            "deductions": [_adj(a) for a in it.deductions],
+            "bonuses": [_adj(a) for a in it.bonuses], "flags": it.flags,
+        } for it in card.items],
+        "flags": card.flags,
+    }
+
+
+def dumps(obj: Any, indent: int | None = 2) -> str:
+    """JSON text with :class:`JSONNumber` written as numbers, Chinese kept."""
+    marker = "\x00num:"
+
+    def prep(o: Any) -> Any:
+        if isinstance(o, JSONNumber):
+            return marker + o
+        if isinstance(o, dict):
+            return {k: prep(v) for k, v in o.items()}
+        if isinstance(o, (list, tuple)):
+            return [prep(v) for v in o]
+        if isinstance(o, Decimal):
+            return marker + format(o, "f")
+        if isinstance(o, _dt.date):
+            return o.isoformat()
+        return o
+
+    # a marked string is "\u0000num:2.80" in the JSON text: drop the quotes
+    return _unquote(json.dumps(prep(obj), ensure_ascii=False, indent=indent))
+
+
+def _unquote(text: str) -> str:
+    out = []
+    i = 0
+    needle = '"\\u0000num:'
+    while True:
+        j = text.find(needle, i)
+        if j < 0:
+            out.append(text[i:])
+            return "".join(out)
+        out.append(text[i:j])
+        k = text.index('"', j + len(needle))
+        out.append(text[j + len(needle):k])
+        i = k + 1

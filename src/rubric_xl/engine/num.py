@@ -1,0 +1,43 @@
+"""Decimal helpers: rounding to 0.01 and Chinese-friendly number text."""
+from __future__ import annotations
+
+import datetime as _dt
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import Any
+
+CENT = Decimal("0.01")
+ZERO = Decimal(0)
+
+
+def q2(d: Decimal) -> Decimal:
+    """Round to 0.01, half up (the spreadsheet's ROUND)."""
+    return d.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def ceil(d: Decimal) -> Decimal:
+    return d.to_integral_value(rounding=ROUND_CEILING)
+
+
+def floor(d: Decimal) -> Decimal:
+    return d.to_integral_value(rounding=ROUND_FLOOR)
+
+
+def amount(d: Decimal) -> str:
+    """Points as shown to users: always two decimals (``1.00``)."""
+    return f"{q2(d):.2f}"
+
+
+def value(v: Any) -> str:
+    """A fact or derived value as shown in explanations: ``93.5``, ``20``,
+    ``11.67`` (at most two decimals), ``2005-07-20``."""
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    if isinstance(v, Decimal):
+        if v == v.to_integral_value():
+            return str(int(v))
+        if v.as_tuple().exponent < -2:
+            v = q2(v)
+        return format(v.normalize(), "f")
+    if isinstance(v, _dt.date):
+        return v.isoformat()
+    return str(v)

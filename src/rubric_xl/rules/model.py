@@ -1,0 +1,302 @@
+"""The rule-pack schema: what a ``rules/*.yaml`` file may say.
+
+Pure data, validated by pydantic.  Cross-references (fact ids, categories,
+expressions) are checked afterwards by :mod:`rubric_xl.rules.pack`, which has
+the whole pack in view.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from decimal import Decimal
+from typing import Annotated, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ID = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+Points = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+Expr = Annotated[str, Field(min_length=1)]
+
+
+class _Base(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+# --- facts -----------------------------------------------------------------
+
+FactType = Literal["bool", "int", "decimal", "percent", "date", "enum", "text", "table"]
+
+
+class Fact(_Base):
+    """An input: one cell of the submission workbook, one key of a facts file."""
+
+    id: ID
+    label: str = Field(min_length=1, description="Chinese label shown to the user")
+    type: FactType
+    unit: Optional[str] = None
+    hint: Optional[str] = None
+    min: Optional[Decimal] = None
+    max: Optional[Decimal] = None
+    options: Optional[list[str]] = None
+    # For dates: blank is a valid answer meaning 未报 (not submitted).
+    # For table columns: blank is allowed (the column is optional).
+    blank_allowed: bool = False
+    blank_label: Optional[str] = None  # e.g. 未报
+    required: bool = True  # table columns: a blank required cell is a row error
+    default: Optional[Union[bool, Decimal, str]] = None  # table columns only
+    columns: Optional[list["Fact"]] = None  # table facts only
+
+    @model_validator(mode="after")
+    def _shape(self) -> "Fact":
+        if self.type == "enum":
+            if not self.options:
+                raise ValueError("enum 类型必须给出 options（可选值列表）")
+            if len(set(self.options)) != len(self.options):
+                raise ValueError("options 中有重复的可选值")
+        elif self.options is not None:
+            raise ValueError("只有 enum 类型可以有 options")
+        if self.type == "table":
+            if not self.columns:
+                raise ValueError("table 类型必须给出 columns（列定义）")
+            if any(c.type == "table" for c in self.columns):
+                raise ValueError("表格的列不能再是表格")
+        elif self.columns is not None:
+            raise ValueError("只有 table 类型可以有 columns")
+        if self.type == "percent":
+            lo = self.min if self.min is not None else Decimal(0)
+            hi = self.max if self.max is not None else Decimal(100)
+            if lo < 0 or hi > 100:
+                raise ValueError("百分比的范围必须在 0–100 之内")
+        if self.type == "int" and self.min is None:
+            object.__setattr__(self, "min", Decimal(0))
+        if (self.min is not None or self.max is not None) and self.type not in ("int", "decimal", "percent"):
+            raise ValueError("min/max 只适用于数值类型")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min 大于 max")
+        return self
+
+
+class Derived(_Base):
+    """A value computed from facts, usable in expressions like a fact."""
+
+    id: ID
+    label: str
+    expr: Expr
+    unit: Optional[str] = None
+
+
+class Deadline(_Base):
+    id: ID
+    date: _dt.date
+    label: str
+    note: Optional[str] = None
+
+
+# --- scoring rules -----------------------------------------------------------
+
+Partial = Literal["ceil", "floor", "prorate"]
+
+
+class _Rule(_Base):
+    explain: Optional[str] = None  # template, see rubric_xl.engine.explain
+    reason: Optional[str] = None  # short Chinese reason used by default templates
+    cap: Optional[Points] = None  # most this rule may add or take
+
+
+class FlatRule(_Rule):
+    """``when`` holds → ``points`` (e.g. 未执行会议制度扣1分)."""
+
+    kind: Literal["flat"]
+    when: Expr
+    points: Points
+
+
+class PerUnitRule(_Rule):
+    """``points`` for each unit of ``count`` (e.g. 漏报一个扣0.2分)."""
+
+    kind: Literal["per_unit"]
+    count: Expr
+    points: Points
+    unit: str = "项"
+    when: Optional[Expr] = None
+
+
+class StepRule(_Rule):
+    """Steps of ``step`` below (deduction) or above (bonus) ``threshold``."""
+
+    kind: Literal["step"]
+    value: Expr
+    threshold: Decimal
+    step: Annotated[Decimal, Field(gt=0)]
+    points: Points
+    partial: Optional[Partial] = None  # default: ceil for deductions, floor for bonuses
+    unit: str = ""
+
+
+class LateRule(_Rule):
+    """Any of ``dates`` after ``deadline`` → ``points`` once (逾期扣分)."""
+
+    kind: Literal["late"]
+    dates: list[ID] = Field(min_length=1)
+    deadline: ID  # a deadline id of the pack
+    points: Points
+
+
+Deduction = Annotated[Union[FlatRule, PerUnitRule, StepRule, LateRule], Field(discriminator="kind")]
+Bonus = Annotated[Union[FlatRule, PerUnitRule, StepRule], Field(discriminator="kind")]
+
+
+class ZeroIf(_Base):
+    """``when`` holds → the item scores 0 (不得分), optionally with a flag."""
+
+    when: Expr
+    reason: str
+    flag: Optional[str] = None
+
+
+class Tiers(_Base):
+    """Base points chosen by an enum fact (一级 2分、二级 1.5分 …)."""
+
+    value: ID
+    points: dict[str, Points]
+
+
+class Item(_Base):
+    id: Annotated[str, Field(pattern=r"^[0-9A-Za-z_.-]+$")]
+    category: str
+    title: str
+    max: Points
+    criteria: str = Field(description="the rubric's own wording (评分细则)")
+    evidence: str = Field(description="依据")
+    standard: Optional[str] = None  # 考核标准, when it differs from the title
+    zero_if: list[ZeroIf] = []
+    deductions: list[Deduction] = []
+    bonuses: list[Bonus] = []
+    tiers: Optional[Tiers] = None
+    floor: bool = True  # 扣完为止
+    note: Optional[str] = None  # interpretation recorded for the reader
+
+    @model_validator(mode="after")
+    def _tiers_within_max(self) -> "Item":
+        if self.tiers and max(self.tiers.points.values()) != self.max:
+            raise ValueError("tiers 中的最高分必须等于 max")
+        for d in self.deductions:
+            if isinstance(d, StepRule) and d.partial is None:
+                object.__setattr__(d, "partial", "ceil")
+        for b in self.bonuses:
+            if isinstance(b, StepRule) and b.partial is None:
+                object.__setattr__(b, "partial", "floor")
+        return self
+
+
+class Category(_Base):
+    name: str
+    cap: Points  # must equal the sum of its items' max
+    bonus_only: bool = False  # 加分项: no base points, uncapped unless rules cap
+
+
+class Grade(_Base):
+    name: str
+    min: Optional[Decimal] = None  # inclusive lower bound; None = everything below
+
+
+class Eligibility(_Base):
+    label: str
+    grades: list[str] = Field(min_length=1)
+    basis: Optional[str] = None
+
+
+class Settings(_Base):
+    grades: list[Grade] = []
+    eligibility: Optional[Eligibility] = None
+
+
+# --- ledgers -----------------------------------------------------------------
+
+
+class RowStatus(_Base):
+    name: str
+    when: Expr
+
+
+class RowCheck(_Base):
+    id: ID
+    level: Literal["error", "warning"]
+    when: Expr  # the problem is present when this holds
+    message: str
+    columns: list[ID] = []  # the cells to point at
+
+
+class Metric(_Base):
+    id: ID
+    label: str
+    kind: Literal["count", "sum", "rate", "all", "none"]
+    where: Optional[Expr] = None  # count/all/none: the row condition
+    value: Optional[Expr] = None  # sum: the row value
+    numerator: Optional[ID] = None  # rate: metric ids
+    denominator: Optional[ID] = None
+
+    @model_validator(mode="after")
+    def _fields(self) -> "Metric":
+        need = {"count": (), "sum": ("value",), "rate": ("numerator", "denominator"),
+                "all": ("where",), "none": ("where",)}[self.kind]
+        for name in need:
+            if getattr(self, name) is None:
+                raise ValueError(f"{self.kind} 指标必须给出 {name}")
+        return self
+
+
+class Grouping(_Base):
+    by: Optional[ID] = None  # a column or a top-level fact; None = overall
+    label: str
+    total_label: Optional[str] = None  # label of the all-groups line
+
+
+class Ledger(_Base):
+    table: ID
+    key: ID  # the column naming a row (e.g. enterprise_name)
+    derived: list[Derived] = []
+    statuses: list[RowStatus] = Field(min_length=1)
+    checks: list[RowCheck] = []
+    metrics: list[Metric] = []
+    groupings: list[Grouping] = []
+
+
+# --- the pack ----------------------------------------------------------------
+
+
+class Source(_Base):
+    document: str
+    title: str
+    issued: Optional[_dt.date] = None
+    url: Optional[str] = None
+
+
+class Pack(_Base):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    title: str
+    version: str
+    kind: Literal["rubric", "ledger"] = "rubric"
+    source: Source
+    notes: list[str] = []
+    discrepancies: list[str] = []
+    total: Optional[Points] = None  # declared base total (e.g. 100)
+    categories: list[Category] = []
+    facts: list[Fact] = Field(min_length=1)
+    derived: list[Derived] = []
+    deadlines: list[Deadline] = []
+    items: list[Item] = []
+    settings: Settings = Settings()
+    ledger: Optional[Ledger] = None
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_text(cls, v):
+        return str(v) if isinstance(v, (int, Decimal)) else v
+
+    @model_validator(mode="after")
+    def _kind(self) -> "Pack":
+        if self.kind == "rubric" and not self.items:
+            raise ValueError("评分类规则包（kind: rubric）必须有 items")
+        if self.kind == "ledger" and self.ledger is None:
+            raise ValueError("台账类规则包（kind: ledger）必须有 ledger 部分")
+        return self

@@ -1,0 +1,464 @@
+"""Load a rule pack: YAML → pydantic model → cross-checked, type-checked pack.
+
+The result, :class:`RulePack`, is what every executor consumes (the engine, the
+formula compiler, the add-in): the validated model plus the checked AST of every
+expression and the facts each item depends on.  Nothing is executed here.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import string
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..errors import ExpressionError, PackError, Problem, ProblemList
+from . import expr as E
+from .model import (
+    Derived, Fact, FlatRule, Item, LateRule, Pack, PerUnitRule, StepRule,
+)
+from .yamlsrc import Located, format_path, load_file, load_text
+
+TYPE_OF = {"bool": E.BOOL, "int": E.NUMBER, "decimal": E.NUMBER, "percent": E.NUMBER,
+           "date": E.DATE, "enum": E.TEXT, "text": E.TEXT}
+
+PLACEHOLDERS = {
+    "zero": {"reason"},
+    "flat": {"reason", "amount", "points"},
+    "per_unit": {"reason", "amount", "points", "count", "unit"},
+    "step": {"reason", "amount", "points", "value", "threshold", "shortfall", "excess",
+             "steps", "step", "unit"},
+    "late": {"reason", "amount", "points", "date", "deadline"},
+}
+
+
+@dataclass
+class CheckedRule:
+    rule: Any  # FlatRule | PerUnitRule | StepRule | LateRule
+    role: str  # "deduction" | "bonus"
+    nodes: dict[str, E.Node]  # "when" / "count" / "value" → checked AST
+    deadline: Any = None  # model.Deadline for late rules
+
+
+@dataclass
+class CheckedItem:
+    item: Item
+    zero_if: list[tuple[E.Node, Any]]
+    rules: list[CheckedRule]
+    facts: list[str]  # every fact the item reads (derived values expanded), in pack order
+    required: list[str]  # those that must not be blank for the item to be scorable
+
+    @property
+    def id(self) -> str:
+        return self.item.id
+
+    @property
+    def bonus_cap(self) -> Decimal | None:
+        """Most the bonuses can add; ``None`` when any bonus is uncapped."""
+        total = Decimal(0)
+        for r in self.rules:
+            if r.role == "bonus":
+                if r.rule.cap is None:
+                    return None
+                total += r.rule.cap
+        return total
+
+
+@dataclass
+class CheckedLedger:
+    derived: list[tuple[Derived, E.Node]]
+    statuses: list[tuple[str, E.Node]]
+    checks: list[tuple[Any, E.Node]]
+    metrics: list[tuple[Any, E.Node | None]]
+
+
+@dataclass
+class RulePack:
+    model: Pack
+    source: str
+    hash: str
+    facts: dict[str, Fact]
+    derived: list[tuple[Derived, E.Node]]
+    derived_facts: dict[str, list[str]]
+    items: list[CheckedItem] = field(default_factory=list)
+    ledger: CheckedLedger | None = None
+
+    @property
+    def id(self) -> str:
+        return self.model.id
+
+    @property
+    def version(self) -> str:
+        return self.model.version
+
+    @property
+    def short_hash(self) -> str:
+        return self.hash[:12]
+
+    def fact(self, fid: str) -> Fact:
+        return self.facts[fid]
+
+    def deadline(self, did: str):
+        return next(d for d in self.model.deadlines if d.id == did)
+
+    def item(self, iid: str) -> CheckedItem:
+        return next(i for i in self.items if i.id == iid)
+
+
+def _canonical(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _canonical(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_canonical(v) for v in obj]
+    if isinstance(obj, Decimal):
+        return str(obj.normalize()) if obj == obj.to_integral_value() else str(obj)
+    if isinstance(obj, (int, str, bool)) or obj is None:
+        return obj
+    return str(obj)
+
+
+def content_hash(data: Any) -> str:
+    """SHA-256 of the pack's data in canonical JSON: comments, key order and
+    layout do not change it; any change of meaning does."""
+    text = json.dumps(_canonical(data), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def load_pack(path: str | Path) -> RulePack:
+    """Load, validate and check a pack file.  Raises :class:`PackError`."""
+    try:
+        located = load_file(path)
+    except PackError:
+        raise
+    except Exception as exc:  # InputFileError
+        if hasattr(exc, "problems"):
+            raise PackError(f"无法读取规则包 {path}", exc.problems) from None
+        raise
+    return build_pack(located)
+
+
+def load_pack_text(text: str, source: str = "<pack>") -> RulePack:
+    try:
+        located = load_text(text, source)
+    except Exception as exc:
+        if hasattr(exc, "problems"):
+            raise PackError(f"无法读取规则包 {source}", exc.problems) from None
+        raise
+    return build_pack(located)
+
+
+_PYD_MSG = {
+    "missing": "缺少必填字段",
+    "extra_forbidden": "未知字段（拼写错误？）",
+    "string_type": "应为文字",
+    "decimal_type": "应为数值",
+    "decimal_parsing": "应为数值",
+    "greater_than_equal": "数值太小",
+    "greater_than": "数值太小",
+    "int_type": "应为整数",
+    "bool_type": "应为 true/false",
+    "list_type": "应为列表",
+    "dict_type": "应为映射（键: 值）",
+    "model_type": "应为映射（键: 值）",
+    "date_type": "应为日期 YYYY-MM-DD",
+    "date_from_datetime_parsing": "应为日期 YYYY-MM-DD",
+    "literal_error": "取值不在允许范围内",
+    "string_pattern_mismatch": "格式不符",
+    "union_tag_invalid": "kind 取值无效",
+    "union_tag_not_found": "缺少 kind 字段",
+    "too_short": "不能为空",
+    "decimal_max_places": "最多两位小数",
+}
+
+
+def _pyd_problems(exc: ValidationError, located: Located) -> list[Problem]:
+    out = []
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in (
+            "FlatRule", "PerUnitRule", "StepRule", "LateRule", "flat", "per_unit", "step", "late")))
+        # pydantic reports union members by tag; keep the data path only
+        msg = _PYD_MSG.get(err["type"])
+        detail = err.get("msg", "")
+        if err["type"] == "value_error":
+            detail = detail.removeprefix("Value error, ")
+            msg = detail
+        elif msg is None:
+            msg = detail
+        elif err["type"] in ("literal_error", "string_pattern_mismatch", "greater_than_equal",
+                             "greater_than", "union_tag_invalid"):
+            msg = f"{msg}（{detail}）"
+        out.append(Problem(located.where(loc), msg))
+    return out
+
+
+def build_pack(located: Located) -> RulePack:
+    data = located.data
+    if not isinstance(data, dict):
+        raise PackError(f"规则包格式错误：{located.source}",
+                        [Problem(located.source, "顶层应为映射（id、title、facts、items …）")])
+    try:
+        model = Pack.model_validate(data)
+    except ValidationError as exc:
+        raise PackError(f"规则包校验失败：{located.source}", _pyd_problems(exc, located)) from None
+    problems = ProblemList()
+    pack = _Checker(model, located, problems).run()
+    if problems.errors:
+        raise PackError(f"规则包校验失败：{located.source}", problems.errors)
+    return pack
+
+
+class _Checker:
+    def __init__(self, model: Pack, located: Located, problems: ProblemList):
+        self.m = model
+        self.loc = located
+        self.p = problems
+
+    def err(self, path: tuple, msg: str) -> None:
+        self.p.add(self.loc.where(path), msg)
+
+    def expr(self, path: tuple, text: str, symbols: dict, want: str | None) -> E.Node | None:
+        try:
+            return E.check(text, symbols, want)
+        except ExpressionError as exc:
+            where = f"（位置 {exc.pos + 1}）" if exc.pos is not None else ""
+            self.err(path, f"表达式 {text!r} 有误{where}：{exc.message}")
+            return None
+
+    def run(self) -> RulePack:
+        m = self.m
+        facts: dict[str, Fact] = {}
+        for i, f in enumerate(m.facts):
+            if f.id in facts:
+                self.err(("facts", i, "id"), f"事实 id {f.id!r} 重复")
+            facts[f.id] = f
+            if f.type == "table":
+                seen = set()
+                for j, c in enumerate(f.columns or []):
+                    if c.id in seen:
+                        self.err(("facts", i, "columns", j, "id"), f"列 id {c.id!r} 重复")
+                    seen.add(c.id)
+        symbols: dict[str, E.Symbol] = {}
+        for f in m.facts:
+            if f.type != "table":
+                symbols[f.id] = E.Symbol(TYPE_OF[f.type], f.blank_allowed,
+                                         tuple(f.options) if f.options else None)
+        for i, d in enumerate(m.deadlines):
+            if d.id in symbols:
+                self.err(("deadlines", i, "id"), f"名称 {d.id!r} 与事实或其他期限重复")
+            symbols[d.id] = E.Symbol(E.DATE)
+        derived: list[tuple[Derived, E.Node]] = []
+        derived_facts: dict[str, list[str]] = {}
+        for i, d in enumerate(m.derived):
+            if d.id in symbols:
+                self.err(("derived", i, "id"), f"名称 {d.id!r} 与事实、期限或其他派生值重复")
+                continue
+            node = self.expr(("derived", i, "expr"), d.expr, symbols, None)
+            if node is None:
+                continue
+            symbols[d.id] = E.Symbol(node.type, node.nullable)
+            derived.append((d, node))
+            deps: set[str] = set()
+            for n in node.names():
+                deps.update(derived_facts.get(n, [n] if n in facts else []))
+            derived_facts[d.id] = [f.id for f in m.facts if f.id in deps]
+        pack = RulePack(model=m, source=self.loc.source, hash=content_hash(self.loc.data),
+                        facts=facts, derived=derived, derived_facts=derived_facts)
+        self.categories()
+        self.grades()
+        seen_items: set[str] = set()
+        for i, item in enumerate(m.items):
+            if item.id in seen_items:
+                self.err(("items", i, "id"), f"评分项编号 {item.id!r} 重复")
+            seen_items.add(item.id)
+            checked = self.item(i, item, symbols, pack)
+            if checked:
+                pack.items.append(checked)
+        if m.ledger is not None:
+            pack.ledger = self.ledger(symbols, facts)
+        return pack
+
+    def categories(self) -> None:
+        m = self.m
+        names = [c.name for c in m.categories]
+        if len(set(names)) != len(names):
+            self.err(("categories",), "类别名称重复")
+        sums: dict[str, Decimal] = {n: Decimal(0) for n in names}
+        for i, item in enumerate(m.items):
+            if item.category not in sums:
+                self.err(("items", i, "category"),
+                         f"类别 {item.category!r} 未在 categories 中定义（已定义：{'、'.join(names)}）")
+            else:
+                sums[item.category] += item.max
+        for j, c in enumerate(m.categories):
+            if c.name in sums and sums[c.name] != c.cap:
+                self.err(("categories", j, "cap"),
+                         f"类别“{c.name}”声明分值 {c.cap}，但其评分项分值合计为 {sums[c.name]}")
+        if m.total is not None and m.categories:
+            declared = sum((c.cap for c in m.categories), Decimal(0))
+            if declared != m.total:
+                self.err(("total",), f"总分声明为 {m.total}，但各类别分值合计为 {declared}")
+
+    def grades(self) -> None:
+        grades = self.m.settings.grades
+        mins = [g.min for g in grades]
+        for i in range(len(grades) - 1):
+            a, b = mins[i], mins[i + 1]
+            if a is None or (b is not None and b >= a):
+                self.err(("settings", "grades", i + 1, "min"), "等次必须按分数线从高到低排列，且只有最后一档可以不设下限")
+        if grades and mins[-1] is not None:
+            self.err(("settings", "grades", len(grades) - 1, "min"), "最后一档等次应不设下限（min 留空），以覆盖所有分数")
+        el = self.m.settings.eligibility
+        if el:
+            names = {g.name for g in grades}
+            for j, g in enumerate(el.grades):
+                if g not in names:
+                    self.err(("settings", "eligibility", "grades", j), f"等次 {g!r} 未在 grades 中定义")
+
+    def template(self, path: tuple, text: str | None, kind: str) -> None:
+        if text is None:
+            return
+        allowed = PLACEHOLDERS[kind]
+        try:
+            fields = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
+        except ValueError as exc:
+            self.err(path, f"说明模板格式错误：{exc}")
+            return
+        for f in fields:
+            if f not in allowed:
+                self.err(path, f"说明模板中的 {{{f}}} 不可用（可用：{'、'.join(sorted(allowed))}）")
+
+    def item(self, i: int, item: Item, symbols: dict, pack: RulePack) -> CheckedItem | None:
+        base = ("items", i)
+        names: set[str] = set()
+        ok = True
+
+        def x(path: tuple, text: str, want: str) -> E.Node | None:
+            nonlocal ok
+            node = self.expr(base + path, text, symbols, want)
+            if node is None:
+                ok = False
+            else:
+                names.update(node.names())
+            return node
+
+        zero_if = []
+        for j, z in enumerate(item.zero_if):
+            node = x(("zero_if", j, "when"), z.when, E.BOOL)
+            zero_if.append((node, z))
+            self.template(base + ("zero_if", j, "reason"), z.reason, "zero")
+        rules: list[CheckedRule] = []
+        for role, lst in (("deduction", item.deductions), ("bonus", item.bonuses)):
+            key = "deductions" if role == "deduction" else "bonuses"
+            for j, r in enumerate(lst):
+                path = (key, j)
+                nodes: dict[str, E.Node] = {}
+                deadline = None
+                if isinstance(r, FlatRule):
+                    nodes["when"] = x(path + ("when",), r.when, E.BOOL)
+                elif isinstance(r, PerUnitRule):
+                    nodes["count"] = x(path + ("count",), r.count, E.NUMBER)
+                    if r.when:
+                        nodes["when"] = x(path + ("when",), r.when, E.BOOL)
+                elif isinstance(r, StepRule):
+                    nodes["value"] = x(path + ("value",), r.value, E.NUMBER)
+                elif isinstance(r, LateRule):
+                    for k, d in enumerate(r.dates):
+                        f = pack.facts.get(d)
+                        if f is None or f.type != "date":
+                            self.err(base + path + ("dates", k), f"{d!r} 不是本规则包中的日期事实")
+                            ok = False
+                        else:
+                            names.add(d)
+                    deadline = next((dl for dl in self.m.deadlines if dl.id == r.deadline), None)
+                    if deadline is None:
+                        self.err(base + path + ("deadline",), f"期限 {r.deadline!r} 未在 deadlines 中定义")
+                        ok = False
+                self.template(base + path + ("explain",), r.explain, r.kind)
+                rules.append(CheckedRule(r, role, nodes, deadline))
+        if item.tiers:
+            f = pack.facts.get(item.tiers.value)
+            if f is None or f.type != "enum":
+                self.err(base + ("tiers", "value"), f"{item.tiers.value!r} 不是本规则包中的枚举事实")
+                ok = False
+            else:
+                names.add(f.id)
+                if set(item.tiers.points) != set(f.options or []):
+                    self.err(base + ("tiers", "points"),
+                             f"tiers 必须为 {f.id} 的每个可选值给分：{'、'.join(f.options or [])}")
+                    ok = False
+        if not ok:
+            return None
+        deps: set[str] = set()
+        for n in names:
+            if n in pack.derived_facts:
+                deps.update(pack.derived_facts[n])
+            elif n in pack.facts:
+                deps.add(n)
+        ordered = [f.id for f in self.m.facts if f.id in deps]
+        if not ordered:
+            self.err(base, "评分项没有用到任何事实，无法评分")
+            return None
+        required = [fid for fid in ordered if not pack.facts[fid].blank_allowed]
+        return CheckedItem(item, zero_if, rules, ordered, required)
+
+    def ledger(self, symbols: dict, facts: dict[str, Fact]) -> CheckedLedger | None:
+        led = self.m.ledger
+        assert led is not None
+        base = ("ledger",)
+        table = facts.get(led.table)
+        if table is None or table.type != "table":
+            self.err(base + ("table",), f"{led.table!r} 不是本规则包中的表格事实")
+            return None
+        row_syms = dict(symbols)
+        cols = {c.id: c for c in table.columns or []}
+        for c in table.columns or []:
+            if c.id in row_syms:
+                self.err(base + ("table",), f"列 {c.id!r} 与顶层事实或期限重名")
+            nullable = c.blank_allowed or (not c.required and c.default is None)
+            row_syms[c.id] = E.Symbol(TYPE_OF[c.type], nullable, tuple(c.options) if c.options else None)
+        if led.key not in cols:
+            self.err(base + ("key",), f"key {led.key!r} 不是表格 {led.table} 的列")
+        derived = []
+        for i, d in enumerate(led.derived):
+            if d.id in row_syms:
+                self.err(base + ("derived", i, "id"), f"名称 {d.id!r} 重复")
+                continue
+            node = self.expr(base + ("derived", i, "expr"), d.expr, row_syms, None)
+            if node is not None:
+                row_syms[d.id] = E.Symbol(node.type, node.nullable)
+                derived.append((d, node))
+        statuses = []
+        for i, s in enumerate(led.statuses):
+            node = self.expr(base + ("statuses", i, "when"), s.when, row_syms, E.BOOL)
+            if node is not None:
+                statuses.append((s.name, node))
+        row_syms["status"] = E.Symbol(E.TEXT, False, tuple(s.name for s in led.statuses))
+        checks = []
+        for i, c in enumerate(led.checks):
+            node = self.expr(base + ("checks", i, "when"), c.when, row_syms, E.BOOL)
+            for j, col in enumerate(c.columns):
+                if col not in cols:
+                    self.err(base + ("checks", i, "columns", j), f"{col!r} 不是表格 {led.table} 的列")
+            if node is not None:
+                checks.append((c, node))
+        metrics = []
+        ids = set()
+        for i, mt in enumerate(led.metrics):
+            node = None
+            if mt.where:
+                node = self.expr(base + ("metrics", i, "where"), mt.where, row_syms, E.BOOL)
+            if mt.value:
+                node = self.expr(base + ("metrics", i, "value"), mt.value, row_syms, E.NUMBER)
+            for ref in (mt.numerator, mt.denominator):
+                if ref is not None and ref not in ids:
+                    self.err(base + ("metrics", i), f"比率引用的指标 {ref!r} 必须在它之前定义")
+            ids.add(mt.id)
+            metrics.append((mt, node))
+        for i, g in enumerate(led.groupings):
+            if g.by is not None and g.by not in cols and (g.by not in facts or facts[g.by].type == "table"):
+                self.err(base + ("groupings", i, "by"), f"{g.by!r} 既不是表格的列也不是顶层事实")
+        return CheckedLedger(derived, statuses, checks, metrics)
