@@ -14,6 +14,8 @@ def score(pack: RulePack, facts: Mapping[str, Any], *, source: str = "facts",
           locate: Callable[[str], str] | None = None) -> ScoreCard | LedgerCard:
     """Check *facts* against *pack* and score them.  Raises FactsError."""
     values = convert_facts(pack, facts, source, locate)
+    if pack.model.kind == "ledger":  # the ledger also checks its top-level facts
+        return ledger_plan(pack).run(values, locate or (lambda key: f"{source}: {key}"))
     return score_values(pack, values)
 
 

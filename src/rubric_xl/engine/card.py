@@ -15,35 +15,46 @@ from typing import Any
 from .num import q2
 
 
-@dataclass(slots=True)
 class Adjustment:
-    """One deduction or bonus that applied."""
+    """One deduction or bonus that applied (immutable by convention)."""
 
-    kind: str  # flat | per_unit | step | late
-    amount: Decimal
-    text: str
-    capped: bool = False
+    __slots__ = ("kind", "amount", "text", "capped")
+
+    def __init__(self, kind: str, amount: Decimal, text: str, capped: bool = False):
+        self.kind = kind  # flat | per_unit | step | late
+        self.amount = amount
+        self.text = text
+        self.capped = capped
+
+    def __repr__(self) -> str:
+        return f"Adjustment({self.kind!r}, {self.amount}, {self.text!r})"
 
 
-@dataclass(slots=True)
 class ItemResult:
-    id: str
-    title: str
-    category: str
-    max: Decimal
-    bonus_cap: Decimal | None
-    status: str  # "scored" | "incomplete"
-    points: Decimal | None = None
-    zeroed: bool = False
-    missing: list[str] = field(default_factory=list)
-    deductions: list[Adjustment] = field(default_factory=list)
-    bonuses: list[Adjustment] = field(default_factory=list)
-    flags: list[str] = field(default_factory=list)
-    explanation: str = ""
+    """One item's result.  A plain slotted class: it is built 44 times per
+    submission, so construction is kept cheap (empty tuples until needed)."""
+
+    __slots__ = ("id", "title", "category", "max", "bonus_cap", "status", "points", "zeroed",
+                 "missing", "deductions", "bonuses", "flags", "explanation")
+
+    def __init__(self, id: str, title: str, category: str, max: Decimal,
+                 bonus_cap: Decimal | None, status: str, points: Decimal | None = None,
+                 zeroed: bool = False, missing=(), deductions=(), bonuses=(), flags=(),
+                 explanation: str = ""):
+        self.id, self.title, self.category, self.max = id, title, category, max
+        self.bonus_cap, self.status, self.points, self.zeroed = bonus_cap, status, points, zeroed
+        self.missing: list[str] | tuple = missing
+        self.deductions: list[Adjustment] | tuple = deductions
+        self.bonuses: list[Adjustment] | tuple = bonuses
+        self.flags: list[str] | tuple = flags
+        self.explanation = explanation
 
     @property
     def deducted(self) -> Decimal:
         return sum((a.amount for a in self.deductions), Decimal(0))
+
+    def __repr__(self) -> str:
+        return f"ItemResult({self.id!r}, points={self.points}, status={self.status!r})"
 
 
 @dataclass(slots=True)
@@ -192,9 +203,9 @@ def to_dict(card: ScoreCard | LedgerCard) -> dict:
             "id": it.id, "title": it.title, "category": it.category,
             "points": _num(it.points), "max": _num(it.max),
             "bonus_cap": _num(it.bonus_cap), "status": it.status, "zeroed": it.zeroed,
-            "missing": it.missing, "explanation": it.explanation,
+            "missing": list(it.missing), "explanation": it.explanation,
             "deductions": [_adj(a) for a in it.deductions],
-            "bonuses": [_adj(a) for a in it.bonuses], "flags": it.flags,
+            "bonuses": [_adj(a) for a in it.bonuses], "flags": list(it.flags),
         } for it in card.items],
         "flags": card.flags,
     }

@@ -152,6 +152,17 @@ def _unknown(key: str, known: list[str]) -> str:
     return f"未知的事实 {key!r}（规则包中没有此事实{hint}）"
 
 
+_MISS = object()
+
+
+def _plan(pack: RulePack) -> list[tuple[str, Fact, dict]]:
+    plan = getattr(pack, "_convert_plan", None)
+    if plan is None:
+        plan = [(fid, f, {}) for fid, f in pack.facts.items()]
+        pack._convert_plan = plan  # type: ignore[attr-defined]
+    return plan
+
+
 def convert_facts(pack: RulePack, raw: Mapping[str, Any], source: str = "facts",
                   locate: Callable[[str], str] | None = None) -> dict[str, Any]:
     """Convert a whole submission.  Missing facts are blank.  Raises FactsError.
@@ -167,15 +178,30 @@ def convert_facts(pack: RulePack, raw: Mapping[str, Any], source: str = "facts",
     for key in raw:
         if key not in pack.facts:
             problems.add(f"{source}: {key}", _unknown(str(key), list(pack.facts)))
-    for fid, f in pack.facts.items():
+    for fid, f, memo in _plan(pack):
         value = raw.get(fid)
         if f.type == "table":
             out[fid] = _convert_table(f, value, where, problems)
             continue
         try:
-            out[fid] = convert_value(f, value)
+            # converted values are memoised per fact on (type, raw value): raw
+            # values repeat across submissions and conversion is pure
+            key = (value.__class__, value)
+            hit = memo.get(key, _MISS)
+        except TypeError:  # unhashable raw value: convert (and fail) below
+            key, hit = None, _MISS
+        if hit is not _MISS:
+            out[fid] = hit
+            continue
+        try:
+            out[fid] = conv = convert_value(f, value)
         except BadValue as exc:
             problems.add(where(fid), f"{f.label}：{exc}，实际为 {_show(value)}")
+            continue
+        if key is not None:
+            if len(memo) >= 1024:
+                memo.clear()
+            memo[key] = conv
     if problems.errors:
         raise FactsError(f"提交的数据有误：{source}", problems.errors)
     return out

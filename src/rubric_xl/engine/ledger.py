@@ -5,17 +5,49 @@ pack's deadlines, the row's columns, its derived values and its ``status``.
 Roll-ups compute the pack's metrics over groups of rows — by a column, or by a
 top-level fact such as the reporting body — plus an all-groups line; several
 submissions (one per reporting body) roll up together for the city.
+
+A submission with no rows is valid: when grouping by a top-level fact, it still
+makes its group (e.g. a county that found nothing shows 0 listed, 清零).
 """
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Sequence
 
+from ..errors import FactsError, ProblemList
 from ..rules import expr as E
+from ..rules.model import Fact
 from ..rules.pack import RulePack
+from . import num
 from .card import LedgerCard, PackInfo, Rollup, RowProblem, RowResult
 
 ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+BLANK_GROUP = "（空白）"
+
+Where = Callable[[str], str]
+
+
+class _Group:
+    """How one grouping finds its key: from a column or from a top-level fact."""
+
+    def __init__(self, grouping, fact: Fact | None, top: bool):
+        self.g = grouping
+        self.fact = fact
+        self.top = top
+        self.order = {o: i for i, o in enumerate(fact.options)} if fact is not None and fact.options else {}
+
+    def key(self, value: Any) -> str:
+        if value is None:
+            return (self.fact.blank_label if self.fact is not None else None) or BLANK_GROUP
+        return value if isinstance(value, str) else num.value(value)
+
+    def sort(self, keys: list[str]) -> list[str]:
+        """Enum options in the pack's order; anything else (blank) after, as first seen."""
+        if not self.order:
+            return keys
+        n, seen = len(self.order), {k: i for i, k in enumerate(keys)}
+        return sorted(keys, key=lambda k: (self.order.get(k, n), seen[k]))
 
 
 class LedgerPlan:
@@ -29,8 +61,9 @@ class LedgerPlan:
         self.table = led.table
         self.key = led.key
         self.table_fact = pack.facts[led.table]
-        self.required = [c.id for c in self.table_fact.columns or [] if c.required and c.default is None]
-        self.labels = {c.id: c.label for c in self.table_fact.columns or []}
+        columns = {c.id: c for c in self.table_fact.columns or []}
+        self.required = [c.id for c in columns.values() if c.required and c.default is None]
+        self.labels = {c.id: c.label for c in columns.values()}
         self.deadlines = {d.id: d.date for d in m.deadlines}
         self.derived = [(d.id, E.compile_py(n)) for d, n in cl.derived]
         self.statuses = [(name, E.compile_py(n)) for name, n in cl.statuses]
@@ -38,14 +71,35 @@ class LedgerPlan:
         self.metrics: list[tuple[Any, Callable | None]] = [
             (mt, E.compile_py(n) if n is not None else None) for mt, n in cl.metrics
         ]
-        self.groupings = led.groupings
         self.top_facts = [f.id for f in m.facts if f.type != "table"]
+        # top-level facts a ledger cannot do without (e.g. 填报单位: it names the group)
+        self.top_required = [f for f in m.facts if f.type != "table" and not f.blank_allowed]
+        self.groups: list[_Group] = []
+        for g in led.groupings:
+            if g.by is None:
+                self.groups.append(_Group(g, None, False))
+            elif g.by in columns:
+                self.groups.append(_Group(g, columns[g.by], False))
+            else:
+                self.groups.append(_Group(g, pack.facts[g.by], True))
 
-    def rows(self, values: dict) -> list[RowResult]:
-        base = {f: values[f] for f in self.top_facts}
+    # --- rows -----------------------------------------------------------------
+
+    def check_facts(self, values: dict, where: Where | None = None) -> None:
+        """Raise FactsError when a top-level fact the ledger needs is blank."""
+        where = where or (lambda k: f"facts: {k}")
+        problems = ProblemList()
+        for f in self.top_required:
+            if values.get(f.id) is None:
+                problems.add(where(f.id), f"{f.label}为必填项，不能为空")
+        if problems.errors:
+            raise FactsError("提交的数据不完整", problems.errors)
+
+    def _evaluate(self, values: dict) -> list[tuple[RowResult, dict]]:
+        base = {f: values.get(f) for f in self.top_facts}
         base.update(self.deadlines)
-        out: list[RowResult] = []
-        for i, row in enumerate(values[self.table], start=1):
+        out: list[tuple[RowResult, dict]] = []
+        for i, row in enumerate(values.get(self.table) or [], start=1):
             env = dict(base)
             env.update(row)
             for did, fn in self.derived:
@@ -56,8 +110,8 @@ class LedgerPlan:
                     status = name
                     break
             env["status"] = status
-            key = row.get(self.key)
-            res = RowResult(i, key, status or "", {**row, **{d: env[d] for d, _ in self.derived}})
+            res = RowResult(i, row.get(self.key), status or "",
+                            {**row, **{d: env[d] for d, _ in self.derived}})
             for col in self.required:
                 if row.get(col) is None:
                     res.errors.append(RowProblem(f"required_{col}", "error",
@@ -66,9 +120,13 @@ class LedgerPlan:
                 if fn(env):
                     p = RowProblem(chk.id, chk.level, chk.message, list(chk.columns))
                     (res.errors if chk.level == "error" else res.warnings).append(p)
-            res.values["__env__"] = env  # for roll-ups; stripped before output
-            out.append(res)
+            out.append((res, env))
         return out
+
+    def rows(self, values: dict) -> list[RowResult]:
+        return [r for r, _ in self._evaluate(values)]
+
+    # --- roll-ups -------------------------------------------------------------
 
     def _metrics(self, envs: list[dict]) -> dict[str, Any]:
         vals: dict[str, Any] = {}
@@ -77,48 +135,65 @@ class LedgerPlan:
                 vals[mt.id] = Decimal(len(envs) if fn is None else sum(1 for e in envs if fn(e)))
             elif mt.kind == "sum":
                 vals[mt.id] = sum((fn(e) or ZERO for e in envs), ZERO)
-            elif mt.kind == "all":
+            elif mt.kind == "all":  # vacuously true for no rows
                 vals[mt.id] = all(fn(e) for e in envs)
             elif mt.kind == "none":
                 vals[mt.id] = not any(fn(e) for e in envs)
-            else:  # rate: None when the denominator is 0
-                num, den = vals[mt.numerator], vals[mt.denominator]
-                vals[mt.id] = None if not den else (num / den * 100).quantize(Decimal("0.01"))
+            else:  # rate in percent, 0.01 half up; None when the denominator is 0 or blank
+                n, d = vals[mt.numerator], vals[mt.denominator]
+                vals[mt.id] = None if not d or n is None else num.q2(n * HUNDRED / d)
         return vals
 
-    def rollups(self, entries: Iterable[tuple[dict, RowResult]]) -> list[Rollup]:
-        """*entries*: (top-level facts, row) pairs, from one or many submissions."""
-        entries = list(entries)
+    def _rollups(self, submissions: Sequence[tuple[dict, list[dict]]]) -> list[Rollup]:
+        """*submissions*: (top-level facts, row environments) per submission."""
         out = []
-        for g in self.groupings:
+        everything = [env for _, envs in submissions for env in envs]
+        for gr in self.groups:
+            g = gr.g
             groups: dict[str, list[dict]] = {}
             if g.by is not None:
-                for facts, row in entries:
-                    env = row.values["__env__"]
-                    key = env.get(g.by) if g.by in env else facts.get(g.by)
-                    groups.setdefault("" if key is None else str(key), []).append(env)
-            metrics = {k: self._metrics(v) for k, v in groups.items()}
-            total = self._metrics([row.values["__env__"] for _, row in entries]) \
-                if (g.by is None or g.total_label) else None
-            out.append(Rollup(g.by, g.label, metrics, total, g.total_label or (None if g.by else g.label)))
+                for facts, envs in submissions:
+                    if gr.top:  # one group per submission, even an empty one
+                        groups.setdefault(gr.key(facts.get(g.by)), []).extend(envs)
+                    else:
+                        for env in envs:
+                            groups.setdefault(gr.key(env.get(g.by)), []).append(env)
+            metrics = {k: self._metrics(groups[k]) for k in gr.sort(list(groups))}
+            total = self._metrics(everything) if (g.by is None or g.total_label) else None
+            out.append(Rollup(g.by, g.label, metrics, total,
+                              g.total_label or (None if g.by else g.label)))
         return out
 
-    def run(self, values: dict) -> LedgerCard:
-        rows = self.rows(values)
-        facts = {f: values[f] for f in self.top_facts}
-        rollups = self.rollups((facts, r) for r in rows)
-        for r in rows:
-            r.values.pop("__env__", None)
-        labels = {mt.id: mt.label for mt, _ in self.metrics}
-        return LedgerCard(self.info, facts, rows, rollups, labels)
+    # --- entry points ---------------------------------------------------------
 
-    def combine(self, submissions: list[dict]) -> list[Rollup]:
-        """Roll several converted submissions up together (e.g. the whole city)."""
-        entries = []
-        for values in submissions:
-            facts = {f: values[f] for f in self.top_facts}
-            entries.extend((facts, r) for r in self.rows(values))
-        return self.rollups(entries)
+    def run(self, values: dict, where: Where | None = None) -> LedgerCard:
+        """Score one converted submission.  Raises FactsError (see check_facts)."""
+        self.check_facts(values, where)
+        evaluated = self._evaluate(values)
+        facts = {f: values.get(f) for f in self.top_facts}
+        rollups = self._rollups([(facts, [env for _, env in evaluated])])
+        labels = {mt.id: mt.label for mt, _ in self.metrics}
+        return LedgerCard(self.info, facts, [r for r, _ in evaluated], rollups, labels)
+
+    def combine(self, submissions: list[dict], sources: list[str] | None = None) -> list[Rollup]:
+        """Roll several converted submissions up together (e.g. the whole city).
+
+        *sources* names each submission in error locations (default 第n份).
+        """
+        problems = ProblemList()
+        prepared = []
+        for n, values in enumerate(submissions, start=1):
+            src = sources[n - 1] if sources else f"第{n}份"
+            try:
+                self.check_facts(values, lambda k, src=src: f"{src}: {k}")
+            except FactsError as exc:
+                problems.items.extend(exc.problems)
+                continue
+            facts = {f: values.get(f) for f in self.top_facts}
+            prepared.append((facts, [env for _, env in self._evaluate(values)]))
+        if problems.errors:
+            raise FactsError("提交的数据不完整", problems.errors)
+        return self._rollups(prepared)
 
 
 def plan_for(pack: RulePack) -> LedgerPlan:

@@ -23,8 +23,18 @@ def floor(d: Decimal) -> Decimal:
 
 
 def amount(d: Decimal) -> str:
-    """Points as shown to users: always two decimals (``1.00``)."""
-    return f"{q2(d):.2f}"
+    """Points as shown to users: always two decimals (``1.00``), half up."""
+    s = str(d)
+    if "E" not in s:
+        dot = s.find(".")
+        if dot < 0:
+            return s + ".00"
+        places = len(s) - dot - 1
+        if places == 2:
+            return s
+        if places == 1:
+            return s + "0"
+    return str(d.quantize(CENT, rounding=ROUND_HALF_UP))
 
 
 def value(v: Any) -> str:
@@ -33,11 +43,15 @@ def value(v: Any) -> str:
     if isinstance(v, bool):
         return "是" if v else "否"
     if isinstance(v, Decimal):
-        if v == v.to_integral_value():
-            return str(int(v))
-        if v.as_tuple().exponent < -2:
-            v = q2(v)
-        return format(v.normalize(), "f")
+        s = str(v)
+        if "E" in s or "e" in s:
+            s = format(v, "f")
+        dot = s.find(".")
+        if dot < 0:
+            return s
+        if len(s) - dot - 1 > 2:
+            s = str(q2(v))
+        return s.rstrip("0").rstrip(".")
     if isinstance(v, _dt.date):
         return v.isoformat()
     return str(v)

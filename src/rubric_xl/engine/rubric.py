@@ -12,17 +12,19 @@ Per item, in order:
 """
 from __future__ import annotations
 
+import string
 from decimal import Decimal
 from typing import Any, Callable
 
 from ..errors import FactsError, Problem
 from ..rules import expr as E
-from ..rules.model import FlatRule, LateRule, PerUnitRule, StepRule
+from ..rules.model import LateRule
 from ..rules.pack import CheckedItem, CheckedRule, RulePack
 from . import num
 from .card import Adjustment, CategoryResult, ItemResult, PackInfo, ScoreCard
 
 ZERO = Decimal(0)
+MEMO_SIZE = 4096  # results remembered per item
 
 DEFAULT_TEMPLATES = {
     ("deduction", "flat"): "{reason}，扣{amount}分",
@@ -36,80 +38,100 @@ DEFAULT_TEMPLATES = {
 
 
 class _RulePlan:
-    __slots__ = ("rule", "role", "kind", "template", "when", "count", "value", "dates",
-                 "deadline", "cap", "points", "reason")
+    """One deduction or bonus, with the rule's fields copied into slots (the
+    hot path touches no pydantic objects)."""
+
+    __slots__ = ("role", "kind", "template", "when", "count", "value", "dates", "deadline",
+                 "deadline_text", "cap", "points", "reason", "need", "points_text", "unit",
+                 "threshold", "step", "partial", "is_bonus")
 
     def __init__(self, cr: CheckedRule):
         r = cr.rule
-        self.rule = r
         self.role = cr.role
+        self.is_bonus = cr.role == "bonus"
         self.kind = r.kind
         self.template = r.explain or DEFAULT_TEMPLATES[(cr.role, r.kind)]
         self.reason = r.reason or ""
         self.cap = r.cap
         self.points = r.points
+        self.points_text = num.amount(r.points)
+        self.unit = getattr(r, "unit", "")
+        self.threshold = getattr(r, "threshold", None)
+        self.step = getattr(r, "step", None)
+        self.partial = getattr(r, "partial", None)
         self.when = E.compile_py(cr.nodes["when"]) if "when" in cr.nodes else None
         self.count = E.compile_py(cr.nodes["count"]) if "count" in cr.nodes else None
         self.value = E.compile_py(cr.nodes["value"]) if "value" in cr.nodes else None
         self.dates = list(r.dates) if isinstance(r, LateRule) else []
-        self.deadline = cr.deadline
+        self.deadline = cr.deadline.date if cr.deadline is not None else None
+        self.deadline_text = self.deadline.isoformat() if self.deadline else ""
+        # only the placeholders the template names are formatted at scoring time
+        self.need = {f for _, f, _, _ in string.Formatter().parse(self.template) if f}
 
     def apply(self, env: dict) -> Adjustment | None:
-        r = self.rule
-        fields: dict[str, Any]
         if self.when is not None and not self.when(env):
             return None
-        if isinstance(r, FlatRule):
-            amt = r.points
-            fields = {}
-        elif isinstance(r, PerUnitRule):
+        kind = self.kind
+        fields: dict[str, Any] = {"reason": self.reason, "points": self.points_text, "unit": self.unit}
+        if kind == "flat":
+            amt = self.points
+        elif kind == "per_unit":
             count = self.count(env)
-            if count <= 0:
+            if count <= ZERO:
                 return None
-            amt = count * r.points
-            fields = {"count": num.value(count), "unit": r.unit}
-        elif isinstance(r, StepRule):
+            amt = count * self.points
+            if "count" in self.need:
+                fields["count"] = num.value(count)
+        elif kind == "step":
             v = self.value(env)
-            gap = (r.threshold - v) if self.role == "deduction" else (v - r.threshold)
-            if gap <= 0:
+            gap = (v - self.threshold) if self.is_bonus else (self.threshold - v)
+            if gap <= ZERO:
                 return None
-            ratio = gap / r.step
-            if r.partial == "ceil":
+            ratio = gap / self.step
+            if self.partial == "ceil":
                 steps = num.ceil(ratio)
-                amt = steps * r.points
-            elif r.partial == "floor":
+                amt = steps * self.points
+            elif self.partial == "floor":
                 steps = num.floor(ratio)
-                amt = steps * r.points
+                amt = steps * self.points
             else:
                 steps = ratio
-                amt = num.q2(ratio * r.points)
-            if amt <= 0:
+                amt = num.q2(ratio * self.points)
+            if amt <= ZERO:
                 return None
-            fields = {"value": num.value(v), "threshold": num.value(r.threshold),
-                      "shortfall": num.value(gap), "excess": num.value(gap),
-                      "steps": num.value(steps), "step": num.value(r.step), "unit": r.unit}
-        else:  # LateRule
-            deadline = self.deadline.date
+            need = self.need
+            if "value" in need:
+                fields["value"] = num.value(v)
+            if "threshold" in need:
+                fields["threshold"] = num.value(self.threshold)
+            if "shortfall" in need or "excess" in need:
+                fields["shortfall"] = fields["excess"] = num.value(gap)
+            if "steps" in need:
+                fields["steps"] = num.value(steps)
+            if "step" in need:
+                fields["step"] = num.value(self.step)
+        else:  # late
+            deadline = self.deadline
             late = [env[d] for d in self.dates if env[d] is not None and env[d] > deadline]
             if not late:
                 return None
-            amt = r.points
-            fields = {"date": max(late).isoformat(), "deadline": deadline.isoformat()}
+            amt = self.points
+            fields["date"] = max(late).isoformat()
+            fields["deadline"] = self.deadline_text
         capped = False
         if self.cap is not None and amt > self.cap:
             amt, capped = self.cap, True
         fields["amount"] = num.amount(amt)
-        fields["points"] = num.amount(r.points)
-        fields["reason"] = self.reason
         text = self.template.format_map(fields)
         if capped:
-            text += f"（{'加' if self.role == 'bonus' else '扣'}分以{num.amount(self.cap)}分为限）"
-        return Adjustment(self.kind, num.q2(amt), text, capped)
+            text += f"（{'加' if self.is_bonus else '扣'}分以{num.amount(self.cap)}分为限）"
+        return Adjustment(kind, amt, text, capped)
 
 
 class _ItemPlan:
     __slots__ = ("ci", "id", "title", "category", "max", "bonus_cap", "required", "labels",
-                 "zero", "deductions", "bonuses", "tiers", "floor")
+                 "zero", "deductions", "bonuses", "tiers", "floor", "full_points", "full_text",
+                 "inputs", "memo")
 
     def __init__(self, ci: CheckedItem, pack: RulePack):
         it = ci.item
@@ -123,54 +145,74 @@ class _ItemPlan:
         self.bonuses = [_RulePlan(r) for r in ci.rules if r.role == "bonus"]
         self.tiers = (it.tiers.value, it.tiers.points) if it.tiers else None
         self.floor = it.floor
+        self.full_points = num.q2(it.max)
+        self.full_text = f"符合要求，得{num.amount(it.max)}分"
+        # An item is a pure function of the facts it reads (deadlines are
+        # constants), so results are memoised on those values.  Results are
+        # shared between score cards and must be treated as immutable.
+        self.inputs = tuple(ci.facts)
+        self.memo: dict[tuple, ItemResult] = {}
+
+    def result(self, env: dict) -> ItemResult:
+        key = tuple([env[f] for f in self.inputs])
+        res = self.memo.get(key)
+        if res is None:
+            res = self.run(env)
+            if len(self.memo) >= MEMO_SIZE:
+                self.memo.clear()
+            self.memo[key] = res
+        return res
 
     def run(self, env: dict) -> ItemResult:
-        res = ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap, "scored")
-        missing = [f for f in self.required if env[f] is None]
-        if missing:
-            res.status = "incomplete"
-            res.missing = missing
-            res.explanation = "待填：" + "、".join(self.labels[f] for f in missing)
-            return res
+        for f in self.required:
+            if env[f] is None:
+                return self._incomplete(env)
         for cond, reason, flag in self.zero:
             if cond(env):
-                res.points = ZERO
-                res.zeroed = True
-                res.explanation = f"{reason}，不得分"
+                text = f"{reason}，不得分"
                 if flag:
-                    res.flags.append(flag)
-                    res.explanation += f"，{flag}"
-                return res
-        base = self.tiers[1][env[self.tiers[0]]] if self.tiers else self.max
-        ded = ZERO
+                    return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap,
+                                      "scored", ZERO, True, flags=[flag], explanation=f"{text}，{flag}")
+                return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap,
+                                  "scored", ZERO, True, explanation=text)
+        deductions: list[Adjustment] = []
         for rp in self.deductions:
-            adj = rp.apply(env)
-            if adj is not None:
-                res.deductions.append(adj)
-                ded += adj.amount
-        bon = ZERO
+            a = rp.apply(env)
+            if a is not None:
+                deductions.append(a)
+        bonuses: list[Adjustment] = []
         for rp in self.bonuses:
-            adj = rp.apply(env)
-            if adj is not None:
-                res.bonuses.append(adj)
-                bon += adj.amount
-        after = base - ded
-        floored = False
-        if self.floor and after < 0:
-            after, floored = ZERO, True
-        res.points = num.q2(after + bon)
-        parts = []
-        if self.tiers and base != self.max:
-            parts.append(f"{env[self.tiers[0]]}，基础分{num.amount(base)}分")
-        parts.extend(a.text for a in res.deductions)
-        parts.extend(a.text for a in res.bonuses)
+            a = rp.apply(env)
+            if a is not None:
+                bonuses.append(a)
+        tier = env[self.tiers[0]] if self.tiers else None
+        if not deductions and not bonuses and (tier is None or self.tiers[1][tier] == self.max):
+            return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap,
+                              "scored", self.full_points, explanation=self.full_text)
+        base = self.tiers[1][tier] if self.tiers else self.max
+        after = base
+        for a in deductions:
+            after -= a.amount
+        floored = self.floor and after < ZERO
+        if floored:
+            after = ZERO
+        for a in bonuses:
+            after += a.amount
+        points = num.q2(after)
+        parts = [f"{tier}，基础分{num.amount(base)}分"] if base != self.max else []
+        parts += [a.text for a in deductions]
+        parts += [a.text for a in bonuses]
         if floored:
             parts.append("扣完为止")
-        if parts:
-            res.explanation = "；".join(parts) + f"；得{num.amount(res.points)}分"
-        else:
-            res.explanation = f"符合要求，得{num.amount(res.points)}分"
-        return res
+        parts.append(f"得{num.amount(points)}分")
+        return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap, "scored",
+                          points, deductions=deductions, bonuses=bonuses, explanation="；".join(parts))
+
+    def _incomplete(self, env: dict) -> ItemResult:
+        missing = [f for f in self.required if env[f] is None]
+        return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap, "incomplete",
+                          missing=missing,
+                          explanation="待填：" + "、".join(self.labels[f] for f in missing))
 
 
 class RubricPlan:
@@ -217,7 +259,7 @@ class RubricPlan:
         items: list[ItemResult] = []
         for ip in self.items:
             try:
-                items.append(ip.run(env))
+                items.append(ip.result(env))
             except ZeroDivisionError:
                 raise FactsError(f"第{ip.id}项计算时除数为0",
                                  [Problem(f"第{ip.id}项", "表达式中的除数为0，请检查相关数据")]) from None

@@ -418,7 +418,10 @@ class _Checker:
         for c in table.columns or []:
             if c.id in row_syms:
                 self.err(base + ("table",), f"列 {c.id!r} 与顶层事实或期限重名")
-            nullable = c.blank_allowed or (not c.required and c.default is None)
+            # A required cell left blank is a row error, but the row is still
+            # evaluated (its status and roll-ups), so any column without a default
+            # may be blank when an expression reads it.
+            nullable = c.blank_allowed or c.default is None
             row_syms[c.id] = E.Symbol(TYPE_OF[c.type], nullable, tuple(c.options) if c.options else None)
         if led.key not in cols:
             self.err(base + ("key",), f"key {led.key!r} 不是表格 {led.table} 的列")

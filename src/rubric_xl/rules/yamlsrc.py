@@ -81,12 +81,12 @@ def format_path(path: tuple) -> str:
     return out
 
 
-def _build(node: yaml.Node, path: tuple, lines: dict) -> Any:
+def _build(node: yaml.Node, path: tuple, lines: dict, source: str = "") -> Any:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.ScalarNode):
         return _scalar(node)
     if isinstance(node, yaml.SequenceNode):
-        return [_build(child, path + (i,), lines) for i, child in enumerate(node.value)]
+        return [_build(child, path + (i,), lines, source) for i, child in enumerate(node.value)]
     if isinstance(node, yaml.MappingNode):
         out: dict = {}
         for knode, vnode in node.value:
@@ -96,9 +96,10 @@ def _build(node: yaml.Node, path: tuple, lines: dict) -> Any:
             if key in out:
                 raise InputFileError(
                     "YAML 中有重复的键",
-                    [Problem(f"第{knode.start_mark.line + 1}行", f"键 {key!r} 重复出现")],
+                    [Problem(f"{source}:{knode.start_mark.line + 1} {format_path(path + (key,))}".rstrip(),
+                             f"键 {key!r} 重复出现")],
                 )
-            out[key] = _build(vnode, path + (key,), lines)
+            out[key] = _build(vnode, path + (key,), lines, source)
         return out
     raise InputFileError(f"不支持的 YAML 节点 {node!r}")  # pragma: no cover
 
@@ -112,7 +113,7 @@ def load_text(text: str, source: str) -> Located:
         problem = getattr(exc, "problem", None) or str(exc)
         raise InputFileError("YAML 格式错误", [Problem(where, f"无法解析：{problem}")]) from None
     lines: dict[tuple, int] = {}
-    data = None if root is None else _build(root, (), lines)
+    data = None if root is None else _build(root, (), lines, source)
     return Located(data, lines, source)
 
 

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Quick start 2: the whole test suite, including the LibreOffice and Chromium tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --system
+.venv/bin/rubric-xl rules check rules/*.yaml
+.venv/bin/rubric-xl rules test rules/*.yaml
+exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

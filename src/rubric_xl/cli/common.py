@@ -1,0 +1,88 @@
+"""Shared CLI helpers: error printing, exit codes, output writing."""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from ..errors import RubricError
+
+EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
+
+
+class InputProblem(click.ClickException):
+    """A RubricError shown in Chinese, exit code 1."""
+
+    exit_code = EXIT_INPUT
+
+    def __init__(self, err: RubricError):
+        super().__init__(str(err))
+        self.err = err
+
+    def show(self, file=None) -> None:
+        click.echo(f"错误：{self.err}", err=True)
+
+
+def fail(err: RubricError) -> None:
+    raise InputProblem(err)
+
+
+def run_main(group: click.Group, argv: list[str] | None) -> int:
+    """Run the group, mapping every exception to a Chinese message and exit code."""
+    try:
+        group.main(args=argv, prog_name="rubric-xl", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("已取消。", err=True)
+        return EXIT_INPUT
+    except click.UsageError as exc:
+        exc.show()
+        return EXIT_USAGE
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except RubricError as exc:
+        click.echo(f"错误：{exc}", err=True)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        click.echo("已中断。", err=True)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except OSError as exc:
+        click.echo(f"错误：无法读写文件 {exc.filename or ''}：{exc.strerror or exc}", err=True)
+        return EXIT_INPUT
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    except Exception as exc:  # last resort: never a traceback
+        click.echo(f"内部错误：{type(exc).__name__}: {exc}。请将此信息和输入文件报告给开发者。", err=True)
+        return 3
+    return EXIT_OK
+
+
+def write_atomic(path: str | Path, data: bytes | str) -> None:
+    """Write *data* to *path* via a temp file in the same folder and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def emit(text: str, output: str | None) -> None:
+    """Print *text*, or write it atomically to *output*."""
+    if output and output != "-":
+        write_atomic(output, text if text.endswith("\n") else text + "\n")
+    else:
+        click.echo(text)

@@ -1,0 +1,56 @@
+"""``rubric-xl score``: score a facts file, or re-score workbooks (auditor mode)."""
+from __future__ import annotations
+
+import click
+
+from ..engine import score as score_facts
+from ..engine.card import dumps, to_dict
+from ..errors import RubricError
+from ..factsfile import load_facts_file
+from ..rules import load_pack
+from . import cli
+from .common import EXIT_INPUT, emit, fail
+from .render import card_text
+
+
+@cli.command("score")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--rules", "rules_path", type=click.Path(), help="规则包文件（YAML）。工作簿模式下默认读取工作簿 _meta 中的规则包。")
+@click.option("--facts", "facts_path", type=click.Path(), help="事实文件（YAML 或 JSON）。")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]), default="table",
+              show_default=True, help="输出格式。")
+@click.option("-o", "--output", type=click.Path(), help="输出文件（默认打印到屏幕）。")
+@click.option("--strict", is_flag=True, help="严格模式：有待填项目即视为错误。")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="并行进程数（工作簿模式）。")
+@click.pass_context
+def score_cmd(ctx, paths, rules_path, facts_path, fmt, output, strict, jobs):
+    """评分：--facts 给出事实文件时按规则包评分；给出工作簿或目录时批量重新评分。"""
+    if facts_path and paths:
+        raise click.UsageError("不能同时给出 --facts 和工作簿路径。")
+    if not facts_path and not paths:
+        raise click.UsageError("请给出 --facts 事实文件，或要评分的工作簿/目录。")
+    if facts_path:
+        if not rules_path:
+            raise click.UsageError("使用 --facts 时必须用 --rules 指定规则包。")
+        if fmt in ("csv", "xlsx"):
+            raise click.UsageError("csv/xlsx 格式用于工作簿批量评分；事实文件请用 table 或 json。")
+        ctx.exit(_score_facts(rules_path, facts_path, fmt, output, strict))
+    from ..audit import run_score  # workbook mode lives with the auditor
+
+    ctx.exit(run_score(list(paths), rules=rules_path, fmt=fmt, output=output, strict=strict, jobs=jobs))
+
+
+def _score_facts(rules_path: str, facts_path: str, fmt: str, output: str | None, strict: bool) -> int:
+    try:
+        pack = load_pack(rules_path)
+        facts = load_facts_file(facts_path)
+        card = score_facts(pack, facts, source=facts_path)
+    except RubricError as exc:
+        fail(exc)
+    text = dumps(to_dict(card)) if fmt == "json" else card_text(card)
+    emit(text, output)
+    if strict and getattr(card, "provisional", False):
+        missing = [f"第{it.id}项（{'、'.join(it.missing)}）" for it in card.items if it.status == "incomplete"]
+        click.echo("错误：严格模式下不允许待填项目：" + "；".join(missing), err=True)
+        return EXIT_INPUT
+    return 0
