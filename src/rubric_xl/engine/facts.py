@@ -158,7 +158,9 @@ _MISS = object()
 def _plan(pack: RulePack) -> list[tuple[str, Fact, dict]]:
     plan = getattr(pack, "_convert_plan", None)
     if plan is None:
-        plan = [(fid, f, {}) for fid, f in pack.facts.items()]
+        # per fact a conversion memo; for a table fact, one memo per column
+        plan = [(fid, f, {c.id: {} for c in f.columns or []} if f.type == "table" else {})
+                for fid, f in pack.facts.items()]
         pack._convert_plan = plan  # type: ignore[attr-defined]
     return plan
 
@@ -181,7 +183,7 @@ def convert_facts(pack: RulePack, raw: Mapping[str, Any], source: str = "facts",
     for fid, f, memo in _plan(pack):
         value = raw.get(fid)
         if f.type == "table":
-            out[fid] = _convert_table(f, value, where, problems)
+            out[fid] = _convert_table(f, value, where, problems, memo)
             continue
         try:
             # converted values are memoised per fact on (type, raw value): raw
@@ -207,7 +209,8 @@ def convert_facts(pack: RulePack, raw: Mapping[str, Any], source: str = "facts",
     return out
 
 
-def _convert_table(f: Fact, value: Any, where, problems: ProblemList) -> list[dict]:
+def _convert_table(f: Fact, value: Any, where, problems: ProblemList,
+                   memos: dict[str, dict]) -> list[dict]:
     if is_blank(value):
         return []
     if not isinstance(value, list):
@@ -226,8 +229,25 @@ def _convert_table(f: Fact, value: Any, where, problems: ProblemList) -> list[di
         out: dict[str, Any] = {}
         for cid, c in cols.items():
             raw = row.get(cid)
+            cls = raw.__class__
+            if cls is bool and c.type == "bool" or cls is _dt.date and c.type == "date":
+                out[cid] = raw  # already the right type: nothing to convert
+                continue
+            memo = memos[cid]
+            try:
+                key = (raw.__class__, raw)
+                v = memo.get(key, _MISS)
+            except TypeError:
+                key, v = None, _MISS
+            if v is not _MISS:
+                out[cid] = v
+                continue
             try:
                 v = convert_value(c, raw)
+                if key is not None and v is not None:
+                    if len(memo) >= 1024:
+                        memo.clear()
+                    memo[key] = v
             except BadValue as exc:
                 problems.add(where(f"{f.id}[{i + 1}].{cid}"),
                              f"{f.label} 第{i + 1}行 {c.label}：{exc}，实际为 {_show(raw)}")

@@ -22,6 +22,7 @@ from . import num
 from .card import LedgerCard, PackInfo, Rollup, RowProblem, RowResult
 
 ZERO = Decimal(0)
+_ROW_METRICS = "\x00metrics"  # env key of a row's metric values (not a valid pack name)
 HUNDRED = Decimal(100)
 BLANK_GROUP = "（空白）"
 
@@ -120,6 +121,9 @@ class LedgerPlan:
                 if fn(env):
                     p = RowProblem(chk.id, chk.level, chk.message, list(chk.columns))
                     (res.errors if chk.level == "error" else res.warnings).append(p)
+            # each metric's row condition/value, evaluated once per row; the
+            # roll-ups then only aggregate (several groupings share them)
+            env[_ROW_METRICS] = [fn(env) if fn is not None else None for _, fn in self.metrics]
             out.append((res, env))
         return out
 
@@ -130,15 +134,17 @@ class LedgerPlan:
 
     def _metrics(self, envs: list[dict]) -> dict[str, Any]:
         vals: dict[str, Any] = {}
-        for mt, fn in self.metrics:
-            if mt.kind == "count":
-                vals[mt.id] = Decimal(len(envs) if fn is None else sum(1 for e in envs if fn(e)))
-            elif mt.kind == "sum":
-                vals[mt.id] = sum((fn(e) or ZERO for e in envs), ZERO)
-            elif mt.kind == "all":  # vacuously true for no rows
-                vals[mt.id] = all(fn(e) for e in envs)
-            elif mt.kind == "none":
-                vals[mt.id] = not any(fn(e) for e in envs)
+        rows = [env[_ROW_METRICS] for env in envs]
+        for i, (mt, fn) in enumerate(self.metrics):
+            kind = mt.kind
+            if kind == "count":
+                vals[mt.id] = Decimal(len(rows) if fn is None else sum(1 for r in rows if r[i]))
+            elif kind == "sum":
+                vals[mt.id] = sum((r[i] or ZERO for r in rows), ZERO)
+            elif kind == "all":  # vacuously true for no rows
+                vals[mt.id] = all(r[i] for r in rows)
+            elif kind == "none":
+                vals[mt.id] = not any(r[i] for r in rows)
             else:  # rate in percent, 0.01 half up; None when the denominator is 0 or blank
                 n, d = vals[mt.numerator], vals[mt.denominator]
                 vals[mt.id] = None if not d or n is None else num.q2(n * HUNDRED / d)
