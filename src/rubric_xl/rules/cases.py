@@ -1,0 +1,488 @@
+"""Example cases of a rule pack: facts in, expected results out.
+
+``rubric-xl rules test PACK`` loads ``rules/cases/<pack stem>.yaml`` (see
+:func:`cases_path`), checks it against the pack (:func:`load_cases`) and scores
+every case (:func:`run_cases`).  A case file::
+
+    pack: shanxi-2005                 # the pack id
+    base: {fact: value, ...}          # optional; merged under every case's facts
+    cases:
+      - name: 第10项 少报2期扣1分
+        facts: {weekly_reports_count: 18}    # null makes a fact blank
+        expect:
+          items:
+            "10": 2.00                       # shorthand: points
+            "11": {points: 0, zeroed: true, flags: [通报批评], explain: 少报2期}
+            "12": incomplete                 # shorthand: status incomplete
+          categories: {信息报送: 24}
+          total: 98.5
+          grade: 优秀
+          eligible: true
+          provisional: false
+          flags: ["第29项：通报批评"]
+      - name: 百分比写成文字应报错
+        facts: {complaint_handling_rate: "n/a"}
+        expect: {error: complaint_handling_rate}   # an error whose text contains this
+
+Ledger packs expect rows and roll-ups instead::
+
+        expect:
+          rows:
+            - {row: 1, status: 已销号, errors: [check_id], warnings: []}
+          rollups:
+            reporting_body:                  # a grouping's ``by`` (``overall`` when by is null)
+              忻府区: {listed: 3, completion_rate: 66.67, cleared: false}
+              _total: {listed: 3}            # the all-groups line
+
+Only what a case states is compared.  Numbers compare as Decimal equality after
+quantizing the actual value to 0.01; check-id lists compare as sets.  Failures
+are Chinese sentences such as ``第10项：期望 2.00 分，实际 1.50 分``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
+
+from ..errors import PackError, Problem, ProblemList, RubricError
+from .pack import RulePack, _pyd_problems
+from .yamlsrc import Located, format_path, load_file
+
+TOTAL_KEY = "_total"
+OVERALL = "overall"
+CENT = Decimal("0.01")
+
+Num2 = Annotated[Decimal, Field(max_digits=14, decimal_places=2, allow_inf_nan=False)]
+Text = Annotated[str, Field(min_length=1)]
+
+
+class _M(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class ItemExpect(_M):
+    points: Optional[Num2] = None
+    status: Optional[Literal["scored", "incomplete"]] = None
+    zeroed: Optional[StrictBool] = None
+    flags: Optional[list[str]] = None
+    explain: Optional[Text] = None  # a substring of the item's explanation
+    missing: Optional[list[str]] = None  # fact ids, compared as a set
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, v: Any) -> Any:
+        if isinstance(v, bool):
+            raise ValueError("应为分数、incomplete 或映射（points/status/zeroed/flags/explain/missing）")
+        if isinstance(v, (int, Decimal)):
+            return {"points": v}
+        if isinstance(v, str):
+            if v.strip() == "incomplete":
+                return {"status": "incomplete"}
+            raise ValueError(f"应为分数、incomplete 或映射，实际为 {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _sense(self) -> "ItemExpect":
+        if all(getattr(self, f) is None for f in type(self).model_fields):
+            raise ValueError("没有写出任何期望")
+        if self.status == "incomplete" and (self.points is not None or self.zeroed):
+            raise ValueError("待填（incomplete）的评分项没有得分，不能同时期望 points 或 zeroed")
+        return self
+
+
+class RowExpect(_M):
+    row: Annotated[int, Field(ge=1)]
+    key: Optional[str] = None
+    status: Optional[str] = None
+    errors: Optional[list[str]] = None
+    warnings: Optional[list[str]] = None
+
+
+class Expect(_M):
+    error: Optional[Text] = None
+    # rubric packs
+    items: dict[str, ItemExpect] = {}
+    categories: dict[str, Num2] = {}
+    total: Optional[Num2] = None
+    grade: Optional[str] = None
+    eligible: Optional[StrictBool] = None
+    provisional: Optional[StrictBool] = None
+    flags: Optional[list[str]] = None
+    # ledger packs
+    rows: list[RowExpect] = []
+    rollups: dict[str, dict[str, dict[str, Any]]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keys_as_text(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            v = dict(v)
+            for k in ("items", "categories", "rollups"):
+                if isinstance(v.get(k), dict):
+                    v[k] = {str(key): val for key, val in v[k].items()}
+            if isinstance(v.get("rollups"), dict):
+                v["rollups"] = {g: {str(k): x for k, x in grp.items()} if isinstance(grp, dict) else grp
+                                for g, grp in v["rollups"].items()}
+        return v
+
+    def rubric_fields(self) -> list[str]:
+        return [f for f in ("items", "categories", "total", "grade", "eligible", "provisional", "flags")
+                if getattr(self, f) not in (None, {}, [])]
+
+    def ledger_fields(self) -> list[str]:
+        return [f for f in ("rows", "rollups") if getattr(self, f)]
+
+
+class _CaseModel(_M):
+    name: Text
+    facts: dict[str, Any] = {}
+    expect: Expect
+
+
+class _FileModel(_M):
+    pack: Text
+    base: dict[str, Any] = {}
+    cases: list[_CaseModel] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One example: the submission (base merged under the case's own facts) and
+    what scoring it must give."""
+
+    name: str
+    facts: dict[str, Any]
+    expect: Expect
+    loc: str = ""  # "file:line" of the case
+
+
+@dataclass
+class CaseResult:
+    name: str
+    ok: bool
+    failures: list[str] = field(default_factory=list)
+    loc: str = ""
+
+
+def cases_path(pack_path: str | Path) -> Path:
+    """``rules/x.yaml`` → ``rules/cases/x.yaml``."""
+    p = Path(pack_path)
+    return p.parent / "cases" / f"{p.stem}.yaml"
+
+
+# --- loading -------------------------------------------------------------------
+
+
+def load_cases(path: str | Path, pack: RulePack) -> list[Case]:
+    """Read and check a case file against *pack*.  Raises :class:`PackError`."""
+    try:
+        located = load_file(path)
+    except RubricError as exc:
+        raise PackError(f"无法读取示例用例文件 {path}", exc.problems) from None
+    return cases_from_located(located, pack)
+
+
+def cases_from_located(located: Located, pack: RulePack) -> list[Case]:
+    title = f"示例用例文件校验失败：{located.source}"
+    if not isinstance(located.data, dict):
+        raise PackError(title, [Problem(located.source, "顶层应为映射（pack、base、cases）")])
+    try:
+        model = _FileModel.model_validate(located.data)
+    except ValidationError as exc:
+        raise PackError(title, _pyd_problems(exc, located)) from None
+    problems = ProblemList()
+    _Checker(located, pack, problems).run(model)
+    if problems.errors:
+        raise PackError(title, problems.errors)
+    return [Case(c.name, {**model.base, **c.facts}, c.expect, located.where(("cases", i)))
+            for i, c in enumerate(model.cases)]
+
+
+class _Checker:
+    """Cross-checks a case file against the pack: ids, names, kinds."""
+
+    def __init__(self, located: Located, pack: RulePack, problems: ProblemList):
+        self.loc = located
+        self.pack = pack
+        self.p = problems
+
+    def err(self, path: tuple, msg: str) -> None:
+        self.p.add(self.where(path), msg)
+
+    def where(self, path: tuple) -> str:
+        # mapping keys were turned into text; the line map may hold the YAML int
+        look = path
+        for n, part in enumerate(path):
+            if isinstance(part, str) and part.isdigit() and look[:n + 1] not in self.loc.lines:
+                look = look[:n] + (int(part),) + look[n + 1:]
+        line = self.loc.line_of(look)
+        head = f"{self.loc.source}:{line}" if line else self.loc.source
+        text = format_path(path)
+        return f"{head} {text}" if text else head
+
+    def run(self, model: _FileModel) -> None:
+        pack, m = self.pack, self.pack.model
+        if model.pack != m.id:
+            self.err(("pack",), f"用例文件属于规则包 {model.pack!r}，但加载的规则包是 {m.id!r}")
+        self.facts(("base",), model.base)
+        seen: set[str] = set()
+        for i, c in enumerate(model.cases):
+            base = ("cases", i)
+            if c.name in seen:
+                self.err(base + ("name",), f"用例名称“{c.name}”重复")
+            seen.add(c.name)
+            e = c.expect
+            if e.error is None:
+                self.facts(base + ("facts",), c.facts)
+            rubric, ledger = e.rubric_fields(), e.ledger_fields()
+            if e.error is not None and (rubric or ledger):
+                self.err(base + ("expect", "error"), "期望报错的用例不能再期望得分结果")
+            elif e.error is None and not (rubric or ledger):
+                self.err(base + ("expect",), "没有写出任何期望（得分、等次、行或汇总，或 error）")
+            if m.kind == "rubric" and ledger:
+                self.err(base + ("expect", ledger[0]), f"评分类规则包没有 {ledger[0]}（台账类才有）")
+            if m.kind == "ledger" and rubric:
+                self.err(base + ("expect", rubric[0]), f"台账类规则包没有 {rubric[0]}（评分类才有）")
+            if m.kind == "rubric":
+                self.rubric(base + ("expect",), e)
+            elif m.ledger is not None:
+                self.ledger(base + ("expect",), e)
+
+    def facts(self, path: tuple, facts: dict) -> None:
+        for key in facts:
+            if key not in self.pack.facts:
+                self.err(path + (key,), f"未知的事实 {key!r}（规则包 {self.pack.id} 中没有此事实）")
+
+    def rubric(self, path: tuple, e: Expect) -> None:
+        item_ids = {it.id for it in self.pack.items}
+        for iid, ie in e.items.items():
+            if iid not in item_ids:
+                self.err(path + ("items", iid), f"没有第{iid}项（规则包共 {len(item_ids)} 项）")
+            for j, fid in enumerate(ie.missing or []):
+                if fid not in self.pack.facts:
+                    self.err(path + ("items", iid, "missing", j), f"未知的事实 {fid!r}")
+        cats = {c.name for c in self.pack.model.categories}
+        for name in e.categories:
+            if name not in cats:
+                self.err(path + ("categories", name), f"没有类别“{name}”（已定义：{'、'.join(cats)}）")
+        grades = [g.name for g in self.pack.model.settings.grades]
+        if e.grade is not None and e.grade not in grades:
+            self.err(path + ("grade",), f"等次“{e.grade}”未在规则包中定义（已定义：{'、'.join(grades)}）")
+        if e.eligible is not None and self.pack.model.settings.eligibility is None:
+            self.err(path + ("eligible",), "规则包没有设置评选资格（settings.eligibility）")
+
+    def ledger(self, path: tuple, e: Expect) -> None:
+        led, cl = self.pack.model.ledger, self.pack.ledger
+        assert led is not None
+        statuses = [s.name for s in led.statuses]
+        table = self.pack.facts[led.table]
+        checks = {c.id for c in led.checks} | {f"required_{c.id}" for c in table.columns or []}
+        for j, r in enumerate(e.rows):
+            rp = path + ("rows", j)
+            if r.status is not None and r.status not in statuses:
+                self.err(rp + ("status",), f"状态“{r.status}”未在规则包中定义（已定义：{'、'.join(statuses)}）")
+            for key in ("errors", "warnings"):
+                for k, cid in enumerate(getattr(r, key) or []):
+                    if cid not in checks:
+                        self.err(rp + (key, k), f"未知的检查 {cid!r}")
+        metrics = {mt.id: mt for mt in led.metrics}
+        for gname, groups in e.rollups.items():
+            gp = path + ("rollups", gname)
+            grouping = find_grouping(led.groupings, gname)
+            if grouping is None:
+                names = [g.by or OVERALL for g in led.groupings]
+                self.err(gp, f"没有汇总方式 {gname!r}（已定义：{'、'.join(names)}）")
+                continue
+            for key, vals in groups.items():
+                kp = gp + (key,)
+                if grouping.by is None and key != TOTAL_KEY:
+                    self.err(kp, f"总体汇总（by 为空）只有 {TOTAL_KEY} 一行")
+                if key == TOTAL_KEY and grouping.by is not None and not grouping.total_label:
+                    self.err(kp, "此汇总方式没有合计行（total_label 未设置）")
+                if not isinstance(vals, dict) or not vals:
+                    self.err(kp, "应为映射（指标: 期望值），且不能为空")
+                    continue
+                for mid, val in vals.items():
+                    mp = kp + (mid,)
+                    mt = metrics.get(mid)
+                    if mt is None:
+                        self.err(mp, f"未知的指标 {mid!r}（已定义：{'、'.join(metrics)}）")
+                    elif mt.kind in ("all", "none"):
+                        if not isinstance(val, bool):
+                            self.err(mp, "应为 true/false")
+                    elif isinstance(val, bool) or not (isinstance(val, (int, Decimal))
+                                                      or (val is None and mt.kind == "rate")):
+                        self.err(mp, "应为数值" + ("（或 null 表示无法计算）" if mt.kind == "rate" else ""))
+                    elif val is not None and Decimal(val).as_tuple().exponent < -2:
+                        self.err(mp, "最多两位小数（实际值按0.01比较）")
+
+
+def find_grouping(groupings, name: str):
+    for g in groupings:
+        if (g.by or OVERALL) == name:
+            return g
+    for g in groupings:
+        if g.label == name:
+            return g
+    return None
+
+
+# --- running -------------------------------------------------------------------
+
+
+def run_cases(pack: RulePack, cases: list[Case]) -> list[CaseResult]:
+    """Score every case; never raises for a case's own problems."""
+    return [run_case(pack, c) for c in cases]
+
+
+def run_case(pack: RulePack, case: Case) -> CaseResult:
+    from ..engine import score  # engine imports rules; import late
+
+    e = case.expect
+    failures: list[str] = []
+    try:
+        card = score(pack, case.facts, source=case.name)
+    except RubricError as exc:
+        text = str(exc)
+        if e.error is None:
+            failures.append(f"意外报错：{text}")
+        elif e.error not in text:
+            failures.append(f"期望报错信息包含“{e.error}”，实际报错为：{text}")
+        return CaseResult(case.name, not failures, failures, case.loc)
+    except Exception as exc:  # an engine defect: report it, keep running the others
+        failures.append(f"程序内部错误 {type(exc).__name__}：{exc}")
+        return CaseResult(case.name, False, failures, case.loc)
+    if e.error is not None:
+        failures.append(f"期望报错（含“{e.error}”），实际未报错")
+    elif card.kind == "rubric":
+        failures.extend(_compare_rubric(card, e))
+    else:
+        failures.extend(_compare_ledger(card, e))
+    return CaseResult(case.name, not failures, failures, case.loc)
+
+
+def _pts(d: Decimal | None) -> str:
+    return "待填" if d is None else f"{d.quantize(CENT)} 分"
+
+
+def _q(d: Decimal) -> Decimal:
+    return d.quantize(CENT)
+
+
+def _yn(b: Any) -> str:
+    return {True: "是", False: "否", None: "无"}.get(b, str(b))
+
+
+def _list(xs) -> str:
+    return "、".join(sorted(xs)) if xs else "无"
+
+
+def _compare_rubric(card, e: Expect) -> list[str]:
+    out: list[str] = []
+    for iid, ie in e.items.items():
+        it = card.item(iid)
+        head = f"第{iid}项："
+        want_status = ie.status or ("scored" if ie.points is not None or ie.zeroed is not None else None)
+        if want_status == "incomplete" and it.status != "incomplete":
+            out.append(f"{head}期望 待填，实际 {_pts(it.points)}（{it.explanation}）")
+            continue  # the other comparisons would only repeat this one
+        if want_status == "scored" and it.status != "scored":
+            want = f"{_pts(ie.points)}" if ie.points is not None else "已评分"
+            out.append(f"{head}期望 {want}，实际 {it.explanation}")
+            continue
+        if ie.points is not None and _q(it.points) != ie.points:
+            out.append(f"{head}期望 {_pts(ie.points)}，实际 {_pts(it.points)}")
+        if ie.zeroed is not None and it.zeroed != ie.zeroed:
+            out.append(f"{head}期望{'' if ie.zeroed else '未'}判为不得分，实际{'' if it.zeroed else '未'}判为不得分"
+                       f"（{it.explanation}）")
+        if ie.flags is not None and sorted(it.flags) != sorted(ie.flags):
+            out.append(f"{head}期望标记 {_list(ie.flags)}，实际 {_list(it.flags)}")
+        if ie.explain is not None and ie.explain not in it.explanation:
+            out.append(f"{head}说明应包含“{ie.explain}”，实际说明为“{it.explanation}”")
+        if ie.missing is not None and set(it.missing) != set(ie.missing):
+            out.append(f"{head}期望待填事实 {_list(ie.missing)}，实际 {_list(it.missing)}")
+    cats = {c.name: c for c in card.categories}
+    for name, pts in e.categories.items():
+        if _q(cats[name].points) != pts:
+            out.append(f"类别“{name}”：期望 {_pts(pts)}，实际 {_pts(cats[name].points)}")
+    if e.total is not None and _q(card.total) != e.total:
+        out.append(f"总分：期望 {_pts(e.total)}，实际 {_pts(card.total)}")
+    if e.grade is not None and card.grade != e.grade:
+        out.append(f"等次：期望 {e.grade}，实际 {card.grade or '无'}")
+    if e.eligible is not None and card.eligible != e.eligible:
+        out.append(f"{card.eligibility_label or '评选资格'}：期望 {_yn(e.eligible)}，实际 {_yn(card.eligible)}")
+    if e.provisional is not None and card.provisional != e.provisional:
+        out.append(f"暂定分：期望 {_yn(e.provisional)}，实际 {_yn(card.provisional)}")
+    if e.flags is not None and sorted(card.flags) != sorted(e.flags):
+        out.append(f"标记：期望 {_list(e.flags)}，实际 {_list(card.flags)}")
+    return out
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, bool) or v is None:
+        return _yn(v) if v is not None else "无（null）"
+    if isinstance(v, Decimal):
+        return format(v.normalize(), "f") if v == v.to_integral_value() else format(v, "f")
+    return str(v)
+
+
+def _same(want: Any, got: Any) -> bool:
+    if want is None or isinstance(want, bool):
+        return type(got) is type(want) and got == want
+    if isinstance(got, bool) or not isinstance(got, (int, Decimal)):
+        return False
+    return _q(Decimal(got)) == Decimal(want)
+
+
+def _compare_ledger(card, e: Expect) -> list[str]:
+    out: list[str] = []
+    for r in e.rows:
+        head = f"第{r.row}行："
+        if r.row > len(card.rows):
+            out.append(f"{head}台账中没有这一行（共 {len(card.rows)} 行）")
+            continue
+        got = card.rows[r.row - 1]
+        if r.key is not None and got.key != r.key:
+            out.append(f"{head}期望名称 {r.key}，实际 {got.key or '空'}")
+        if r.status is not None and got.status != r.status:
+            out.append(f"{head}期望状态 {r.status}，实际 {got.status or '无'}")
+        for key, word in (("errors", "错误"), ("warnings", "提醒")):
+            want = getattr(r, key)
+            if want is None:
+                continue
+            have = {p.check for p in getattr(got, key)}
+            if have != set(want):
+                out.append(f"{head}期望{word} {_list(set(want))}，实际 {_list(have)}")
+    for gname, groups in e.rollups.items():
+        ru = _find_rollup(card.rollups, gname)
+        if ru is None:  # pragma: no cover - checked at load time
+            out.append(f"汇总 {gname}：规则包没有这种汇总")
+            continue
+        for key, vals in groups.items():
+            head = f"汇总“{ru.label}” {'合计' if key == TOTAL_KEY else key}："
+            line = ru.total if key == TOTAL_KEY else ru.groups.get(key)
+            if line is None:
+                out.append(f"{head}没有这一组（实有：{_list(ru.groups)}）")
+                continue
+            for mid, want in vals.items():
+                got = line.get(mid)
+                if not _same(want, got):
+                    out.append(f"{head}{mid} 期望 {_show(want)}，实际 {_show(got)}")
+    return out
+
+
+def _find_rollup(rollups, name: str):
+    for ru in rollups:
+        if (ru.by or OVERALL) == name:
+            return ru
+    for ru in rollups:
+        if ru.label == name:
+            return ru
+    return None
+
+
+__all__ = ["Case", "CaseResult", "Expect", "ItemExpect", "RowExpect", "cases_path", "load_cases",
+           "run_cases", "run_case"]
