@@ -26,6 +26,9 @@ def _register() -> None:
     from . import score as _score  # noqa: F401
     from . import rules as _rules  # noqa: F401
     # -- commands registered by other modules go below this line --
+    from . import addin as _addin  # noqa: F401
+    from . import template as _template  # noqa: F401
+    from . import extract as _extract  # noqa: F401
 
 
 _register()

@@ -33,7 +33,8 @@ def fail(err: RubricError) -> None:
 def run_main(group: click.Group, argv: list[str] | None) -> int:
     """Run the group, mapping every exception to a Chinese message and exit code."""
     try:
-        group.main(args=argv, prog_name="rubric-xl", standalone_mode=False)
+        # without standalone mode, ctx.exit(code) comes back as the return value
+        code = group.main(args=argv, prog_name="rubric-xl", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("已取消。", err=True)
         return EXIT_INPUT
@@ -59,7 +60,7 @@ def run_main(group: click.Group, argv: list[str] | None) -> int:
     except Exception as exc:  # last resort: never a traceback
         click.echo(f"内部错误：{type(exc).__name__}: {exc}。请将此信息和输入文件报告给开发者。", err=True)
         return 3
-    return EXIT_OK
+    return code if isinstance(code, int) else EXIT_OK
 
 
 def write_atomic(path: str | Path, data: bytes | str) -> None:
@@ -71,6 +72,10 @@ def write_atomic(path: str | Path, data: bytes | str) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
+        # mkstemp makes the file 0600; give it the usual permissions (umask applied)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -1,0 +1,76 @@
+"""The 写入得分 script: write the engine's points and explanations into the 评分
+sheet and highlight deductions.
+
+Run from the task pane button (``xw-click="write_scores"``) or the ribbon; the
+xlwings JS client sends the workbook, the script queues cell writes as actions
+which the client applies.  Result cells are found by their defined names
+(``item_<id>_points``, ``item_<id>_explain``, ``category_<n>_points``,
+``total_points``, ``grade``, ``eligible``, ``provisional``).  Values replace what
+those cells held (the template's native formulas), i.e. the sheet shows a
+snapshot of the score at the time of writing.
+"""
+from __future__ import annotations
+
+from . import _env
+
+_env.ensure()
+
+import xlwings as xw  # noqa: E402
+import xlwings.server as xs  # noqa: E402
+
+from ._assess import Assessment, assess_book  # noqa: E402
+from ._book import BookView, check_xlwings  # noqa: E402
+
+DEDUCTED = "#F8CBAD"  # light red: the item lost points or was zeroed
+PENDING = "#FFE699"  # light yellow: 待填 / 输入有误
+
+
+def write_results(book: xw.Book, a: Assessment) -> int:
+    """Queue the writes for *a* on *book*; returns the number of cells written."""
+    if not a.ok:
+        raise xw.XlwingsError(a.message)
+    if a.card.kind != "rubric":
+        raise xw.XlwingsError("此工作簿的规则包是台账类，没有评分表可写入。")
+    if not a.result_cells:
+        raise xw.XlwingsError("此工作簿没有评分表的结果单元格（名称 item_1_points 等），无法写入得分。"
+                              "请使用上级下发的标准填报模板。")
+    view = BookView(book)
+    written = 0
+
+    def put(name: str, value, color: str | None = "keep") -> None:
+        nonlocal written
+        if name not in a.result_cells:
+            return
+        rng = view.range(name)
+        if rng is None:
+            return
+        rng.value = value
+        if color != "keep":
+            rng.color = color
+        written += 1
+
+    for it in a.card.items:
+        if it.points is None:
+            color = PENDING
+        elif it.zeroed or it.deductions:
+            color = DEDUCTED
+        else:
+            color = None
+        points = float(it.points) if it.points is not None else None  # display boundary
+        put(f"item_{it.id}_points", points, color)
+        put(f"item_{it.id}_explain", a.item_text(it), color)
+    for n, c in enumerate(a.card.categories, 1):
+        put(f"category_{n}_points", float(c.points))
+    put("total_points", float(a.card.total))
+    put("grade", a.card.grade or "")
+    if a.card.eligible is not None:
+        put("eligible", "是" if a.card.eligible else "否")
+    put("provisional", "是" if a.card.provisional else "否")
+    return written
+
+
+@xs.script
+def write_scores(book: xw.Book):
+    """写入得分"""
+    check_xlwings()
+    write_results(book, assess_book(BookView(book)))

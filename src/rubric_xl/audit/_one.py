@@ -1,0 +1,170 @@
+"""Re-score one workbook from its inputs; never raises for a bad file.
+
+Steps: read the workbook against its pack, convert the facts (a value that
+does not convert is reported and counts as blank, so the affected items are
+待填 and the total provisional), score, report missing inputs, ledger row
+problems and result cells that disagree with the recomputation.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..engine import score_values
+from ..engine.ledger import plan_for as ledger_plan
+from ..engine.card import LedgerCard, ScoreCard, to_dict
+from ..engine.facts import convert_facts
+from ..errors import FactsError, Problem, RubricError
+from ..reader import Reading, read_workbook
+from ..rules import RulePack
+from ._tamper import compare_results
+
+STATUS_TEXT = {"ok": "正常", "provisional": "暂定", "error": "有错误", "failed": "无法评分"}
+
+
+@dataclass
+class FileResult:
+    """The outcome for one workbook (picklable: crosses process boundaries)."""
+
+    file: str
+    unit: str | None = None
+    problems: list[Problem] = field(default_factory=list)
+    card: ScoreCard | LedgerCard | None = None
+    values: dict[str, Any] | None = None  # converted facts (ledgers: for the city roll-up)
+    pack_source: str | None = None
+    seconds_read: float = 0.0
+    seconds_score: float = 0.0
+    encoded: str | None = None  # dumps(to_dict()), when made ahead (in a worker process)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "error"]
+
+    @property
+    def status(self) -> str:
+        if self.card is None:
+            return "failed"
+        if self.errors:
+            return "error"
+        if isinstance(self.card, ScoreCard) and self.card.provisional:
+            return "provisional"
+        return "ok"
+
+    def to_dict(self) -> dict:
+        """The facts-file score card's fields plus file, unit, status, problems."""
+        out: dict[str, Any] = {"file": self.file, "unit": self.unit}
+        if self.card is not None:
+            out.update(to_dict(self.card))
+        else:
+            out["kind"] = None
+        out["status"] = self.status
+        out["problems"] = [p.as_dict() for p in self.problems]
+        return out
+
+
+def _blank_bad(raw: dict[str, Any], keys: set[str]) -> None:
+    """Blank the values that did not convert (keys as ``convert_facts`` locates them)."""
+    for key in keys:
+        if "[" not in key:
+            raw[key] = None
+            continue
+        table, _, rest = key.partition("[")
+        index, _, col = rest.partition("].")
+        rows = raw.get(table)
+        if not isinstance(rows, list):
+            continue
+        i = int(index.rstrip("]")) - 1
+        if col and 0 <= i < len(rows):
+            rows[i][col] = None
+
+
+def convert_lenient(reading: Reading) -> tuple[dict[str, Any], list[Problem], set[str]]:
+    """Convert every fact; a value that does not convert is reported and blanked."""
+    sub = reading.submission
+    asked: set[str] = set()
+
+    def locate(key: str) -> str:
+        asked.add(key)  # convert_facts asks for a location only to report a problem
+        return sub.where(key)
+
+    try:
+        return convert_facts(reading.pack, sub.raw, reading.file, locate), [], set()
+    except FactsError as exc:
+        problems = list(exc.problems)
+    raw = {k: (list(map(dict, v)) if isinstance(v, list) else v) for k, v in sub.raw.items()}
+    _blank_bad(raw, asked)
+    return convert_facts(reading.pack, raw, reading.file, sub.where), problems, asked
+
+
+def _missing(reading: Reading, card: ScoreCard, bad: set[str], strict: bool) -> list[Problem]:
+    """One problem per blank input that leaves an item 待填 (errors with --strict)."""
+    need: dict[str, list[str]] = {}
+    for it in card.items:
+        for f in it.missing:
+            need.setdefault(f, []).append(it.id)
+    level = "error" if strict else "warning"
+    return [Problem(reading.submission.where(fid),
+                    f"{reading.pack.facts[fid].label}：未填写（第{'、'.join(items)}项待填，总分为暂定分）", level)
+            for fid, items in need.items() if fid not in bad]  # a wrong value is reported already
+
+
+def _ledger_rows(reading: Reading, card: LedgerCard) -> list[Problem]:
+    sub = reading.submission
+    table = reading.pack.model.ledger.table  # type: ignore[union-attr]
+    out = []
+    for row in card.rows:
+        for level, items in (("error", row.errors), ("warning", row.warnings)):
+            for p in items:
+                key = f"{table}[{row.index}].{p.columns[0]}" if p.columns else f"{table}[{row.index}]"
+                if key not in sub.locs:
+                    key = f"{table}[{row.index}]"
+                name = f"（{row.key}）" if row.key else ""
+                out.append(Problem(sub.where(key), f"台账第{row.index}条{name}：{p.message}", level))
+    return out
+
+
+def score_workbook(path: str | Path, rules: RulePack | str | Path | None = None,
+                   strict: bool = False, display: str | None = None) -> FileResult:
+    """Re-score one workbook.  Every problem ends up in ``FileResult.problems``."""
+    shown = display or str(path)
+    res = FileResult(shown)
+    t0 = time.perf_counter()
+    try:
+        reading = read_workbook(path, rules, shown)
+    except RubricError as exc:
+        res.problems = list(exc.problems) or [Problem(shown, exc.message)]
+        res.seconds_read = time.perf_counter() - t0
+        return res
+    t1 = time.perf_counter()
+    res.seconds_read = t1 - t0
+    res.unit = reading.submission.unit
+    res.pack_source = reading.pack.source
+    res.problems = list(reading.problems)
+    try:
+        values, bad_values, bad = convert_lenient(reading)
+        res.problems += bad_values
+        if reading.pack.model.kind == "ledger":  # checks the top-level facts too
+            card = ledger_plan(reading.pack).run(values, reading.submission.where)
+        else:
+            card = score_values(reading.pack, values)
+    except RubricError as exc:
+        res.problems += list(exc.problems) or [Problem(shown, exc.message)]
+        res.seconds_score = time.perf_counter() - t1
+        return res
+    res.card = card
+    if isinstance(card, LedgerCard):
+        res.values = values
+        res.problems += _ledger_rows(reading, card)
+        if not res.unit:  # the reporting body: a top-level fact the ledger groups by
+            by = [g.by for g in reading.pack.model.ledger.groupings if g.by in values]  # type: ignore[union-attr]
+            res.unit = next((str(values[b]) for b in by if values[b] is not None), None)
+    else:
+        res.problems += _missing(reading, card, bad, strict)
+        try:
+            res.problems += compare_results(reading.book, card)
+        except RubricError as exc:  # a damaged 评分 sheet: the inputs were read, the score stands
+            res.problems += [Problem(p.loc, p.msg, "warning") for p in exc.problems]
+    res.seconds_score = time.perf_counter() - t1
+    return res

@@ -1,0 +1,190 @@
+"""The 台账 sheet (one Excel table per table fact, header row 2, data from row 3,
+pre-formatted rows, one defined name per column) and the 汇总 sheet (room for
+the roll-ups, filled by the formula compiler)."""
+from __future__ import annotations
+
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.worksheet import Worksheet
+
+from ..rules.model import Fact
+from . import inputs, names, styles
+from .context import Ctx
+from .layout import ColumnLayout, RangeRef, SummaryBlock, TableLayout
+
+SHEET = "台账"
+SUMMARY_SHEET = "汇总"
+HEADER_ROW, FIRST_ROW = 2, 3
+RESULT_COLUMNS = (("status", "状态"), ("errors", "错误"), ("warnings", "警告"))
+RESULT_WIDTHS = {"status": 14, "errors": 40, "warnings": 40}
+TYPE_WIDTHS = {"text": 28, "date": 13, "bool": 10, "int": 10, "decimal": 12, "percent": 12}
+
+
+def _width(f: Fact) -> float:
+    if f.type == "enum":
+        longest = max((styles.text_units(o) for o in f.options or []), default=8)
+        return min(max(12.0, longest + 4), 36.0)
+    return TYPE_WIDTHS[f.type]
+
+
+def _unique_headers(cols: list[Fact]) -> dict[str, str]:
+    seen: dict[str, int] = {}
+    out = {}
+    for c in cols:
+        label = c.label
+        if label in seen:
+            label = f"{label}（{c.id}）"
+        seen[label] = 1
+        out[c.id] = label
+    return out
+
+
+def build_ledger_sheet(ctx: Ctx) -> Worksheet:
+    wb, pack, layout = ctx.wb, ctx.pack, ctx.layout
+    ws = wb.create_sheet(SHEET)
+    layout.ledger_sheet = SHEET
+    ledger_table = pack.model.ledger.table if pack.model.ledger else None
+    layout.ledger_table = ledger_table
+    last_row = FIRST_ROW + ctx.ledger_rows - 1
+    styles.style(ws.cell(HEADER_ROW, 1, "序号"), font=styles.BOLD, fill=styles.HEADER_FILL, align=styles.CENTER)
+    ws.column_dimensions["A"].width = 6
+    for r in range(FIRST_ROW, last_row + 1):
+        styles.style(ws.cell(r, 1, r - FIRST_ROW + 1), font=styles.SMALL, border=False, align=styles.CENTER)
+    col = 2
+    tables = [f for f in pack.model.facts if f.type == "table"]
+    header_lines = 1
+    for t in tables:
+        cols = list(t.columns or [])
+        headers = _unique_headers(cols)
+        first_col = col
+        columns: dict[str, ColumnLayout] = {}
+        widths: dict[int, float] = {}
+        for c in cols:
+            rng = RangeRef(SHEET, col, FIRST_ROW, last_row)
+            name = names.column_name(t.id, c.id)
+            columns[c.id] = ColumnLayout(c.id, headers[c.id], c.type, rng, name)
+            ctx.define(name, rng.absolute)
+            widths[col] = _width(c)
+            _format_column(ws, col, FIRST_ROW, last_row, inputs.FORMATS[c.type], locked=False)
+            ctx.validate(ws, c, rng.coord, owner=name, column=True)
+            col += 1
+        results: dict[str, ColumnLayout] = {}
+        if t.id == ledger_table:
+            for key, label in RESULT_COLUMNS:
+                rng = RangeRef(SHEET, col, FIRST_ROW, last_row)
+                name = names.LEDGER_RESULTS[key]
+                results[key] = ColumnLayout(key, label, "result", rng, name)
+                headers[key] = label
+                ctx.define(name, rng.absolute)
+                widths[col] = RESULT_WIDTHS[key]
+                _format_column(ws, col, FIRST_ROW, last_row, "@", locked=True)
+                col += 1
+        for c_id, cl in {**columns, **results}.items():
+            cell = ws.cell(HEADER_ROW, cl.data.col, cl.label)
+            styles.style(cell, font=styles.BOLD, align=styles.CENTER)
+            header_lines = max(header_lines, styles.lines_needed(cl.label, widths[cl.data.col]))
+        styles.set_widths(ws, widths)
+        tl = TableLayout(t.id, SHEET, t.id, HEADER_ROW, FIRST_ROW, last_row, first_col, col - 1, columns, results)
+        table = Table(displayName=t.id, ref=tl.ref)
+        table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+        ws.add_table(table)
+        layout.tables[t.id] = tl
+        title = f"{t.label}：每行填写一条，从第{FIRST_ROW}行开始（已预留{ctx.ledger_rows}行）"
+        if t.hint:
+            title += f"；{t.hint}"
+        styles.style(ws.cell(1, first_col, title), font=styles.BOLD, border=False, align=styles.LEFT)
+        col += 1  # a gap column between tables
+    ws.row_dimensions[1].height = 22
+    ws.row_dimensions[HEADER_ROW].height = max(30.0, header_lines * styles.LINE_HEIGHT + 6)
+    first = layout.tables[tables[0].id] if tables else None
+    key = pack.model.ledger.key if pack.model.ledger else None
+    if first is not None and len(tables) == 1 and next(iter(first.columns), None) == key:
+        ws.freeze_panes = "C3"
+    else:
+        ws.freeze_panes = "B3"
+    styles.print_setup(ws, title_rows="2:2", landscape=True)
+    styles.protect(ws)
+    return ws
+
+
+def _format_column(ws: Worksheet, col: int, first: int, last: int, fmt: str, locked: bool) -> None:
+    font = styles.BODY if not locked else styles.RESULT
+    prot = styles.UNLOCKED if not locked else styles.LOCKED
+    for r in range(first, last + 1):
+        cell = ws.cell(r, col)
+        cell.font = font
+        cell.number_format = fmt
+        cell.protection = prot
+
+
+def build_summary_sheet(ctx: Ctx) -> Worksheet | None:
+    pack, layout = ctx.pack, ctx.layout
+    led = pack.model.ledger
+    if led is None:
+        return None
+    ws = ctx.wb.create_sheet(SUMMARY_SHEET)
+    layout.summary_sheet = SUMMARY_SHEET
+    table = pack.facts[led.table]
+    cols = {c.id: c for c in table.columns or []}
+    metrics = list(led.metrics)
+    last_col = 1 + len(metrics)
+    ws.column_dimensions["A"].width = 30
+    for i in range(2, last_col + 1):
+        ws.column_dimensions[get_column_letter(i)].width = 14
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(last_col, 2))
+    styles.style(ws.cell(1, 1, f"{pack.model.title}——汇总（根据台账自动计算）"), font=styles.TITLE, border=False,
+                 align=styles.LEFT)
+    ws.row_dimensions[1].height = 30
+    row = 3
+    for gi, g in enumerate(led.groupings):
+        title_row = row
+        styles.style(ws.cell(row, 1, g.label), font=styles.BOLD, border=False, align=styles.LEFT)
+        row += 1
+        header_row = row
+        if g.by is None:
+            by_kind, head = None, "范围"
+        elif g.by in cols:
+            by_kind, head = "column", cols[g.by].label
+        else:
+            by_kind, head = "fact", pack.facts[g.by].label
+        styles.style(ws.cell(row, 1, head), font=styles.BOLD, fill=styles.HEADER_FILL, align=styles.CENTER)
+        metric_cols = {}
+        for j, mt in enumerate(metrics, start=2):
+            styles.style(ws.cell(row, j, mt.label), font=styles.BOLD, fill=styles.HEADER_FILL, align=styles.CENTER)
+            metric_cols[mt.id] = j
+        styles.fit_row(ws, row, {j: mt.label for j, mt in enumerate(metrics, start=2)},
+                       {j: 14 for j in range(2, last_col + 1)})
+        row += 1
+        group_rows: list[tuple[str | None, int]] = []
+        if by_kind == "column" and cols[g.by].type == "enum":
+            c = cols[g.by]
+            keys = list(c.options or [])
+            if not c.required or c.blank_allowed:
+                keys.append("")
+            for k in keys:
+                _summary_line(ws, row, k or f"（{c.blank_label or '未填'}）", metrics)
+                group_rows.append((k, row))
+                row += 1
+        elif by_kind == "fact":
+            _summary_line(ws, row, None, metrics)
+            group_rows.append((None, row))
+            row += 1
+        total_row = None
+        if g.by is None or g.total_label:
+            _summary_line(ws, row, g.total_label or g.label, metrics, bold=True)
+            total_row = row
+            row += 1
+        layout.summary.append(SummaryBlock(gi, g.by, by_kind, g.label, title_row, header_row, metric_cols,
+                                           group_rows, total_row))
+        row += 1
+    styles.print_setup(ws, landscape=True)
+    styles.protect(ws)
+    return ws
+
+
+def _summary_line(ws: Worksheet, row: int, label: str | None, metrics, bold: bool = False) -> None:
+    styles.style(ws.cell(row, 1, label), font=styles.BOLD if bold else styles.BODY)
+    for j, mt in enumerate(metrics, start=2):
+        fmt = {"rate": "0.00", "count": "0"}.get(mt.kind, "General")
+        styles.style(ws.cell(row, j), font=styles.RESULT, fill=styles.RESULT_FILL, align=styles.CENTER, fmt=fmt)
+
