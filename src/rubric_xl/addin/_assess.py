@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from ..conventions import category_points_name, item_explain_name, item_points_name
 from ..engine import score
 from ..engine.card import LedgerCard, ScoreCard, to_dict
 from ..errors import FactsError, RubricError
@@ -100,7 +101,7 @@ class Assessment:
                 d["explanation"] = self.item_text(it)
                 d["invalid"] = [f for f in it.missing if f in self.invalid]
                 d["deducted"] = f"{it.deducted:.2f}" if it.deductions else None
-                cell = self.result_cells.get(f"item_{it.id}_points")
+                cell = self.result_cells.get(item_points_name(it.id))
                 d["ref"] = cell.ref if cell else None
                 d["sheet"] = cell.sheet if cell else None
                 d["address"] = cell.address if cell else None
@@ -136,12 +137,12 @@ def assess_book(view: BookView) -> Assessment:
         a.issues.append(InputIssue("template", p.loc, f.label if f else p.loc, p.msg, None))
     if pack.model.kind == "rubric":
         for it in pack.items:
-            for key in (f"item_{it.item.id}_points", f"item_{it.item.id}_explain"):
+            for key in (item_points_name(it.item.id), item_explain_name(it.item.id)):
                 cell = view.cell(key)
                 if cell is not None:
                     a.result_cells[key] = cell
         for n in range(1, len(pack.model.categories) + 1):
-            key = f"category_{n}_points"
+            key = category_points_name(n)
             if (cell := view.cell(key)) is not None:
                 a.result_cells[key] = cell
         for key in ("total_points", "grade", "eligible", "provisional"):

@@ -21,10 +21,11 @@ import xlwings as xw  # noqa: E402
 
 from openpyxl.utils import get_column_letter  # noqa: E402
 
+from ..conventions import column_name  # noqa: E402
 from ..errors import InputFileError, Problem  # noqa: E402
 from ..rules import RulePack  # noqa: E402
 
-META_SHEET = "_meta"
+from ..conventions import META_SHEET  # noqa: E402
 FORMAT_MESSAGE = "收到的工作簿数据格式不正确（应为评分助手发送的工作簿内容）。"
 
 
@@ -181,7 +182,7 @@ class BookView:
     def _read_table(self, fid: str, f, cells: dict[str, Cell], problems: list[Problem]) -> list[dict]:
         columns: dict[str, tuple[int, int, int, int]] = {}
         for c in f.columns or []:
-            name = f"{fid}__{c.id}"
+            name = column_name(fid, c.id)
             a = self.area(name)
             if a is None:
                 problems.append(Problem(name, f"{f.label}：工作簿缺少列名称 {name}，此列按空白读取"))

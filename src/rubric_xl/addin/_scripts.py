@@ -18,6 +18,8 @@ _env.ensure()
 import xlwings as xw  # noqa: E402
 import xlwings.server as xs  # noqa: E402
 
+from ..conventions import category_points_name, item_explain_name, item_points_name  # noqa: E402
+
 from ._assess import Assessment, assess_book  # noqa: E402
 from ._book import BookView, check_xlwings  # noqa: E402
 
@@ -57,10 +59,10 @@ def write_results(book: xw.Book, a: Assessment) -> int:
         else:
             color = None
         points = float(it.points) if it.points is not None else None  # display boundary
-        put(f"item_{it.id}_points", points, color)
-        put(f"item_{it.id}_explain", a.item_text(it), color)
+        put(item_points_name(it.id), points, color)
+        put(item_explain_name(it.id), a.item_text(it), color)
     for n, c in enumerate(a.card.categories, 1):
-        put(f"category_{n}_points", float(c.points))
+        put(category_points_name(n), float(c.points))
     put("total_points", float(a.card.total))
     put("grade", a.card.grade or "")
     if a.card.eligible is not None:

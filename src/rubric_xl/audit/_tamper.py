@@ -12,6 +12,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ..conventions import category_points_name, item_points_name
 from ..engine import num
 from ..engine.card import ScoreCard
 from ..engine.facts import FALSE_WORDS, TRUE_WORDS
@@ -24,9 +25,7 @@ TRUE_TEXT = TRUE_WORDS | {"具备", "有"}
 FALSE_TEXT = FALSE_WORDS | {"不具备", "无"}
 
 
-def item_name(item_id: str) -> str:
-    """The defined name of an item's points cell (docs/ARCHITECTURE.md)."""
-    return f"item_{item_id}_points"
+item_name = item_points_name
 
 
 def _cached(book: Workbook, name: str) -> tuple[str, Any] | None:
@@ -90,7 +89,7 @@ def compare_results(book: Workbook, card: ScoreCard) -> list[Problem]:
     for it in card.items:
         checks.append((item_name(it.id), "points", it.points))
     for n, cat in enumerate(card.categories, start=1):
-        checks.append((f"category_{n}_points", "points", cat.points))
+        checks.append((category_points_name(n), "points", cat.points))
     checks.append(("total_points", "points", card.total))
     checks.append(("grade", "text", card.grade))
     if card.eligible is not None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..conventions import column_name
 from ..engine.facts import convert_facts
 from ..errors import FactsError, InputFileError, Problem
 from ..rules import RulePack
@@ -51,7 +52,7 @@ def _fail(file: str, msg: str, extra: list[Problem] | None = None) -> InputFileE
 
 def _has_fact_names(book: Workbook, pack: RulePack) -> bool:
     for f in pack.model.facts:
-        names = [f"{f.id}__{c.id}" for c in f.columns or []] if f.type == "table" else [f.id]
+        names = [column_name(f.id, c.id) for c in f.columns or []] if f.type == "table" else [f.id]
         if any(book.name(n) is not None for n in names):
             return True
     return False

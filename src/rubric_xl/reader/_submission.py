@@ -11,16 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..conventions import META_KEYS, META_SHEET, PROP_PREFIX, column_name
 from ..errors import Problem
 from ..rules.model import Fact
 from ..rules.pack import RulePack
 from ._cells import cell_to_raw, float_decimal
 from ._container import Workbook
 from ._refs import Ref, a1, parse_ref
-
-META_SHEET = "_meta"
-META_KEYS = ("pack_id", "pack_version", "pack_hash", "template_version", "unit", "generator")
-PROP_PREFIX = "rubric_xl_"
 
 
 @dataclass
@@ -112,7 +109,7 @@ def _blank(v: Any) -> bool:
 def _read_table(book: Workbook, sub: Submission, f: Fact) -> list[dict]:
     cols: list[tuple[Fact, Ref]] = []
     for c in f.columns or []:
-        name = f"{f.id}__{c.id}"
+        name = column_name(f.id, c.id)
         ref = _locate(book, sub, name, f"{f.label}的“{c.label}”列")
         if ref is None:
             continue

@@ -224,7 +224,7 @@ class _Checker:
         return f"{head} {text}" if text else head
 
     def run(self, model: _FileModel) -> None:
-        pack, m = self.pack, self.pack.model
+        m = self.pack.model
         if model.pack != m.id:
             self.err(("pack",), f"用例文件属于规则包 {model.pack!r}，但加载的规则包是 {m.id!r}")
         self.facts(("base",), model.base)
@@ -275,7 +275,7 @@ class _Checker:
             self.err(path + ("eligible",), "规则包没有设置评选资格（settings.eligibility）")
 
     def ledger(self, path: tuple, e: Expect) -> None:
-        led, cl = self.pack.model.ledger, self.pack.ledger
+        led = self.pack.model.ledger
         assert led is not None
         statuses = [s.name for s in led.statuses]
         table = self.pack.facts[led.table]

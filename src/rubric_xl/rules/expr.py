@@ -33,7 +33,7 @@ from __future__ import annotations
 import datetime as _dt
 import operator
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Mapping
 

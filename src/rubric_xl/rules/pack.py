@@ -21,7 +21,7 @@ from . import expr as E
 from .model import (
     Derived, Fact, FlatRule, Item, LateRule, Pack, PerUnitRule, StepRule,
 )
-from .yamlsrc import Located, format_path, load_file, load_text
+from .yamlsrc import Located, load_file, load_text
 
 TYPE_OF = {"bool": E.BOOL, "int": E.NUMBER, "decimal": E.NUMBER, "percent": E.NUMBER,
            "date": E.DATE, "enum": E.TEXT, "text": E.TEXT}

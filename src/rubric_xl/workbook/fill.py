@@ -21,6 +21,7 @@ from openpyxl.workbook import Workbook
 from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ..conventions import column_name
 from ..engine.facts import convert_facts
 from ..errors import FactsError, InputFileError, PackError, Problem
 from ..factsfile import load_facts_file
@@ -136,7 +137,7 @@ def _fill_info(wb: Workbook, info: Mapping[str, Any], locked_unit: str, template
 
 def _fill_table(wb: Workbook, f: Fact, rows: list[dict], template: str) -> None:
     cols = list(f.columns or [])
-    targets = {c.id: _target(wb, f"{f.id}__{c.id}", template) for c in cols}
+    targets = {c.id: _target(wb, column_name(f.id, c.id), template) for c in cols}
     sheets = {ws.title for ws, _ in targets.values()}
     if len(sheets) != 1:
         raise InputFileError("模板的台账结构异常", [Problem(template, f"表格 {f.label} 的列不在同一工作表上")])

@@ -14,15 +14,13 @@ from openpyxl.packaging.custom import StringProperty
 from openpyxl.workbook import Workbook
 
 from .. import __version__
+from ..conventions import META_SHEET, PROP_PREFIX
 from ..errors import InputFileError, Problem
 from ..rules.pack import RulePack
 from . import styles
 from .text import put
 
 TEMPLATE_VERSION = "1"
-META_SHEET = "_meta"
-KEYS = ("pack_id", "pack_version", "pack_hash", "template_version", "unit", "generator")
-PROP_PREFIX = "rubric_xl_"
 
 
 def generator() -> str:

@@ -12,34 +12,14 @@ from openpyxl.utils import column_index_from_string
 from ..errors import PackError, Problem
 from ..rules.pack import RulePack
 
-INFO_NAMES = ("info_unit", "info_filler", "info_phone", "info_date")
-RESULT_NAMES = ("total_points", "grade", "eligible", "provisional")
-LEDGER_RESULTS = {"status": "ledger_status", "errors": "ledger_errors", "warnings": "ledger_warnings"}
+from ..conventions import (  # noqa: F401  (re-exported for the sheet builders)
+    INFO_NAMES, LEDGER_RESULTS, RESULT_NAMES, category_points_name, column_name,
+    item_explain_name, item_points_name, list_name,
+)
 
 _NAME = re.compile(r"^[A-Za-z_\\][A-Za-z0-9_.]{0,254}$")
 _A1 = re.compile(r"^([A-Za-z]{1,3})([0-9]+)$")
 _R1C1 = re.compile(r"^([Rr][0-9]*)?([Cc][0-9]*)?$")
-
-
-def item_points_name(item_id: str) -> str:
-    return f"item_{item_id}_points"
-
-
-def item_explain_name(item_id: str) -> str:
-    return f"item_{item_id}_explain"
-
-
-def category_points_name(n: int) -> str:
-    return f"category_{n}_points"
-
-
-def column_name(table: str, column: str) -> str:
-    return f"{table}__{column}"
-
-
-def list_name(owner: str) -> str:
-    """The hidden option list of an enum fact or column (``_list_<owner>``)."""
-    return f"_list_{owner}"
 
 
 def why_invalid(name: str) -> str | None:
