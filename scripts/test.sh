@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --system
 .venv/bin/rubric-xl rules check rules/*.yaml
 .venv/bin/rubric-xl rules test rules/*.yaml
-exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+exec .venv/bin/python -m pytest -q -p no:cacheprovider -n 2 "$@"

@@ -303,3 +303,47 @@ def test_pack_expression_errors_at_load_time(when, derived, msg):
     text = str(ei.value)
     assert msg in text
     assert "expr.yaml:" in text   # file:line of the offending expression
+
+
+def test_derived_value_reading_a_blank_allowed_fact_is_computed():
+    """count_true(present(...)) over blank-allowed dates must work when a date is blank."""
+    from rubric_xl import load_pack_text, score
+
+    pack = load_pack_text(_DERIVED_PACK)
+    assert score(pack, {"a": "2005-01-01", "b": None, "n": 1}).items[0].zeroed is True
+    assert score(pack, {"a": "2005-01-01", "b": "2005-01-02", "n": 1}).items[0].zeroed is False
+
+
+def test_too_deep_expressions_are_pack_errors_not_tracebacks():
+    from rubric_xl import PackError, load_pack_text
+
+    for expr in (" + ".join(["n"] * 900) + " > 1", "(" * 400 + "n" + ")" * 400 + " > 1"):
+        with pytest.raises(PackError) as exc:
+            load_pack_text(_DERIVED_PACK.replace('"sent < 2"', f'"{expr}"'))
+        text = str(exc.value)
+        assert "items[0].zero_if[0].when" in text
+        assert ("过深" in text) or ("过长" in text)
+        assert len(text) < 400
+
+
+_DERIVED_PACK = """
+id: t
+title: t
+version: "1"
+source: {document: d, title: t}
+categories: [{name: c, cap: 2}]
+facts:
+  - {id: a, label: A, type: date, blank_allowed: true}
+  - {id: b, label: B, type: date, blank_allowed: true}
+  - {id: n, label: N, type: int}
+derived:
+  - {id: sent, label: S, expr: "count_true(present(a), present(b))"}
+items:
+  - id: "1"
+    category: c
+    title: x
+    max: 2
+    criteria: c
+    evidence: e
+    zero_if: [{when: "sent < 2", reason: 未全部报送}]
+"""

@@ -11,7 +11,6 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import types
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,8 +26,7 @@ from rubric_xl.reader import extract_facts
 from rubric_xl.samples import random_facts
 from rubric_xl.workbook import (BUILTIN_UNITS, TEMPLATE_VERSION, build_template, distribute,
                                 fill_template, find_pack, fingerprint, load_units, parse_units,
-                                safe_filename, template_bytes, write_score_formulas)
-from rubric_xl.workbook import formulas_hook
+                                safe_filename, template_bytes)
 
 REPO = Path(__file__).resolve().parents[1]
 RULES = REPO / "rules"
@@ -117,11 +115,6 @@ def sx_wb(sx_bytes):
 @pytest.fixture(scope="module")
 def xz_wb(xz):
     return reopen(template_bytes(xz, "忻府区"))
-
-
-@pytest.fixture
-def no_formulas(monkeypatch):
-    monkeypatch.setattr(formulas_hook, "_formulas_module", lambda: None)
 
 
 # --- structure: rubric pack --------------------------------------------------------
@@ -241,52 +234,6 @@ def test_result_names_exist_and_point_at_locked_cells(sx, sx_wb):
     assert ws.cell(first_cat, 4).value == 20
 
 
-def test_without_formula_compiler_result_cells_stay_empty(sx, no_formulas):
-    wb, layout = build_template(sx)
-    ws = wb["评分"]
-    cells = [it.points for it in layout.items.values()] + [it.explain for it in layout.items.values()]
-    cells += [c.points for c in layout.categories] + [layout.total, layout.grade, layout.provisional]
-    assert all(ws[c.coord].value is None for c in cells)
-    guide = " ".join(str(c.value) for c in wb["填报说明"]["A"] if c.value)
-    assert "审核程序" in guide
-
-
-def test_formula_hook_writes_mapping_results(sx, monkeypatch):
-    fake = types.SimpleNamespace(compile_rubric=lambda pack: types.SimpleNamespace(names={
-        "total_points": "=SUM(item_1_points,item_2_points)",
-        "'评分'!$H$3": "=1"}))
-    monkeypatch.setattr(formulas_hook, "_formulas_module", lambda: fake)
-    wb, layout = build_template(sx)
-    assert wb["评分"][layout.total.coord].value == "=SUM(item_1_points,item_2_points)"
-    assert wb["评分"]["H3"].value == "=1"
-    guide = " ".join(str(c.value) for c in wb["填报说明"]["A"] if c.value)
-    assert "由公式自动计算" in guide
-
-
-def test_formula_hook_without_writer_leaves_ledgers_alone(monkeypatch):
-    fake = types.SimpleNamespace(compile_rubric=lambda pack: pytest.fail("not a rubric"))
-    monkeypatch.setattr(formulas_hook, "_formulas_module", lambda: fake)
-    wb, layout = build_template(tiny_ledger(), ledger_rows=4)
-    status = layout.tables["sites"].results["status"].data
-    assert all(wb["台账"].cell(r, status.col).value is None for r in range(status.first_row, status.last_row + 1))
-
-
-def test_formula_hook_prefers_write_formulas(sx, monkeypatch):
-    calls = []
-    fake = types.SimpleNamespace(write_formulas=lambda wb, pack, layout: calls.append(layout) or 7,
-                                 compile_rubric=lambda pack: pytest.fail("not called"))
-    monkeypatch.setattr(formulas_hook, "_formulas_module", lambda: fake)
-    wb, layout = build_template(sx)
-    assert calls == [layout]
-    assert write_score_formulas(wb, sx, layout) == 7
-
-
-def test_formula_hook_rejects_unknown_target(sx, monkeypatch):
-    for bad in ("no_such_name", "'评分'!$A$1:$B$2", "'没有'!A1"):
-        fake = types.SimpleNamespace(compile_rubric=lambda pack, bad=bad: {bad: "=1"})
-        monkeypatch.setattr(formulas_hook, "_formulas_module", lambda fake=fake: fake)
-        with pytest.raises(PackError):
-            build_template(sx)
 
 
 def test_layout_matches_defined_names(sx, xz):
@@ -475,7 +422,7 @@ items:
 """
 
 
-def test_partly_shared_facts_and_pack_without_grades(no_formulas):
+def test_partly_shared_facts_and_pack_without_grades():
     pack = load_pack_text(TINY_RUBRIC % "1", "tiny.yaml")
     wb, layout = build_template(pack)
     ws = wb["填报"]

@@ -223,8 +223,12 @@ class RubricPlan:
         self.pack = pack
         self.info = PackInfo(m.id, m.title, m.version, pack.hash)
         self.deadlines = {d.id: d.date for d in m.deadlines}
+        # a derived value is computed when every fact it needs is present; facts
+        # that may be blank (blank_allowed) are read as blank (present()/blank())
         self.derived: list[tuple[str, Callable, list[str]]] = [
-            (d.id, E.compile_py(node), pack.derived_facts[d.id]) for d, node in pack.derived
+            (d.id, E.compile_py(node),
+             [f for f in pack.derived_facts[d.id] if not pack.facts[f].blank_allowed])
+            for d, node in pack.derived
         ]
         self.items = [_ItemPlan(ci, pack) for ci in pack.items]
         self.categories = [(c.name, c.cap, c.bonus_only) for c in m.categories]

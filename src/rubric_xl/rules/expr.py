@@ -245,11 +245,19 @@ class _Parser:
         raise ExpressionError(f"此处应为数值、名称或括号，实际为 {v or '结尾'!r}", self.text, p)
 
 
+MAX_LENGTH = 4000  # characters; deeper nesting than this is not a rubric
+
+
 def parse(text: str) -> Node:
     """Parse *text* into an unchecked AST."""
     if not isinstance(text, str) or not text.strip():
         raise ExpressionError("表达式为空", str(text), 0)
-    return _Parser(text).parse()
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"表达式过长（{len(text)} 个字符，最多 {MAX_LENGTH}）", text[:80] + "…")
+    try:
+        return _Parser(text).parse()
+    except RecursionError:
+        raise ExpressionError("表达式嵌套过深，请拆分为派生值（derived）", text[:80] + "…") from None
 
 
 class _Checker:
@@ -359,7 +367,12 @@ def _tname(t: str) -> str:
 
 def check(text: str, symbols: Mapping[str, Symbol], want: str | None = None) -> Node:
     """Parse and type-check *text*; *want* is the required result type."""
-    node = _Checker(text, symbols).check(parse(text))
+    tree = parse(text)
+    try:
+        node = _Checker(text, symbols).check(tree)
+        compile_py(node)  # deep trees fail here, at load time, not while scoring
+    except RecursionError:
+        raise ExpressionError("表达式嵌套过深，请拆分为派生值（derived）", text[:80] + "…") from None
     if want is not None and node.type != want:
         raise ExpressionError(f"表达式结果应为{_tname(want)}，实际为{_tname(node.type)}", text)
     return node

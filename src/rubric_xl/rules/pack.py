@@ -225,7 +225,8 @@ class _Checker:
             return E.check(text, symbols, want)
         except ExpressionError as exc:
             where = f"（位置 {exc.pos + 1}）" if exc.pos is not None else ""
-            self.err(path, f"表达式 {text!r} 有误{where}：{exc.message}")
+            shown = text if len(text) <= 80 else text[:80] + "…"
+            self.err(path, f"表达式 {shown!r} 有误{where}：{exc.message}")
             return None
 
     def run(self) -> RulePack:

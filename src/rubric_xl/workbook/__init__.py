@@ -9,13 +9,13 @@ Public API::
     data = fill_template("模板.xlsx", facts)             # the template itself is never modified
 
 The workbook follows the conventions in docs/ARCHITECTURE.md.  Native score
-formulas are written by :func:`write_score_formulas` (see its docstring for the
-contract with :mod:`rubric_xl.formulas`).
+formulas are compiled from the same pack by :mod:`rubric_xl.formulas`
+(``write_formulas(wb, pack, layout)``), which reads every address from the
+:class:`WorkbookLayout`.
 """
 from .build import LEDGER_ROWS, build_template, template_bytes
 from .distribute import ManifestRow, distribute, safe_filename
 from .fill import fill_template, fill_workbook
-from .formulas_hook import write_score_formulas
 from .layout import (CategoryLayout, CellRef, ColumnLayout, ItemLayout, RangeRef, SummaryBlock,
                      TableLayout, WorkbookLayout)
 from .meta import TEMPLATE_VERSION, fingerprint, read_meta
@@ -24,7 +24,7 @@ from .packs import find_pack
 from .units import BUILTIN_UNITS, load_units, parse_units
 
 __all__ = [
-    "build_template", "template_bytes", "workbook_bytes", "write_score_formulas",
+    "build_template", "template_bytes", "workbook_bytes",
     "distribute", "ManifestRow", "safe_filename", "load_units", "parse_units", "BUILTIN_UNITS",
     "fill_template", "fill_workbook", "find_pack", "read_meta", "fingerprint",
     "TEMPLATE_VERSION", "LEDGER_ROWS",

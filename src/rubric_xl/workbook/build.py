@@ -5,11 +5,11 @@ from __future__ import annotations
 from openpyxl import Workbook
 from openpyxl.workbook.protection import WorkbookProtection
 
+from ..formulas import write_formulas
 from ..errors import PackError, Problem
 from ..rules.pack import RulePack
 from . import names
 from .context import LISTS_SHEET, Ctx
-from .formulas_hook import write_score_formulas
 from .layout import WorkbookLayout
 from .meta import meta_values, write_meta
 from .output import workbook_bytes
@@ -69,7 +69,7 @@ def build_template(pack: RulePack, unit: str | None = None, *,
     else:
         build_ledger_sheet(ctx)
         build_summary_sheet(ctx)
-    written = write_score_formulas(wb, pack, layout)
+    written = write_formulas(wb, pack, layout)  # native formulas for every result cell
     write_guide(ctx, guide, formulas=written > 0)
     write_meta(wb, meta_values(pack, unit))
     if LISTS_SHEET in wb.sheetnames:  # hidden option lists go last, after _meta

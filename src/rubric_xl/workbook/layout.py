@@ -1,7 +1,7 @@
 """Where everything sits in a generated workbook (the *layout* object).
 
 :func:`rubric_xl.workbook.build_template` returns a :class:`WorkbookLayout`
-alongside the workbook; :func:`rubric_xl.workbook.write_score_formulas` passes it
+alongside the workbook; :func:`rubric_xl.formulas.write_formulas` passes it
 to the formula compiler.  Addresses are 1-based rows and columns plus helpers
 for A1 text, so a consumer never has to re-derive positions from the pack.
 """

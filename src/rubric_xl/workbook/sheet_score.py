@@ -1,7 +1,7 @@
 """The 评分 sheet: the official table (header row 3, one row per item from row 4
 in pack order), then the category block, total, grade, eligibility and the
 provisional flag.  Result cells carry the convention's defined names and stay
-empty here; :func:`rubric_xl.workbook.write_score_formulas` fills them."""
+empty here; :func:`rubric_xl.formulas.write_formulas` fills them."""
 from __future__ import annotations
 
 from openpyxl.comments import Comment

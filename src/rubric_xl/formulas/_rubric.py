@@ -1,0 +1,360 @@
+"""Compile a rubric pack's items to Excel formulas that score exactly like
+:mod:`rubric_xl.engine.rubric`, explanation texts included.
+
+Per item (engine order): a blank required input → 待填 (the points cell holds
+text, so totals skip it); an input of the wrong type → 有误; the first
+``zero_if`` that holds → 0; otherwise base (``max`` or the tier) minus the
+deductions, floored at 0 unless ``floor: false``, plus the bonuses, rounded to
+0.01.  Inputs are read by their defined names (fact ids), other results by
+theirs (``item_<id>_points`` …), never by cell address.
+"""
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ..errors import PackError, Problem
+from ..rules import expr as E
+from ..rules.model import FlatRule, LateRule, PerUnitRule, StepRule
+from ..rules.pack import CheckedItem, CheckedRule, RulePack
+from . import _inputs as I
+from . import _xl as X
+from ._expr import Compiler, Unsupported, V, blank_test
+from ._inputs import NO, YES
+
+# the engine's wording (engine/rubric.py)
+DEFAULT_TEMPLATES = {
+    ("deduction", "flat"): "{reason}，扣{amount}分",
+    ("deduction", "per_unit"): "{reason}{count}{unit}，扣{amount}分",
+    ("deduction", "step"): "{reason}{value}{unit}，低于{threshold}{unit}，扣{amount}分",
+    ("deduction", "late"): "逾期报送（{date}，期限{deadline}），扣{amount}分",
+    ("bonus", "flat"): "{reason}，加{amount}分",
+    ("bonus", "per_unit"): "{reason}{count}{unit}，加{amount}分",
+    ("bonus", "step"): "{reason}{value}{unit}，超过{threshold}{unit}，加{amount}分",
+}
+INCOMPLETE = "待填"
+INVALID = "有误"
+
+
+def points_name(item_id: str) -> str:
+    return f"item_{item_id}_points"
+
+
+def explain_name(item_id: str) -> str:
+    return f"item_{item_id}_explain"
+
+
+def category_name(n: int) -> str:
+    return f"category_{n}_points"
+
+
+@dataclass(frozen=True)
+class ItemFormulas:
+    """The two result cells of one item (formulas start with ``=``)."""
+
+    id: str
+    points: str  # → item_<id>_points: a number, or the text 待填 / 有误
+    explain: str  # → item_<id>_explain: the engine's explanation text
+    points_name: str
+    explain_name: str
+
+
+@dataclass(frozen=True)
+class RubricFormulas:
+    """Every result formula of a rubric pack, keyed for the 评分 sheet."""
+
+    items: dict[str, ItemFormulas]  # pack order
+    categories: list[str]  # category_<n>_points, n = index + 1, pack order
+    total: str  # total_points
+    grade: str | None  # the grade's name; None when the pack has no grades
+    eligible: str | None  # 是/否; None when the pack has no eligibility setting
+    provisional: str  # 是 when any item is 待填 or 有误 (the total counts only scored items), else 否
+    names: dict[str, str] = field(default_factory=dict)  # defined name → formula
+
+    def item(self, item_id: str) -> ItemFormulas:
+        return self.items[item_id]
+
+
+@dataclass
+class _Rule:
+    applies: str  # condition
+    amount: str  # points after the cap (number)
+    text: str  # explanation text (formula)
+
+
+def _num(d: Decimal) -> str:
+    """``num.value`` of a constant."""
+    return X.number(d)
+
+
+def _amount(d: Decimal) -> str:
+    """``num.amount`` of a constant: two decimals, half up."""
+    from ..engine import num  # the engine's own formatting of constants
+
+    return num.amount(d)
+
+
+class _ItemCompiler:
+    def __init__(self, pack: RulePack, ci: CheckedItem):
+        self.pack = pack
+        self.ci = ci
+        self.where = f"{pack.source}: 第{ci.id}项"
+        self.may_blank = {f for f in ci.facts if f not in ci.required}
+        self.derived = {d.id: node for d, node in pack.derived}
+        self.deadlines = {d.id: d.date for d in pack.model.deadlines}
+        self._memo: dict[str, V] = {}
+        self.c = Compiler(self.resolve)
+
+    # --- names ------------------------------------------------------------------
+
+    def resolve(self, name: str) -> V:
+        if name in self._memo:
+            return self._memo[name]
+        pack = self.pack
+        if name in pack.facts:
+            v = I.scalar(pack.facts[name], name, name in self.may_blank)
+        elif name in self.deadlines:
+            v = V(X.date(self.deadlines[name]), E.DATE, plain=True)
+        elif name in self.derived:
+            # like the engine: computed whenever the item is scorable (its required
+            # facts are present); blank-allowed facts are read as blank inside it
+            v = self.c.compile(self.derived[name])
+        else:
+            raise Unsupported(f"未知的名称 {name}")
+        self._memo[name] = v
+        return v
+
+    def cond(self, node: E.Node) -> V:
+        v = self.c.compile(node)
+        return V(self.c.truth(v), E.BOOL, risky=v.risky)
+
+    def number(self, node: E.Node, what: str) -> V:
+        v = self.c.compile(node)
+        if v.null is not None:
+            raise Unsupported(f"{what}可能为空（依赖可留空的输入），引擎对此无定义")
+        return v
+
+    # --- rules --------------------------------------------------------------------
+
+    def template(self, cr: CheckedRule, fields: dict[str, str]) -> str:
+        r = cr.rule
+        tmpl = r.explain or DEFAULT_TEMPLATES[(cr.role, r.kind)]
+        parts = []
+        for literal, name, spec, conv in string.Formatter().parse(tmpl):
+            if literal:
+                parts.append(X.text(literal))
+            if name is None:
+                continue
+            if spec or conv or name not in fields:
+                raise Unsupported(f"说明模板 {tmpl!r} 中的 {{{name}{'!' + conv if conv else ''}"
+                                  f"{':' + spec if spec else ''}}} 无法用公式表达")
+            parts.append(fields[name])
+        return X.concat(parts)
+
+    def rule(self, cr: CheckedRule) -> _Rule:
+        r = cr.rule
+        bonus = cr.role == "bonus"
+        fields = {"reason": X.text(r.reason or ""), "points": X.text(_amount(r.points))}
+        static_raw: Decimal | None = None
+        if isinstance(r, FlatRule):
+            applies = self.cond(cr.nodes["when"]).f
+            static_raw = r.points
+            raw = X.number(r.points)
+        elif isinstance(r, PerUnitRule):
+            cnt = self.number(cr.nodes["count"], "计数表达式")
+            cf = self.c.num(cnt)
+            positive = f"({cf}>0)"
+            if "when" in cr.nodes:
+                w = self.cond(cr.nodes["when"])
+                applies = f"IF({w.f},{positive},FALSE)" if cnt.risky else f"AND({w.f},{positive})"
+            else:
+                applies = positive
+            raw = f"({cf}*{X.number(r.points)})"
+            fields.update(count=X.value_text(cf), unit=X.text(r.unit))
+        elif isinstance(r, StepRule):
+            v = self.number(cr.nodes["value"], "数值表达式")
+            t = X.number(r.threshold)
+            gap = f"({v.f}-{t})" if bonus else f"({t}-{v.f})"
+            ratio = f"ROUND({gap}/{X.number(r.step)},{X.EPS_DIGITS})"
+            if r.partial == "ceil":
+                steps = f"ROUNDUP({ratio},0)"
+                raw = f"({steps}*{X.number(r.points)})"
+                steps_text = f'{steps}&""'
+            elif r.partial == "floor":
+                steps = f"ROUNDDOWN({ratio},0)"
+                raw = f"({steps}*{X.number(r.points)})"
+                steps_text = f'{steps}&""'
+            else:  # prorate
+                raw = f"ROUND({ratio}*{X.number(r.points)},2)"
+                steps_text = X.value_text(ratio)
+            applies = f"({raw}>0)"
+            fields.update(value=X.value_text(v.f), threshold=X.text(_num(r.threshold)),
+                          shortfall=X.value_text(gap), excess=X.value_text(gap),
+                          steps=steps_text, step=X.text(_num(r.step)), unit=X.text(r.unit))
+        elif isinstance(r, LateRule):
+            deadline = cr.deadline.date
+            lates = []
+            for d in r.dates:
+                dv = self.resolve(d)
+                lates.append((self.c.guard([dv.null] if dv.null else [], f"({d}>{X.date(deadline)})"), d))
+            applies = X.any_of([c for c, _ in lates])
+            latest = lates[0][1] if len(lates) == 1 else X.call("MAX", *[f"IF({c},{d},0)" for c, d in lates])
+            static_raw = r.points
+            raw = X.number(r.points)
+            fields.update(date=X.date_text(latest), deadline=X.text(deadline.isoformat()))
+        else:  # pragma: no cover - the schema has no other kinds
+            raise Unsupported(f"未知的规则类型 {r.kind}")
+        suffix = f"（{'加' if bonus else '扣'}分以{_amount(r.cap)}分为限）" if r.cap is not None else ""
+        if r.cap is None:
+            amount, capped = raw, None
+        elif static_raw is not None:
+            over = static_raw > r.cap
+            amount, capped = (X.number(r.cap) if over else raw), ("TRUE" if over else None)
+        else:
+            capped = f"(ROUND({raw},{X.EPS_DIGITS})>{X.number(r.cap)})"
+            amount = f"MIN({raw},{X.number(r.cap)})"
+        fields["amount"] = X.amount_text(amount)
+        text = self.template(cr, fields)
+        if capped == "TRUE":
+            text = X.concat([text, X.text(suffix)])
+        elif capped is not None:
+            text = X.concat([text, f'IF({capped},{X.text(suffix)},"")'])
+        return _Rule(applies, amount, text)
+
+    # --- the item -----------------------------------------------------------------
+
+    def compile(self) -> ItemFormulas:
+        ci, it, pack = self.ci, self.ci.item, self.pack
+        missing = [(blank_test(f), X.text(pack.facts[f].label)) for f in ci.required]
+        bad = [(b, X.text(pack.facts[f].label)) for f in ci.facts
+               if (b := I.invalid(pack.facts[f], f)) is not None]
+        zero = [(self.cond(node).f, z) for node, z in ci.zero_if]
+        rules = [(cr.role, self.rule(cr)) for cr in ci.rules]
+        ded = [r for role, r in rules if role == "deduction"]
+        bon = [r for role, r in rules if role == "bonus"]
+
+        def total(rs: list[_Rule]) -> str:
+            return "+".join(f"IF({r.applies},{r.amount},0)" for r in rs)
+
+        max_ = X.number(it.max)
+        tier_cond = None
+        if it.tiers:
+            f = it.tiers.value
+            opts = list(pack.facts[f].options or [])
+            base = X.number(it.tiers.points[opts[-1]])
+            for o in reversed(opts[:-1]):
+                base = f"IF(TRIM({f})={X.text(o)},{X.number(it.tiers.points[o])},{base})"
+            below = [o for o in opts if it.tiers.points[o] != it.max]
+            if below:
+                tier_cond = X.any_of([f"TRIM({f})={X.text(o)}" for o in below])
+        else:
+            base = max_
+        after = f"({base}-({total(ded)}))" if ded else base
+        if it.floor and ded:
+            kept = f"MAX(0,{after})"
+            floored = f"(ROUND({after},{X.EPS_DIGITS})<0)"
+        else:
+            kept, floored = after, None
+        score = f"ROUND({kept}+{total(bon)},2)" if bon else f"ROUND({kept},2)"
+
+        points = score
+        for cond, _ in reversed(zero):
+            points = f"IF({cond},0,{points})"
+        if bad:
+            points = f"IF({X.any_of([b for b, _ in bad])},{X.text(INVALID)},{points})"
+        if missing:
+            points = f"IF({X.any_of([m for m, _ in missing])},{X.text(INCOMPLETE)},{points})"
+
+        pname, ename = points_name(it.id), explain_name(it.id)
+        parts: list[tuple[str, str]] = []
+        if tier_cond:
+            parts.append((tier_cond, X.concat([f"TRIM({it.tiers.value})", X.text("，基础分"),
+                                               X.amount_text(base), X.text("分")])))
+        parts += [(r.applies, r.text) for r in ded + bon]
+        if floored:
+            parts.append((floored, X.text("扣完为止")))
+        got = X.concat([X.text("；得"), X.amount_text(pname), X.text("分")])
+        full = X.text(f"符合要求，得{_amount(it.max)}分")
+        if parts:
+            explain = f"IF({X.any_of([c for c, _ in parts])},{X.concat([X.joined(parts, '；'), got])},{full})"
+        else:
+            explain = full
+        for cond, z in reversed(zero):
+            msg = f"{z.reason}，不得分" + (f"，{z.flag}" if z.flag else "")
+            explain = f"IF({cond},{X.text(msg)},{explain})"
+        if bad:
+            explain = (f"IF({X.any_of([b for b, _ in bad])},"
+                       f"{X.concat([X.text('数据有误：'), X.joined(bad, '、')])},{explain})")
+        if missing:
+            explain = (f"IF({X.any_of([m for m, _ in missing])},"
+                       f"{X.concat([X.text(INCOMPLETE + '：'), X.joined(missing, '、')])},{explain})")
+        return ItemFormulas(it.id, "=" + points, "=" + explain, pname, ename)
+
+
+def _check_all(out: dict[str, str], where: dict[str, str]) -> None:
+    problems: list[Problem] = []
+    for name, formula in out.items():
+        for msg in X.problems_in(formula):
+            problems.append(Problem(where[name], f"{name}：{msg}"))
+    if problems:
+        raise PackError("规则包无法编译为 Excel 公式", problems)
+
+
+def compile_rubric(pack: RulePack) -> RubricFormulas:
+    """Every result formula of a rubric *pack*.  Raises :class:`PackError` naming
+    the item when a rule cannot be expressed in Excel 2010-safe formulas."""
+    from ..workbook.names import check_pack_names  # the names the formulas rely on
+
+    check_pack_names(pack)
+    m = pack.model
+    items: dict[str, ItemFormulas] = {}
+    problems: list[Problem] = []
+    for ci in pack.items:
+        try:
+            items[ci.id] = _ItemCompiler(pack, ci).compile()
+        except Unsupported as exc:
+            problems.append(Problem(f"{pack.source}: 第{ci.id}项", str(exc)))
+    if problems:
+        raise PackError("规则包无法编译为 Excel 公式", problems)
+    by_cat: dict[str, list[str]] = {c.name: [] for c in m.categories}
+    for ci in pack.items:
+        by_cat.setdefault(ci.item.category, []).append(points_name(ci.id))
+    cats = [f"=ROUND({X.call('SUM', *by_cat[c.name])},2)" if by_cat[c.name] else "=0"
+            for c in m.categories]
+    pnames = [points_name(ci.id) for ci in pack.items]
+    total = f"=ROUND({X.call('SUM', *pnames)},2)"
+    counts = [X.call("COUNT", *pnames[i:i + X.MAX_ARGS]) for i in range(0, len(pnames), X.MAX_ARGS)]
+    scored = counts[0] if len(counts) == 1 else X.call("SUM", *counts)
+    provisional = f'=IF({scored}<{len(pnames)},"{YES}","{NO}")'
+    grade = eligible = None
+    if m.settings.grades:
+        g = '""'
+        for gr in reversed(m.settings.grades):
+            if gr.min is None:
+                g = X.text(gr.name)
+            else:
+                g = f"IF(total_points>={X.number(gr.min)},{X.text(gr.name)},{g})"
+        grade = "=" + g
+    if m.settings.eligibility:
+        eligible = f'=IF({X.any_of([f"grade={X.text(n)}" for n in m.settings.eligibility.grades])},"{YES}","{NO}")'
+    names: dict[str, str] = {}
+    where: dict[str, str] = {}
+    for it in items.values():
+        names[it.points_name] = it.points
+        names[it.explain_name] = it.explain
+        where[it.points_name] = where[it.explain_name] = f"{pack.source}: 第{it.id}项"
+    for n, f in enumerate(cats, start=1):
+        names[category_name(n)] = f
+        where[category_name(n)] = f"{pack.source}: categories[{n - 1}]"
+    names["total_points"] = total
+    names["provisional"] = provisional
+    where["total_points"] = where["provisional"] = f"{pack.source}: items"
+    if grade:
+        names["grade"] = grade
+        where["grade"] = f"{pack.source}: settings.grades"
+    if eligible:
+        names["eligible"] = eligible
+        where["eligible"] = f"{pack.source}: settings.eligibility"
+    _check_all(names, where)
+    return RubricFormulas(items, cats, total, grade, eligible, provisional, names)
