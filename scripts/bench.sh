@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# All benchmarks, one after the other; each prints its figures (they are not tests).
+#   engine: pack load, 2005 submissions, 2,000-row ledger
+#   audit:  500 distinct filled workbooks re-scored end to end (--jobs 2)
+#   formulas: LibreOffice recalculation vs the engine on 200 submissions
+#   addin:  server latency of a full re-score, 1,000 requests on loopback
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --system
+for b in engine audit formulas addin; do
+  echo "=== bench/bench_${b}.py"
+  .venv/bin/python "bench/bench_${b}.py"
+done
