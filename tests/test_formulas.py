@@ -213,7 +213,6 @@ items:
 @pytest.mark.parametrize("rule, says", [
     ('{kind: flat, when: "n > 1", points: 1, reason: 多, explain: "{reason}扣{amount:>6}分"}', "无法用公式表达"),
     ('{kind: flat, when: "n > 1", points: 1, reason: 多, explain: "{reason!r}扣{amount}分"}', "无法用公式表达"),
-    ("{kind: per_unit, count: sent, points: 1, reason: 已报}", "可能为空"),
 ])
 def test_inexpressible_rules_are_pack_errors_naming_the_item(rule, says):
     pack = load_pack_text(RUBRIC % rule, "t.yaml")
@@ -221,6 +220,22 @@ def test_inexpressible_rules_are_pack_errors_naming_the_item(rule, says):
         compile_rubric(pack)
     (p,) = ei.value.problems
     assert "第1项" in p.loc and says in p.msg
+
+
+def test_derived_counts_over_blank_allowed_facts_compile():
+    """count_true(present(date)) is never blank, so it can be counted (as in the engine)."""
+    pack = load_pack_text(RUBRIC % "{kind: per_unit, count: sent, points: 1, reason: 已报}", "t.yaml")
+    formulas = compile_rubric(pack)
+    assert "date_a" in formulas.items["1"].points
+
+
+def test_a_count_that_may_be_blank_is_refused_when_the_pack_loads():
+    text = (RUBRIC % "{kind: per_unit, count: m, points: 1, reason: 多}").replace(
+        "facts:\n", "facts:\n  - {id: m, label: 可空数量, type: int, blank_allowed: true}\n")
+    with pytest.raises(PackError) as ei:
+        load_pack_text(text, "t.yaml")
+    (p,) = ei.value.problems
+    assert "items[0].deductions[0].count" in p.loc and "可能为空" in p.msg
 
 
 def test_a_formula_over_excel_limits_is_a_pack_error_naming_the_item():

@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ._files import read_text
 from .errors import InputFileError, Problem
 from .rules.yamlsrc import load_file
 
@@ -17,14 +18,7 @@ from .rules.yamlsrc import load_file
 def load_facts_file(path: str | Path) -> dict[str, Any]:
     p = Path(path)
     if p.suffix.lower() == ".json":
-        try:
-            text = p.read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
-            raise InputFileError("文件不存在", [Problem(str(p), "找不到此文件")]) from None
-        except UnicodeDecodeError:
-            raise InputFileError("文件编码错误", [Problem(str(p), "应为 UTF-8 编码")]) from None
-        except OSError as exc:
-            raise InputFileError("无法读取文件", [Problem(str(p), exc.strerror or str(exc))]) from None
+        text = read_text(p, "事实文件")
         try:
             data = json.loads(text, parse_float=Decimal)
         except json.JSONDecodeError as exc:

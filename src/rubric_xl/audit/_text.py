@@ -32,14 +32,6 @@ def _problems(con: Console, results: list[FileResult]) -> None:
     con.print(t)
 
 
-def _metric(v) -> str:
-    if v is None:
-        return "—"
-    if isinstance(v, bool):
-        return "是" if v else "否"
-    return num.value(v)
-
-
 def _combined(con: Console, c: Combined) -> None:
     con.print(f"{c.info.title}（{len(c.files)} 份台账汇总）")
     for ru in c.rollups:
@@ -48,9 +40,9 @@ def _combined(con: Console, c: Combined) -> None:
         for label in c.labels.values():
             t.add_column(label, justify="right")
         for key, vals in ru.groups.items():
-            t.add_row(key or "（空）", *[_metric(vals.get(m)) for m in c.labels])
+            t.add_row(key or "（空）", *[num.metric(vals.get(m)) for m in c.labels])
         if ru.total is not None:
-            t.add_row(ru.total_label or "合计", *[_metric(ru.total.get(m)) for m in c.labels])
+            t.add_row(ru.total_label or "合计", *[num.metric(ru.total.get(m)) for m in c.labels])
         con.print(t)
 
 

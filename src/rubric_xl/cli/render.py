@@ -58,14 +58,6 @@ def card_text(card: ScoreCard | LedgerCard, title: str | None = None) -> str:
     return buf.getvalue().rstrip() + "\n"
 
 
-def _metric(v) -> str:
-    if v is None:
-        return "—"
-    if isinstance(v, bool):
-        return "是" if v else "否"
-    return num.value(v)
-
-
 def ledger_text(card: LedgerCard, title: str | None = None) -> str:
     buf = io.StringIO()
     con = _console(buf)
@@ -91,9 +83,9 @@ def ledger_text(card: LedgerCard, title: str | None = None) -> str:
         for mid, label in card.metric_labels.items():
             rt.add_column(label, justify="right")
         for key, vals in ru.groups.items():
-            rt.add_row(key or "（空）", *[_metric(vals[m]) for m in card.metric_labels])
+            rt.add_row(key or "（空）", *[num.metric(vals[m]) for m in card.metric_labels])
         if ru.total is not None:
-            rt.add_row(ru.total_label or "合计", *[_metric(ru.total[m]) for m in card.metric_labels])
+            rt.add_row(ru.total_label or "合计", *[num.metric(ru.total[m]) for m in card.metric_labels])
         con.print(rt)
     return buf.getvalue().rstrip() + "\n"
 

@@ -63,10 +63,7 @@ def _to_decimal(v: Any) -> Decimal:
 
 
 def _range(d: Decimal, f: Fact, what: str) -> Decimal:
-    lo, hi = f.min, f.max
-    if f.type == "percent":
-        lo = Decimal(0) if lo is None else lo
-        hi = Decimal(100) if hi is None else hi
+    lo, hi = f.bounds()
     if lo is not None and d < lo or hi is not None and d > hi:
         if lo is not None and hi is not None:
             raise BadValue(f"应为 {_num(lo)}–{_num(hi)} 之间的{what}")

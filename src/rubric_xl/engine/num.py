@@ -55,3 +55,8 @@ def value(v: Any) -> str:
     if isinstance(v, _dt.date):
         return v.isoformat()
     return str(v)
+
+
+def metric(v: Any) -> str:
+    """A roll-up value as shown in reports: ``—`` for none (a rate of 0 rows)."""
+    return "—" if v is None else value(v)

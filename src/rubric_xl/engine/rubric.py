@@ -20,21 +20,13 @@ from ..errors import FactsError, Problem
 from ..rules import expr as E
 from ..rules.model import LateRule
 from ..rules.pack import CheckedItem, CheckedRule, RulePack
+from ..rules.wording import DEFAULT_TEMPLATES
 from . import num
 from .card import Adjustment, CategoryResult, ItemResult, PackInfo, ScoreCard
 
 ZERO = Decimal(0)
 MEMO_SIZE = 4096  # results remembered per item
 
-DEFAULT_TEMPLATES = {
-    ("deduction", "flat"): "{reason}，扣{amount}分",
-    ("deduction", "per_unit"): "{reason}{count}{unit}，扣{amount}分",
-    ("deduction", "step"): "{reason}{value}{unit}，低于{threshold}{unit}，扣{amount}分",
-    ("deduction", "late"): "逾期报送（{date}，期限{deadline}），扣{amount}分",
-    ("bonus", "flat"): "{reason}，加{amount}分",
-    ("bonus", "per_unit"): "{reason}{count}{unit}，加{amount}分",
-    ("bonus", "step"): "{reason}{value}{unit}，超过{threshold}{unit}，加{amount}分",
-}
 
 
 class _RulePlan:

@@ -18,14 +18,6 @@ from ._expr import Unsupported, V, blank_test
 YES, NO = "是", "否"
 
 
-def _bounds(f: Fact) -> tuple[Decimal | None, Decimal | None]:
-    lo, hi = f.min, f.max
-    if f.type == "percent":
-        lo = Decimal(0) if lo is None else lo
-        hi = Decimal(100) if hi is None else hi
-    return lo, hi
-
-
 def scalar(f: Fact, ref: str, nullable: bool) -> V:
     """The value of one cell *ref* (a defined name or ``$F{row}``)."""
     t = f.type
@@ -89,7 +81,7 @@ def invalid(f: Fact, ref: str) -> str | None:
     elif t == "enum":
         bad = "NOT(" + X.any_of([f"TRIM({ref})={X.text(o)}" for o in f.options or []]) + ")"
     elif t in ("int", "decimal", "percent"):
-        lo, hi = _bounds(f)
+        lo, hi = f.bounds()
         conds = [f"{ref}=INT({ref})"] if t == "int" else []
         if lo is not None:
             conds.append(f"{ref}>={X.number(lo)}")
@@ -112,7 +104,7 @@ def expected(f: Fact) -> str:
         return "应为以下之一：" + "、".join(f.options or [])
     if t == "date":
         return "应为日期"
-    lo, hi = _bounds(f)
+    lo, hi = f.bounds()
     what = {"int": "整数", "decimal": "数值", "percent": "百分数"}.get(t, "文字")
     if lo is not None and hi is not None:
         return f"应为 {X.number(lo)}–{X.number(hi)} 之间的{what}"

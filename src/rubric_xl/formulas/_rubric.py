@@ -14,39 +14,23 @@ import string
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from ..conventions import category_points_name as category_name
+from ..conventions import item_explain_name as explain_name
+from ..conventions import item_points_name as points_name
 from ..errors import PackError, Problem
 from ..rules import expr as E
 from ..rules.model import FlatRule, LateRule, PerUnitRule, StepRule
 from ..rules.pack import CheckedItem, CheckedRule, RulePack
+from ..rules.wording import DEFAULT_TEMPLATES
 from . import _inputs as I
 from . import _xl as X
 from ._expr import Compiler, Unsupported, V, blank_test
 from ._inputs import NO, YES
 
-# the engine's wording (engine/rubric.py)
-DEFAULT_TEMPLATES = {
-    ("deduction", "flat"): "{reason}，扣{amount}分",
-    ("deduction", "per_unit"): "{reason}{count}{unit}，扣{amount}分",
-    ("deduction", "step"): "{reason}{value}{unit}，低于{threshold}{unit}，扣{amount}分",
-    ("deduction", "late"): "逾期报送（{date}，期限{deadline}），扣{amount}分",
-    ("bonus", "flat"): "{reason}，加{amount}分",
-    ("bonus", "per_unit"): "{reason}{count}{unit}，加{amount}分",
-    ("bonus", "step"): "{reason}{value}{unit}，超过{threshold}{unit}，加{amount}分",
-}
 INCOMPLETE = "待填"
 INVALID = "有误"
 
 
-def points_name(item_id: str) -> str:
-    return f"item_{item_id}_points"
-
-
-def explain_name(item_id: str) -> str:
-    return f"item_{item_id}_explain"
-
-
-def category_name(n: int) -> str:
-    return f"category_{n}_points"
 
 
 @dataclass(frozen=True)

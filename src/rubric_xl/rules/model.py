@@ -75,6 +75,15 @@ class Fact(_Base):
         return self
 
 
+    def bounds(self) -> tuple[Optional[Decimal], Optional[Decimal]]:
+        """The allowed range of a numeric fact; percentages are 0–100 unless narrowed."""
+        lo, hi = self.min, self.max
+        if self.type == "percent":
+            lo = Decimal(0) if lo is None else lo
+            hi = Decimal(100) if hi is None else hi
+        return lo, hi
+
+
 class Derived(_Base):
     """A value computed from facts, usable in expressions like a fact."""
 

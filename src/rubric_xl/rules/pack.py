@@ -378,6 +378,12 @@ class _Checker:
                     if deadline is None:
                         self.err(base + path + ("deadline",), f"期限 {r.deadline!r} 未在 deadlines 中定义")
                         ok = False
+                for part in ("count", "value"):
+                    node = nodes.get(part)
+                    if node is not None and node.nullable:
+                        self.err(base + path + (part,), f"{part} 可能为空（依赖可留空的输入），无法计分；"
+                                 "请改用不可留空的事实，或在 zero_if 中先处理空值")
+                        ok = False
                 self.template(base + path + ("explain",), r.explain, r.kind)
                 rules.append(CheckedRule(r, role, nodes, deadline))
         if item.tiers:

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from .._files import read_text
 from ..errors import InputFileError, Problem
 
 try:  # libyaml when available (wheels ship it); pure Python otherwise
@@ -118,17 +119,4 @@ def load_text(text: str, source: str) -> Located:
 
 
 def load_file(path: str | Path) -> Located:
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise InputFileError("文件不存在", [Problem(str(p), "找不到此文件")]) from None
-    except IsADirectoryError:
-        raise InputFileError("需要文件而不是目录", [Problem(str(p), "这是一个目录")]) from None
-    except OSError as exc:
-        raise InputFileError("无法读取文件", [Problem(str(p), exc.strerror or str(exc))]) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputFileError("文件编码错误", [Problem(str(p), "应为 UTF-8 编码的文本文件")]) from None
-    return load_text(text, str(p))
+    return load_text(read_text(path), str(path))

@@ -21,6 +21,7 @@ from openpyxl.workbook import Workbook
 from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
+from .._files import read_bytes
 from ..conventions import column_name
 from ..engine.facts import convert_facts
 from ..errors import FactsError, InputFileError, PackError, Problem
@@ -38,14 +39,7 @@ INFO_KEYS = {"unit": "info_unit", "filler": "info_filler", "phone": "info_phone"
 def open_template(path: str | Path) -> tuple[Workbook, bytes]:
     """Read *path* (never written) and open it with openpyxl."""
     p = Path(path)
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise InputFileError("找不到模板文件", [Problem(str(p), "文件不存在")]) from None
-    except IsADirectoryError:
-        raise InputFileError("模板应为 .xlsx 文件", [Problem(str(p), "这是一个目录")]) from None
-    except OSError as exc:
-        raise InputFileError("无法读取模板", [Problem(str(p), exc.strerror or str(exc))]) from None
+    data = read_bytes(p, "模板文件")
     try:
         wb = load_workbook(io.BytesIO(data))
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError):

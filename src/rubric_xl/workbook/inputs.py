@@ -17,14 +17,6 @@ FORMATS = {"int": "0", "decimal": "General", "percent": "General", "date": "yyyy
            "bool": "@", "enum": "@", "text": "@"}
 
 
-def bounds(f: Fact) -> tuple[Decimal | None, Decimal | None]:
-    lo, hi = f.min, f.max
-    if f.type == "percent":
-        lo = Decimal(0) if lo is None else lo
-        hi = Decimal(100) if hi is None else hi
-    return lo, hi
-
-
 def _range_text(lo: Decimal | None, hi: Decimal | None) -> str:
     if lo is not None and hi is not None:
         return f"{num(lo)}–{num(hi)}"
@@ -46,7 +38,7 @@ def inline_list(options: list[str]) -> str | None:
 def type_hint(f: Fact, column: bool = False) -> str:
     """What to type, in Chinese, derived from the fact's type (plus its own hint)."""
     t = f.type
-    lo, hi = bounds(f)
+    lo, hi = f.bounds()
     if t == "bool":
         text = "是/否（下拉选择）"
     elif t == "int":
@@ -99,7 +91,7 @@ def validation(f: Fact, list_ref: str | None = None, column: bool = False) -> Da
     hidden option list when the inline list is too long; *column* marks a ledger
     column (its blank rule differs)."""
     t = f.type
-    lo, hi = bounds(f)
+    lo, hi = f.bounds()
     label = f.label
     kw: dict = {}
     if t == "bool":
