@@ -62,14 +62,27 @@ def _to_decimal(v: Any) -> Decimal:
     return d
 
 
-def _range(d: Decimal, f: Fact, what: str) -> Decimal:
+RANGE_WHAT = {"int": "整数", "decimal": "数值", "percent": "百分数"}
+
+
+def expected_range(f: Fact) -> str | None:
+    """"应为 0–100 之间的百分数" for a bounded numeric fact, else ``None``.
+    The same text is shown by the workbook's formulas (rubric_xl.formulas)."""
+    lo, hi = f.bounds()
+    what = RANGE_WHAT.get(f.type, "数值")
+    if lo is not None and hi is not None:
+        return f"应为 {_num(lo)}–{_num(hi)} 之间的{what}"
+    if lo is not None:
+        return f"应为不小于 {_num(lo)} 的{what}"
+    if hi is not None:
+        return f"应为不大于 {_num(hi)} 的{what}"
+    return None
+
+
+def _range(d: Decimal, f: Fact) -> Decimal:
     lo, hi = f.bounds()
     if lo is not None and d < lo or hi is not None and d > hi:
-        if lo is not None and hi is not None:
-            raise BadValue(f"应为 {_num(lo)}–{_num(hi)} 之间的{what}")
-        if lo is not None:
-            raise BadValue(f"应为不小于 {_num(lo)} 的{what}")
-        raise BadValue(f"应为不大于 {_num(hi)} 的{what}")
+        raise BadValue(expected_range(f))
     return d
 
 
@@ -84,7 +97,7 @@ def _to_int(v: Any, f: Fact) -> Decimal:
         raise BadValue("应为不小于 0 的整数" if f.min == 0 else "应为整数") from None
     if d != d.to_integral_value():
         raise BadValue("应为整数，不能有小数")
-    return _range(d.quantize(Decimal(1)), f, "整数")
+    return _range(d.quantize(Decimal(1)), f)
 
 
 def _to_number(v: Any, f: Fact) -> Decimal:
@@ -94,7 +107,7 @@ def _to_number(v: Any, f: Fact) -> Decimal:
         if f.type == "percent":
             raise BadValue("应为 0–100 之间的百分数（如 93.5 表示 93.5%）") from None
         raise
-    return _range(d, f, "百分数" if f.type == "percent" else "数值")
+    return _range(d, f)
 
 
 def _to_date(v: Any, f: Fact) -> _dt.date:

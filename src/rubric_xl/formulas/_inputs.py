@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ..engine.facts import RANGE_WHAT, expected_range
 from ..rules import expr as E
 from ..rules.model import Fact
 from ..rules.pack import TYPE_OF
@@ -104,12 +105,6 @@ def expected(f: Fact) -> str:
         return "应为以下之一：" + "、".join(f.options or [])
     if t == "date":
         return "应为日期"
-    lo, hi = f.bounds()
-    what = {"int": "整数", "decimal": "数值", "percent": "百分数"}.get(t, "文字")
-    if lo is not None and hi is not None:
-        return f"应为 {X.number(lo)}–{X.number(hi)} 之间的{what}"
-    if lo is not None:
-        return f"应为不小于 {X.number(lo)} 的{what}"
-    if hi is not None:
-        return f"应为不大于 {X.number(hi)} 的{what}"
-    return f"应为{what}"
+    if t not in RANGE_WHAT:
+        return "应为文字"
+    return expected_range(f) or f"应为{RANGE_WHAT[t]}"
