@@ -106,3 +106,21 @@ def shanxi() -> RulePack:
 @pytest.fixture
 def full_facts() -> dict:
     return full_marks_facts()
+
+
+# --- the 2005 pack and its template for 太原市 (add-in tests) -------------------
+# A test module's own `pack`/`template` fixtures take precedence over these.
+
+
+@pytest.fixture(scope="module")
+def pack(shanxi):
+    return shanxi
+
+
+@pytest.fixture(scope="module")
+def template(pack, tmp_path_factory) -> Path:
+    from rubric_xl.workbook import template_bytes
+
+    path = tmp_path_factory.mktemp("tpl") / "太原市.xlsx"
+    path.write_bytes(template_bytes(pack, "太原市"))
+    return path

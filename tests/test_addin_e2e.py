@@ -23,6 +23,7 @@ from rubric_xl import FactsError, convert_facts, load_pack, score
 from rubric_xl.samples import random_facts
 from rubric_xl.workbook import template_bytes
 
+
 ROOT = Path(__file__).resolve().parents[1]
 SHANXI = ROOT / "rules" / "shanxi-2005.yaml"
 XINZHOU = ROOT / "rules" / "xinzhou-2024.yaml"
@@ -86,18 +87,6 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
-
-
-@pytest.fixture(scope="module")
-def pack():
-    return load_pack(SHANXI)
-
-
-@pytest.fixture(scope="module")
-def template(pack, tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("tpl") / "太原市.xlsx"
-    path.write_bytes(template_bytes(pack, "太原市"))
-    return path
 
 
 # ------------------------------------------------------------------ helpers
