@@ -23,9 +23,10 @@ from openpyxl.utils.cell import range_boundaries
 from rubric_xl import FactsError, InputFileError, PackError, convert_facts, load_pack, load_pack_text
 from rubric_xl.factsfile import load_facts_file
 from rubric_xl.reader import extract_facts
+from rubric_xl.rules.catalog import require_pack
 from rubric_xl.samples import random_facts
 from rubric_xl.workbook import (BUILTIN_UNITS, TEMPLATE_VERSION, build_template, distribute,
-                                fill_template, find_pack, fingerprint, load_units, parse_units,
+                                fill_template, fingerprint, load_units, parse_units,
                                 safe_filename, template_bytes)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -624,16 +625,16 @@ def test_fill_rejects_files_that_are_not_templates(tmp_path):
 
 
 def test_find_pack(sx, tmp_path, monkeypatch):
-    pack, path = find_pack("shanxi-2005", pack_hash=sx.hash)
+    pack, path = require_pack("shanxi-2005", pack_hash=sx.hash)
     assert pack.hash == sx.hash and path.name == "shanxi-2005.yaml"
-    pack, _ = find_pack("shanxi-2005", [RULES])
+    pack, _ = require_pack("shanxi-2005", [RULES])
     assert pack.id == "shanxi-2005"
     with pytest.raises(PackError, match="找不到规则包"):
-        find_pack("no-such-pack", [tmp_path])
+        require_pack("no-such-pack", [tmp_path])
     with pytest.raises(PackError, match="xinzhou-2024"):
-        find_pack("shanxi-2005", [RULES / "xinzhou-2024.yaml"])
+        require_pack("shanxi-2005", [RULES / "xinzhou-2024.yaml"])
     monkeypatch.chdir(tmp_path)  # ./rules need not exist; the checkout's rules/ still counts
-    assert find_pack("xinzhou-2024")[0].id == "xinzhou-2024"
+    assert require_pack("xinzhou-2024")[0].id == "xinzhou-2024"
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -26,6 +26,7 @@ from ..errors import InputFileError, Problem  # noqa: E402
 from ..rules import RulePack  # noqa: E402
 
 from ..conventions import META_SHEET  # noqa: E402
+from ..reader._meta import parse_meta_rows  # noqa: E402
 FORMAT_MESSAGE = "收到的工作簿数据格式不正确（应为评分助手发送的工作簿内容）。"
 
 
@@ -90,14 +91,7 @@ class BookView:
         values = []
         if self._sent_values(META_SHEET):  # an empty sheet has no used range
             values = sheet.used_range.options(ndim=2).value or []
-        meta: dict[str, str] = {}
-        for row in values:
-            if not row or row[0] is None:
-                continue
-            key = str(row[0]).strip()
-            val = row[1] if len(row) > 1 else None
-            meta[key] = "" if val is None else str(val).strip()
-        return meta
+        return parse_meta_rows(values)
 
     def _sent_values(self, sheet_name: str) -> bool:
         return any(s.get("name") == sheet_name and s.get("used_range_address") for s in self._sheets)

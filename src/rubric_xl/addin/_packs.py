@@ -1,4 +1,4 @@
-"""The rule packs a server can score with, and matching a workbook's ``_meta`` to one.
+"""The rule packs a server scores with, and matching a workbook's ``_meta`` to one.
 
 A workbook names its pack in ``_meta`` (``pack_id``, ``pack_version``, full
 ``pack_hash``).  The server scores it only with a pack of exactly that hash: a
@@ -11,39 +11,15 @@ import os
 from pathlib import Path
 from typing import Iterable
 
-from ..errors import InputFileError, PackError, Problem
-from ..rules import RulePack, load_pack
+from ..errors import InputFileError, Problem
+from ..rules import RulePack
+from ..rules.catalog import PackRegistry, available
 
 ENV_RULES = "RUBRIC_XL_RULES"
 
 
-def pack_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Expand files and folders (``*.yaml``/``*.yml``) in a stable order."""
-    out: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            out.extend(sorted(x for x in p.iterdir() if x.suffix in (".yaml", ".yml")))
-        elif p.exists():
-            out.append(p)
-        else:
-            raise PackError(f"找不到规则包：{p}", [Problem(str(p), "文件或文件夹不存在")])
-    return out
-
-
-class PackRegistry:
-    def __init__(self, packs: Iterable[RulePack]):
-        self.packs = list(packs)
-        self.by_hash = {p.hash: p for p in self.packs}
-        self.by_id: dict[str, list[RulePack]] = {}
-        for p in self.packs:
-            self.by_id.setdefault(p.id, []).append(p)
-
-    @classmethod
-    def from_paths(cls, paths: Iterable[str | Path]) -> "PackRegistry":
-        files = pack_files(paths)
-        if not files:
-            raise PackError("没有找到任何规则包（*.yaml）", [])
-        return cls(load_pack(f) for f in files)
+class ServerPacks(PackRegistry):
+    """The packs this server scores with."""
 
     def resolve(self, meta: dict[str, str], where: str) -> RulePack:
         """The pack a workbook was generated from, or InputFileError in Chinese."""
@@ -54,8 +30,8 @@ class PackRegistry:
             raise InputFileError(
                 "此工作簿的 _meta 工作表缺少 pack_id 或 pack_hash，无法确定评分规则。",
                 [Problem(f"{where} _meta", "应由 rubric-xl 生成的标准填报模板提供")])
-        pack = self.by_hash.get(phash)
-        if pack is not None and pack.id == pid:
+        pack = self.exact(pid, phash)
+        if pack is not None:
             return pack
         same = self.by_id.get(pid)
         if not same:
@@ -72,18 +48,20 @@ class PackRegistry:
             [Problem(f"{where} _meta", "pack_hash 与服务器上的规则包不一致")])
 
 
-_registry: PackRegistry | None = None
+_registry: ServerPacks | None = None
 
 
-def configure(paths: Iterable[str | Path] | None) -> PackRegistry:
-    """Load the server's packs (``None``: from ``RUBRIC_XL_RULES`` or ``./rules``)."""
+def configure(paths: Iterable[str | Path] | None) -> ServerPacks:
+    """Load the server's packs (``None``: from ``RUBRIC_XL_RULES``, else every
+    pack in ``./rules``, else the checkout's or the bundled packs)."""
     global _registry
     if paths is None:
         env = os.environ.get(ENV_RULES, "")
-        paths = [p for p in env.split(os.pathsep) if p] or (["rules"] if Path("rules").is_dir() else [])
-    _registry = PackRegistry.from_paths(list(paths))
+        paths = [p for p in env.split(os.pathsep) if p] or (
+            ["rules"] if Path("rules").is_dir() else [m.path for m in available()[0]])
+    _registry = ServerPacks.from_paths(list(paths))
     return _registry
 
 
-def registry() -> PackRegistry:
+def registry() -> ServerPacks:
     return _registry if _registry is not None else configure(None)

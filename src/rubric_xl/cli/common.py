@@ -1,4 +1,4 @@
-"""Shared CLI helpers: error printing, exit codes, output writing."""
+"""Shared CLI helpers: error printing, exit codes, output writing, ``--rules`` values."""
 from __future__ import annotations
 
 import os
@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import RubricError
+from ..rules.catalog import locate
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
 
@@ -23,6 +24,23 @@ class InputProblem(click.ClickException):
 
     def show(self, file=None) -> None:
         click.echo(f"错误：{self.err}", err=True)
+
+
+class PackRef(click.ParamType):
+    """A ``--rules`` value: a pack file or folder, or a pack id (``shanxi-2005``)
+    found in ``./rules``, the checkout or the packs bundled with rubric-xl.
+    Converts to the path (text); an unknown id is an input error (exit 1)."""
+
+    name = "规则包"
+
+    def convert(self, value, param, ctx):
+        try:
+            return value if value is None else str(locate(value))
+        except RubricError as exc:
+            raise InputProblem(exc) from None
+
+
+PACK = PackRef()
 
 
 def fail(err: RubricError) -> None:

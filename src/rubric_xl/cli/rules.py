@@ -6,17 +6,36 @@ import click
 from ..errors import RubricError
 from ..rules import load_pack
 from . import cli
-from .common import EXIT_INPUT, emit
+from .common import EXIT_INPUT, PACK, emit
 from .render import pack_markdown, pack_text
 
 
 @cli.group("rules")
 def rules_group() -> None:
-    """规则包：校验（check）、运行示例用例（test）、显示评分细则（show）。"""
+    """规则包：列出（list）、校验（check）、运行示例用例（test）、显示评分细则（show）。"""
+
+
+@rules_group.command("list")
+def list_cmd():
+    """列出可用的规则包（./rules、源码目录及随 rubric-xl 安装的规则包）。"""
+    from ..rules.catalog import available, default_dirs
+
+    found, broken = available()
+    if not found and not broken:
+        click.echo("没有找到任何规则包。", err=True)
+    for m in found:
+        p = m.pack
+        kind = "评分细则" if p.model.kind == "rubric" else "台账"
+        click.echo(f"{p.id}\t版本 {p.version}\t{kind}\t{p.model.title}\t{m.path}")
+    for exc in broken:
+        click.echo(f"✗ {exc}", err=True)
+    where = "、".join(str(d) for d in default_dirs()) or "无"
+    click.echo(f"共 {len(found)} 个规则包（查找位置：{where}）。在 --rules 中可直接写编号，如 --rules "
+               f"{found[0].pack.id if found else 'shanxi-2005'}。")
 
 
 @rules_group.command("check")
-@click.argument("packs", nargs=-1, required=True, type=click.Path())
+@click.argument("packs", nargs=-1, required=True, type=PACK)
 @click.pass_context
 def check_cmd(ctx, packs):
     """校验规则包：结构、表达式、分值合计、引用。"""
@@ -29,13 +48,17 @@ def check_cmd(ctx, packs):
             click.echo(f"✗ {path}\n{exc}", err=True)
             continue
         m = pack.model
-        what = f"{len(m.items)} 个评分项" if m.kind == "rubric" else f"台账 {m.ledger.table}"
+        if m.kind == "rubric":
+            what = f"{len(m.items)} 个评分项"
+        else:
+            table = next((f.label for f in m.facts if f.id == m.ledger.table), m.ledger.table)
+            what = f"台账“{table}”，{len(m.ledger.checks)} 项检查"
         click.echo(f"✓ {path}：{m.id} 版本 {m.version}，{what}，{len(m.facts)} 个事实，校验码 {pack.hash[:12]}")
     ctx.exit(EXIT_INPUT if bad else 0)
 
 
 @rules_group.command("test")
-@click.argument("packs", nargs=-1, required=True, type=click.Path())
+@click.argument("packs", nargs=-1, required=True, type=PACK)
 @click.pass_context
 def test_cmd(ctx, packs):
     """运行规则包自带的示例用例（rules/cases/<规则包>.yaml）。"""
@@ -66,7 +89,7 @@ def test_cmd(ctx, packs):
 
 
 @rules_group.command("show")
-@click.argument("pack_path", type=click.Path())
+@click.argument("pack_path", type=PACK)
 @click.option("--format", "fmt", type=click.Choice(["table", "markdown"]), default="table", show_default=True)
 @click.option("-o", "--output", type=click.Path(), help="输出文件（默认打印到屏幕）。")
 def show_cmd(pack_path, fmt, output):

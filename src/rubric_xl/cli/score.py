@@ -9,13 +9,13 @@ from ..errors import RubricError
 from ..factsfile import load_facts_file
 from ..rules import load_pack
 from . import cli
-from .common import EXIT_INPUT, emit, fail
+from .common import EXIT_INPUT, PACK, emit, fail
 from .render import card_text
 
 
 @cli.command("score")
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--rules", "rules_path", type=click.Path(), help="规则包文件（YAML）。工作簿模式下默认读取工作簿 _meta 中的规则包。")
+@click.option("--rules", "rules_path", type=PACK, help="规则包文件（YAML）或编号（如 shanxi-2005，见 rules list）。工作簿模式下默认读取工作簿 _meta 中的规则包。")
 @click.option("--facts", "facts_path", type=click.Path(), help="事实文件（YAML 或 JSON）。")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]), default="table",
               show_default=True, help="输出格式。")

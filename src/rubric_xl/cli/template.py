@@ -8,7 +8,7 @@ import click
 from ..errors import InputFileError, Problem, RubricError
 from ..rules import load_pack
 from . import cli
-from .common import fail, write_atomic
+from .common import PACK, fail, write_atomic
 
 
 def _xlsx(path: str, option: str) -> None:
@@ -26,7 +26,7 @@ def template_group() -> None:
 
 
 @template_group.command("build")
-@click.option("--rules", "rules_path", required=True, type=click.Path(), help="规则包文件（YAML）。")
+@click.option("--rules", "rules_path", required=True, type=PACK, help="规则包文件（YAML）或编号（如 xinzhou-2024）。")
 @click.option("--unit", help="填报单位：预先填写并锁定。")
 @click.option("-o", "--output", required=True, type=click.Path(), help="输出的 .xlsx 文件。")
 def build_cmd(rules_path: str, unit: str | None, output: str) -> None:
@@ -46,7 +46,7 @@ def build_cmd(rules_path: str, unit: str | None, output: str) -> None:
 
 
 @template_group.command("distribute")
-@click.option("--rules", "rules_path", required=True, type=click.Path(), help="规则包文件（YAML）。")
+@click.option("--rules", "rules_path", required=True, type=PACK, help="规则包文件（YAML）或编号（如 xinzhou-2024）。")
 @click.option("--units", required=True,
               help="单位列表：内置的 shanxi-cities（山西11市）、xinzhou-bodies（忻州16个填报单位），"
                    "或 UTF-8 文本文件（每行一个单位，# 开头为注释）。")
@@ -70,7 +70,7 @@ def distribute_cmd(rules_path: str, units: str, output: str) -> None:
 @click.argument("template", type=click.Path())
 @click.option("--facts", "facts_path", required=True, type=click.Path(), help="事实文件（YAML 或 JSON）。")
 @click.option("-o", "--output", required=True, type=click.Path(), help="输出的 .xlsx 文件（不能是模板本身）。")
-@click.option("--rules", "rules_path", type=click.Path(),
+@click.option("--rules", "rules_path", type=PACK,
               help="规则包文件或目录（默认按模板 _meta 在 ./rules 中查找）。")
 @click.option("--unit", help="填报单位（模板未预先指定时填写）。")
 @click.option("--filler", help="填报人。")

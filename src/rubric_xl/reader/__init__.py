@@ -24,7 +24,7 @@ from ..errors import FactsError, InputFileError, Problem
 from ..rules import RulePack
 from ._container import Workbook, open_workbook
 from ._submission import META_SHEET, Submission, read_meta, read_submission
-from .packs import PackMatch, default_dirs, find_pack, load_cached
+from ..rules.catalog import PackMatch, default_dirs, find_pack, load_cached
 
 __all__ = ["read_workbook", "extract_facts", "Reading", "Submission", "Workbook",
            "open_workbook", "read_meta", "read_submission", "find_pack", "PackMatch",

@@ -15,8 +15,9 @@ from ..conventions import META_KEYS, META_SHEET, PROP_PREFIX, column_name
 from ..errors import Problem
 from ..rules.model import Fact
 from ..rules.pack import RulePack
-from ._cells import cell_to_raw, float_decimal
+from ._cells import cell_to_raw
 from ._container import Workbook
+from ._meta import cell_text, parse_meta_rows
 from ._refs import Ref, a1, parse_ref
 
 
@@ -40,26 +41,13 @@ class Submission:
         self.problems.append(Problem(loc, msg, level))
 
 
-def _text(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        d = float_decimal(v)
-        return str(int(d)) if d == d.to_integral_value() else format(d.normalize(), "f")
-    return str(v).strip() if v is not None else ""
-
-
 def read_meta(book: Workbook) -> tuple[dict[str, str], list[Problem]]:
     """The template's identity from the ``_meta`` sheet, or else from the custom
     document properties.  Empty when the workbook is not a rubric-xl template."""
     problems: list[Problem] = []
     meta: dict[str, str] = {}
     if book.sheet(META_SHEET) is not None:
-        for row in book.grid(META_SHEET):
-            if len(row) >= 2:
-                key = _text(row[0])
-                if key in META_KEYS and key not in meta:
-                    meta[key] = _text(row[1])
+        meta = parse_meta_rows(book.grid(META_SHEET))
     props = {k[len(PROP_PREFIX):]: v for k, v in book.custom.items()
              if k.startswith(PROP_PREFIX) and k[len(PROP_PREFIX):] in META_KEYS}
     if not meta.get("pack_id"):
@@ -174,5 +162,5 @@ def read_submission(book: Workbook, pack: RulePack, meta: dict[str, str] | None 
         text = book.name("info_unit")
         ref = parse_ref(text) if text else None
         if ref is not None:
-            sub.unit = _text(book.value(ref.sheet, ref.row1, ref.col1)) or None
+            sub.unit = cell_text(book.value(ref.sheet, ref.row1, ref.col1)) or None
     return sub

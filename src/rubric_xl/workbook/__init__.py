@@ -20,13 +20,12 @@ from .layout import (CategoryLayout, CellRef, ColumnLayout, ItemLayout, RangeRef
                      TableLayout, WorkbookLayout)
 from .meta import TEMPLATE_VERSION, fingerprint, read_meta
 from .output import workbook_bytes
-from .packs import find_pack
 from .units import BUILTIN_UNITS, load_units, parse_units
 
 __all__ = [
     "build_template", "template_bytes", "workbook_bytes",
     "distribute", "ManifestRow", "safe_filename", "load_units", "parse_units", "BUILTIN_UNITS",
-    "fill_template", "fill_workbook", "find_pack", "read_meta", "fingerprint",
+    "fill_template", "fill_workbook", "read_meta", "fingerprint",
     "TEMPLATE_VERSION", "LEDGER_ROWS",
     "WorkbookLayout", "CellRef", "RangeRef", "ItemLayout", "CategoryLayout", "ColumnLayout",
     "TableLayout", "SummaryBlock",

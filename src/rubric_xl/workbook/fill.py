@@ -30,7 +30,7 @@ from ..rules.model import Fact
 from ..rules.pack import RulePack
 from .meta import read_meta
 from .output import workbook_bytes
-from .packs import find_pack
+from ..rules.catalog import require_pack
 from .text import put
 
 INFO_KEYS = {"unit": "info_unit", "filler": "info_filler", "phone": "info_phone", "date": "info_date"}
@@ -218,7 +218,7 @@ def fill_template(template: str | Path, facts: Mapping[str, Any] | str | Path, *
     """Fill the template file *template* with *facts* (a mapping or a facts
     file) and return the filled workbook's bytes; *template* is never written.
 
-    The pack comes from the template's ``_meta`` (found with :func:`find_pack`;
+    The pack comes from the template's ``_meta`` (found with :func:`require_pack`;
     *rules* adds a pack file or folder to look in, or is the pack itself) and
     must have the very content the template was made from."""
     wb, _ = open_template(template)
@@ -230,7 +230,7 @@ def fill_template(template: str | Path, facts: Mapping[str, Any] | str | Path, *
                 f"模板由规则包 {meta['pack_id']}（校验码 {meta['pack_hash'][:12]}）生成，"
                 f"给出的是 {pack.id}（校验码 {pack.short_hash}）"))])
     else:
-        pack, _ = find_pack(meta["pack_id"], [rules] if rules is not None else [], meta["pack_hash"])
+        pack, _ = require_pack(meta["pack_id"], [rules] if rules is not None else [], meta["pack_hash"])
     if isinstance(facts, (str, Path)):
         source = str(facts)
         raw = load_facts_file(facts)

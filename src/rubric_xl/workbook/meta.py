@@ -16,6 +16,7 @@ from openpyxl.workbook import Workbook
 from .. import __version__
 from ..conventions import META_SHEET, PROP_PREFIX
 from ..errors import InputFileError, Problem
+from ..reader._meta import missing_keys, parse_meta_rows
 from ..rules.pack import RulePack
 from . import styles
 from .text import put
@@ -73,12 +74,8 @@ def read_meta(wb: Workbook, source: str) -> dict[str, str]:
     if META_SHEET not in wb.sheetnames:
         raise InputFileError("不是 rubric-xl 生成的填报模板",
                              [Problem(source, "缺少隐藏的 _meta 工作表，无法确定规则包；请使用 rubric-xl template build 生成的模板")])
-    ws = wb[META_SHEET]
-    out: dict[str, str] = {}
-    for key, value in ws.iter_rows(min_col=1, max_col=2, values_only=True):
-        if isinstance(key, str) and key:
-            out[key] = "" if value is None else str(value)
-    missing = [k for k in ("pack_id", "pack_hash") if not out.get(k)]
+    out = parse_meta_rows(wb[META_SHEET].iter_rows(min_col=1, max_col=2, values_only=True))
+    missing = missing_keys(out)
     if missing:
         raise InputFileError("填报模板的 _meta 信息不完整",
                              [Problem(f"{source} _meta", f"缺少 {'、'.join(missing)}")])
