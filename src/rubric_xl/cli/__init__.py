@@ -15,7 +15,7 @@ i18n.install()
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-@click.group(context_settings=CONTEXT)
+@click.group(cls=i18n.ChineseGroup, context_settings=CONTEXT)
 @click.version_option(__version__, prog_name="rubric-xl", message="%(prog)s %(version)s")
 def cli() -> None:
     """rubric-xl：考核评分细则规则引擎（规则包、评分、填报模板、审核）。"""

@@ -10,7 +10,7 @@ import yaml
 from ..engine.card import dumps
 from ..errors import RubricError
 from . import cli
-from .common import emit, fail
+from .common import PACK, emit, fail
 
 
 class _Dumper(yaml.SafeDumper):
@@ -39,7 +39,7 @@ def facts_text(values: dict[str, Any], fmt: str) -> str:
 @click.argument("workbook", type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["json", "yaml"]), default="json", show_default=True,
               help="输出格式。")
-@click.option("--rules", "rules_path", type=click.Path(), help="规则包文件（默认按工作簿 _meta 查找）。")
+@click.option("--rules", "rules_path", type=PACK, help="规则包文件或编号（默认按工作簿 _meta 查找）。")
 @click.option("-o", "--output", type=click.Path(), help="输出文件（默认打印到屏幕）。")
 def extract_cmd(workbook, fmt, rules_path, output):
     """读取填报工作簿中的数据（事实），输出为事实文件（JSON 或 YAML）。

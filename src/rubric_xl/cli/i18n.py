@@ -1,15 +1,27 @@
-"""Chinese for click's own messages (usage errors, help headings).
+"""Chinese for click's own messages (usage errors, help headings) and help pages.
 
 click looks its messages up through ``gettext``; we route those look-ups in
 click's modules through a small catalogue, so "Missing option" reaches the user
 as 缺少选项.  Unknown messages pass through unchanged.
+
+What click does not look up — the usage line's ``[OPTIONS] COMMAND [ARGS]...``,
+metavars such as ``TEXT`` or ``INTEGER RANGE``, argument names and the ASCII
+colon after headings — comes from :class:`ChineseGroup`, the class of the
+top-level group: every command and group below it uses :class:`ChineseCommand`
+or :class:`ChineseGroup` (click's ``command_class``/``group_class``).
 """
 from __future__ import annotations
 
+import copy
 import importlib
+import unicodedata
+
+import click
+from click.formatting import wrap_text
 
 CATALOGUE = {
     "Usage:": "用法：",
+    "(Deprecated)": "（已停用）",
     "Options": "选项",
     "Commands": "命令",
     "Positional arguments": "位置参数",
@@ -72,3 +84,105 @@ def install() -> None:
             mod._ = _gettext
         if hasattr(mod, "ngettext"):
             mod.ngettext = _ngettext
+
+
+# metavars by click type name (ParamType.name); choices and paths already read well
+TYPE_METAVARS = {
+    "text": "文字",
+    "integer": "整数",
+    "integer range": "整数",
+    "float": "数值",
+    "float range": "数值",
+    "boolean": "是/否",
+    "uuid": "编号",
+    "datetime": "日期时间",
+}
+# positional arguments by parameter name
+ARGUMENT_METAVARS = {
+    "paths": "工作簿或目录",
+    "packs": "规则包",
+    "pack_path": "规则包",
+    "workbook": "工作簿",
+    "template": "模板",
+}
+OPTIONS_METAVAR = "[选项]"
+SUBCOMMAND_METAVAR = "命令 [参数]..."
+
+
+def display_width(text: str) -> int:
+    """Terminal columns of *text*: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+class ChineseFormatter(click.HelpFormatter):
+    """Headings end in a full-width colon; the usage prefix has no extra space;
+    option and command lists are aligned by display width (Chinese metavars)."""
+
+    def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
+        rows = list(rows)
+        widths = [display_width(first) for first, _ in rows]
+        first_col = min(max(widths, default=0), col_max) + col_spacing
+        indent = " " * self.current_indent
+        for (first, second), w in zip(rows, widths):
+            self.write(f"{indent}{first}")
+            if not second:
+                self.write("\n")
+                continue
+            if w <= first_col - col_spacing:
+                self.write(" " * (first_col - w))
+            else:
+                self.write("\n" + indent + " " * first_col)
+            text_width = max(self.width - first_col - 2, 10)
+            lines = wrap_text(second, text_width, preserve_paragraphs=True).splitlines() or [""]
+            self.write(lines[0] + "\n")
+            for line in lines[1:]:
+                self.write(f"{indent}{' ' * first_col}{line}\n")
+
+    def write_heading(self, heading: str) -> None:
+        self.write(f"{'':>{self.current_indent}}{heading}：\n")
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, _gettext("Usage:") if prefix is None else prefix)
+
+
+class ChineseContext(click.Context):
+    formatter_class = ChineseFormatter
+
+
+def _localise(params: list[click.Parameter]) -> None:
+    for p in params:
+        if p.metavar is not None or getattr(p, "is_flag", False) or isinstance(p.type, click.Choice):
+            continue
+        if isinstance(p, click.Argument):
+            var = ARGUMENT_METAVARS.get(p.name or "", TYPE_METAVARS.get(p.type.name, p.type.name))
+            if not p.required:
+                var = f"[{var}]"
+            if p.nargs != 1:
+                var += "..."
+            p.metavar = var
+        elif p.type.name in TYPE_METAVARS:
+            p.metavar = TYPE_METAVARS[p.type.name] + ("..." if p.nargs != 1 else "")
+        if p.type.name in TYPE_METAVARS:  # error messages name the type ("不是有效的整数")
+            p.type = copy.copy(p.type)  # never rename click's shared INT/FLOAT/STRING
+            p.type.name = TYPE_METAVARS[p.type.name]
+
+
+class ChineseCommand(click.Command):
+    context_class = ChineseContext
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", OPTIONS_METAVAR)
+        super().__init__(*args, **kwargs)
+        _localise(self.params)
+
+
+class ChineseGroup(click.Group):
+    context_class = ChineseContext
+    command_class = ChineseCommand
+    group_class = type  # subgroups are ChineseGroup too
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("options_metavar", OPTIONS_METAVAR)
+        kwargs.setdefault("subcommand_metavar", SUBCOMMAND_METAVAR)
+        super().__init__(*args, **kwargs)
+        _localise(self.params)

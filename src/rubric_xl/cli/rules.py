@@ -90,7 +90,8 @@ def test_cmd(ctx, packs):
 
 @rules_group.command("show")
 @click.argument("pack_path", type=PACK)
-@click.option("--format", "fmt", type=click.Choice(["table", "markdown"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "markdown"]), default="table", show_default=True,
+              help="输出格式：表格（table）或 Markdown（markdown）。")
 @click.option("-o", "--output", type=click.Path(), help="输出文件（默认打印到屏幕）。")
 def show_cmd(pack_path, fmt, output):
     """显示官方评分细则表：序号、考核内容、分值、评分细则、依据。"""
