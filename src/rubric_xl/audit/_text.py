@@ -11,6 +11,7 @@ from ..engine import num
 from ..engine.card import LedgerCard, ScoreCard
 from ._one import STATUS_TEXT, FileResult
 from ._reports import LEVEL_TEXT, Combined, _short_loc
+from ._terminal import card_text, summarise_blanks, wrap
 
 
 def _console(buf: io.StringIO) -> Console:
@@ -19,7 +20,7 @@ def _console(buf: io.StringIO) -> Console:
 
 
 def _problems(con: Console, results: list[FileResult]) -> None:
-    rows = [(r, p) for r in results for p in r.problems]
+    rows = [(r, p) for r in results for p in summarise_blanks(r.problems)]
     if not rows:
         return
     t = Table(title="问题清单", box=box.SIMPLE_HEAD, show_edge=False)
@@ -28,7 +29,7 @@ def _problems(con: Console, results: list[FileResult]) -> None:
     t.add_column("级别", no_wrap=True)
     t.add_column("问题", max_width=70, overflow="fold")
     for r, p in rows:
-        t.add_row(r.file, _short_loc(r, p.loc), LEVEL_TEXT.get(p.level, p.level), p.msg)
+        t.add_row(wrap(r.file, 30), wrap(_short_loc(r, p.loc), 22), LEVEL_TEXT.get(p.level, p.level), wrap(p.msg, 70))
     con.print(t)
 
 
@@ -47,8 +48,6 @@ def _combined(con: Console, c: Combined) -> None:
 
 
 def batch_text(results: list[FileResult], combined: list[Combined]) -> str:
-    from ..cli.render import card_text
-
     buf = io.StringIO()
     con = _console(buf)
     if len(results) == 1 and results[0].card is not None:
@@ -60,7 +59,8 @@ def batch_text(results: list[FileResult], combined: list[Combined]) -> str:
     t = Table(box=box.SIMPLE_HEAD, show_edge=False)
     for h, j in (("序号", "right"), ("文件", "left"), ("单位", "left"), ("总分", "right"),
                  ("等次", "left"), ("状态", "left"), ("错误", "right"), ("警告", "right")):
-        t.add_column(h, justify=j, max_width=36 if h == "文件" else None, overflow="fold")
+        t.add_column(h, justify=j, max_width=36 if h == "文件" else None, overflow="fold",
+                     no_wrap=j == "right")  # numbers never break
     for i, r in enumerate(results, start=1):
         card = r.card
         if isinstance(card, ScoreCard):

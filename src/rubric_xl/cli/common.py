@@ -23,7 +23,16 @@ class InputProblem(click.ClickException):
         self.err = err
 
     def show(self, file=None) -> None:
-        click.echo(f"错误：{self.err}", err=True)
+        click.echo(f"错误：{error_text(self.err)}", err=True)
+
+
+def error_text(err: RubricError) -> str:
+    """The error and its problems, one per line; unknown facts that belong
+    to another pack are said once (not one line per fact)."""
+    from ..audit._terminal import summarise_other_pack
+
+    problems = summarise_other_pack(err.problems)
+    return "\n".join([err.message] + [f"  - {p}" for p in problems])
 
 
 class PackRef(click.ParamType):
@@ -62,7 +71,7 @@ def run_main(group: click.Group, argv: list[str] | None) -> int:
         exc.show()
         return exc.exit_code
     except RubricError as exc:
-        click.echo(f"错误：{exc}", err=True)
+        click.echo(f"错误：{error_text(exc)}", err=True)
         return EXIT_INPUT
     except KeyboardInterrupt:
         click.echo("已中断。", err=True)

@@ -77,6 +77,11 @@ def load_cached(path: str | Path) -> RulePack:
     return hit[1]
 
 
+def cached(pack_hash: str) -> RulePack | None:
+    """A pack this process has loaded, by content hash."""
+    return next((p for _, p in _CACHE.values() if p.hash == pack_hash), None)
+
+
 def declared_id(path: Path) -> str | None:
     """The ``id:`` a pack file declares (without loading it)."""
     try:

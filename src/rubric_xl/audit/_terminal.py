@@ -1,0 +1,239 @@
+"""Terminal text: one score card or ledger card as rich tables (plain text
+when piped), cell wrapping, and many problems of one kind said once.  Shared
+by ``rubric-xl score --facts``, the auditor's ``table`` format and the CLI's
+error messages.
+
+Long cells are wrapped here, before rich sees them, so a line never breaks
+inside a number ("得2.50分" stays whole) and never starts with a comma.
+"""
+from __future__ import annotations
+
+import io
+import re
+from decimal import Decimal
+from typing import Iterable
+
+from rich import box
+from rich.cells import cell_len
+from rich.console import Console
+from rich.table import Table
+
+from ..engine import num
+from ..engine.card import LedgerCard, PackInfo, ScoreCard
+from ..errors import Problem
+from ..rules import catalog
+
+# a number, date, id or latin word stays on one line: 2.50  2005-07-15  95%  A1
+_TOKEN = re.compile(r"[0-9A-Za-z][0-9A-Za-z.,:/%_+\-]*[0-9A-Za-z%]|[0-9A-Za-z]|\s+|.", re.S)
+_CLOSING = set("，。；：、）》」』”’！？%,.;:!?)]")  # never at the start of a line
+_OPENING = set("（《「『“‘([")  # never at the end of a line
+
+
+def console(buf: io.StringIO, width: int = 120) -> Console:
+    return Console(file=buf, width=width, no_color=True, highlight=False,
+                   emoji=False, soft_wrap=False, force_terminal=False)
+
+
+def _tokens(line: str) -> list[list[str]]:
+    """Unbreakable groups of pieces: "（得", "2.50分；"; a group wider than a
+    line may still break between its pieces."""
+    out: list[list[str]] = []
+    glue = unit = False
+    for t in _TOKEN.findall(line):
+        if t in _CLOSING and len(out) > 1 and "".join(out[-1]).isspace():
+            space = out.pop()  # "扣 ，" keeps the comma with the word before the space
+            out[-1] += space + [t]
+        elif out and (glue or t in _CLOSING or (unit and cell_len(t) == 2)):
+            out[-1].append(t)  # "（得", "分；", "2.50分": the unit stays with its number
+        else:
+            out.append([t])
+        glue, unit = t in _OPENING, t[:1].isdigit() and not glue
+    return out
+
+
+def wrap(text: str, width: int) -> str:
+    """*text* broken into lines of at most *width* terminal cells, between
+    characters of Chinese text or at spaces, never inside a number or word
+    (unless one is longer than a whole line)."""
+    lines: list[str] = []
+    cur = ""
+
+    def put(piece: str) -> None:
+        nonlocal cur
+        if cell_len(cur + piece) <= width:
+            cur += piece
+            return
+        if cur.strip():
+            lines.append(cur.rstrip())
+        cur = piece.lstrip()
+        while cell_len(cur) > width:  # a single piece wider than the line
+            cut = 1
+            while cell_len(cur[:cut + 1]) <= width:
+                cut += 1
+            lines.append(cur[:cut])
+            cur = cur[cut:]
+
+    for para in (text or "").split("\n"):
+        cur = ""
+        for group in _tokens(para):
+            joined = "".join(group)
+            if cell_len(cur + joined) <= width or cell_len(joined.lstrip()) <= width:
+                put(joined)
+            else:
+                for piece in group:
+                    put(piece)
+        lines.append(cur.rstrip())
+    return "\n".join(lines)
+
+
+def _pts(d: Decimal | None) -> str:
+    return "待填" if d is None else num.amount(d)
+
+
+def _header(con: Console, info: PackInfo, title: str | None) -> None:
+    con.print(title or info.title)
+    con.print(f"规则包 {info.id} 版本 {info.version} 校验码 {info.hash[:12]}")
+
+
+def card_text(card: ScoreCard | LedgerCard, title: str | None = None) -> str:
+    if isinstance(card, LedgerCard):
+        return ledger_text(card, title)
+    buf = io.StringIO()
+    con = console(buf)
+    _header(con, card.pack, title)
+    state = "（暂定：有待填项目）" if card.provisional else ""
+    line = f"总分 {num.amount(card.total)} / {num.amount(card.max)}{state}"
+    if card.grade:
+        line += f"    等次 {card.grade}"
+    if card.eligible is not None:
+        line += f"    {card.eligibility_label}：{'具备' if card.eligible else '不具备'}"
+    con.print(line)
+    cats = Table(box=box.SIMPLE_HEAD, show_edge=False)
+    for h, j in (("类别", "left"), ("得分", "right"), ("分值", "right")):
+        cats.add_column(h, justify=j, no_wrap=True)
+    for c in card.categories:
+        cats.add_row(c.name + ("（含待填）" if not c.complete else ""), num.amount(c.points),
+                     "加分项" if c.bonus_only else num.amount(c.max))
+    con.print(cats)
+    t = Table(box=box.SIMPLE_HEAD, show_edge=False)
+    t.add_column("序号", justify="right", no_wrap=True)
+    t.add_column("考核内容", max_width=34, overflow="fold")
+    t.add_column("得分", justify="right", no_wrap=True)
+    t.add_column("分值", justify="right", no_wrap=True)
+    t.add_column("说明", max_width=52, overflow="fold")
+    for it in card.items:
+        t.add_row(it.id, wrap(it.title, 34), _pts(it.points), num.amount(it.max), wrap(it.explanation, 52))
+    con.print(t)
+    if card.flags:
+        con.print("通报事项：" + "；".join(card.flags))
+    return buf.getvalue().rstrip() + "\n"
+
+
+def fact_labels(info: PackInfo) -> dict[str, str]:
+    """Fact id → Chinese label for the pack a card was scored with (the
+    pack of exactly that content, if this process can find it)."""
+    pack = catalog.cached(info.hash)
+    if pack is None:
+        match, _ = catalog.find_pack(info.id, info.hash)
+        pack = match.pack if match is not None and match.exact else None
+    return {} if pack is None else {fid: f.label for fid, f in pack.facts.items()}
+
+
+def ledger_text(card: LedgerCard, title: str | None = None) -> str:
+    buf = io.StringIO()
+    con = console(buf)
+    _header(con, card.pack, title)
+    labels = fact_labels(card.pack)
+    con.print(wrap("    ".join(f"{labels.get(k, k)}：{num.value(v) if v is not None else '（空）'}"
+                             for k, v in card.facts.items()), 118))
+    con.print(f"共 {len(card.rows)} 行，错误 {card.error_count} 处，警告 {card.warning_count} 处")
+    t = Table(box=box.SIMPLE_HEAD, show_edge=False)
+    t.add_column("行", justify="right", no_wrap=True)
+    t.add_column("名称", max_width=24, overflow="fold")
+    t.add_column("状态", no_wrap=True)
+    t.add_column("错误", max_width=40, overflow="fold")
+    t.add_column("警告", max_width=40, overflow="fold")
+    for r in card.rows:
+        t.add_row(str(r.index), wrap(r.key or "", 24), r.status,
+                  wrap("；".join(e.message for e in r.errors), 40),
+                  wrap("；".join(w.message for w in r.warnings), 40))
+    con.print(t)
+    for ru in card.rollups:
+        rt = Table(title=ru.label, box=box.SIMPLE_HEAD, show_edge=False)
+        rt.add_column("分组")
+        for mid, label in card.metric_labels.items():
+            rt.add_column(label, justify="right", no_wrap=True)
+        for key, vals in ru.groups.items():
+            rt.add_row(key or "（空）", *[num.metric(vals[m]) for m in card.metric_labels])
+        if ru.total is not None:
+            rt.add_row(ru.total_label or "合计", *[num.metric(ru.total[m]) for m in card.metric_labels])
+        con.print(rt)
+    return buf.getvalue().rstrip() + "\n"
+
+
+# --- many problems of one kind, said once ---------------------------------------
+
+BLANK_MARK = "：未填写（"  # audit._one: "<label>：未填写（第n项待填，总分为暂定分）"
+UNKNOWN_MARK = "未知的事实 "  # engine.facts: "未知的事实 'x'（规则包中没有此事实）"
+SHOW_NAMES = 3
+
+
+def _names(names: list[str]) -> str:
+    return "、".join(names[:SHOW_NAMES]) + (" 等" if len(names) > SHOW_NAMES else "")
+
+
+def _sheets(group: list[Problem]) -> str:
+    """``file 填报`` for locations ``file 填报!D12``, ``file 填报!D14``…"""
+    file, _, cell = group[0].loc.rpartition(" ")
+    if not file:
+        return group[0].loc
+    sheets = list(dict.fromkeys(q.loc.rpartition(" ")[2].split("!")[0] for q in group))
+    return f"{file} {'、'.join(sheets)}"
+
+
+def summarise_blanks(problems: Iterable[Problem], least: int = 4) -> list[Problem]:
+    """The problems with the "未填写" warnings of a file (when there are at
+    least *least*) replaced by one line with their count and the first names."""
+    problems = list(problems)
+    blanks = [p for p in problems if BLANK_MARK in p.msg]
+    if len(blanks) < least:
+        return problems
+    by_level: dict[str, list[Problem]] = {}
+    for p in blanks:
+        by_level.setdefault(p.level, []).append(p)
+    out: list[Problem] = []
+    done: set[str] = set()
+    for p in problems:
+        if BLANK_MARK not in p.msg:
+            out.append(p)
+        elif p.level not in done:
+            done.add(p.level)
+            group = by_level[p.level]
+            names = [q.msg.split(BLANK_MARK, 1)[0] for q in group]
+            out.append(Problem(_sheets(group), f"{len(group)} 项未填写（相关评分项待填，总分为暂定分）：{_names(names)}",
+                               p.level))
+    return out
+
+
+def unknown_facts(problems: Iterable[Problem]) -> list[str]:
+    """Fact ids of the "未知的事实" problems (loc ``source: fact_id``)."""
+    return [p.loc.rsplit(": ", 1)[-1] for p in problems if p.msg.startswith(UNKNOWN_MARK)]
+
+
+def summarise_other_pack(problems: Iterable[Problem], least: int = 3) -> list[Problem]:
+    """Unknown facts that all belong to one other known pack, said once:
+    "这些事实属于规则包 shanxi-2005"."""
+    problems = list(problems)
+    ids = unknown_facts(problems)
+    if len(ids) < least:
+        return problems
+    found, _ = catalog.available()
+    owner = next((m.pack for m in found if all(i in m.pack.facts for i in ids)), None)
+    if owner is None:
+        return problems
+    first = next(p for p in problems if p.msg.startswith(UNKNOWN_MARK))
+    source = first.loc.rsplit(": ", 1)[0]
+    line = Problem(source, (f"有 {len(ids)} 个事实不属于所用的规则包，而属于规则包 {owner.id}"
+                            f"（{owner.model.title}）：{_names(ids)}；请用 --rules {owner.id}"))
+    out = [p for p in problems if not p.msg.startswith(UNKNOWN_MARK)]
+    return [line] + out
