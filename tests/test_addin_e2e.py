@@ -375,3 +375,59 @@ def test_ledger_workbook_in_the_pane(browser, server, tmp_path):
     pane.page.wait_for_function("a => __fakeExcel.selection().address === a", arg=address, timeout=5000)
     assert pane.js("() => __fakeExcel.selection().sheet") == sheet == "台账"
     assert pane.errors == []
+
+
+# ------------------------------------------------------------------ opened outside Excel
+OUTSIDE_TEXT = ("需要在 Excel 中打开", "开始", "评分助手")
+
+
+def _outside_page(browser, url: str, office_js: str | None = None, abort: bool = False):
+    page = browser.new_page(viewport={"width": 800, "height": 900}, locale="zh-CN")
+    errors: list[str] = []
+    loads: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("load", lambda p: loads.append(p.url))
+    if abort:
+        page.route("**/office.js", lambda route: route.abort())
+    elif office_js is not None:
+        page.route("**/office.js", lambda route: route.fulfill(
+            status=200, content_type="text/javascript; charset=utf-8", body=office_js))
+    page.goto(url)
+    page.wait_for_selector("#rubric-outside:not(.d-none)", timeout=20000)
+    return page, errors, loads
+
+
+def _assert_outside(page, errors):
+    body = page.inner_text("body")
+    for text in OUTSIDE_TEXT:
+        assert text in body
+    assert not page.is_visible("#rubric-app")
+    assert "Excel is not defined" not in body and not any("Excel is not defined" in e for e in errors)
+    for english in ("didn't load", "Reload", "Cancel", "Excel is not"):
+        assert english not in body
+    assert page.title() == "评分助手：请在 Excel 中打开"
+
+
+def test_pane_opened_in_a_browser_says_where_to_open_it(browser, server):
+    # the real office.js that xlwings Server ships, in a plain browser tab
+    page, errors, loads = _outside_page(browser, f"{server}/taskpane.html")
+    _assert_outside(page, errors)
+    page.wait_for_timeout(6500)  # past xlwings Server's 5 s reload timer: no reload, no English prompt
+    _assert_outside(page, errors)
+    assert len(loads) == 1, loads
+    page.close()
+
+
+def test_pane_without_office_js_says_where_to_open_it(browser, server):
+    page, errors, _ = _outside_page(browser, f"{server}/taskpane.html", abort=True)
+    _assert_outside(page, errors)
+    page.close()
+
+
+def test_pane_in_another_office_app_names_it(browser, server):
+    word = ("window.Office = {HostType: {Excel: 'Excel', Word: 'Word'}, context: {},"
+            " onReady: () => Promise.resolve({host: 'Word', platform: 'PC'})};")
+    page, errors, _ = _outside_page(browser, f"{server}/taskpane.html?_host_Info=Word$Win32$16.01$zh-CN", word)
+    _assert_outside(page, errors)
+    assert "当前在 Word 中打开" in page.inner_text("#rubric-outside-host")
+    page.close()

@@ -279,10 +279,72 @@ async function watchChanges() {
   });
 }
 
+// ---------------------------------------------------------------- outside Excel
+// Opened in a browser (or another Office app), the page explains where to open
+// the pane instead of failing with "Excel is not defined".
+const HOST_NAMES = { Word: "Word", PowerPoint: "PowerPoint", Outlook: "Outlook", OneNote: "OneNote" };
+
+function launchedByOffice() {
+  // Office passes _host_Info on the first load and office.js keeps it for the session;
+  // Excel on the web shows the pane in a frame.
+  let kept = null;
+  try {
+    kept = sessionStorage.getItem("hostInfoValue");
+  } catch (e) {
+    kept = null;
+  }
+  return /[?&]_host_Info=/i.test(window.location.search) || !!kept || window.parent !== window;
+}
+
+function showOutsideExcel(host) {
+  app.classList.add("d-none");
+  document.getElementById("xlwings-office-ready-error")?.remove(); // not a loading failure
+  const other = host && HOST_NAMES[host];
+  if (other) {
+    const note = $("rubric-outside-host");
+    note.textContent = `当前在 ${other} 中打开；评分助手只能在 Excel 中使用。`;
+    note.classList.remove("d-none");
+  }
+  $("rubric-outside").classList.remove("d-none");
+  document.title = "评分助手：请在 Excel 中打开";
+  app.dataset.outside = "1";
+}
+
+function inExcel(info) {
+  const excel = (typeof Office !== "undefined" && Office.HostType?.Excel) || "Excel";
+  return !!info && info.host === excel && typeof Excel !== "undefined";
+}
+
+async function officeReady() {
+  if (typeof Office === "undefined" || typeof Office.onReady !== "function") return null;
+  try {
+    return await Office.onReady();
+  } catch (e) {
+    return null;
+  }
+}
+
 async function start() {
   localiseChrome();
   $("rubric-rescore").addEventListener("click", () => rescore());
-  await Office.onReady();
+  const byOffice = launchedByOffice();
+  if (!byOffice) {
+    // a browser tab: no point in xlwings Server's automatic reloads (they would loop)
+    try {
+      sessionStorage.setItem("xlwingsTaskpaneReloadCount", "1000");
+    } catch (e) {
+      /* storage unavailable: xlwings then does not reload either */
+    }
+  }
+  const info = await officeReady();
+  if (!inExcel(info)) {
+    if (info?.host || !byOffice) {
+      showOutsideExcel(info?.host);
+      return;
+    }
+    // started by Excel but the host did not attach yet: xlwings Server's reload prompt handles it
+    return;
+  }
   try {
     await watchChanges();
   } catch (e) {
