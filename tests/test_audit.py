@@ -62,7 +62,11 @@ def _run(args: list[str]) -> tuple[int, str, str]:
 def test_batch_json_in_sorted_order_with_cards_and_problems(batch):
     code, out, err = _run(["score", str(batch), "--format", "json"])
     assert code == 1  # a broken file and a foreign file are errors
-    docs = _json(out)
+    whole = _json(out)
+    assert list(whole) == ["kind", "summary", "files", "combined"] and whole["kind"] == "batch"
+    assert whole["summary"] == {"files": 6, "scored": 3, "provisional": 1, "failed": 3, "with_errors": 0}
+    assert whole["combined"] == []
+    docs = whole["files"]
     assert [Path(d["file"]).name for d in docs] == ["01太原.xlsx", "03大同.xlsx", "04坏文件.xlsx",
                                                     "05自制表.xlsx", "06旧版.xls", "02晋中.xlsx"]
     by = {Path(d["file"]).name: d for d in docs}
@@ -88,16 +92,18 @@ def test_batch_json_in_sorted_order_with_cards_and_problems(batch):
 def test_single_workbook_is_a_list_of_one(batch):
     code, out, _ = _run(["score", str(batch / "01太原.xlsx"), "--format", "json"])
     assert code == 0
-    (doc,) = _json(out)
+    whole = _json(out)  # the same shape as for a batch
+    assert whole["kind"] == "batch" and whole["summary"]["files"] == 1 and whole["combined"] == []
+    (doc,) = whole["files"]
     assert doc["total"] == Decimal("100.00") and doc["grade"] == "优秀"
 
 
 def test_strict_makes_missing_inputs_errors(batch):
     path = str(batch / "03大同.xlsx")
     code, out, _ = _run(["score", path, "--format", "json"])
-    assert code == 0 and _json(out)[0]["status"] == "provisional"
+    assert code == 0 and _json(out)["files"][0]["status"] == "provisional"
     code, out, _ = _run(["score", path, "--format", "json", "--strict"])
-    (doc,) = _json(out)
+    (doc,) = _json(out)["files"]
     assert code == 1 and doc["status"] == "error" and doc["problems"][0]["level"] == "error"
 
 
@@ -270,8 +276,10 @@ def test_ledger_batch_row_problems_and_city_rollup(tmp_path):
     assert [(ru.by, ru.groups, ru.total) for ru in combined.rollups] == \
         [(ru.by, ru.groups, ru.total) for ru in expect]
     code, out, _ = _run(["score", str(pa), str(pb), "--format", "json"])
-    docs = _json(out)
+    whole = _json(out)
+    docs = whole["files"] + whole["combined"]
     assert code == 1 and [d.get("kind") for d in docs] == ["ledger", "ledger", "ledger_combined"]
+    assert whole["summary"] == {"files": 2, "scored": 2, "provisional": 0, "failed": 0, "with_errors": 1}
     body = next(ru for ru in docs[-1]["rollups"] if ru["by"] == "reporting_body")
     assert {g["key"] for g in body["groups"]} == {"忻府区", "原平市"} and body["total"]["key"]
     out_x = tmp_path / "台账.xlsx"
@@ -301,7 +309,7 @@ def test_inputs_are_never_modified_including_xlsm(tmp_path):
     out = tmp_path / "o.json"
     assert run_score([str(tmp_path)], fmt="json", output=str(out), jobs=2) == 0
     assert {p: sha256(p) for p in (path, xlsm)} == before
-    docs = _json(out.read_text(encoding="utf-8"))
+    docs = _json(out.read_text(encoding="utf-8"))["files"]
     assert [Path(d["file"]).name for d in docs] == ["县甲.xlsx", "宏.xlsm"]
     assert docs[0]["total"] == docs[1]["total"] == Decimal("100.00")
 

@@ -242,3 +242,27 @@ def test_unknown_facts_of_no_pack_are_listed_each(tmp_path):
     three = problems + [Problem("f.yaml: enterprises", "未知的事实 'enterprises'（规则包中没有此事实）")]
     (line,) = summarise_other_pack(three)
     assert line.loc == "f.yaml" and "xinzhou-2024" in line.msg
+
+
+# --- one documented JSON shape for workbook scoring -------------------------------
+
+
+def test_batch_json_is_one_object_equal_to_dumps(tmp_path):
+    from rubric_xl.audit import render, score_workbooks
+    from rubric_xl.audit._reports import batch_counts
+    from rubric_xl.engine.card import dumps
+
+    paths = [str(EXAMPLES / n) for n in ("shanxi-2005-full.xlsx", "xinzhou-2024-xinfu.xlsx")]
+    paths.append(str(tmp_path / "没有.xlsx"))
+    results = score_workbooks(paths)
+    text = render(results, "json")
+    doc = json.loads(text)
+    assert doc["summary"] == {"files": 3, "scored": 2, "provisional": 0, "failed": 1, "with_errors": 0}
+    assert [f["status"] for f in doc["files"]] == ["ok", "ok", "failed"]
+    assert [c["kind"] for c in doc["combined"]] == ["ledger_combined"]
+    from rubric_xl.audit import combine_ledgers
+    expect = {"kind": "batch", "summary": batch_counts(results), "files": [r.to_dict() for r in results],
+              "combined": [c.to_dict() for c in combine_ledgers(results)]}
+    assert text == dumps(expect)  # assembled piecewise, yet the very text of dumps
+    assert render([], "json") == dumps({"kind": "batch", "summary": batch_counts([]), "files": [],
+                                        "combined": []})

@@ -26,7 +26,7 @@ from ..errors import Problem, RubricError
 from ..reader import load_cached
 from ..rules import RulePack
 from ._one import STATUS_TEXT, FileResult, score_workbook
-from ._reports import Combined, csv_text, json_text, safe_text, xlsx_bytes
+from ._reports import Combined, batch_counts, csv_text, json_text, safe_text, xlsx_bytes
 from ._text import batch_text
 
 __all__ = ["run_score", "score_workbooks", "score_workbook", "collect_files", "combine_ledgers",
@@ -159,13 +159,10 @@ def combine_ledgers(results: list[FileResult]) -> list[Combined]:
 
 
 def summary_line(results: list[FileResult]) -> str:
-    scored = [r for r in results if r.card is not None]
-    provisional = sum(1 for r in scored if getattr(r.card, "provisional", False))
-    failed = len(results) - len(scored)
-    line = f"已评分 {len(scored)} 份，暂定 {provisional} 份，失败 {failed} 份"
-    with_errors = sum(1 for r in scored if r.errors)
-    if with_errors:
-        line += f"；另有 {with_errors} 份有错误，见问题清单"
+    n = batch_counts(results)  # the same counts as the JSON "summary"
+    line = f"已评分 {n['scored']} 份，暂定 {n['provisional']} 份，失败 {n['failed']} 份"
+    if n["with_errors"]:
+        line += f"；另有 {n['with_errors']} 份有错误，见问题清单"
     return line
 
 

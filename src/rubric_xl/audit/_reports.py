@@ -55,14 +55,35 @@ class Combined:
 # --- JSON ---------------------------------------------------------------------
 
 
-def json_text(results: list[FileResult], combined: list[Combined]) -> str:
-    """A list: one object per workbook, then one ``ledger_combined`` object per
-    ledger pack (roll-ups over all its workbooks).  The same text as
-    ``dumps([...])``, assembled from each workbook's own text."""
-    parts = [r.encoded or dumps(r.to_dict()) for r in results] + [dumps(c.to_dict()) for c in combined]
+def batch_counts(results: list[FileResult]) -> dict[str, int]:
+    """files, scored, provisional, failed, with_errors (scored files with errors)."""
+    scored = [r for r in results if r.card is not None]
+    return {"files": len(results), "scored": len(scored),
+            "provisional": sum(1 for r in scored if getattr(r.card, "provisional", False)),
+            "failed": len(results) - len(scored),
+            "with_errors": sum(1 for r in scored if r.errors)}
+
+
+def _json_list(parts: list[str], indent: str) -> str:
     if not parts:
         return "[]"
-    return "[\n" + ",\n".join("  " + p.replace("\n", "\n  ") for p in parts) + "\n]"
+    inner = ",\n".join(indent + "  " + p.replace("\n", "\n" + indent + "  ") for p in parts)
+    return "[\n" + inner + "\n" + indent + "]"
+
+
+def json_text(results: list[FileResult], combined: list[Combined]) -> str:
+    """One object, whatever the number of workbooks (docs/audit.md "Results")::
+
+        {"kind": "batch", "summary": {files, scored, provisional, failed, with_errors},
+         "files": [one object per workbook, in input order],
+         "combined": [one ``ledger_combined`` object per ledger pack]}
+
+    The same text as ``dumps({...})``, assembled from each workbook's own text."""
+    files = [r.encoded or dumps(r.to_dict()) for r in results]
+    both = [dumps(c.to_dict()) for c in combined]
+    summary = dumps(batch_counts(results)).replace("\n", "\n  ")
+    return ('{\n  "kind": "batch",\n  "summary": ' + summary + ',\n  "files": ' + _json_list(files, "  ")
+            + ',\n  "combined": ' + _json_list(both, "  ") + "\n}")
 
 
 # --- CSV ------------------------------------------------------------------------
