@@ -89,8 +89,24 @@ def test_cli_takes_pack_ids(elsewhere):
     assert res.exit_code == 0
     lines = res.output.splitlines()
     assert lines[0].startswith("shanxi-2005\t版本 2005.1\t评分细则\t")
-    assert lines[1].startswith("xinzhou-2024\t版本 2024.1\t台账\t")
-    assert "共 2 个规则包" in lines[2]
+    assert lines[1] == f"  填报模板：{TEMPLATES / 'shanxi-2005.xlsx'}"
+    assert lines[2].startswith("xinzhou-2024\t版本 2024.1\t台账\t")
+    assert "共 2 个规则包" in lines[4]
+
+
+def test_rules_list_reports_broken_packs_and_stale_templates(elsewhere):
+    (elsewhere / "rules").mkdir()
+    (elsewhere / "rules" / "bad.yaml").write_text("id: bad\nversion: [\n", encoding="utf-8")
+    changed = (RULES / "shanxi-2005.yaml").read_text(encoding="utf-8").replace(
+        "version: '2005.1'", "version: '2005.2'").replace('version: "2005.1"', 'version: "2005.2"')
+    assert "2005.2" in changed
+    (elsewhere / "rules" / "shanxi-2005.yaml").write_text(changed, encoding="utf-8")
+    res = CliRunner().invoke(cli, ["rules", "list"])
+    assert res.exit_code == 1  # a broken pack file is an input error, the others still listed
+    assert "bad.yaml" in res.stderr and "✗" in res.stderr
+    assert "shanxi-2005\t版本 2005.2" in res.stdout
+    assert "另一版本生成，请用 template build --rules shanxi-2005" in res.stdout
+    assert "xinzhou-2024\t版本 2024.1" in res.stdout
 
 
 def test_server_packs_default_to_the_catalog(elsewhere):

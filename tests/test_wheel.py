@@ -88,6 +88,9 @@ def test_rules_list_shows_the_bundled_packs(installed):
     assert ids == [p.removesuffix(".yaml") for p in PACKS]
     assert all("site-packages" in line or "data" in line for line in lines if "\t" in line)
     assert f"共 {len(PACKS)} 个规则包" in res.stdout
+    templates = [Path(line.split("：", 1)[1]) for line in lines if line.startswith("  填报模板：")]
+    assert [t.name for t in templates] == TEMPLATES  # the shipped ones, of exactly these packs
+    assert all(installed["venv"].resolve() in t.resolve().parents and t.is_file() for t in templates)
 
 
 def test_score_with_a_pack_id_from_another_directory(installed):

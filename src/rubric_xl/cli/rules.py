@@ -15,23 +15,42 @@ def rules_group() -> None:
     """规则包：列出（list）、校验（check）、运行示例用例（test）、显示评分细则（show）。"""
 
 
+def _template_hash(path) -> str | None:
+    from ..reader import open_workbook, read_meta
+
+    try:
+        return read_meta(open_workbook(path))[0].get("pack_hash")
+    except RubricError:
+        return None
+
+
 @rules_group.command("list")
-def list_cmd():
-    """列出可用的规则包（./rules、源码目录及随 rubric-xl 安装的规则包）。"""
-    from ..rules.catalog import available, default_dirs
+@click.pass_context
+def list_cmd(ctx):
+    """列出可用的规则包（./rules、源码目录及随 rubric-xl 安装的规则包）及其填报模板。
+
+    每个规则包一行：编号、版本、类型、名称、文件（以制表符分隔），其下一行为现成的填报模板。"""
+    from ..rules.catalog import available, default_dirs, template_for
 
     found, broken = available()
-    if not found and not broken:
-        click.echo("没有找到任何规则包。", err=True)
     for m in found:
         p = m.pack
         kind = "评分细则" if p.model.kind == "rubric" else "台账"
         click.echo(f"{p.id}\t版本 {p.version}\t{kind}\t{p.model.title}\t{m.path}")
+        template = template_for(p.id)
+        if template is not None and _template_hash(template) == p.hash:
+            click.echo(f"  填报模板：{template}")
+        elif template is not None:  # ./rules holds another version than the shipped template
+            click.echo(f"  填报模板：{template} 由此规则包的另一版本生成，请用 template build --rules {p.id} 重新生成")
     for exc in broken:
         click.echo(f"✗ {exc}", err=True)
     where = "、".join(str(d) for d in default_dirs()) or "无"
+    if not found:
+        click.echo(f"没有找到任何规则包（查找位置：{where}）。", err=True)
+        ctx.exit(EXIT_INPUT)
     click.echo(f"共 {len(found)} 个规则包（查找位置：{where}）。在 --rules 中可直接写编号，如 --rules "
-               f"{found[0].pack.id if found else 'shanxi-2005'}。")
+               f"{found[0].pack.id}。")
+    ctx.exit(EXIT_INPUT if broken else 0)
 
 
 @rules_group.command("check")

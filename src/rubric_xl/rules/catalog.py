@@ -205,9 +205,11 @@ def locate(ref: str | Path) -> Path:
         str(ref), f"既不是文件，也不是已有规则包的编号；已有规则包：{known}（rubric-xl rules list 可查看）")] + extra)
 
 
-def bundled_template(pack_id: str) -> Path | None:
-    """The generated template shipped with the package for *pack_id*, if any."""
-    for d in (BUNDLED_TEMPLATES, (checkout_rules() or BUNDLED_RULES).parent / "workbook_templates"):
+def template_for(pack_id: str) -> Path | None:
+    """The ready-made template of *pack_id*: the checkout's
+    ``workbook_templates/`` (source installs), else the one bundled in the package."""
+    checkout = checkout_rules()
+    for d in ([checkout.parent / "workbook_templates"] if checkout else []) + [BUNDLED_TEMPLATES]:
         f = d / f"{pack_id}.xlsx"
         if f.is_file():
             return f
