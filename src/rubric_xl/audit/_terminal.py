@@ -234,6 +234,6 @@ def summarise_other_pack(problems: Iterable[Problem], least: int = 3) -> list[Pr
     first = next(p for p in problems if p.msg.startswith(UNKNOWN_MARK))
     source = first.loc.rsplit(": ", 1)[0]
     line = Problem(source, (f"有 {len(ids)} 个事实不属于所用的规则包，而属于规则包 {owner.id}"
-                            f"（{owner.model.title}）：{_names(ids)}；请用 --rules {owner.id}"))
+                            f"（{owner.model.title}）：{_names(ids)}；请改用该规则包（--rules {owner.id}）或它的填报模板"))
     out = [p for p in problems if not p.msg.startswith(UNKNOWN_MARK)]
     return [line] + out
