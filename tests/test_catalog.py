@@ -2,11 +2,14 @@
 one ``_meta`` parser shared by reader, template filler and add-in."""
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from rubric_xl import PackError
@@ -64,6 +67,17 @@ def test_paths_are_never_taken_for_ids(elsewhere, ref):
     # anything but a plain lower-case id is a path, used as given (and reported if missing)
     assert not catalog.is_pack_id(ref)
     assert catalog.locate(ref) == Path(ref)
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=st.text(min_size=1, max_size=20))
+def test_only_plain_ids_are_ids(name):
+    # a pack id is never a path: no separator, no dot, no drive, no upper case, no space
+    if catalog.is_pack_id(name):
+        assert re.fullmatch(r"[a-z0-9][a-z0-9-]*", name)
+        assert Path(name).name == name and not Path(name).suffix and ".." not in name
+    for spelled in (f"../{name}", f"rules/{name}", f"{name}.yaml", f"{name}.yml", f"C:\\{name}", f"./{name}"):
+        assert not catalog.is_pack_id(spelled)
 
 
 def test_broken_pack_file_is_reported_not_unknown(elsewhere):

@@ -52,6 +52,7 @@ def test_help_is_chinese(path):
     for bad in ("TEXT", "INTEGER", "RANGE", "COMMAND", "ARGS", "PATH", "Usage", "Options", "Show"):
         assert bad not in out
     assert not _english_words(out, cmd), out
+    assert "; " not in out and "<=x" not in out and "x>=" not in out  # [默认：1；范围 1–64]
     if isinstance(cmd, click.Group):
         assert "命令 [参数]..." in out and "命令：" in out
 
@@ -81,6 +82,25 @@ def test_usage_errors_are_chinese(args, message):
     assert res.exit_code == 2
     assert message in res.output and "Usage" not in res.output and "Error" not in res.output
     assert "integer" not in res.output
+
+
+@pytest.mark.parametrize("text, zh", [
+    ("并行进程数。  [默认：1; 1<=x<=64]", "并行进程数。  [默认：1；范围 1–64]"),
+    ("[默认：8000; 1<=x<=65535]", "[默认：8000；范围 1–65535]"),
+    ("比例。  [0.5<=x<=2.5]", "比例。  [范围 0.5–2.5]"),
+    ("期数。  [x>=1; 必填]", "期数。  [不小于 1；必填]"),
+    ("期数。  [x<=-3]", "期数。  [不大于 -3]"),
+    ("说明 [a; b] 在中间。", "说明 [a; b] 在中间。"),  # only the trailing extras are touched
+])
+def test_help_extras_in_chinese(text, zh):
+    from rubric_xl.cli.i18n import chinese_extra
+
+    assert chinese_extra(text) == zh
+
+
+def test_score_help_shows_the_jobs_range():
+    out = CliRunner().invoke(cli, ["score", "--help"]).output
+    assert "[默认：1；范围 1–64]" in out and "[默认：table]" in out
 
 
 def test_click_shared_types_are_not_renamed():

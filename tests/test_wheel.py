@@ -57,8 +57,9 @@ def installed(tmp_path_factory):
     work = base / "work"
     work.mkdir()
     env["PATH"] = str(bindir) + os.pathsep + env.get("PATH", "")
-    return {"wheel": wheel, "py": py, "exe": str(bindir / "rubric-xl"), "work": work, "env": env,
-            "venv": venv}
+    exe = shutil.which("rubric-xl", path=str(bindir))  # rubric-xl.exe on Windows
+    assert exe and Path(exe).resolve().parent == bindir.resolve()
+    return {"wheel": wheel, "py": py, "exe": exe, "work": work, "env": env, "venv": venv}
 
 
 def test_wheel_carries_packs_cases_and_templates(installed):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import re
 import unicodedata
 
 import click
@@ -63,6 +64,7 @@ CATALOGUE = {
     "directory": "目录",
     "path": "路径",
     "default: {default}": "默认：{default}",
+    "env var: {var}": "环境变量：{var}",
     "Aborted!": "已取消。",
     "required": "必填",
     "unknown error": "未知错误",
@@ -149,8 +151,37 @@ class ChineseContext(click.Context):
     formatter_class = ChineseFormatter
 
 
+_RANGE = [(re.compile(r"\b(-?\d+(?:\.\d+)?)<=x<=(-?\d+(?:\.\d+)?)\b"), r"范围 \1–\2"),
+          (re.compile(r"\bx>=(-?\d+(?:\.\d+)?)\b"), r"不小于 \1"),
+          (re.compile(r"\bx<=(-?\d+(?:\.\d+)?)\b"), r"不大于 \1")]
+_EXTRA = re.compile(r"  \[([^\[\]]*)\]$")
+
+
+def chinese_extra(help_text: str) -> str:
+    """``…  [默认：1; 1<=x<=64]`` → ``…  [默认：1；范围 1–64]``."""
+    m = _EXTRA.search(help_text) or (re.match(r"^\[([^\[\]]*)\]$", help_text))
+    if not m:
+        return help_text
+    extra = m.group(1).replace("; ", "；")
+    for rx, zh in _RANGE:
+        extra = rx.sub(zh, extra)
+    return help_text[:m.start(1)] + extra + help_text[m.end(1):]
+
+
+def _chinese_help_record(p: click.Option) -> None:
+    original = p.get_help_record
+
+    def record(ctx):
+        rec = original(ctx)
+        return rec if rec is None else (rec[0], chinese_extra(rec[1]))
+
+    p.get_help_record = record  # type: ignore[method-assign]
+
+
 def _localise(params: list[click.Parameter]) -> None:
     for p in params:
+        if isinstance(p, click.Option):
+            _chinese_help_record(p)
         if p.metavar is not None or getattr(p, "is_flag", False) or isinstance(p.type, click.Choice):
             continue
         if isinstance(p, click.Argument):
