@@ -49,7 +49,8 @@ def _unique(dirs: Iterable[Path]) -> list[Path]:
 
 def default_dirs() -> list[Path]:
     """``./rules``, the checkout's ``rules/``, then the bundled packs, each once."""
-    return _unique([Path.cwd() / "rules", checkout_rules() or BUNDLED_RULES, BUNDLED_RULES])
+    checkout = checkout_rules()
+    return _unique([Path.cwd() / "rules"] + ([checkout] if checkout else []) + [BUNDLED_RULES])
 
 
 def pack_files(paths: Iterable[str | Path]) -> list[Path]:
