@@ -7,7 +7,7 @@ import click
 
 from ..errors import RubricError
 from . import cli
-from .common import EXIT_INPUT, emit, fail
+from .common import EXIT_INPUT, PACK, emit, fail
 
 INSTALL_HINT = "评分助手服务需要安装附加组件：pip install \"rubric-xl[addin]\""
 
@@ -20,8 +20,9 @@ def addin_group() -> None:
 @addin_group.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="监听地址（对外服务请放在 HTTPS 反向代理之后）。")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="监听端口。")
-@click.option("--rules", "rules", multiple=True, type=click.Path(),
-              help="规则包文件或文件夹，可重复给出（默认：环境变量 RUBRIC_XL_RULES，否则 ./rules）。")
+@click.option("--rules", "rules", multiple=True, type=PACK,
+              help="规则包文件、文件夹或编号，可重复给出（默认：环境变量 RUBRIC_XL_RULES，否则 ./rules，"
+                   "再否则随 rubric-xl 安装的规则包）。")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="工作进程数。")
 @click.pass_context
 def serve_cmd(ctx, host, port, rules, workers):
