@@ -73,7 +73,8 @@ def test_help_columns_line_up_by_display_width(path):
     (["score", "--jobs", "x"], "'x' 不是有效的整数"),
     (["score", "--jobs", "多"], "不是有效的整数"),
     (["score", "--jobs", "0"], "不在范围"),
-    (["rules", "check"], "缺少参数 '规则包...'"),
+    (["rules", "check"], "缺少参数 '规则包...'。"),
+    (["template", "build", "-o", "x.xlsx"], "缺少选项 '--rules'。"),
     (["template", "build", "--rules"], "需要一个取值"),
     (["nosuch"], "没有命令"),
 ])

@@ -86,6 +86,21 @@ def install() -> None:
             mod._ = _gettext
         if hasattr(mod, "ngettext"):
             mod.ngettext = _ngettext
+    _full_stop(click.exceptions.MissingParameter)
+
+
+def _full_stop(cls: type) -> None:
+    """click ends "缺少参数 '规则包...'" with an ASCII full stop; make it 。."""
+    if getattr(cls.format_message, "_rubric_xl", False):
+        return
+    original = cls.format_message
+
+    def format_message(self) -> str:
+        text = original(self)
+        return text[:-1] + "。" if text.endswith(".") and re.search(r"[\u4e00-\u9fff]", text) else text
+
+    format_message._rubric_xl = True  # type: ignore[attr-defined]
+    cls.format_message = format_message
 
 
 # metavars by click type name (ParamType.name); choices and paths already read well
