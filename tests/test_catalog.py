@@ -123,9 +123,11 @@ def test_rules_list_reports_broken_packs_and_stale_templates(elsewhere):
     assert "xinzhou-2024\t版本 2024.1" in res.stdout
 
 
-def test_server_packs_default_to_the_catalog(elsewhere):
+def test_server_packs_default_to_the_catalog(elsewhere, monkeypatch):
     from rubric_xl.addin import _packs
 
+    monkeypatch.setattr(_packs, "_registry", None)  # restored afterwards for the other tests
+    monkeypatch.delenv(_packs.ENV_RULES, raising=False)
     reg = _packs.configure(None)
     assert isinstance(reg, ServerPacks) and sorted(reg.by_id) == ["shanxi-2005", "xinzhou-2024"]
     pack = reg.by_id["shanxi-2005"][0]
