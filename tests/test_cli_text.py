@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from rubric_xl.cli import cli
-from rubric_xl.cli.i18n import display_width
+from rich.cells import cell_len
 
 # Words that may stay in help text: product and format names, and what the user types.
 ALLOWED = {
@@ -65,7 +65,7 @@ def test_help_columns_line_up_by_display_width(path):
     for line in block.splitlines():
         m = re.match(r"^  (\S.*?\S)  +(\S)", line)
         if m and line.lstrip().startswith("-"):
-            starts.add(display_width(line[:m.start(2)]))
+            starts.add(cell_len(line[:m.start(2)]))
     assert len(starts) == 1, block  # every description starts in the same column
 
 
@@ -123,7 +123,6 @@ from pathlib import Path  # noqa: E402
 
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-from rich.cells import cell_len  # noqa: E402
 
 from rubric_xl import load_pack, score  # noqa: E402
 from rubric_xl.audit._terminal import summarise_blanks, summarise_other_pack, wrap  # noqa: E402

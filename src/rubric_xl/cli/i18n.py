@@ -15,10 +15,10 @@ from __future__ import annotations
 import copy
 import importlib
 import re
-import unicodedata
 
 import click
 from click.formatting import wrap_text
+from rich.cells import cell_len
 
 CATALOGUE = {
     "Usage:": "用法：",
@@ -126,18 +126,13 @@ OPTIONS_METAVAR = "[选项]"
 SUBCOMMAND_METAVAR = "命令 [参数]..."
 
 
-def display_width(text: str) -> int:
-    """Terminal columns of *text*: Chinese characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
 class ChineseFormatter(click.HelpFormatter):
     """Headings end in a full-width colon; the usage prefix has no extra space;
     option and command lists are aligned by display width (Chinese metavars)."""
 
     def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
         rows = list(rows)
-        widths = [display_width(first) for first, _ in rows]
+        widths = [cell_len(first) for first, _ in rows]  # Chinese characters take two columns
         first_col = min(max(widths, default=0), col_max) + col_spacing
         indent = " " * self.current_indent
         for (first, second), w in zip(rows, widths):
