@@ -1,12 +1,11 @@
 """Shared CLI helpers: error printing, exit codes, output writing."""
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import click
 
+from .._files import Inputs, find_input, output_is_input, write_output
 from ..errors import RubricError
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
@@ -62,31 +61,23 @@ def run_main(group: click.Group, argv: list[str] | None) -> int:
     return code if isinstance(code, int) else EXIT_OK
 
 
-def write_atomic(path: str | Path, data: bytes | str) -> None:
-    """Write *data* to *path* via a temp file in the same folder and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
-        # mkstemp makes the file 0600; give it the usual permissions (umask applied)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+def write_atomic(path: str | Path, data: bytes | str, inputs: Inputs = ()) -> None:
+    """Write *data* to *path* with the one output writer (:func:`rubric_xl._files.write_output`)."""
+    write_output(path, data, inputs=inputs)
 
 
-def emit(text: str, output: str | None) -> None:
-    """Print *text*, or write it atomically to *output*."""
+def check_output(output: str | Path | None, inputs: Inputs) -> None:
+    """A usage error (exit 2) when *output* is one of *inputs* (same file)."""
+    if not output or output == "-":
+        return
+    clash = find_input(output, list(inputs))
+    if clash is not None:
+        raise click.UsageError(output_is_input(output, *clash))
+
+
+def emit(text: str, output: str | None, inputs: Inputs = ()) -> None:
+    """Print *text*, or write it to *output* (never one of *inputs*)."""
     if output and output != "-":
-        write_atomic(output, text if text.endswith("\n") else text + "\n")
+        write_atomic(output, text if text.endswith("\n") else text + "\n", inputs)
     else:
         click.echo(text)

@@ -6,7 +6,7 @@ import click
 from ..errors import RubricError
 from ..rules import load_pack
 from . import cli
-from .common import EXIT_INPUT, emit
+from .common import EXIT_INPUT, check_output, emit, fail
 from .render import pack_markdown, pack_text
 
 
@@ -71,9 +71,10 @@ def test_cmd(ctx, packs):
 @click.option("-o", "--output", type=click.Path(), help="输出文件（默认打印到屏幕）。")
 def show_cmd(pack_path, fmt, output):
     """显示官方评分细则表：序号、考核内容、分值、评分细则、依据。"""
+    inputs = [("规则包", pack_path)]
+    check_output(output, inputs)
     try:
         pack = load_pack(pack_path)
+        emit(pack_markdown(pack) if fmt == "markdown" else pack_text(pack), output, inputs)
     except RubricError as exc:
-        from .common import fail
         fail(exc)
-    emit(pack_markdown(pack) if fmt == "markdown" else pack_text(pack), output)

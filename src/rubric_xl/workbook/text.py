@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ..sheettext import clean_text
+
 _DIGITS = "零一二三四五六七八九"
 
 
@@ -37,7 +39,10 @@ def grade_text(grades) -> str:
 def put(cell, value):
     """Set *cell* to *value*, keeping text as text: openpyxl would otherwise
     store a user's text that starts with ``=`` (a unit name, an enterprise
-    name) as a formula.  Returns the cell."""
+    name) as a formula.  Characters an xlsx cannot hold (a vertical tab) become
+    spaces (:func:`rubric_xl.sheettext.clean_text`).  Returns the cell."""
+    if isinstance(value, str):
+        value = clean_text(value)
     cell.value = value
     if isinstance(value, str) and value.startswith("="):
         cell.data_type = "s"

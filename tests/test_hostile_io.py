@@ -1,0 +1,325 @@
+"""A hostile corpus for the files rubric-xl reads and writes (issue 8, parts
+4, 5, 8, 9, 10; issue 14).
+
+Every case runs the real command line in a subprocess with a memory limit and
+a timeout, and asserts the exact outcome: the exit code, the Chinese message
+naming the file and the place, no traceback and no 内部错误, and every input's
+sha256 and mtime unchanged.  For each attack one more spelling is tried.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import resource
+import stat
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from conftest import full_marks_facts
+
+REPO = Path(__file__).resolve().parents[1]
+SHANXI = REPO / "rules" / "shanxi-2005.yaml"
+XINZHOU = REPO / "rules" / "xinzhou-2024.yaml"
+FULL = REPO / "examples" / "shanxi-2005-full.yaml"
+XINFU = REPO / "examples" / "xinzhou-2024-xinfu.yaml"
+TEMPLATE = REPO / "workbook_templates" / "shanxi-2005.xlsx"
+
+MEMORY = 1536 * 2 ** 20  # address space of one CLI run
+SECONDS = 120
+
+
+def _limit() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+
+
+class Run:
+    def __init__(self, proc: subprocess.CompletedProcess, seconds: float):
+        self.code = proc.returncode
+        self.out = proc.stdout
+        self.err = proc.stderr
+        self.seconds = seconds
+
+    @property
+    def text(self) -> str:
+        return self.out + self.err
+
+
+def cli(*args, cwd: Path | None = None, stdin: str | None = None) -> Run:
+    """``rubric-xl ARGS`` in a subprocess: bounded memory and time, never a traceback."""
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", "from rubric_xl.cli import main; main()", *map(str, args)],
+                          cwd=cwd, capture_output=True, text=True, timeout=SECONDS, preexec_fn=_limit,
+                          input=stdin, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    r = Run(proc, time.monotonic() - start)
+    assert "Traceback" not in r.text and "内部错误" not in r.text, r.text
+    return r
+
+
+def snapshot(*paths: Path) -> dict:
+    """sha256 and mtime of every file (under every folder) in *paths*."""
+    out = {}
+    for p in paths:
+        files = [f for f in sorted(Path(p).rglob("*")) if f.is_file()] if Path(p).is_dir() else [Path(p)]
+        for f in files:
+            out[str(f)] = (hashlib.sha256(f.read_bytes()).hexdigest(), f.stat().st_mtime_ns)
+    return out
+
+
+def copy(src: Path, dst: Path) -> Path:
+    dst.write_bytes(src.read_bytes())
+    return dst
+
+
+@pytest.fixture(scope="module")
+def submission(tmp_path_factory) -> Path:
+    """A filled shanxi-2005 workbook (copied from the example)."""
+    return copy(REPO / "examples" / "shanxi-2005-full.xlsx", tmp_path_factory.mktemp("sub") / "太原市.xlsx")
+
+
+# --- part 5: an output never replaces an input --------------------------------
+
+
+def test_score_xlsx_report_onto_its_own_submission_is_refused(tmp_path, submission):
+    x = copy(submission, tmp_path / "x.xlsx")
+    before = snapshot(x)
+    r = cli("score", x, "--format", "xlsx", "-o", x)
+    assert r.code == 2 and "就是输入的工作簿" in r.err and "x.xlsx" in r.err
+    # one more spelling: ./x.xlsx from inside the folder, and a hard link
+    r = cli("score", "x.xlsx", "--format", "xlsx", "-o", "./x.xlsx", cwd=tmp_path)
+    assert r.code == 2 and "就是输入的工作簿" in r.err
+    os.link(x, tmp_path / "link.xlsx")
+    r = cli("score", x, "--format", "json", "-o", tmp_path / "link.xlsx")
+    assert r.code == 2 and "同一个文件" in r.err and str(x) in r.err
+    assert snapshot(x) == before
+
+
+def test_symlinks_and_folders_are_resolved_to_the_inputs(tmp_path, submission):
+    sub = tmp_path / "上报"
+    sub.mkdir()
+    x = copy(submission, sub / "a.xlsx")
+    (tmp_path / "alias").symlink_to(sub, target_is_directory=True)
+    (tmp_path / "a-link.xlsx").symlink_to(x)
+    before = snapshot(sub)
+    for out in (tmp_path / "alias" / "a.xlsx", tmp_path / "a-link.xlsx"):
+        r = cli("score", sub, "--format", "csv", "-o", out)
+        assert r.code == 2 and "就是输入的工作簿" in r.err, r.err
+    assert snapshot(sub) == before
+    # a report inside the folder that is not one of its workbooks is fine
+    r = cli("score", sub, "--format", "xlsx", "-o", sub / "审核结果.xlsx")
+    assert r.code == 0, r.err
+    assert openpyxl.load_workbook(sub / "审核结果.xlsx").sheetnames[0] == "排名"
+    assert snapshot(sub / "a.xlsx") == before
+    # … but the next run reads it back as an input, so it cannot be replaced
+    r = cli("score", sub, "--format", "xlsx", "-o", sub / "审核结果.xlsx")
+    assert r.code == 2 and "审核结果.xlsx" in r.err
+
+
+def test_every_command_refuses_an_input_as_its_output(tmp_path, submission):
+    pack = copy(SHANXI, tmp_path / "p.yaml")
+    facts = copy(FULL, tmp_path / "f.yaml")
+    wb = copy(submission, tmp_path / "w.xlsx")
+    tpl = copy(TEMPLATE, tmp_path / "t.xlsx")
+    before = snapshot(tmp_path)
+    cases = [
+        (["rules", "show", pack, "-o", pack], "规则包"),
+        (["rules", "show", pack, "--format", "markdown", "-o", tmp_path / "." / "p.yaml"], "规则包"),
+        (["score", "--rules", pack, "--facts", facts, "-o", facts], "事实文件"),
+        (["score", "--rules", pack, "--facts", facts, "--format", "json", "-o", pack], "规则包"),
+        (["extract", wb, "-o", wb], "工作簿"),
+        (["extract", wb, "--rules", pack, "--format", "yaml", "-o", pack], "规则包"),
+        (["template", "fill", tpl, "--facts", facts, "-o", tpl], "模板"),
+        (["template", "build", "--rules", tmp_path / "p.yaml", "-o", tpl], None),  # not an input: fine
+    ]
+    for args, what in cases[:-1]:
+        r = cli(*args)
+        assert r.code == 2 and f"就是输入的{what}" in r.err, (args, r.err)
+    assert snapshot(tmp_path) == before
+    r = cli(*cases[-1][0])
+    assert r.code == 0, r.err
+
+
+def test_dev_null_stays_a_device_and_a_fifo_without_reader_is_an_error(tmp_path, submission):
+    r = cli("score", "--rules", SHANXI, "--facts", FULL, "-o", os.devnull)
+    assert r.code == 0 and stat.S_ISCHR(os.stat(os.devnull).st_mode)
+    r = cli("score", submission, "--format", "xlsx", "-o", os.devnull)
+    assert r.code == 0 and stat.S_ISCHR(os.stat(os.devnull).st_mode)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    r = cli("rules", "show", SHANXI, "-o", fifo)  # nobody reads: an error, not a hang
+    assert r.code == 1 and "没有程序在读取此管道" in r.err and str(fifo) in r.err
+    assert r.seconds < 60 and stat.S_ISFIFO(os.stat(fifo).st_mode)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()))
+    reader.start()
+    time.sleep(0.3)
+    r = cli("rules", "show", SHANXI, "--format", "markdown", "-o", fifo)
+    reader.join(30)
+    assert r.code == 0 and got and got[0].decode("utf-8").startswith("#")
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)  # written into, not renamed over
+
+
+def test_write_errors_name_the_output_never_a_temp_file(tmp_path):
+    ro = tmp_path / "只读"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        if os.access(ro, os.W_OK):  # root ignores permissions: use a path under a file instead
+            target = tmp_path / "f.txt"
+            target.write_text("x")
+            out = target / "out.md"
+        else:
+            out = ro / "out.md"
+        r = cli("rules", "show", SHANXI, "-o", out)
+        assert r.code == 1 and str(out) in r.err and ".tmp" not in r.err and ".rubric-xl-" not in r.err
+    finally:
+        ro.chmod(0o700)
+    long_name = tmp_path / ("长" * 100 + ".md")  # 300 bytes: too long a file name
+    r = cli("rules", "show", SHANXI, "-o", long_name)
+    assert r.code == 1 and "无法写入输出文件" in r.err and ".tmp" not in r.err
+
+
+def test_symlinked_output_is_written_through(tmp_path):
+    real = tmp_path / "real.md"
+    real.write_text("old")
+    (tmp_path / "link.md").symlink_to(real)
+    r = cli("rules", "show", SHANXI, "-o", tmp_path / "link.md")
+    assert r.code == 0 and (tmp_path / "link.md").is_symlink() and "评分" in real.read_text("utf-8")
+
+
+# --- part 4: a control character never kills a writer -------------------------
+
+
+def _rezip(src: Path, dst: Path, change) -> Path:
+    """Copy the workbook *src* to *dst*, passing each XML part through *change*."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename.endswith(".xml"):
+                data = change(data.decode("utf-8")).encode("utf-8")
+            zout.writestr(info, data)
+    dst.write_bytes(out.getvalue())
+    return dst
+
+
+def test_sanitiser_turns_control_characters_and_their_escapes_into_spaces():
+    from rubric_xl.sheettext import clean_text, safe_text
+
+    assert clean_text("甲\x0b乙") == "甲 乙" and clean_text("甲_x000B_乙") == "甲 乙"
+    assert clean_text("a_x000b_b\x0cc\x00d\x1fe") == "a b c d e"  # lower-case hex, FF, NUL, US
+    assert clean_text("行1\n行2\t列\r") == "行1\n行2\t列\r"  # what xlsx can hold survives
+    assert clean_text("_x0041_ 与 _x000A_") == "_x0041_ 与 _x000A_"  # escapes of legal characters stay
+    assert clean_text("\ud800孤\uffff") == " 孤 "  # a lone surrogate, a non-character
+    assert safe_text("\x0b=1+1") == " =1+1" and safe_text("\n=1+1") == "'\n=1+1"
+
+
+def test_xlsx_report_with_vertical_tabs_in_unit_and_values(tmp_path, submission):
+    # the unit and a number cell carry _x000B_ in the XML (as Excel writes a pasted VT)
+    bad = _rezip(submission, tmp_path / "vt.xlsx",
+                 lambda x: x.replace("示例市", "示例_x000B_市").replace('t="n"><v>19</v>', 't="inlineStr"><is><t>十九_x000B_</t></is>'))
+    before = snapshot(bad)
+    for fmt in ("xlsx", "csv", "json", "table"):
+        out = tmp_path / f"report.{fmt}"
+        r = cli("score", bad, "--format", fmt, "-o", out)
+        assert r.code in (0, 1) and out.exists(), r.err
+    wb = openpyxl.load_workbook(tmp_path / "report.xlsx")
+    assert wb["排名"]["B2"].value == "示例 市"
+    problems = [row for row in wb["问题清单"].iter_rows(min_row=2, values_only=True)]
+    assert any("十九 " in str(row[3]) for row in problems), problems  # the message kept, VT a space
+    assert all("\x0b" not in str(v) for row in problems for v in row)
+    assert snapshot(bad) == before
+
+
+def test_fill_and_build_with_vertical_tabs(tmp_path):
+    facts = tmp_path / "f.yaml"
+    text = XINFU.read_text("utf-8").replace("忻府区某砖瓦厂", '"忻府区某\\v砖瓦厂"', 1)
+    facts.write_text(text.replace("忻府区某小洗煤厂", "某_x000B_洗煤厂", 1), encoding="utf-8")
+    tpl = tmp_path / "t.xlsx"
+    assert cli("template", "build", "--rules", XINZHOU, "--unit", "忻府区", "-o", tpl).code == 0
+    before = snapshot(tpl, facts)
+    out = tmp_path / "filled.xlsx"
+    r = cli("template", "fill", tpl, "--facts", facts, "-o", out, "--filler", "张\x0b三")
+    assert r.code == 0, r.err
+    wb = openpyxl.load_workbook(out)
+    sheet, ref = next(iter(wb.defined_names["enterprises__enterprise_name"].destinations))
+    first = ref.replace("$", "").split(":")[0]
+    ws = wb[sheet]
+    assert ws[first].value == "忻府区某 砖瓦厂"
+    assert ws.cell(ws[first].row + 1, ws[first].column).value == "某 洗煤厂"
+    sheet, ref = next(iter(wb.defined_names["info_filler"].destinations))
+    assert wb[sheet][ref.replace("$", "")].value == "张 三"
+    assert snapshot(tpl, facts) == before
+    r = cli("template", "build", "--rules", SHANXI, "--unit", "太原\x0c市\x01", "-o", tmp_path / "b.xlsx")
+    assert r.code == 0 and "太原 市" in r.out, r.err
+
+
+# --- part 10 and issue 14: distribute -------------------------------------------
+
+
+def _manifest(folder: Path) -> list[list[str]]:
+    with open(folder / "manifest.csv", encoding="utf-8-sig", newline="") as fh:
+        return list(csv.reader(fh))
+
+
+def test_distribute_unit_list_with_hostile_names(tmp_path):
+    units = tmp_path / "u.txt"
+    units.write_text("甲\x0b县\n=HYPERLINK(\"http://x\")\n-乙县\n", encoding="utf-8")
+    before = snapshot(units)
+    out = tmp_path / "o"
+    r = cli("template", "distribute", "--rules", SHANXI, "--units", units, "-o", out)
+    assert r.code == 0, r.err
+    rows = _manifest(out)
+    assert rows[0] == ["单位", "文件", "SHA-256"]
+    assert [row[0] for row in rows[1:]] == ["甲 县", "'=HYPERLINK(\"http://x\")", "'-乙县"]
+    assert "'=HYPERLINK" not in "".join(p.name for p in out.iterdir())
+    for row in rows[1:]:
+        name = row[1].lstrip("'")
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == row[2]
+    assert snapshot(units) == before
+
+
+@pytest.mark.parametrize("bad,shown", [("太原\u202e市", "U+202E"), ("\u2067运城市\u2069", "U+2067"),
+                                       ("长" * 90, "过长"), ("x" * 240, "过长")])
+def test_distribute_refuses_bidi_controls_and_names_too_long_for_a_file(tmp_path, bad, shown):
+    units = tmp_path / "u.txt"
+    units.write_text(f"大同市\n{bad}\n", encoding="utf-8")
+    out = tmp_path / "o"
+    r = cli("template", "distribute", "--rules", SHANXI, "--units", units, "-o", out)
+    assert r.code == 1 and shown in r.err, r.err
+    assert not out.exists()  # nothing written when any unit is bad
+
+
+def test_distribute_units_must_be_the_packs_reporting_bodies(tmp_path):
+    out = tmp_path / "o"
+    r = cli("template", "distribute", "--rules", XINZHOU, "--units", "shanxi-cities", "-o", out)
+    assert r.code == 1 and "11 个单位不是规则包 xinzhou-2024 的填报单位" in r.err and "忻府区" in r.err
+    assert not out.exists()
+    units = tmp_path / "u.txt"  # one more spelling: one stray city among the bodies
+    units.write_text("忻府区\n代县\n太原市\n", encoding="utf-8")
+    r = cli("template", "distribute", "--rules", XINZHOU, "--units", units, "-o", out)
+    assert r.code == 1 and "1 个单位" in r.err and "太原市" in r.err and not out.exists()
+
+
+def test_distribute_into_a_folder_that_is_not_empty_needs_force(tmp_path):
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "旧文件.txt").write_text("keep", encoding="utf-8")
+    r = cli("template", "distribute", "--rules", XINZHOU, "--units", "xinzhou-bodies", "-o", out)
+    assert r.code == 1 and "--force" in r.err and "旧文件.txt" in r.err
+    assert sorted(p.name for p in out.iterdir()) == ["旧文件.txt"]
+    r = cli("template", "distribute", "--rules", XINZHOU, "--units", "xinzhou-bodies", "-o", out, "--force")
+    assert r.code == 0 and len(_manifest(out)) == 17 and (out / "旧文件.txt").read_text("utf-8") == "keep"
+    # a units file inside the output folder is an input: never replaced
+    units = out / "manifest.csv"
+    r = cli("template", "distribute", "--rules", SHANXI, "--units", units, "-o", out, "--force")
+    assert r.code == 1 and "单位列表" in r.err
