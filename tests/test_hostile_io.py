@@ -323,3 +323,198 @@ def test_distribute_into_a_folder_that_is_not_empty_needs_force(tmp_path):
     units = out / "manifest.csv"
     r = cli("template", "distribute", "--rules", SHANXI, "--units", units, "-o", out, "--force")
     assert r.code == 1 and "单位列表" in r.err
+
+
+# --- part 8: facts files --------------------------------------------------------
+
+
+def _billion_laughs(levels: int = 9) -> str:
+    """~400 bytes of YAML that expand to 10^levels strings."""
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(1, levels):
+        prev, cur = chr(96 + i), chr(97 + i)
+        lines.append(f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 10) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def _laughing_mappings(levels: int = 8) -> str:
+    """The same attack with mappings and block style."""
+    lines = ["l0: &l0 {" + ", ".join(f"k{j}: lol" for j in range(10)) + "}"]
+    for i in range(1, levels):
+        lines.append(f"l{i}: &l{i}")
+        lines += [f"  k{j}: *l{i - 1}" for j in range(10)]
+    return "\n".join(lines) + "\n"
+
+
+def _score_facts(tmp_path: Path, name: str, text: str, pack: Path = SHANXI) -> Run:
+    facts = tmp_path / name
+    facts.write_text(text, encoding="utf-8")
+    before = snapshot(facts)
+    r = cli("score", "--rules", pack, "--facts", facts)
+    assert snapshot(facts) == before
+    return r
+
+
+@pytest.mark.parametrize("name,text,needle", [
+    ("laughs.yaml", _billion_laughs(), "别名（*引用）展开后的数据超过"),
+    ("laughs2.yaml", _laughing_mappings(), "别名（*引用）展开后的数据超过"),  # one more spelling: mappings
+    ("self.yaml", "a: &a [*a]\n", "别名（*引用）指向包含它自身的内容"),
+    ("self2.yaml", "weekly_reports_count: &x {k: [1, *x]}\n", "别名循环引用"),
+    ("deep.yaml", "weekly_reports_count: " + "[" * 900 + "]" * 900 + "\n", "嵌套超过 64 层"),
+    ("deeper.yaml", "weekly_reports_count: " + "[" * 5000 + "]" * 5000 + "\n", "嵌套层数过多"),
+    ("sexagesimal.yaml", "weekly_reports_count: 1:30\n", "六十进制"),
+    ("sexagesimal2.yaml", "weekly_reports_count: -190:20:30\n", "六十进制"),
+    ("big.yaml", "weekly_reports_count: 1" + "0" * 28 + "\n", "超出范围"),
+    ("digits.yaml", "weekly_reports_count: " + "7" * 4301 + "\n", "超出范围（77777777777777777777…共 4301 个字符）"),
+    ("e40.yaml", "complaint_handling_rate: 1.0e+40\n", "超出范围"),
+    ("e999.yaml", "complaint_handling_rate: 1.0e+999999999\n", "超出范围"),
+    ("places.yaml", "complaint_handling_rate: 0." + "1" * 41 + "\n", "有效数字过多（41 位"),
+    ("tag.yaml", "plan_report_submitted: !!bool maybe\n", "不是 true/false"),
+    ("key.yaml", "? [weekly_reports_count]\n: 1\n", "键应为文字或数字"),
+])
+def test_hostile_yaml_facts(tmp_path, name, text, needle):
+    r = _score_facts(tmp_path, name, text)
+    assert r.code == 1 and needle in r.err and name in r.err, r.err
+    assert "Node(" not in r.err and "tag:yaml.org" not in r.err  # never YAML internals
+    assert r.seconds < 60
+
+
+@pytest.mark.parametrize("name,text,needle", [
+    ("dup.json", '{"weekly_reports_count": 20, "weekly_reports_count": 3}', "'weekly_reports_count' 在同一个对象中重复出现"),
+    ("dup2.json", '{"enterprises": [{"enterprise_name": "甲", "enterprise_name": "乙"}]}', "'enterprise_name' 在同一个对象中重复"),
+    ("nan.json", '{"complaint_handling_rate": NaN}', "不允许 NaN"),
+    ("inf.json", '{"complaint_handling_rate": -Infinity}', "不允许 NaN、Infinity"),
+    ("big.json", '{"weekly_reports_count": 1' + "0" * 28 + "}", "超出范围"),
+    ("digits.json", '{"weekly_reports_count": ' + "9" * 4301 + "}", "共 4301 个字符"),
+    ("e40.json", '{"complaint_handling_rate": 1.0e+40}', "超出范围"),
+    ("e999.json", '{"complaint_handling_rate": 1e999999999}', "超出范围"),
+    ("e999n.json", '{"complaint_handling_rate": -1e999999999}', "超出范围"),
+    ("places.json", '{"complaint_handling_rate": 0.' + "3" * 41 + "}", "有效数字过多"),
+    ("tiny.json", '{"complaint_handling_rate": 1e-31}', "小数位数过多"),
+    ("deep.json", '{"weekly_reports_count": ' + "[" * 100000 + "]" * 100000 + "}", "嵌套"),
+])
+def test_hostile_json_facts(tmp_path, name, text, needle):
+    pack = XINZHOU if "enterprise" in text else SHANXI
+    r = _score_facts(tmp_path, name, text, pack)
+    assert r.code == 1 and needle in r.err and name in r.err, r.err
+
+
+def test_range_errors_name_the_fact(tmp_path):
+    r = _score_facts(tmp_path, "f.json", '{"weekly_reports_count": 1e30, "complaint_handling_rate": 1e300}')
+    assert r.code == 1
+    assert "f.json: weekly_reports_count" in r.err and "f.json: complaint_handling_rate" in r.err
+    assert r.err.count("超出范围（绝对值应小于 10^15") == 2
+
+
+def test_the_bound_is_exactly_ten_to_the_fifteen():
+    from decimal import Decimal
+
+    from rubric_xl.rules.model import number_problem
+
+    assert number_problem(Decimal("999999999999999.9")) is None
+    assert number_problem(Decimal("-999999999999999")) is None
+    assert "超出范围" in number_problem(Decimal("1E+15")) and "超出范围" in number_problem(Decimal("-1000000000000000"))
+    assert number_problem(Decimal("0." + "1" * 28)) is None and "有效数字过多" in number_problem(Decimal("0." + "1" * 29))
+    assert number_problem(Decimal("1E-28")) is None and "小数位数过多" in number_problem(Decimal("1E-29"))
+    assert number_problem(Decimal("100." + "0" * 40)) is None  # trailing zeros are not digits
+    assert number_problem(Decimal("0E-999999999")) is None
+    assert "有限" in number_problem(Decimal("NaN")) and "有限" in number_problem(Decimal("-Infinity"))
+
+
+def test_fill_refuses_out_of_range_values_and_writes_nothing(tmp_path):
+    facts = tmp_path / "f.json"
+    facts.write_text('{"weekly_reports_count": 1e30}', encoding="utf-8")
+    out = tmp_path / "o.xlsx"
+    r = cli("template", "fill", TEMPLATE, "--facts", facts, "-o", out)
+    assert r.code == 1 and "weekly_reports_count" in r.err and "超出范围" in r.err and not out.exists()
+
+
+# --- part 9: pack authors ---------------------------------------------------------
+
+
+SHANXI_TEXT = SHANXI.read_text("utf-8")
+STEP = "threshold: 20, step: 1"
+EXPLAIN = "少报{shortfall}期"
+VALUE = "kind: step, value: weekly_reports_count"
+
+
+def _pack(tmp_path: Path, name: str, old: str, new: str) -> Path:
+    assert old in SHANXI_TEXT
+    p = tmp_path / name
+    p.write_text(SHANXI_TEXT.replace(old, new, 1), encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize("old,new,needle", [
+    (EXPLAIN, "少报{shortfall:>99999999}期", "{shortfall:>99999999} 不能带格式说明"),
+    (EXPLAIN, "少报{shortfall:d}期", "{shortfall:d} 不能带格式说明"),
+    (EXPLAIN, "少报{shortfall!r}期", "{shortfall!r} 不能带格式说明"),
+    (EXPLAIN, "少报{shortfall期", "大括号不成对"),
+    (STEP, "threshold: 1e999999999, step: 1", "threshold: 超出范围"),
+    (STEP, "threshold: -1.0e+40, step: 1", "threshold: 超出范围"),
+    (STEP, "threshold: 20, step: 1e-31", "step: 小数位数过多"),
+    (STEP, "threshold: 20, step: 1.0e-7", "step: 小数位数过多"),
+    (VALUE, VALUE + " / 0", "除数为 0"),
+    (VALUE, VALUE + " / (3 - 3)", "除数为 0"),
+    (VALUE, VALUE + " + " + "9" * 40, "超出范围"),
+    ("- {id: weekly_reports_count,", "- {id: abc12,", "'abc12' 不能用作 Excel 名称"),
+    ("- {id: weekly_reports_count,", "- {id: r1c1,", "R1C1"),
+    (EXPLAIN, "少报\\v{shortfall}期", "控制字符 U+000B"),
+])
+def test_rules_check_rejects_what_would_break_later(tmp_path, old, new, needle):
+    if "abc12" in new or "r1c1" in new:  # every use of the fact follows the new id
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(SHANXI_TEXT.replace("weekly_reports_count", new.split("id: ")[1].rstrip(",")), encoding="utf-8")
+    else:
+        bad = _pack(tmp_path, "bad.yaml", old, new)
+    good = copy(XINZHOU, tmp_path / "good.yaml")
+    before = snapshot(tmp_path)
+    r = cli("rules", "check", bad, good)  # the good pack after the bad one is still checked
+    assert r.code == 1 and needle in r.err and "bad.yaml" in r.err, r.err
+    assert "✓" in r.out and "good.yaml" in r.out
+    assert snapshot(tmp_path) == before
+
+
+def test_pack_text_starting_with_equals_stays_text_in_every_sheet(tmp_path):
+    text = SHANXI_TEXT.replace("title: 山西省整治违法污染企业保障群众健康环保专项行动考核评分细则", 'title: "=1+2"', 1)
+    text = text.replace('version: "2005.1"', 'version: "=3+4"', 1)
+    text = text.replace("{name: 组织领导, cap: 20}", '{name: "=HYPERLINK(\\"http://x\\")", cap: 20}', 1)
+    text = text.replace("category: 组织领导", 'category: "=HYPERLINK(\\"http://x\\")"')
+    text = text.replace("criteria: 成立环保专项行动领导组得3分", "criteria: =A1成立环保专项行动领导组得3分", 1)
+    pack = tmp_path / "eq.yaml"
+    pack.write_text(text, encoding="utf-8")
+    out = tmp_path / "t.xlsx"
+    r = cli("template", "build", "--rules", pack, "--unit", "=SUM(1)", "-o", out)
+    assert r.code == 0, r.err
+    wb = openpyxl.load_workbook(out)
+    found = {}
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if isinstance(c.value, str) and c.value.startswith(("=1+2", "=3+4", "=HYPERLINK", "=A1", "=SUM(1)")):
+                    found[f"{ws.title}!{c.coordinate}"] = c.data_type
+    assert set(found.values()) == {"s"}, found
+    assert {k.split("!")[0] for k in found} >= {"填报说明", "评分", "基本信息", "_meta"}
+    # the workbook still scores: the compiled formulas are formulas
+    total = next(iter(wb.defined_names["total_points"].destinations))
+    assert wb[total[0]][total[1].replace("$", "")].data_type == "f"
+
+
+def test_hostile_cases_file_is_refused(tmp_path):
+    pack = copy(SHANXI, tmp_path / "shanxi-2005.yaml")
+    (tmp_path / "cases").mkdir()
+    (tmp_path / "cases" / "shanxi-2005.yaml").write_text("pack: shanxi-2005\n" + _billion_laughs(), encoding="utf-8")
+    r = cli("rules", "test", pack)
+    assert r.code == 1 and "别名（*引用）展开后的数据超过" in r.err and "cases/shanxi-2005.yaml" in r.err
+    (tmp_path / "cases" / "shanxi-2005.yaml").write_text("pack: shanxi-2005\ncases: &c [{name: x, facts: *c}]\n",
+                                                       encoding="utf-8")
+    r = cli("rules", "test", pack)
+    assert r.code == 1 and "指向包含它自身的内容" in r.err and "cases[0].facts" in r.err
+
+
+def test_yaml_internals_never_shown(tmp_path):
+    for text in ("? {a: 1}\n: 2\n", "[1, 2]: x\n", "id: !!python/object:os.system x\n"):
+        p = tmp_path / "p.yaml"
+        p.write_text(text, encoding="utf-8")
+        r = cli("rules", "check", p)
+        assert r.code == 1 and "Node(" not in r.err and "tag=" not in r.err, r.err

@@ -19,11 +19,14 @@ def rules_group() -> None:
 @click.argument("packs", nargs=-1, required=True, type=click.Path())
 @click.pass_context
 def check_cmd(ctx, packs):
-    """校验规则包：结构、表达式、分值合计、引用。"""
+    """校验规则包：结构、表达式、分值合计、引用，以及能否生成填报模板。"""
+    from ..workbook.names import check_pack_names
+
     bad = 0
-    for path in packs:
+    for path in packs:  # every pack is checked, whatever the ones before it gave
         try:
             pack = load_pack(path)
+            check_pack_names(pack)  # ids that ``template build`` would refuse
         except RubricError as exc:
             bad += 1
             click.echo(f"✗ {path}\n{exc}", err=True)

@@ -84,7 +84,7 @@ def plan(pack: RulePack, units: list[str], source: str = "单位列表") -> dict
         taken[key] = clean
         files[clean] = name
     if problems:
-        raise InputFileError("单位名称不能用于分发", problems)
+        raise InputFileError("单位名称不能用于分发（无效或文件名重复）", problems)
     check_units(pack, list(files), source)
     return files
 
