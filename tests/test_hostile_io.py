@@ -518,3 +518,34 @@ def test_yaml_internals_never_shown(tmp_path):
         p.write_text(text, encoding="utf-8")
         r = cli("rules", "check", p)
         assert r.code == 1 and "Node(" not in r.err and "tag=" not in r.err, r.err
+
+
+# --- bounded reads and Chinese system errors --------------------------------------
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["score", "--rules", SHANXI, "--facts", "/dev/zero"], "事实文件过大"),
+    (["score", "--rules", "/dev/zero", "--facts", FULL], "过大"),
+    (["template", "distribute", "--rules", SHANXI, "--units", "/dev/zero", "-o", "{tmp}/o"], "单位列表过大"),
+    (["template", "fill", "/dev/zero", "--facts", FULL, "-o", "{tmp}/o.xlsx"], "模板文件过大"),
+])
+def test_endless_inputs_are_bounded(tmp_path, args, needle):
+    r = cli(*[str(a).replace("{tmp}", str(tmp_path)) for a in args])
+    assert r.code == 1 and needle in r.err and r.seconds < 60, r.err
+
+
+def test_a_huge_yaml_is_refused_before_it_is_composed(tmp_path):
+    r = _score_facts(tmp_path, "huge.yaml", "enterprises: [" + "1," * 1_200_000 + "1]\n", XINZHOU)
+    assert r.code == 1 and "超过 1000000 个值" in r.err and r.seconds < 60
+
+
+def test_output_that_is_a_folder_or_a_full_device(tmp_path, submission):
+    sub = tmp_path / "上报"
+    sub.mkdir()
+    copy(submission, sub / "a.xlsx")
+    r = cli("score", sub, "--format", "json", "-o", sub)
+    assert r.code == 1 and "输出位置是目录" in r.err and str(sub) in r.err
+    if Path("/dev/full").exists():
+        r = cli("rules", "show", SHANXI, "-o", "/dev/full")
+        assert r.code == 1 and "磁盘空间不足" in r.err and "/dev/full" in r.err
+        assert stat.S_ISCHR(os.stat("/dev/full").st_mode)

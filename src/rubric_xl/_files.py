@@ -22,24 +22,48 @@ from .errors import InputFileError, Problem
 
 Inputs = Iterable[tuple[str, "str | Path"]]  # (what the input is, e.g. 模板; its path)
 
+MAX_INPUT_BYTES = 100 * 2 ** 20  # one input file (a workbook template)
+MAX_TEXT_BYTES = 16 * 2 ** 20  # one text input: a pack, facts file, cases file, unit list
 
-def read_bytes(path: str | Path, what: str = "文件") -> bytes:
-    """The bytes of *path* (never written to); *what* names it in messages."""
+_ERRNO_TEXT = {
+    errno.ENOENT: "路径不存在", errno.EACCES: "没有权限", errno.EPERM: "不允许此操作",
+    errno.ENOSPC: "磁盘空间不足", errno.EROFS: "文件系统是只读的", errno.ENAMETOOLONG: "文件名过长",
+    errno.ENOTDIR: "路径中有一部分不是目录", errno.EISDIR: "这是一个目录", errno.EEXIST: "已存在",
+    errno.EIO: "读写设备出错", errno.EBUSY: "文件正被占用", errno.EINVAL: "路径或文件名无效",
+    errno.ELOOP: "符号链接循环", errno.EFBIG: "文件过大", errno.EDQUOT: "超出磁盘配额",
+}
+
+
+def os_error_text(exc: OSError) -> str:
+    """The Chinese reason of an operating-system error (never a temp-file name)."""
+    text = _ERRNO_TEXT.get(exc.errno or 0)
+    if text:
+        return text
+    return f"系统错误（{exc.strerror or type(exc).__name__}）"
+
+
+def read_bytes(path: str | Path, what: str = "文件", limit: int = MAX_INPUT_BYTES) -> bytes:
+    """The bytes of *path* (never written to); *what* names it in messages.
+    More than *limit* bytes (``/dev/zero`` never ends) is an error."""
     p = Path(path)
     try:
-        return p.read_bytes()
+        with open(p, "rb") as fh:
+            data = fh.read(limit + 1)
     except FileNotFoundError:
         raise InputFileError(f"找不到{what}", [Problem(str(p), "找不到此文件")]) from None
     except IsADirectoryError:
         raise InputFileError(f"{what}应为文件而不是目录", [Problem(str(p), "这是一个目录")]) from None
     except OSError as exc:
-        raise InputFileError(f"无法读取{what}", [Problem(str(p), exc.strerror or str(exc))]) from None
+        raise InputFileError(f"无法读取{what}", [Problem(str(p), os_error_text(exc))]) from None
+    if len(data) > limit:
+        raise InputFileError(f"{what}过大", [Problem(str(p), f"文件过大（超过 {limit // 2 ** 20} MB）")])
+    return data
 
 
-def read_text(path: str | Path, what: str = "文件") -> str:
-    """The UTF-8 text of *path* (a byte-order mark is allowed)."""
+def read_text(path: str | Path, what: str = "文件", limit: int = MAX_TEXT_BYTES) -> str:
+    """The UTF-8 text of *path* (a byte-order mark is allowed), at most *limit* bytes."""
     try:
-        return read_bytes(path, what).decode("utf-8-sig")
+        return read_bytes(path, what, limit).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputFileError(f"{what}编码错误", [Problem(str(path), "应为 UTF-8 编码的文本文件")]) from None
 
@@ -83,7 +107,7 @@ def output_is_input(output: str | Path, what: str, path: str) -> str:
 
 
 def _failure(path: Path, exc: OSError) -> InputFileError:
-    return InputFileError("无法写入输出文件", [Problem(str(path), exc.strerror or type(exc).__name__)])
+    return InputFileError("无法写入输出文件", [Problem(str(path), os_error_text(exc))])
 
 
 def write_output(path: str | Path, data: bytes | str, *, inputs: Inputs = ()) -> None:

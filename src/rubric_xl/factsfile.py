@@ -64,7 +64,7 @@ def load_facts_file(path: str | Path) -> dict[str, Any]:
     if p.suffix.lower() == ".json":
         data = load_json(read_text(p, "事实文件"), str(p))
     else:
-        data = load_file(p).data
+        data = load_file(p, "事实文件").data
     if data is None:
         data = {}
     if not isinstance(data, dict):

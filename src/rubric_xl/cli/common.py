@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from .._files import Inputs, find_input, output_is_input, write_output
+from .._files import Inputs, find_input, os_error_text, output_is_input, write_output
 from ..errors import RubricError
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
@@ -51,7 +51,7 @@ def run_main(group: click.Group, argv: list[str] | None) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except OSError as exc:
-        click.echo(f"错误：无法读写文件 {exc.filename or ''}：{exc.strerror or exc}", err=True)
+        click.echo(f"错误：无法读写文件 {exc.filename or ''}：{os_error_text(exc)}", err=True)
         return EXIT_INPUT
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_OK

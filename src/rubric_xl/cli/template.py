@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from .._files import pack_inputs
+from .._files import os_error_text, pack_inputs
 from ..errors import InputFileError, Problem, RubricError
 from ..rules import load_pack
 from . import cli
@@ -18,7 +18,7 @@ def _xlsx(path: str, option: str) -> None:
 
 
 def _os_error(exc: OSError) -> InputFileError:
-    return InputFileError("无法读写文件", [Problem(str(exc.filename or ""), exc.strerror or str(exc))])
+    return InputFileError("无法读写文件", [Problem(str(exc.filename or ""), os_error_text(exc))])
 
 
 def _unit(text: str | None) -> str | None:

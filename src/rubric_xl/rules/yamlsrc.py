@@ -33,6 +33,8 @@ _BOOL = {"true": True, "yes": True, "on": True, "false": False, "no": False, "of
 MAX_DEPTH = 64  # a pack nests about 8 levels, a facts file 4
 MAX_ALIAS_NODES = 100_000  # values added by expanding aliases, beyond the file's own
 MAX_NUMBER_TEXT = 100  # characters of one number
+MAX_NODES = 1_000_000  # values in one file (a 20,000-row ledger has about 400,000)
+_SCAN_ABOVE = 2 ** 20  # texts larger than this are counted before they are composed
 
 
 class _Bad(Exception):
@@ -180,8 +182,22 @@ _PROBLEMS = {  # libyaml's words for the problems a hostile file provokes
 }
 
 
+def _count_events(text: str, source: str) -> None:
+    """Refuse a text of more than :data:`MAX_NODES` values before composing it
+    (composing keeps every node in memory; parsing streams)."""
+    n = 0
+    for ev in yaml.parse(text, Loader=_Loader):
+        if isinstance(ev, (yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            n += 1
+            if n > MAX_NODES:
+                raise InputFileError("YAML 文件过大", [Problem(f"{source}:{ev.start_mark.line + 1}",
+                                                         f"超过 {MAX_NODES} 个值，请拆分文件")])
+
+
 def load_text(text: str, source: str) -> Located:
     try:
+        if len(text) > _SCAN_ABOVE:
+            _count_events(text, source)
         root = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -198,5 +214,6 @@ def load_text(text: str, source: str) -> Located:
     return Located(data, lines, source)
 
 
-def load_file(path: str | Path) -> Located:
-    return load_text(read_text(path), str(path))
+def load_file(path: str | Path, what: str = "文件") -> Located:
+    """*path* read (at most 16 MB, see :func:`rubric_xl._files.read_text`) and loaded."""
+    return load_text(read_text(path, what), str(path))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .._files import Inputs, find_input, output_is_input, write_output
+from .._files import Inputs, find_input, os_error_text, output_is_input, write_output
 from ..errors import InputFileError, Problem
 from ..rules.pack import RulePack
 from ..sheettext import safe_text
@@ -111,7 +111,7 @@ def distribute(pack: RulePack, units: list[str], out_dir: str | Path, *,
         try:
             present = next(iter(out.iterdir()), None)
         except OSError as exc:
-            raise InputFileError("无法读取输出目录", [Problem(str(out), exc.strerror or str(exc))]) from None
+            raise InputFileError("无法读取输出目录", [Problem(str(out), os_error_text(exc))]) from None
         if present is not None:
             raise InputFileError("输出目录不是空的", [Problem(
                 str(out), f"目录中已有文件（如 {present.name}）；确认要覆盖其中的同名文件请加 --force，或换一个空目录")])

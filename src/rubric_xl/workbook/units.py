@@ -4,6 +4,7 @@ from __future__ import annotations
 import unicodedata
 from pathlib import Path
 
+from .._files import read_text
 from ..errors import InputFileError, Problem
 from ..rules.model import Fact
 from ..rules.pack import RulePack
@@ -39,6 +40,9 @@ def unit_name(text: str | None) -> str | None:
     return unit
 
 
+MAX_UNITS_BYTES = 2 ** 20  # a list of units is a few kilobytes
+
+
 def parse_units(text: str, source: str) -> list[str]:
     """One unit per line; blank lines and ``#`` comments are ignored; a
     duplicate is an error naming both lines."""
@@ -71,22 +75,10 @@ def load_units(spec: str) -> list[str]:
     """A built-in list by name (``shanxi-cities``, ``xinzhou-bodies``) or a UTF-8 file."""
     if spec in BUILTIN_UNITS:
         return list(BUILTIN_UNITS[spec])
-    path = Path(spec)
-    builtin = "、".join(BUILTIN_UNITS)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputFileError("找不到单位列表",
-                             [Problem(spec, f"既不是内置列表（{builtin}），也不是存在的文件")]) from None
-    except IsADirectoryError:
-        raise InputFileError("单位列表应为文件", [Problem(spec, "这是一个目录")]) from None
-    except OSError as exc:
-        raise InputFileError("无法读取单位列表", [Problem(spec, exc.strerror or str(exc))]) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputFileError("单位列表编码错误", [Problem(spec, "应为 UTF-8 编码的文本文件，每行一个单位")]) from None
-    return parse_units(text, spec)
+    if not Path(spec).exists():
+        builtin = "、".join(BUILTIN_UNITS)
+        raise InputFileError("找不到单位列表", [Problem(spec, f"既不是内置列表（{builtin}），也不是存在的文件")])
+    return parse_units(read_text(spec, "单位列表", limit=MAX_UNITS_BYTES), spec)
 
 
 def reporting_bodies(pack: RulePack) -> Fact | None:
