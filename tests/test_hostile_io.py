@@ -549,3 +549,26 @@ def test_output_that_is_a_folder_or_a_full_device(tmp_path, submission):
         r = cli("rules", "show", SHANXI, "-o", "/dev/full")
         assert r.code == 1 and "磁盘空间不足" in r.err and "/dev/full" in r.err
         assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+
+
+def test_workbook_cells_out_of_range_are_errors_naming_the_cell(tmp_path, submission):
+    from openpyxl.utils.cell import range_boundaries
+
+    book = copy(submission, tmp_path / "big.xlsx")
+    wb = openpyxl.load_workbook(book)
+    cells = {}
+    for name, value in (("weekly_reports_count", 1e30), ("complaint_handling_rate", 1e300),
+                        ("supervised_cases_count", 1e15)):  # the bound itself: out
+        sheet, ref = next(iter(wb.defined_names[name].destinations))
+        col, row, _, _ = range_boundaries(ref.replace("$", ""))
+        wb[sheet].cell(row, col).value = value
+        cells[name] = f"{sheet}!{wb[sheet].cell(row, col).coordinate}"
+    wb.save(book)
+    before = snapshot(book)
+    r = cli("score", book, "--format", "json")
+    assert r.code == 1
+    doc = json.loads(r.out)[0]
+    msgs = {p["loc"]: p["msg"] for p in doc["problems"] if p["level"] == "error"}
+    for cell in cells.values():
+        assert "超出范围" in msgs[f"{book} {cell}"], msgs
+    assert snapshot(book) == before
