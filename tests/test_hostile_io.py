@@ -572,3 +572,33 @@ def test_workbook_cells_out_of_range_are_errors_naming_the_cell(tmp_path, submis
     for cell in cells.values():
         assert "超出范围" in msgs[f"{book} {cell}"], msgs
     assert snapshot(book) == before
+
+
+@pytest.mark.parametrize("text,where", [
+    ('{"enterprises": [{"enterprise_name": "甲\\ud800"}]}', "enterprises[1].enterprise_name"),
+    ('{"report_date\\udfff": "2024-06-28"}', "U+DFFF"),  # one more spelling: in a key, the low half
+])
+def test_json_with_half_a_character_is_refused(tmp_path, text, where):
+    r = _score_facts(tmp_path, "half.json", text, XINZHOU)
+    assert r.code == 1 and "只有半个字符" in r.err and where in r.err, r.err
+    out = tmp_path / "o.xlsx"
+    r = cli("template", "fill", REPO / "workbook_templates" / "xinzhou-2024.xlsx", "--facts", tmp_path / "half.json",
+            "-o", out)
+    assert r.code == 1 and "只有半个字符" in r.err and not out.exists()
+
+
+def test_unit_names_cannot_leave_the_output_folder(tmp_path):
+    units = tmp_path / "u.txt"
+    units.write_text("../../逃逸县\n..\\..\\另一县\n/etc/passwd\n", encoding="utf-8")
+    out = tmp_path / "deep" / "o"
+    r = cli("template", "distribute", "--rules", SHANXI, "--units", units, "-o", out)
+    assert r.code == 0, r.err
+    written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file() and p != units)
+    assert all(p.parts[:2] == ("deep", "o") and len(p.parts) == 3 for p in written), written
+    assert len(written) == 4
+
+
+def test_stdin_and_stdout_pipes_are_no_clash(tmp_path):
+    r = cli("score", "--rules", SHANXI, "--facts", "/dev/stdin", "-o", "/dev/stdout",
+            stdin=FULL.read_text("utf-8"))
+    assert r.code == 0 and "总分" in r.out, r.err

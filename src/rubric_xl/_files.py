@@ -72,11 +72,13 @@ def read_text(path: str | Path, what: str = "文件", limit: int = MAX_TEXT_BYTE
 
 
 def _identity(path: str | Path) -> tuple[int, int] | None:
+    """(device, inode) of a regular file; ``None`` for anything else (a
+    terminal given as both ``/dev/stdin`` and ``/dev/stdout`` is no clash)."""
     try:
         st = os.stat(path)
     except (OSError, ValueError):
         return None
-    return st.st_dev, st.st_ino
+    return (st.st_dev, st.st_ino) if stat.S_ISREG(st.st_mode) else None
 
 
 def pack_inputs(path: str | Path | None, what: str = "规则包") -> list[tuple[str, Path]]:

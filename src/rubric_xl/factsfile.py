@@ -9,6 +9,7 @@ range of each value is the engine's check (``engine.facts``).
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,9 @@ from typing import Any
 from ._files import read_text
 from .errors import InputFileError, Problem
 from .rules.yamlsrc import MAX_NUMBER_TEXT, load_file
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 class _Bad(Exception):
@@ -45,10 +49,34 @@ def _constant(text: str) -> Any:
     raise _Bad(f"{text} 不是有效的数值（JSON 中不允许 NaN、Infinity）")
 
 
+def _surrogates(data: Any, source: str) -> None:
+    """JSON may spell half a character (``"\\ud800"``); no file or report can hold it."""
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        path, v = stack.pop()
+        if isinstance(v, dict):
+            stack.extend((f"{path}.{k}" if path else str(k), x) for k, x in v.items())
+            texts = list(v)
+        elif isinstance(v, list):
+            stack.extend((f"{path}[{i + 1}]", x) for i, x in enumerate(v))
+            continue
+        else:
+            texts = [v]
+        for t in texts:
+            if isinstance(t, str):
+                try:
+                    t.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    bad = f"U+{ord(t[exc.start]):04X}"
+                    where = f"{source}: {path.encode('utf-8', 'backslashreplace').decode()}".rstrip(": ")
+                    raise InputFileError("JSON 格式错误", [Problem(
+                        where, f"含有无效的字符 {bad}（不成对的 \\u 转义，只有半个字符），请检查此处的文字")]) from None
+
+
 def load_json(text: str, source: str) -> Any:
     """JSON text → data, exactly and strictly (see the module docstring)."""
     try:
-        return json.loads(text, parse_float=_number, parse_int=_integer, parse_constant=_constant,
+        data = json.loads(text, parse_float=_number, parse_int=_integer, parse_constant=_constant,
                           object_pairs_hook=_pairs)
     except json.JSONDecodeError as exc:
         raise InputFileError("JSON 格式错误",
@@ -57,6 +85,9 @@ def load_json(text: str, source: str) -> Any:
         raise InputFileError("JSON 格式错误", [Problem(source, str(exc))]) from None
     except RecursionError:
         raise InputFileError("JSON 嵌套过深", [Problem(source, "嵌套层数过多")]) from None
+    if _SURROGATE_ESCAPE.search(text):  # only then can a string hold half a character
+        _surrogates(data, source)
+    return data
 
 
 def load_facts_file(path: str | Path) -> dict[str, Any]:
