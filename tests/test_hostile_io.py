@@ -602,3 +602,41 @@ def test_stdin_and_stdout_pipes_are_no_clash(tmp_path):
     r = cli("score", "--rules", SHANXI, "--facts", "/dev/stdin", "-o", "/dev/stdout",
             stdin=FULL.read_text("utf-8"))
     assert r.code == 0 and "总分" in r.out, r.err
+
+
+def test_ledger_pack_text_starting_with_equals_stays_text(tmp_path):
+    text = XINZHOU.read_text("utf-8")
+    for old, new in (("{id: enterprise_name, label: 企业名称,", '{id: enterprise_name, label: "=企业名称",'),
+                     ("  - 每家列入清单的企业填一行；", '  - "=1+1 每家列入清单的企业填一行；'),
+                     ("入账日期和企业名称必填，“是/否”列留空按“否”计。", '入账日期和企业名称必填，“是/否”列留空按“否”计。"'),
+                     ("hint: 每月30日前报送工作进展}", 'hint: "=每月30日前报送工作进展"}'),
+                     ("[有色金属熔炼, 耐火材料,", '["=有色金属熔炼", 耐火材料,')):
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    pack = tmp_path / "eq.yaml"
+    pack.write_text(text, encoding="utf-8")
+    out = tmp_path / "t.xlsx"
+    r = cli("template", "build", "--rules", pack, "-o", out)
+    assert r.code == 0, r.err
+    wb = openpyxl.load_workbook(out)
+    found = {f"{ws.title}!{c.coordinate}": c.data_type for ws in wb.worksheets for row in ws.iter_rows()
+             for c in row if isinstance(c.value, str) and c.value.startswith(("=企业", "=1+1", "=每月", "=有色"))}
+    assert found and set(found.values()) == {"s"}, found
+    assert {k.split("!")[0] for k in found} >= {"台账", "汇总"}, found
+
+
+def test_hostile_file_names_in_reports(tmp_path, submission):
+    sub = tmp_path / "上报"
+    sub.mkdir()
+    copy(submission, sub / "=HYPERLINK(1).xlsx")
+    copy(submission, sub / "甲\x0b乙\x1b.xlsx")
+    before = snapshot(sub)
+    r = cli("score", sub, "--format", "xlsx", "-o", tmp_path / "r.xlsx")
+    assert r.code == 0, r.err
+    wb = openpyxl.load_workbook(tmp_path / "r.xlsx")
+    files = [c.value for c in wb["排名"]["C"][1:]]
+    assert any(f.endswith("=HYPERLINK(1).xlsx") for f in files) and any(f.endswith("甲 乙 .xlsx") for f in files)
+    assert all(c.data_type == "s" for c in wb["排名"]["C"][1:])
+    r = cli("score", sub, "--format", "csv", "-o", tmp_path / "r.csv")
+    assert r.code == 0 and "\x0b" not in (tmp_path / "r.csv").read_text("utf-8-sig")
+    assert snapshot(sub) == before
