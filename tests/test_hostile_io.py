@@ -640,3 +640,15 @@ def test_hostile_file_names_in_reports(tmp_path, submission):
     r = cli("score", sub, "--format", "csv", "-o", tmp_path / "r.csv")
     assert r.code == 0 and "\x0b" not in (tmp_path / "r.csv").read_text("utf-8-sig")
     assert snapshot(sub) == before
+
+
+@pytest.mark.parametrize("text,line,needle", [
+    ("weekly_reports_count: 20\nplan_report_submitted: 是\x0b\n", 2, "U+000B"),  # a raw VT pasted into YAML
+    ("weekly_reports_count: 20\n---\nweekly_reports_count: 3\n", 2, "只能有一个 YAML 文档"),
+    ("a: &x 1\nb: &x 2\n", 2, "锚点（&名称）重复定义"),
+    ("weekly_reports_count: [1, 2\n", 2, "方括号列表没有正确结束"),
+    ('x: "\\q"\n', 1, "无效的转义"),
+])
+def test_yaml_syntax_errors_are_chinese_with_the_line(tmp_path, text, line, needle):
+    r = _score_facts(tmp_path, "s.yaml", text)
+    assert r.code == 1 and f"s.yaml:{line}" in r.err and needle in r.err, r.err

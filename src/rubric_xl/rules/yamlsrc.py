@@ -174,12 +174,33 @@ class _Builder:
             self.open.discard(id(node))
 
 
-_PROBLEMS = {  # libyaml's words for the problems a hostile file provokes
+_PROBLEMS = {  # libyaml's words, in Chinese
     "exceeded maximum nesting depth": f"嵌套层数过多（最多 {MAX_DEPTH} 层）",
     "found undefined alias": "别名（*引用）未定义",
-    "found character that cannot start any token": "此处有不能作为 YAML 开头的字符（如制表符或 @、`）",
-    "control characters are not allowed": "含有控制字符（YAML 文件中不允许）",
+    "second occurrence": "锚点（&名称）重复定义",
+    "found character that cannot start any token": "此处有不能作为 YAML 开头的字符（如制表符缩进或 @、`）",
+    "mapping values are not allowed in this context": "此处不能出现“键: 值”（缩进不对，或文字中的冒号后有空格时请加引号）",
+    "did not find expected key": "缩进不对：此处应为“键: 值”",
+    "did not find expected '-' indicator": "缩进不对：列表的每一项应以“- ”开头",
+    "did not find expected ',' or ']'": "方括号列表没有正确结束（缺少 , 或 ]）",
+    "did not find expected ',' or '}'": "大括号映射没有正确结束（缺少 , 或 }）",
+    "found unexpected end of stream": "文件意外结束（引号或括号没有闭合？）",
+    "but found another document": "文件中只能有一个 YAML 文档（不要用 --- 分隔多个）",
+    "did not find expected <document start>": "文档结束后还有多余的内容（多了括号？）",
+    "found unknown escape character": "双引号中有无效的转义（\\ 后的字符）；文字中的反斜杠请写作 \\\\ 或改用单引号",
+    "found invalid Unicode character escape code": "双引号中有无效的 Unicode 转义",
+    "found incompatible YAML document": "不支持的 YAML 版本声明",
 }
+
+
+def _problem_text(exc: yaml.YAMLError) -> str:
+    problem = getattr(exc, "problem", None)
+    if problem in _PROBLEMS:
+        return _PROBLEMS[problem]
+    if isinstance(exc, yaml.reader.ReaderError):
+        return f"含有 YAML 文件中不允许的字符（U+{exc.character:04X}，如控制字符）" \
+            if isinstance(exc.character, int) else "含有 YAML 文件中不允许的字符"
+    return f"YAML 语法错误（{problem or exc}）"
 
 
 def _count_events(text: str, source: str) -> None:
@@ -202,9 +223,10 @@ def load_text(text: str, source: str) -> Located:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark else source
-        problem = getattr(exc, "problem", None) or str(exc)
-        problem = _PROBLEMS.get(problem, problem)
-        raise InputFileError("YAML 格式错误", [Problem(where, f"无法解析：{problem}")]) from None
+        if isinstance(exc, yaml.reader.ReaderError) and isinstance(exc.character, int) \
+                and chr(exc.character) in text:  # (its position counts bytes or characters)
+            where = f"{source}:{text.count(chr(10), 0, text.index(chr(exc.character))) + 1}"
+        raise InputFileError("YAML 格式错误", [Problem(where, f"无法解析：{_problem_text(exc)}")]) from None
     except RecursionError:  # the pure-Python composer on very deep nesting
         raise InputFileError("YAML 嵌套过深", [Problem(source, f"嵌套超过 {MAX_DEPTH} 层")]) from None
     lines: dict[tuple, int] = {}
