@@ -652,3 +652,19 @@ def test_hostile_file_names_in_reports(tmp_path, submission):
 def test_yaml_syntax_errors_are_chinese_with_the_line(tmp_path, text, line, needle):
     r = _score_facts(tmp_path, "s.yaml", text)
     assert r.code == 1 and f"s.yaml:{line}" in r.err and needle in r.err, r.err
+
+
+def test_addin_gets_the_same_bound(tmp_path):
+    """The add-in converts typed cells with the engine, so 1e30 is 超出范围 there too."""
+    from fastapi.testclient import TestClient
+
+    from rubric_xl.addin import create_app
+    from test_addin_server import payload, post_score, typed
+
+    client = TestClient(create_app([SHANXI]))
+    book = payload((REPO / "examples" / "shanxi-2005-full.xlsx").read_bytes(), tmp_path)
+    for fid, value in (("weekly_reports_count", 1e30), ("complaint_handling_rate", 1e300),
+                       ("gov_special_funding_wan", -1e16)):
+        result = post_score(client, typed(book, {fid: value}))
+        issues = [i for i in result["issues"] if i["fact"] == fid]
+        assert len(issues) == 1 and "超出范围" in str(issues[0]), (fid, issues)
