@@ -7,14 +7,13 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from .._files import Inputs, find_input, os_error_text, output_is_input, write_output
 from ..errors import InputFileError, Problem
 from ..rules.pack import RulePack
 from ..sheettext import safe_text
 from .build import LEDGER_ROWS, template_bytes
-from .units import check_units, unit_name
+from .units import check_units, unit_name, visible
 
 MANIFEST = "manifest.csv"
 MANIFEST_HEADER = ("单位", "文件", "SHA-256")
@@ -67,7 +66,7 @@ def plan(pack: RulePack, units: list[str], source: str = "单位列表") -> dict
         try:
             clean = unit_name(unit)
         except ValueError as exc:
-            problems.append(Problem(unit.encode("ascii", "backslashreplace").decode()[:60], str(exc)))
+            problems.append(Problem(visible(unit)[:60], str(exc)))
             continue
         if clean is None:
             problems.append(Problem(source, "单位名称为空"))
@@ -90,7 +89,6 @@ def plan(pack: RulePack, units: list[str], source: str = "单位列表") -> dict
 
 
 def distribute(pack: RulePack, units: list[str], out_dir: str | Path, *,
-               write: Callable[..., None] | None = None,
                ledger_rows: int = LEDGER_ROWS, inputs: Inputs = (), force: bool = False,
                source: str = "单位列表") -> list[ManifestRow]:
     """Write one pre-filled workbook per unit into *out_dir*, then ``manifest.csv``.
@@ -98,10 +96,9 @@ def distribute(pack: RulePack, units: list[str], out_dir: str | Path, *,
     Every unit is checked first (a name that cannot be a file name, a unit
     that is not one of the pack's reporting bodies), and *out_dir* must be
     empty unless *force*; nothing is written when anything is wrong.  Every
-    file is written with the one output writer (*write*, default
-    :func:`rubric_xl._files.write_output`), never over one of *inputs*; the
-    manifest comes last, so a folder with a manifest is complete."""
-    write = write or write_output
+    file is written with the one output writer (:func:`rubric_xl._files.write_output`),
+    never over one of *inputs*; the manifest comes last, so a folder with a
+    manifest is complete."""
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputFileError("输出位置应为目录", [Problem(str(out), "这是一个文件")])
@@ -122,7 +119,7 @@ def distribute(pack: RulePack, units: list[str], out_dir: str | Path, *,
     rows = []
     for unit, name in files.items():
         data = template_bytes(pack, unit, ledger_rows=ledger_rows)
-        write(out / name, data, inputs=inputs)
+        write_output(out / name, data, inputs=inputs)
         rows.append(ManifestRow(unit, name, hashlib.sha256(data).hexdigest()))
-    write(out / MANIFEST, manifest_text(rows), inputs=inputs)
+    write_output(out / MANIFEST, manifest_text(rows), inputs=inputs)
     return rows

@@ -36,8 +36,13 @@ def unit_name(text: str | None) -> str | None:
     hidden = sorted({f"U+{ord(ch):04X}" for ch in unit if unicodedata.category(ch) == "Cf"})
     if hidden:
         raise ValueError(f"单位名称含有不可见的格式控制字符（{'、'.join(hidden)}，如从右到左显示标记），"
-                         f"请删去后重新输入：{unit.encode('ascii', 'backslashreplace').decode()[:40]}")
+                         f"请删去后重新输入：{visible(unit)[:60]}")
     return unit
+
+
+def visible(text: str) -> str:
+    """*text* with each invisible format character shown as ``<U+202E>``."""
+    return "".join(f"<U+{ord(ch):04X}>" if unicodedata.category(ch) == "Cf" else ch for ch in text)
 
 
 MAX_UNITS_BYTES = 2 ** 20  # a list of units is a few kilobytes
