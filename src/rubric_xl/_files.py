@@ -25,13 +25,13 @@ Inputs = Iterable[tuple[str, "str | Path"]]  # (what the input is, e.g. 模板; 
 MAX_INPUT_BYTES = 100 * 2 ** 20  # one input file (a workbook template)
 MAX_TEXT_BYTES = 16 * 2 ** 20  # one text input: a pack, facts file, cases file, unit list
 
-_ERRNO_TEXT = {
-    errno.ENOENT: "路径不存在", errno.EACCES: "没有权限", errno.EPERM: "不允许此操作",
-    errno.ENOSPC: "磁盘空间不足", errno.EROFS: "文件系统是只读的", errno.ENAMETOOLONG: "文件名过长",
-    errno.ENOTDIR: "路径中有一部分不是目录", errno.EISDIR: "这是一个目录", errno.EEXIST: "已存在",
-    errno.EIO: "读写设备出错", errno.EBUSY: "文件正被占用", errno.EINVAL: "路径或文件名无效",
-    errno.ELOOP: "符号链接循环", errno.EFBIG: "文件过大", errno.EDQUOT: "超出磁盘配额",
-}
+_ERRNO_TEXT = {getattr(errno, name): text for name, text in (  # getattr: not every name exists on Windows
+    ("ENOENT", "路径不存在"), ("EACCES", "没有权限"), ("EPERM", "不允许此操作"),
+    ("ENOSPC", "磁盘空间不足"), ("EROFS", "文件系统是只读的"), ("ENAMETOOLONG", "文件名过长"),
+    ("ENOTDIR", "路径中有一部分不是目录"), ("EISDIR", "这是一个目录"), ("EEXIST", "已存在"),
+    ("EIO", "读写设备出错"), ("EBUSY", "文件正被占用"), ("EINVAL", "路径或文件名无效"),
+    ("ELOOP", "符号链接循环"), ("EFBIG", "文件过大"), ("EDQUOT", "超出磁盘配额"),
+) if hasattr(errno, name)}
 
 
 def os_error_text(exc: OSError) -> str:
@@ -149,7 +149,7 @@ def _write_special(path: Path, raw: bytes, mode: int) -> None:
     try:
         fd = os.open(path, flags)
     except OSError as exc:
-        if exc.errno == errno.ENXIO:
+        if exc.errno == getattr(errno, "ENXIO", None):
             raise InputFileError("无法写入管道", [Problem(str(path), "没有程序在读取此管道（FIFO），请先启动读取方")]) \
                 from None
         raise _failure(path, exc) from None
