@@ -668,3 +668,17 @@ def test_addin_gets_the_same_bound(tmp_path):
         result = post_score(client, typed(book, {fid: value}))
         issues = [i for i in result["issues"] if i["fact"] == fid]
         assert len(issues) == 1 and "超出范围" in str(issues[0]), (fid, issues)
+
+
+def test_fill_refuses_a_zip_bomb_template_before_inflating_it(tmp_path):
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(TEMPLATE) as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info))
+        dst.writestr("xl/worksheets/sheet99.xml", b"<x>" + b" " * (300 * 2 ** 20) + b"</x>")  # 300 MB of spaces
+    assert bomb.stat().st_size < 2 * 2 ** 20
+    before = snapshot(bomb)
+    out = tmp_path / "o.xlsx"
+    r = cli("template", "fill", bomb, "--facts", FULL, "-o", out)
+    assert r.code == 1 and "bomb.xlsx" in r.err and not out.exists() and r.seconds < 60, r.err
+    assert snapshot(bomb) == before
