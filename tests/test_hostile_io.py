@@ -682,3 +682,103 @@ def test_fill_refuses_a_zip_bomb_template_before_inflating_it(tmp_path):
     r = cli("template", "fill", bomb, "--facts", FULL, "-o", out)
     assert r.code == 1 and "bomb.xlsx" in r.err and not out.exists() and r.seconds < 60, r.err
     assert snapshot(bomb) == before
+
+
+# --- properties -------------------------------------------------------------------
+
+from decimal import Decimal  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from rubric_xl.sheettext import clean_text, safe_text  # noqa: E402
+
+_XLSX_ILLEGAL = set(map(chr, [*range(0, 9), 11, 12, *range(14, 32)]))
+
+
+@given(st.text())
+def test_clean_text_leaves_nothing_an_xlsx_cannot_hold_and_is_idempotent(s):
+    out = clean_text(s)
+    assert not _XLSX_ILLEGAL & set(out)
+    assert not any(0xD800 <= ord(ch) <= 0xDFFF for ch in out)
+    assert clean_text(out) == out
+    openpyxl.Workbook().active["A1"] = out  # openpyxl accepts it
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"))))
+def test_clean_text_keeps_legal_text(s):
+    if "_x" not in s:
+        assert clean_text(s) == s
+
+
+@given(st.text())
+def test_safe_text_never_starts_a_formula(s):
+    out = safe_text(s)
+    assert not out.startswith(("=", "+", "-", "@", "\t", "\r", "\n"))
+    assert out in (clean_text(s), "'" + clean_text(s))
+
+
+_numbers = st.decimals(allow_nan=False, allow_infinity=False, places=None) | st.builds(
+    lambda sign, coef, exp: Decimal(f"{'-' if sign else ''}{coef}E{exp}"),  # around 10^15, 28 digits, 10^-28
+    st.booleans(), st.integers(0, 10 ** 31) | st.sampled_from([10 ** 28 - 1, 10 ** 28, 999999999999999]),
+    st.integers(-60, 20))
+
+
+@settings(max_examples=400)
+@given(_numbers)
+def test_the_bound_accepts_exactly_the_numbers_below_ten_to_the_fifteen(d):
+    from rubric_xl.rules.model import number_problem
+
+    import decimal
+
+    wide = decimal.Context(prec=10 ** 6, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+    if d.is_zero():
+        inside = True
+    else:
+        small = wide.compare(wide.abs(d), Decimal(10) ** 15) < 0
+        exact = small and wide.quantize(d, Decimal("1e-28")) == d  # no digit below 10^-28
+        significant = len(wide.normalize(d).as_tuple().digits)
+        inside = small and exact and significant <= 28
+    assert (number_problem(d) is None) == inside, d
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10 ** 20, 10 ** 20) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+    max_leaves=30)
+
+
+@settings(max_examples=60)
+@given(_json_values)
+def test_yaml_and_json_facts_round_trip_within_the_bounds(value):
+    import yaml
+
+    from rubric_xl.factsfile import load_json
+    from rubric_xl.rules.yamlsrc import load_text
+
+    assert load_json(json.dumps(value), "f.json") == value
+    text = yaml.safe_dump({"v": value}, allow_unicode=True)
+    assert load_text(text, "f.yaml").data == {"v": value}
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.sampled_from(["./", "sub/../", "link/", "sub/./../"]), max_size=4), st.booleans())
+def test_every_spelling_of_an_input_is_refused_as_output(tmp_path_factory, prefixes, hard):
+    from rubric_xl._files import write_output
+    from rubric_xl.errors import InputFileError
+
+    root = tmp_path_factory.mktemp("spell")
+    (root / "sub").mkdir()
+    (root / "link").symlink_to(root, target_is_directory=True)
+    x = root / "x.yaml"
+    x.write_text("keep", encoding="utf-8")
+    target = x
+    if hard:
+        os.link(x, root / "hard.yaml")
+        target = root / "hard.yaml"
+    spelled = str(root) + "/" + "".join(prefixes) + target.name
+    with pytest.raises(InputFileError, match="就是输入的规则包"):
+        write_output(spelled, "new", inputs=[("规则包", x)])
+    assert x.read_text("utf-8") == "keep"
+    write_output(root / "other.txt", "new", inputs=[("规则包", x)])  # anything else is written
+    assert (root / "other.txt").read_text("utf-8") == "new"
