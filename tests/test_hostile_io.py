@@ -782,3 +782,11 @@ def test_every_spelling_of_an_input_is_refused_as_output(tmp_path_factory, prefi
     assert x.read_text("utf-8") == "keep"
     write_output(root / "other.txt", "new", inputs=[("规则包", x)])  # anything else is written
     assert (root / "other.txt").read_text("utf-8") == "new"
+
+
+def test_build_for_a_unit_that_is_not_a_reporting_body(tmp_path):
+    out = tmp_path / "t.xlsx"
+    r = cli("template", "build", "--rules", XINZHOU, "--unit", "太原市", "-o", out)
+    assert r.code == 1 and "--unit" in r.err and "不是规则包 xinzhou-2024 的填报单位" in r.err and not out.exists()
+    r = cli("template", "build", "--rules", XINZHOU, "--unit", " 代县 ", "-o", out)
+    assert r.code == 0 and "代县" in r.out

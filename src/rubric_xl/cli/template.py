@@ -47,6 +47,7 @@ def template_group() -> None:
 def build_cmd(rules_path: str, unit: str | None, output: str) -> None:
     """根据规则包生成标准填报模板。"""
     from ..workbook import template_bytes
+    from ..workbook.units import check_units
 
     _xlsx(output, "-o/--output")
     inputs = pack_inputs(rules_path)
@@ -54,6 +55,8 @@ def build_cmd(rules_path: str, unit: str | None, output: str) -> None:
     try:
         unit = _unit(unit)
         pack = load_pack(rules_path)
+        if unit:
+            check_units(pack, [unit], "--unit")  # a ledger for one of the pack's reporting bodies
         write_atomic(output, template_bytes(pack, unit), inputs)
     except RubricError as exc:
         fail(exc)
