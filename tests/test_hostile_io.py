@@ -790,3 +790,11 @@ def test_build_for_a_unit_that_is_not_a_reporting_body(tmp_path):
     assert r.code == 1 and "--unit" in r.err and "不是规则包 xinzhou-2024 的填报单位" in r.err and not out.exists()
     r = cli("template", "build", "--rules", XINZHOU, "--unit", " 代县 ", "-o", out)
     assert r.code == 0 and "代县" in r.out
+
+
+def test_report_cells_hold_at_most_what_excel_shows():
+    from rubric_xl.sheettext import MAX_CELL, report_text
+
+    assert report_text("甲" * MAX_CELL) == "甲" * MAX_CELL
+    long = report_text("\x0b" + "乙" * MAX_CELL)
+    assert len(long) == MAX_CELL and long.startswith(" 乙") and long.endswith("…")

@@ -17,6 +17,7 @@ _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # _xHHHH_ escapes of those control characters (case-insensitive hex)
 _ESCAPED = re.compile(r"_x(?:000[0-8bBcCeEfF]|001[0-9a-fA-F])_")
 _INJECT = ("=", "+", "-", "@", "\t", "\r", "\n")
+MAX_CELL = 32767  # characters Excel shows in one cell
 
 
 def clean_text(s: str) -> str:
@@ -32,3 +33,9 @@ def safe_text(s: str) -> str:
     CR LF), cleaned with :func:`clean_text`."""
     s = clean_text(s)
     return "'" + s if s.startswith(_INJECT) else s
+
+
+def report_text(s: str) -> str:
+    """Text for a report cell: cleaned, and cut (with “…”) to what one cell holds."""
+    s = clean_text(s)
+    return s if len(s) <= MAX_CELL else s[:MAX_CELL - 1] + "…"

@@ -11,7 +11,7 @@ from typing import Any, Iterable
 
 from ..engine import num
 from ..engine.card import LedgerCard, PackInfo, Rollup, ScoreCard, dumps, to_dict
-from ..sheettext import clean_text, safe_text  # noqa: F401  (safe_text re-exported)
+from ..sheettext import report_text, safe_text  # noqa: F401  (safe_text re-exported)
 from ._one import STATUS_TEXT, FileResult
 
 LEVEL_TEXT = {"error": "错误", "warning": "警告"}
@@ -135,7 +135,7 @@ def _unit_label(r: FileResult) -> str:
 def _put(ws, row: int, col: int, value: Any, fmt: str | None = None):
     cell = ws.cell(row=row, column=col)
     if isinstance(value, str):
-        cell.value = clean_text(value)  # no character an xlsx cannot hold (a pasted vertical tab)
+        cell.value = report_text(value)  # no character an xlsx cannot hold (a pasted vertical tab)
         cell.data_type = "s"  # never a formula, whatever the text starts with
     else:
         cell.value = value
