@@ -798,3 +798,14 @@ def test_report_cells_hold_at_most_what_excel_shows():
     assert report_text("甲" * MAX_CELL) == "甲" * MAX_CELL
     long = report_text("\x0b" + "乙" * MAX_CELL)
     assert len(long) == MAX_CELL and long.startswith(" 乙") and long.endswith("…")
+
+
+def test_packs_found_by_search_are_inputs_too(tmp_path, submission):
+    (tmp_path / "rules").mkdir()
+    pack = copy(SHANXI, tmp_path / "rules" / "shanxi-2005.yaml")
+    before = snapshot(pack)
+    for args in (["extract", submission, "--format", "yaml", "-o", "rules/shanxi-2005.yaml"],
+                 ["score", submission, "--format", "json", "-o", "./rules/shanxi-2005.yaml"]):
+        r = cli(*args, cwd=tmp_path)  # the workbook's pack is found in ./rules
+        assert r.code == 2 and "就是输入的规则包" in r.err, r.err
+    assert snapshot(pack) == before

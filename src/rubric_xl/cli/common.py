@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from .._files import Inputs, find_input, os_error_text, output_is_input, write_output
+from .._files import Inputs, find_input, os_error_text, output_is_input, pack_inputs, write_output
 from ..errors import RubricError
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
@@ -64,6 +64,17 @@ def run_main(group: click.Group, argv: list[str] | None) -> int:
 def write_atomic(path: str | Path, data: bytes | str, inputs: Inputs = ()) -> None:
     """Write *data* to *path* with the one output writer (:func:`rubric_xl._files.write_output`)."""
     write_output(path, data, inputs=inputs)
+
+
+def rules_inputs(rules_path: str | Path | None) -> list[tuple[str, Path]]:
+    """The packs a workbook command may read: ``--rules`` and the folders
+    searched when a workbook names its pack (``./rules`` …)."""
+    from ..reader import default_dirs
+
+    out = pack_inputs(rules_path)
+    for d in default_dirs():
+        out += pack_inputs(d)
+    return out
 
 
 def check_output(output: str | Path | None, inputs: Inputs) -> None:

@@ -10,8 +10,7 @@ import yaml
 from ..engine.card import dumps
 from ..errors import RubricError
 from . import cli
-from .._files import pack_inputs
-from .common import check_output, emit, fail
+from .common import check_output, emit, fail, rules_inputs
 
 
 class _Dumper(yaml.SafeDumper):
@@ -48,7 +47,7 @@ def extract_cmd(workbook, fmt, rules_path, output):
     只读取输入单元格（按定义名称定位），不执行宏或公式，不修改工作簿。"""
     from ..reader import extract_facts
 
-    inputs = [("工作簿", workbook)] + pack_inputs(rules_path)
+    inputs = [("工作簿", workbook)] + rules_inputs(rules_path)
     check_output(output, inputs)
     try:
         _, values, warnings = extract_facts(workbook, rules_path)

@@ -9,8 +9,7 @@ from ..errors import RubricError
 from ..factsfile import load_facts_file
 from ..rules import load_pack
 from . import cli
-from .._files import pack_inputs
-from .common import EXIT_INPUT, check_output, emit, fail
+from .common import EXIT_INPUT, check_output, emit, fail, rules_inputs
 from .render import card_text
 
 
@@ -38,7 +37,7 @@ def score_cmd(ctx, paths, rules_path, facts_path, fmt, output, strict, jobs):
         ctx.exit(_score_facts(rules_path, facts_path, fmt, output, strict))
     from ..audit import collect_files, run_score  # workbook mode lives with the auditor
     check_output(output, [("工作簿", f) for f in collect_files(list(paths)) if isinstance(f, str)]
-                 + pack_inputs(rules_path))
+                 + rules_inputs(rules_path))
 
     ctx.exit(run_score(list(paths), rules=rules_path, fmt=fmt, output=output, strict=strict, jobs=jobs))
 
