@@ -90,10 +90,11 @@ def test_distribute_builtin_list(tmp_path):
     assert r.exit_code == 0 and "11" in r.output
     with open(out / "manifest.csv", encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert [row["unit"] for row in rows][:3] == ["太原市", "大同市", "朔州市"] and len(rows) == 11
+    assert list(rows[0]) == ["单位", "文件", "SHA-256"]  # the header is Chinese (issue 14)
+    assert [row["单位"] for row in rows][:3] == ["太原市", "大同市", "朔州市"] and len(rows) == 11
     for row in rows:
-        assert sha(out / row["file"]) == row["sha256"]
-    assert named_value(out / rows[-1]["file"], "info_unit") == "运城市"
+        assert sha(out / row["文件"]) == row["SHA-256"]
+    assert named_value(out / rows[-1]["文件"], "info_unit") == "运城市"
 
 
 def test_distribute_unit_file_errors(tmp_path):

@@ -457,14 +457,14 @@ def test_distribute_writes_workbooks_and_verifiable_manifest(sx, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == sorted([r.file for r in rows] + ["manifest.csv"])
     with open(out / "manifest.csv", encoding="utf-8-sig", newline="") as fh:
         manifest = list(csv.DictReader(fh))
-    assert [m["unit"] for m in manifest] == units
+    assert [m["单位"] for m in manifest] == units  # Chinese header (issue 14)
     for m in manifest:
-        data = (out / m["file"]).read_bytes()
-        assert hashlib.sha256(data).hexdigest() == m["sha256"]
+        data = (out / m["文件"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == m["SHA-256"]
         wb = reopen(data)
         ws, (c, r, _, _) = target(wb, "info_unit")
-        assert ws.cell(r, c).value == m["unit"]
-        assert wb["_meta"]["B5"].value == m["unit"]
+        assert ws.cell(r, c).value == m["单位"]
+        assert wb["_meta"]["B5"].value == m["单位"]
     assert "/" not in rows[2].file and ":" not in rows[2].file and rows[2].file.endswith(".xlsx")
     assert not list(out.glob(".*.tmp"))
 

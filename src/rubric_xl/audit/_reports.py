@@ -11,15 +11,10 @@ from typing import Any, Iterable
 
 from ..engine import num
 from ..engine.card import LedgerCard, PackInfo, Rollup, ScoreCard, dumps, to_dict
+from ..sheettext import report_text, safe_text  # noqa: F401  (safe_text re-exported)
 from ._one import STATUS_TEXT, FileResult
 
 LEVEL_TEXT = {"error": "错误", "warning": "警告"}
-_INJECT = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_text(s: str) -> str:
-    """Text a spreadsheet will not run as a formula (``'`` before = + - @ tab CR)."""
-    return "'" + s if s.startswith(_INJECT) else s
 
 
 def _short_loc(r: FileResult, loc: str) -> str:
@@ -126,7 +121,7 @@ def csv_text(results: list[FileResult]) -> str:
     head += ["状态", "问题"]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(head)
+    w.writerow([safe_text(h) for h in head])
     for r in results:
         row: list[Any] = [safe_text(r.file), safe_text(r.unit or "")]
         if several:
@@ -161,7 +156,7 @@ def _unit_label(r: FileResult) -> str:
 def _put(ws, row: int, col: int, value: Any, fmt: str | None = None):
     cell = ws.cell(row=row, column=col)
     if isinstance(value, str):
-        cell.value = value
+        cell.value = report_text(value)  # no character an xlsx cannot hold (a pasted vertical tab)
         cell.data_type = "s"  # never a formula, whatever the text starts with
     else:
         cell.value = value

@@ -1,12 +1,11 @@
 """Shared CLI helpers: error printing, exit codes, output writing, ``--rules`` values."""
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import click
 
+from .._files import Inputs, find_input, os_error_text, output_is_input, pack_inputs, write_output
 from ..errors import RubricError
 from ..rules.catalog import locate
 
@@ -79,7 +78,7 @@ def run_main(group: click.Group, argv: list[str] | None) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except OSError as exc:
-        click.echo(f"错误：无法读写文件 {exc.filename or ''}：{exc.strerror or exc}", err=True)
+        click.echo(f"错误：无法读写文件 {exc.filename or ''}：{os_error_text(exc)}", err=True)
         return EXIT_INPUT
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_OK
@@ -89,31 +88,34 @@ def run_main(group: click.Group, argv: list[str] | None) -> int:
     return code if isinstance(code, int) else EXIT_OK
 
 
-def write_atomic(path: str | Path, data: bytes | str) -> None:
-    """Write *data* to *path* via a temp file in the same folder and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
-        # mkstemp makes the file 0600; give it the usual permissions (umask applied)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+def write_atomic(path: str | Path, data: bytes | str, inputs: Inputs = ()) -> None:
+    """Write *data* to *path* with the one output writer (:func:`rubric_xl._files.write_output`)."""
+    write_output(path, data, inputs=inputs)
 
 
-def emit(text: str, output: str | None) -> None:
-    """Print *text*, or write it atomically to *output*."""
+def rules_inputs(rules_path: str | Path | None) -> list[tuple[str, Path]]:
+    """The packs a workbook command may read: ``--rules`` and the folders
+    searched when a workbook names its pack (``./rules`` …)."""
+    from ..rules.catalog import default_dirs
+
+    out = pack_inputs(rules_path)
+    for d in default_dirs():
+        out += pack_inputs(d)
+    return out
+
+
+def check_output(output: str | Path | None, inputs: Inputs) -> None:
+    """A usage error (exit 2) when *output* is one of *inputs* (same file)."""
+    if not output or output == "-":
+        return
+    clash = find_input(output, list(inputs))
+    if clash is not None:
+        raise click.UsageError(output_is_input(output, *clash))
+
+
+def emit(text: str, output: str | None, inputs: Inputs = ()) -> None:
+    """Print *text*, or write it to *output* (never one of *inputs*)."""
     if output and output != "-":
-        write_atomic(output, text if text.endswith("\n") else text + "\n")
+        write_atomic(output, text if text.endswith("\n") else text + "\n", inputs)
     else:
         click.echo(text)

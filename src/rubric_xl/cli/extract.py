@@ -10,7 +10,7 @@ import yaml
 from ..engine.card import dumps
 from ..errors import RubricError
 from . import cli
-from .common import PACK, emit, fail
+from .common import PACK, check_output, emit, fail, rules_inputs
 
 
 class _Dumper(yaml.SafeDumper):
@@ -47,11 +47,16 @@ def extract_cmd(workbook, fmt, rules_path, output):
     只读取输入单元格（按定义名称定位），不执行宏或公式，不修改工作簿。"""
     from ..reader import extract_facts
 
+    inputs = [("工作簿", workbook)] + rules_inputs(rules_path)
+    check_output(output, inputs)
     try:
         _, values, warnings = extract_facts(workbook, rules_path)
     except RubricError as exc:
         fail(exc)
     for p in warnings:
         click.echo(f"警告：{p}", err=True)
-    emit(facts_text(values, fmt), output)
+    try:
+        emit(facts_text(values, fmt), output, inputs)
+    except RubricError as exc:
+        fail(exc)
 

@@ -6,7 +6,7 @@ import click
 from ..errors import RubricError
 from ..rules import load_pack
 from . import cli
-from .common import EXIT_INPUT, PACK, emit
+from .common import EXIT_INPUT, PACK, check_output, emit, fail
 from .render import pack_markdown, pack_text
 
 
@@ -57,11 +57,14 @@ def list_cmd(ctx):
 @click.argument("packs", nargs=-1, required=True, type=PACK)
 @click.pass_context
 def check_cmd(ctx, packs):
-    """校验规则包：结构、表达式、分值合计、引用。"""
+    """校验规则包：结构、表达式、分值合计、引用，以及能否生成填报模板。"""
+    from ..workbook.names import check_pack_names
+
     bad = 0
-    for path in packs:
+    for path in packs:  # every pack is checked, whatever the ones before it gave
         try:
             pack = load_pack(path)
+            check_pack_names(pack)  # ids that ``template build`` would refuse
         except RubricError as exc:
             bad += 1
             click.echo(f"✗ {path}\n{exc}", err=True)
@@ -114,9 +117,10 @@ def test_cmd(ctx, packs):
 @click.option("-o", "--output", type=click.Path(), help="输出文件（默认打印到屏幕）。")
 def show_cmd(pack_path, fmt, output):
     """显示官方评分细则表：序号、考核内容、分值、评分细则、依据。"""
+    inputs = [("规则包", pack_path)]
+    check_output(output, inputs)
     try:
         pack = load_pack(pack_path)
+        emit(pack_markdown(pack) if fmt == "markdown" else pack_text(pack), output, inputs)
     except RubricError as exc:
-        from .common import fail
         fail(exc)
-    emit(pack_markdown(pack) if fmt == "markdown" else pack_text(pack), output)

@@ -9,7 +9,7 @@ from ..errors import RubricError
 from ..factsfile import load_facts_file
 from ..rules import load_pack
 from . import cli
-from .common import EXIT_INPUT, PACK, emit, fail
+from .common import EXIT_INPUT, PACK, check_output, emit, fail, rules_inputs
 from .render import card_text
 
 
@@ -35,12 +35,16 @@ def score_cmd(ctx, paths, rules_path, facts_path, fmt, output, strict, jobs):
         if fmt in ("csv", "xlsx"):
             raise click.UsageError("csv/xlsx 格式用于工作簿批量评分；事实文件请用 table 或 json。")
         ctx.exit(_score_facts(rules_path, facts_path, fmt, output, strict))
-    from ..audit import run_score  # workbook mode lives with the auditor
+    from ..audit import collect_files, run_score  # workbook mode lives with the auditor
+    check_output(output, [("工作簿", f) for f in collect_files(list(paths)) if isinstance(f, str)]
+                 + rules_inputs(rules_path))
 
     ctx.exit(run_score(list(paths), rules=rules_path, fmt=fmt, output=output, strict=strict, jobs=jobs))
 
 
 def _score_facts(rules_path: str, facts_path: str, fmt: str, output: str | None, strict: bool) -> int:
+    inputs = [("规则包", rules_path), ("事实文件", facts_path)]
+    check_output(output, inputs)
     try:
         pack = load_pack(rules_path)
         facts = load_facts_file(facts_path)
@@ -48,7 +52,10 @@ def _score_facts(rules_path: str, facts_path: str, fmt: str, output: str | None,
     except RubricError as exc:
         fail(exc)
     text = dumps(to_dict(card)) if fmt == "json" else card_text(card)
-    emit(text, output)
+    try:
+        emit(text, output, inputs)
+    except RubricError as exc:
+        fail(exc)
     if strict and getattr(card, "provisional", False):
         missing = [f"第{it.id}项（{'、'.join(it.missing)}）" for it in card.items if it.status == "incomplete"]
         click.echo("错误：严格模式下不允许待填项目：" + "；".join(missing), err=True)

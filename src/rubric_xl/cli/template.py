@@ -5,10 +5,11 @@ from pathlib import Path
 
 import click
 
+from .._files import os_error_text, pack_inputs
 from ..errors import InputFileError, Problem, RubricError
 from ..rules import load_pack
 from . import cli
-from .common import PACK, fail, write_atomic
+from .common import PACK, check_output, fail, write_atomic
 
 
 def _xlsx(path: str, option: str) -> None:
@@ -17,7 +18,21 @@ def _xlsx(path: str, option: str) -> None:
 
 
 def _os_error(exc: OSError) -> InputFileError:
-    return InputFileError("无法读写文件", [Problem(str(exc.filename or ""), exc.strerror or str(exc))])
+    return InputFileError("无法读写文件", [Problem(str(exc.filename or ""), os_error_text(exc))])
+
+
+def _unit(text: str | None) -> str | None:
+    """``--unit`` cleaned like a unit list line; a bad name is an input error."""
+    from ..workbook.units import unit_name
+    try:
+        return unit_name(text)
+    except ValueError as exc:
+        raise InputFileError("填报单位名称无效", [Problem("--unit", str(exc))]) from None
+
+
+def _clean(text: str | None) -> str | None:
+    from ..sheettext import clean_text
+    return None if text is None else clean_text(text)
 
 
 @cli.group("template")
@@ -32,16 +47,22 @@ def template_group() -> None:
 def build_cmd(rules_path: str, unit: str | None, output: str) -> None:
     """根据规则包生成标准填报模板。"""
     from ..workbook import template_bytes
+    from ..workbook.units import check_units
 
     _xlsx(output, "-o/--output")
+    inputs = pack_inputs(rules_path)
+    check_output(output, inputs)
     try:
+        unit = _unit(unit)
         pack = load_pack(rules_path)
-        write_atomic(output, template_bytes(pack, unit))
+        if unit:
+            check_units(pack, [unit], "--unit")  # a ledger for one of the pack's reporting bodies
+        write_atomic(output, template_bytes(pack, unit), inputs)
     except RubricError as exc:
         fail(exc)
     except OSError as exc:
         fail(_os_error(exc))
-    who = f"，填报单位：{unit.strip()}" if unit and unit.strip() else ""
+    who = f"，填报单位：{unit}" if unit else ""
     click.echo(f"已生成填报模板：{output}（规则包 {pack.id} 版本 {pack.version}{who}）")
 
 
@@ -50,15 +71,17 @@ def build_cmd(rules_path: str, unit: str | None, output: str) -> None:
 @click.option("--units", required=True,
               help="单位列表：内置的 shanxi-cities（山西11市）、xinzhou-bodies（忻州16个填报单位），"
                    "或 UTF-8 文本文件（每行一个单位，# 开头为注释）。")
-@click.option("-o", "--output", required=True, type=click.Path(), help="输出目录。")
-def distribute_cmd(rules_path: str, units: str, output: str) -> None:
+@click.option("-o", "--output", required=True, type=click.Path(), help="输出目录（应为空目录）。")
+@click.option("--force", is_flag=True, help="输出目录不是空的也写入（覆盖同名文件）。")
+def distribute_cmd(rules_path: str, units: str, output: str, force: bool) -> None:
     """为每个填报单位生成一份模板，并写出 manifest.csv（单位、文件、SHA-256）。"""
     from ..workbook import distribute, load_units
 
+    inputs = pack_inputs(rules_path) + ([("单位列表", units)] if Path(units).is_file() else [])
     try:
         pack = load_pack(rules_path)
         names = load_units(units)
-        rows = distribute(pack, names, output, write=write_atomic)
+        rows = distribute(pack, names, output, inputs=inputs, force=force, source=units)
     except RubricError as exc:
         fail(exc)
     except OSError as exc:
@@ -82,12 +105,12 @@ def fill_cmd(template: str, facts_path: str, output: str, rules_path: str | None
     from ..workbook import fill_template
 
     _xlsx(output, "-o/--output")
-    if Path(output).resolve() == Path(template).resolve():
-        raise click.UsageError("输出文件不能与模板相同：模板不会被修改，请用 -o 指定另一个文件。")
-    info = {"unit": unit, "filler": filler, "phone": phone, "date": fill_date}
+    inputs = [("模板", template), ("事实文件", facts_path)] + pack_inputs(rules_path)
+    check_output(output, inputs)
     try:
+        info = {"unit": _unit(unit), "filler": _clean(filler), "phone": _clean(phone), "date": fill_date}
         data = fill_template(template, facts_path, rules=rules_path, info=info)
-        write_atomic(output, data)
+        write_atomic(output, data, inputs)
     except RubricError as exc:
         fail(exc)
     except OSError as exc:

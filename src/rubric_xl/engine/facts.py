@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Mapping
 
 from ..errors import FactsError, ProblemList
-from ..rules.model import Fact
+from ..rules.model import Fact, number_problem
 from ..rules.pack import RulePack
 
 TRUE_WORDS = {"是", "true", "yes", "y", "对", "√"}
@@ -90,11 +90,21 @@ def _num(d: Decimal) -> str:
     return format(d.normalize(), "f") if d != d.to_integral_value() else str(int(d))
 
 
+def _within_bound(d: Decimal) -> Decimal:
+    """The one numeric bound of rubric-xl (:func:`rubric_xl.rules.model.number_problem`):
+    ``1e30`` or a 41-digit decimal is 超出范围 / 格式错误, whatever it came from."""
+    why = number_problem(d)
+    if why:
+        raise BadValue(why)
+    return d
+
+
 def _to_int(v: Any, f: Fact) -> Decimal:
     try:
         d = _to_decimal(v)
     except BadValue:
         raise BadValue("应为不小于 0 的整数" if f.min == 0 else "应为整数") from None
+    _within_bound(d)
     if d != d.to_integral_value():
         raise BadValue("应为整数，不能有小数")
     return _range(d.quantize(Decimal(1)), f)
@@ -107,7 +117,7 @@ def _to_number(v: Any, f: Fact) -> Decimal:
         if f.type == "percent":
             raise BadValue("应为 0–100 之间的百分数（如 93.5 表示 93.5%）") from None
         raise
-    return _range(d, f)
+    return _range(_within_bound(d), f)
 
 
 def _to_date(v: Any, f: Fact) -> _dt.date:

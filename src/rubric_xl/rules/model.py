@@ -10,10 +10,51 @@ import datetime as _dt
 from decimal import Decimal
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# --- the one numeric bound -----------------------------------------------------
+# Every number rubric-xl accepts — a fact value (facts file, workbook cell,
+# add-in) or a pack's threshold, step or range — is finite, smaller than 10^15
+# in absolute value (Excel holds 15 significant digits) and has at most 28
+# significant digits and no digit below 10^-28 (the decimal context's
+# precision): exact in the score path, never a silent rounding.
+MAX_DIGITS = 28
+PACK_PLACES = 6  # decimal places of a pack's thresholds, steps and ranges
+
+
+def number_problem(d: Decimal, places: int = MAX_DIGITS) -> str | None:
+    """``None`` when *d* is within the bound, else the Chinese reason."""
+    # no arithmetic on d: 1e999999999 would overflow the decimal context
+    if not d.is_finite():
+        return "应为有限的数值"
+    if d.is_zero():
+        return None
+    if d.adjusted() >= 15:
+        return "超出范围（绝对值应小于 10^15，即 1000000000000000）"
+    _, digits, exponent = d.as_tuple()
+    zeros = len(digits) - len(bytes(digits).rstrip(b"\0"))
+    if len(digits) - zeros > MAX_DIGITS:
+        return f"有效数字过多（{len(digits) - zeros} 位，最多 {MAX_DIGITS} 位），格式错误"
+    if exponent + zeros < -places:
+        return f"小数位数过多（最多 {places} 位），格式错误"
+    return None
+
+
+def _bounded(d: Decimal) -> Decimal:
+    why = number_problem(d, PACK_PLACES)
+    if why:
+        raise ValueError(f"{why}，实际为 {_show_number(d)}")
+    return d
+
+
+def _show_number(d: Decimal) -> str:
+    text = str(d)
+    return text if len(text) <= 24 else text[:20] + f"…（共 {len(text)} 个字符）"
+
 
 ID = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Points = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+Number = Annotated[Decimal, AfterValidator(_bounded)]
 Expr = Annotated[str, Field(min_length=1)]
 
 
@@ -34,15 +75,15 @@ class Fact(_Base):
     type: FactType
     unit: Optional[str] = None
     hint: Optional[str] = None
-    min: Optional[Decimal] = None
-    max: Optional[Decimal] = None
+    min: Optional[Number] = None
+    max: Optional[Number] = None
     options: Optional[list[str]] = None
     # For dates: blank is a valid answer meaning 未报 (not submitted).
     # For table columns: blank is allowed (the column is optional).
     blank_allowed: bool = False
     blank_label: Optional[str] = None  # e.g. 未报
     required: bool = True  # table columns: a blank required cell is a row error
-    default: Optional[Union[bool, Decimal, str]] = None  # table columns only
+    default: Optional[Union[bool, Number, str]] = None  # table columns only
     columns: Optional[list["Fact"]] = None  # table facts only
 
     @model_validator(mode="after")
@@ -134,8 +175,8 @@ class StepRule(_Rule):
 
     kind: Literal["step"]
     value: Expr
-    threshold: Decimal
-    step: Annotated[Decimal, Field(gt=0)]
+    threshold: Number
+    step: Annotated[Number, Field(gt=0)]
     points: Points
     partial: Optional[Partial] = None  # default: ceil for deductions, floor for bonuses
     unit: str = ""
@@ -205,7 +246,7 @@ class Category(_Base):
 
 class Grade(_Base):
     name: str
-    min: Optional[Decimal] = None  # inclusive lower bound; None = everything below
+    min: Optional[Number] = None  # inclusive lower bound; None = everything below
 
 
 class Eligibility(_Base):

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from ..errors import ExpressionError, PackError, Problem, ProblemList
 from . import expr as E
 from .model import (
-    Derived, Fact, FlatRule, Item, LateRule, Pack, PerUnitRule, StepRule,
+    PACK_PLACES, Derived, Fact, FlatRule, Item, LateRule, Pack, PerUnitRule, StepRule, number_problem,
 )
 from .yamlsrc import Located, load_file, load_text
 
@@ -175,12 +175,21 @@ _PYD_MSG = {
 }
 
 
+_TAGS = ("FlatRule", "PerUnitRule", "StepRule", "LateRule", "flat", "per_unit", "step", "late")
+
+
+def _data_path(loc: tuple) -> tuple:
+    return tuple(p for i, p in enumerate(loc)
+                 if not (isinstance(p, str) and p in _TAGS and i >= 2 and isinstance(loc[i - 1], int)
+                         and loc[i - 2] in ("deductions", "bonuses")))
+
+
 def _pyd_problems(exc: ValidationError, located: Located) -> list[Problem]:
     out = []
     for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in (
-            "FlatRule", "PerUnitRule", "StepRule", "LateRule", "flat", "per_unit", "step", "late")))
-        # pydantic reports union members by tag; keep the data path only
+        # pydantic reports union members by tag (items[0].deductions[1].step.threshold);
+        # keep the data path only — a rule's own ``step`` field stays
+        loc = _data_path(err["loc"])
         msg = _PYD_MSG.get(err["type"])
         detail = err.get("msg", "")
         if err["type"] == "value_error":
@@ -205,10 +214,69 @@ def build_pack(located: Located) -> RulePack:
     except ValidationError as exc:
         raise PackError(f"规则包校验失败：{located.source}", _pyd_problems(exc, located)) from None
     problems = ProblemList()
+    _control_characters(located, data, (), problems)
     pack = _Checker(model, located, problems).run()
     if problems.errors:
         raise PackError(f"规则包校验失败：{located.source}", problems.errors)
     return pack
+
+
+_CONTROL = {chr(c) for c in range(32) if chr(c) not in "\t\n\r"} | {"\x7f"}
+
+
+def _control_characters(located: Located, data: Any, path: tuple, problems: ProblemList) -> None:
+    """Pack text with a control character (a vertical tab pasted from Word) is
+    an error naming where it is: it could not be written to a workbook."""
+    stack = [(path, data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend((path + (k,), v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((path + (i,), v) for i, v in enumerate(value))
+        elif isinstance(value, str) and not _CONTROL.isdisjoint(value):
+            found = sorted({f"U+{ord(ch):04X}" for ch in value if ch in _CONTROL})
+            problems.add(located.where(path), f"文字中含有控制字符 {'、'.join(found)}（如从 Word 粘贴的换行符），请删除")
+
+
+def _format_error(exc: ValueError) -> str:
+    text = str(exc)
+    if "'}'" in text or "'{'" in text:
+        return "大括号不成对（文字中的 { 或 } 请写作 {{ 或 }}）"
+    return text
+
+
+def _constant(node: E.Node) -> bool:
+    return not node.names()
+
+
+def _division_by_zero(node: E.Node) -> bool:
+    """A ``/`` whose divisor is a constant equal to 0 (``a / 0``, ``a / (1 - 1)``)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.kind == "arith" and n.value == "/" and _constant(n.args[1]):
+            try:
+                if E.compile_py(n.args[1])({}) == 0:
+                    return True
+            except (ArithmeticError, ZeroDivisionError):
+                return True
+        stack.extend(n.args)
+    return False
+
+
+def _bad_numbers(node: E.Node) -> list[str]:
+    out = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.kind == "num":
+            why = number_problem(n.value, PACK_PLACES)
+            if why:
+                text = str(n.value)
+                out.append(f"数值 {text if len(text) <= 24 else text[:20] + '…'} {why}")
+        stack.extend(n.args)
+    return out
 
 
 class _Checker:
@@ -221,13 +289,20 @@ class _Checker:
         self.p.add(self.loc.where(path), msg)
 
     def expr(self, path: tuple, text: str, symbols: dict, want: str | None) -> E.Node | None:
+        shown = text if len(text) <= 80 else text[:80] + "…"
         try:
-            return E.check(text, symbols, want)
+            node = E.check(text, symbols, want)
         except ExpressionError as exc:
             where = f"（位置 {exc.pos + 1}）" if exc.pos is not None else ""
-            shown = text if len(text) <= 80 else text[:80] + "…"
             self.err(path, f"表达式 {shown!r} 有误{where}：{exc.message}")
             return None
+        bad = _bad_numbers(node)
+        for why in bad:
+            self.err(path, f"表达式 {shown!r} 有误：{why}")
+        if _division_by_zero(node):
+            self.err(path, f"表达式 {shown!r} 有误：除数为 0，评分时无法计算")
+            bad.append("/0")
+        return None if bad else node
 
     def run(self) -> RulePack:
         m = self.m
@@ -324,15 +399,20 @@ class _Checker:
             return
         allowed = PLACEHOLDERS[kind]
         try:
-            fields = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
+            parts = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(text) if f is not None]
         except ValueError as exc:
-            self.err(path, f"说明模板格式错误：{exc}")
+            self.err(path, f"说明模板格式错误：{_format_error(exc)}")
             return
-        for f in fields:
+        for f, spec, conv in parts:
+            if spec or conv:
+                shown = f"{{{f}{'!' + conv if conv else ''}{':' + spec if spec else ''}}}"
+                self.err(path, f"说明模板中的 {shown[:40]} 不能带格式说明（:…）或转换（!…）："
+                               f"占位符会替换为已排好格式的文字，请写作 {{{f}}}")
+                continue
             if f not in allowed:
                 self.err(path, f"说明模板中的 {{{f}}} 不可用（可用：{'、'.join(sorted(allowed))}）")
 
-    def item(self, i: int, item: Item, symbols: dict, pack: RulePack) -> CheckedItem | None:
+    def item(self, i: int, item: Item, symbols: dict, pack: RulePack) -> CheckedItem | None:  # noqa: C901
         base = ("items", i)
         names: set[str] = set()
         ok = True

@@ -17,6 +17,7 @@ from .sheet_guide import build_info_sheet, create_guide_sheet, write_guide
 from .sheet_input import build_input_sheet
 from .sheet_ledger import build_ledger_sheet, build_summary_sheet
 from .sheet_score import build_score_sheet
+from .text import keep_pack_text
 
 LEDGER_ROWS = 500
 MAX_UNIT = 100
@@ -69,8 +70,10 @@ def build_template(pack: RulePack, unit: str | None = None, *,
     else:
         build_ledger_sheet(ctx)
         build_summary_sheet(ctx)
+    keep_pack_text(wb, pack)  # a pack title "=…" stays text (before any formula is written)
     written = write_formulas(wb, pack, layout)  # native formulas for every result cell
     write_guide(ctx, guide, formulas=written > 0)
+    keep_pack_text(wb, pack, [guide])
     write_meta(wb, meta_values(pack, unit))
     if LISTS_SHEET in wb.sheetnames:  # hidden option lists go last, after _meta
         wb.move_sheet(LISTS_SHEET, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(LISTS_SHEET))

@@ -27,6 +27,7 @@ from ..engine.facts import convert_facts
 from ..errors import FactsError, InputFileError, PackError, Problem
 from ..factsfile import load_facts_file
 from ..rules.model import Fact
+from ..reader import open_workbook
 from ..rules.pack import RulePack
 from .meta import read_meta
 from .output import workbook_bytes
@@ -37,9 +38,16 @@ INFO_KEYS = {"unit": "info_unit", "filler": "info_filler", "phone": "info_phone"
 
 
 def open_template(path: str | Path) -> tuple[Workbook, bytes]:
-    """Read *path* (never written) and open it with openpyxl."""
+    """Read *path* (never written) and open it with openpyxl, after the
+    reader's container checks (zip bombs, entry counts, corrupt parts), so a
+    hostile template is refused before openpyxl inflates it."""
     p = Path(path)
     data = read_bytes(p, "模板文件")
+    try:
+        open_workbook(p)
+    except InputFileError as exc:
+        why = "；".join(q.msg for q in exc.problems) or exc.message
+        raise InputFileError("无法打开模板", [Problem(str(p), f"不是有效的 .xlsx 工作簿：{why}")]) from None
     try:
         wb = load_workbook(io.BytesIO(data))
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError):

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ..sheettext import clean_text
+
 _DIGITS = "零一二三四五六七八九"
 
 
@@ -37,8 +39,45 @@ def grade_text(grades) -> str:
 def put(cell, value):
     """Set *cell* to *value*, keeping text as text: openpyxl would otherwise
     store a user's text that starts with ``=`` (a unit name, an enterprise
-    name) as a formula.  Returns the cell."""
+    name) as a formula.  Characters an xlsx cannot hold (a vertical tab) become
+    spaces (:func:`rubric_xl.sheettext.clean_text`).  Returns the cell."""
+    if isinstance(value, str):
+        value = clean_text(value)
     cell.value = value
     if isinstance(value, str) and value.startswith("="):
         cell.data_type = "s"
     return cell
+
+
+def _strings(data) -> set[str]:
+    out: set[str] = set()
+    stack = [data]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            out.add(v)
+        elif isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, (list, tuple)):
+            stack.extend(v)
+    return out
+
+
+def keep_pack_text(wb, pack, sheets=None) -> int:
+    """Pack text that starts with ``=`` (a title, label, category, criteria,
+    evidence, note, option or version) stays text in every sheet: the cells
+    holding it, alone or at the start, are made text cells.  Call it before
+    the formulas are written, when the only formulas are the sheet builders'
+    own (or pass *sheets*, those without compiled formulas).  Returns the
+    number of cells changed."""
+    texts = tuple(sorted(t for t in _strings(pack.model.model_dump()) if t.startswith("=")))
+    if not texts:
+        return 0
+    changed = 0
+    for ws in wb.worksheets if sheets is None else sheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f" and isinstance(cell.value, str) and cell.value.startswith(texts):
+                    cell.data_type = "s"
+                    changed += 1
+    return changed

@@ -1,0 +1,41 @@
+"""Text bound for a spreadsheet: one sanitiser for every xlsx writer, one
+formula-injection guard for every CSV and report.
+
+An xlsx file (XML 1.0) cannot hold C0 control characters other than tab,
+line feed and carriage return; openpyxl raises ``IllegalCharacterError`` on
+them.  :func:`clean_text` turns each such character — a vertical tab pasted
+from Word, a form feed, ``\\x00`` — into a space, and so does the OOXML escape
+of one (``_x000B_``), which Excel would otherwise decode back into the
+character.  Lone surrogates and U+FFFE/U+FFFF (not XML either) become spaces
+too.  Everything else of the text survives unchanged.
+"""
+from __future__ import annotations
+
+import re
+
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# _xHHHH_ escapes of those control characters (case-insensitive hex)
+_ESCAPED = re.compile(r"_x(?:000[0-8bBcCeEfF]|001[0-9a-fA-F])_")
+_INJECT = ("=", "+", "-", "@", "\t", "\r", "\n")
+MAX_CELL = 32767  # characters Excel shows in one cell
+
+
+def clean_text(s: str) -> str:
+    """*s* with every character an xlsx cannot hold (or its ``_xHHHH_``
+    escape) replaced by a space."""
+    if "_x" in s:
+        s = _ESCAPED.sub(" ", s)
+    return _ILLEGAL.sub(" ", s)
+
+
+def safe_text(s: str) -> str:
+    """Text a spreadsheet will not run as a formula (``'`` before = + - @ tab
+    CR LF), cleaned with :func:`clean_text`."""
+    s = clean_text(s)
+    return "'" + s if s.startswith(_INJECT) else s
+
+
+def report_text(s: str) -> str:
+    """Text for a report cell: cleaned, and cut (with “…”) to what one cell holds."""
+    s = clean_text(s)
+    return s if len(s) <= MAX_CELL else s[:MAX_CELL - 1] + "…"
