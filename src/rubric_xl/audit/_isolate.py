@@ -13,6 +13,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import time
+from collections import deque
 from multiprocessing.connection import Connection, wait
 from typing import Any, Callable, Generator, Sequence
 
@@ -61,16 +62,22 @@ def _serve(conn: Connection, tasks: Sequence[Any], work: Work, memory: int) -> N
 
 
 class _Worker:
+    """A worker process and the tasks given to it (it runs them in order)."""
+
+    DEPTH = 2  # tasks in flight per worker: the next one is ready while a result travels back
+
     def __init__(self, ctx: Any, tasks: Sequence[Any], work: Work, memory: int):
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(target=_serve, args=(child, tasks, work, memory), daemon=True)
         self.proc.start()
         child.close()
-        self.index: int | None = None
-        self.since = 0.0
+        self.queue: deque[int] = deque()
+        self.since = 0.0  # when the task at the head of the queue started
 
     def give(self, index: int) -> None:
-        self.index, self.since = index, time.monotonic()
+        if not self.queue:
+            self.since = time.monotonic()
+        self.queue.append(index)
         self.conn.send(index)
 
     def stop(self, kill: bool = False) -> None:
@@ -96,46 +103,47 @@ def run(tasks: Sequence[Any], work: Work, failed: Failure, jobs: int = 1, *,
         timeout: float = TIMEOUT, memory: int = MEMORY) -> Generator[Any, None, None]:
     """``work(task)`` for every task, each in a worker process; yields in input
     order.  A task whose worker dies or overruns *timeout* yields
-    ``failed(task, reason)``."""
+    ``failed(task, reason)``; the worker is replaced."""
     ctx = mp.get_context()
-    count = max(1, min(jobs, len(tasks)))
-    workers = [_Worker(ctx, tasks, work, memory) for _ in range(count)]
+    workers = [_Worker(ctx, tasks, work, memory) for _ in range(max(1, min(jobs, len(tasks))))]
+    pending = deque(range(len(tasks)))
     done: dict[int, Any] = {}
-    given = 0
     out = 0
+
+    def replace(i: int, w: _Worker, reason: str) -> None:
+        head = w.queue.popleft()
+        done[head] = failed(tasks[head], reason)
+        pending.extendleft(reversed(w.queue))  # given but not started: run them elsewhere
+        w.stop(kill=True)
+        workers[i] = _Worker(ctx, tasks, work, memory)
+
     try:
         while out < len(tasks):
             for w in workers:
-                if w.index is None and given < len(tasks):
-                    w.give(given)
-                    given += 1
-            busy = [w for w in workers if w.index is not None]
+                while pending and len(w.queue) < _Worker.DEPTH:
+                    w.give(pending.popleft())
+            busy = [w for w in workers if w.queue]
             now = time.monotonic()
             wait_for = min(max(0.0, w.since + timeout - now) for w in busy) if busy else 0.0
             ready = wait([w.conn for w in busy], timeout=wait_for)
             for i, w in enumerate(workers):
-                if w.index is None:
+                if not w.queue:
                     continue
-                index = w.index
                 if w.conn in ready:
                     try:
-                        got, res = w.conn.recv()
-                    except (EOFError, OSError):  # the worker died
+                        while w.queue and w.conn.poll():
+                            got, res = w.conn.recv()
+                            w.queue.popleft()
+                            w.since = time.monotonic()
+                            done[got] = res
+                    except (EOFError, OSError):  # the worker died while running the head task
                         w.proc.join(5)
-                        done[index] = failed(tasks[index], CRASHED)
-                        w.stop(kill=True)
-                        workers[i] = _Worker(ctx, tasks, work, memory)
-                        continue
-                    done[got] = res
-                    w.index = None
+                        replace(i, w, CRASHED)
                 elif time.monotonic() - w.since >= timeout:
-                    w.stop(kill=True)
-                    done[index] = failed(tasks[index], f"读取此文件超过 {timeout:g} 秒仍未完成，已停止；"
-                                                       "文件可能已损坏或过大，请重新保存后再提交")
-                    workers[i] = _Worker(ctx, tasks, work, memory)
+                    replace(i, w, f"读取此文件超过 {timeout:g} 秒仍未完成，已停止；文件可能已损坏或过大，请重新保存后再提交")
             while out in done:
                 yield done.pop(out)
                 out += 1
     finally:
         for w in workers:
-            w.stop(kill=w.index is not None)
+            w.stop(kill=bool(w.queue))

@@ -41,13 +41,22 @@ class ScanError(Exception):
         self.where = where
 
 
+_SEEN_CELLS: dict[str, tuple[int, int] | None] = {}  # the same references recur in every workbook
+
+
 def parse_cell(text: str) -> tuple[int, int] | None:
     """``D28`` → (28, 4), 1-based; ``None`` unless plain letters then digits."""
+    try:
+        return _SEEN_CELLS[text]
+    except KeyError:
+        pass
     m = _CELL.fullmatch(text)
-    if not m:
-        return None
-    row, col = int(m.group(2)), col_number(m.group(1))
-    return (row, col) if row >= 1 else None
+    rc = None
+    if m and int(m.group(2)) >= 1:
+        rc = (int(m.group(2)), col_number(m.group(1)))
+    if len(_SEEN_CELLS) < 200_000:
+        _SEEN_CELLS[text] = rc
+    return rc
 
 
 def safe_parser() -> expat.XMLParserType:
@@ -135,6 +144,7 @@ def scan_sheet(data: bytes) -> SheetScan:
     row0 = col0 = 0  # calamine's cursor, 0-based
     depth = -1  # inside a <c>: element depth below it; -1 outside
     crow = ccol = 0  # the open cell, 1-based
+    rows = cols = 0  # the extent
     formula = False
 
     def start(name, attrs):
@@ -180,7 +190,7 @@ def scan_sheet(data: bytes) -> SheetScan:
                 phase = 1
 
     def end(name):
-        nonlocal phase, row0, col0, depth
+        nonlocal phase, row0, col0, depth, rows, cols
         if depth > 0:
             depth -= 1
             return
@@ -192,6 +202,10 @@ def scan_sheet(data: bytes) -> SheetScan:
             seen.add(key)
             if formula:
                 formulas.add(key)
+            if crow > rows:
+                rows = crow
+            if ccol > cols:
+                cols = ccol
             col0 += 1
             return
         if phase == 1:
@@ -202,13 +216,11 @@ def scan_sheet(data: bytes) -> SheetScan:
                 col0 = 0
             elif name == "sheetData":
                 phase = 2
+                p.StartElementHandler = p.EndElementHandler = None  # the rest only has to be well-formed
 
     p = safe_parser()
     p.StartElementHandler = start
     p.EndElementHandler = end
     parse(data, p)
-    out.cells = len(seen)
-    if seen:
-        out.rows = max(r for r, _ in seen)
-        out.cols = max(c for _, c in seen)
+    out.cells, out.rows, out.cols = len(seen), rows, cols
     return out
