@@ -278,11 +278,13 @@ class Workbook:
         return bool(self._names or self._local_names)
 
     def name(self, name: str) -> str | None:
-        """The reference text of a defined name (workbook scope first)."""
-        key = name.lower()
-        if key in self._names:
-            return self._names[key]
-        local = self._local_names.get(key)
+        """The reference text of a workbook-scoped defined name (the template's
+        names are all workbook-scoped; a sheet-scoped one is not used)."""
+        return self._names.get(name.lower())
+
+    def local_name(self, name: str) -> str | None:
+        """The reference text of a sheet-scoped name, when exactly one exists."""
+        local = self._local_names.get(name.lower())
         return local[0] if local and len(local) == 1 else None
 
     def sheet(self, name: str) -> Sheet | None:
