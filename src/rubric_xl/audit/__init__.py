@@ -37,6 +37,33 @@ SUFFIXES = (".xlsx", ".xlsm", ".xls")  # .xls only to tell its sender to save it
 FORMATS = ("table", "json", "csv", "xlsx")
 
 
+def _folder_files(folder: Path) -> list[str | FileResult]:
+    """Workbook entries under *folder*, sorted.  Links are not followed out of
+    it: a linked file whose target lies outside and a linked directory are
+    reported instead of read.  Entries that are not regular files (a named
+    pipe called ``x.xlsx``) are kept, so the reader refuses them by name."""
+    base = folder.resolve()
+    found: list[tuple[str, str | FileResult]] = []
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        for d in dirs:
+            if (Path(root) / d).is_symlink():
+                p = Path(root) / d
+                found.append((p.as_posix(), FileResult(str(p), problems=[Problem(str(p), (
+                    "这是指向其他位置的目录链接，未读取其中的文件；请把工作簿直接放在此目录中"))])))
+        for name in files:
+            p = Path(root) / name
+            if p.suffix.lower() not in SUFFIXES or name.startswith("~$"):
+                continue
+            if p.is_symlink():
+                target = p.resolve()
+                if not target.is_relative_to(base):
+                    found.append((p.as_posix(), FileResult(str(p), problems=[Problem(str(p), (
+                        "这是指向目录之外的文件链接，已拒绝读取；请把工作簿本身放在此目录中"))])))
+                    continue
+            found.append((p.as_posix(), str(p)))
+    return [entry for _, entry in sorted(found, key=lambda e: e[0])]
+
+
 def collect_files(paths: list[str]) -> list[str | FileResult]:
     """Workbook files in input order — a directory gives every .xlsx/.xlsm inside,
     recursively, sorted, Excel's ``~$`` lock files skipped (and any legacy .xls,
@@ -46,12 +73,11 @@ def collect_files(paths: list[str]) -> list[str | FileResult]:
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            found = sorted((f for f in path.rglob("*") if f.suffix.lower() in SUFFIXES
-                            and not f.name.startswith("~$") and f.is_file()), key=lambda f: f.as_posix())
+            found = _folder_files(path)
             if not found:
                 out.append(FileResult(p, problems=[Problem(p, "目录中没有 .xlsx 或 .xlsm 工作簿")]))
-            out.extend(str(f) for f in found)
-        elif path.exists():
+            out.extend(found)
+        elif path.exists() or path.is_symlink():
             out.append(p)
         else:
             out.append(FileResult(p, problems=[Problem(p, "找不到此文件或目录")]))
