@@ -180,9 +180,7 @@ def scan_sheet(data: bytes) -> SheetScan:
                 if r is not None:
                     if not _ROW.fullmatch(r) or int(r) < 1:
                         raise ScanError(f"行号“{r}”无效，文件已损坏")
-                    row0 = int(r) - 1
-                if row0 >= MAX_ROWS:
-                    raise _bounds_error(row0 + 1, 1)
+                    row0 = int(r) - 1  # a row without cells is harmless: cells are checked
         elif phase == 0:
             if name == "dimension":
                 _dimension(attrs.get("ref"))
