@@ -280,6 +280,23 @@ def _entity_bomb(part_of: Callable[[bytes], str]) -> Callable[[bytes], bytes]:
     return build
 
 
+def _renamed_then_hidden(d: bytes) -> bytes:
+    """填报 renamed to 数据 (names follow), a hidden sheet added, every input name pointed at it."""
+    sheet, _ = name_cell(d, INPUT_FACT)
+    d = change(d, "xl/workbook.xml", lambda b: b.replace(f'name="{sheet}"'.encode(), 'name="数据"'.encode())
+               .replace(f"'{sheet}'!".encode(), "'数据'!".encode()))
+    d = add_sheet(d, "备用", "hidden", sheet_xml(b'<row r="1"><c r="A1"><v>20</v></c></row>'))
+    return change(d, "xl/workbook.xml", lambda b: re.sub(
+        rb"(<definedName name=\"(?!info_|item_|category_|total|grade|eligible|provisional)[^\"]+\"[^>]*>)'\xe6\x95\xb0\xe6\x8d\xae'!",
+        lambda m: m.group(1) + "'备用'!".encode(), b))
+
+
+def _utf16(d: bytes) -> bytes:
+    part = _input_part(d)
+    return change(d, part, lambda x: ('<?xml version="1.0" encoding="UTF-16"?>' + re.sub(
+        r"^<\?xml[^>]*\?>", "", x.decode())).encode("utf-16"))
+
+
 def _input_part(d: bytes) -> str:
     return sheet_part(d, name_cell(d, INPUT_FACT)[0])
 
@@ -322,6 +339,11 @@ CASES: dict[str, Case] = {
     "formula_bad_crc": Case(_crc, "failed", "", "无法解压或校验失败"),
     "formula_then_value": Case(_duplicate_cell(True), "failed", "@cell", "出现了两次"),
     "value_then_formula": Case(_duplicate_cell(False), "failed", "@cell", "出现了两次"),
+    "formula_tag_upper_case": Case(lambda d: input_sheet_edit(d, lambda x, cell: replace_cell(
+        x, cell, b'<c r="' + cell.encode() + b'"><F>10+10</F><v>20</v></c>')), "failed", "@cell", "无法识别的内容"),
+    "sheet_in_utf16": Case(_utf16, "failed", "填报", "不是 UTF-8"),
+    "sheet_declared_latin1": Case(lambda d: input_sheet_edit(d, lambda x, _: b'<?xml version="1.0" encoding="ISO-8859-1"?>'
+                                  + re.sub(rb"^<\?xml[^>]*\?>", b"", x)), "failed", "填报", "编码"),
     "unparsable_sheet": Case(lambda d: input_sheet_edit(d, lambda x, _: x.replace(b"</sheetData>", b"</sheetdata>", 1)),
                              "failed", "填报", "XML 格式错误"),
     "entity_bomb_sheet": Case(_entity_bomb(_input_part), "failed", "填报", "文档类型声明"),
@@ -332,6 +354,7 @@ CASES: dict[str, Case] = {
     "name_at_score_unquoted": Case(_name_at("评分!G57"), "error", ": " + INPUT_FACT, "应指向“填报”工作表"),
     "name_at_hidden_sheet": Case(_hidden_sheet("hidden"), "error", ": " + INPUT_FACT, "应指向“填报”工作表"),
     "name_at_very_hidden_sheet": Case(_hidden_sheet("veryHidden"), "error", ": " + INPUT_FACT, "应指向“填报”工作表"),
+    "names_at_hidden_after_rename": Case(_renamed_then_hidden, "error", ": " + INPUT_FACT, "指向隐藏的工作表"),
     "name_at_range": Case(lambda d: set_name(d, INPUT_FACT, "'{0}'!${1}:${2}".format(
         name_cell(d, INPUT_FACT)[0], name_cell(d, INPUT_FACT)[1], "F200")), "error", ": " + INPUT_FACT, "应指向单个单元格"),
     "name_shared_cell": Case(lambda d: set_name(d, INPUT_FACT, "'{0}'!${1}".format(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -240,3 +241,25 @@ def _misbehave(task: str) -> str:
         except MemoryError:
             return "MemoryError memory"
     return f"done {task}"
+
+
+# --- ledger column names ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target, message", [
+    ("'填报'!$B$3:$B$502", "应指向“台账”工作表"),          # another sheet
+    ("'_meta'!$B$1:$B$500", "应指向“台账”工作表"),          # the hidden _meta sheet
+    ("'台账'!$C$3:$D$502", "应指向单独一列"),               # two columns
+    ("'台账'!${col}$3:${col}$9000", "与台账其他列（第3–502行）不一致"),  # rows the other columns lack
+    ("'台账'!${col}$4:${col}$502", "与台账其他列（第3–502行）不一致"),
+])
+def test_ledger_column_names_must_point_at_one_ledger_column(target, message, tmp_path):
+    from test_reader import XINZHOU, ledger_facts
+    path = filled(tmp_path, ledger_facts(), XINZHOU, unit="忻府区")
+    col = re.match(r"[A-Z]+", hostile.name_cell(path.read_bytes(), "enterprises__enterprise_name")[1]).group(0)
+    target = target.replace("{col}", col)
+    path.write_bytes(hostile.set_name(path.read_bytes(), "enterprises__enterprise_name", target))
+    (res,) = score_workbooks([str(path)])
+    assert res.status == "error"
+    (p,) = [p for p in res.problems if "enterprises__enterprise_name" in p.msg and p.level == "error"]
+    assert p.loc == f"{path}: enterprises__enterprise_name" and message in p.msg

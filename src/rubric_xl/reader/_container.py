@@ -336,8 +336,10 @@ def _read_file(path: str | Path, shown: str) -> bytes:
         raise _bad(shown, "找不到此文件") from None
     except IsADirectoryError:
         raise _bad(shown, "这是一个目录，不是工作簿文件") from None
+    except PermissionError:
+        raise _bad(shown, "没有读取此文件的权限") from None
     except OSError as exc:
-        raise _bad(shown, f"无法读取文件：{exc.strerror or type(exc).__name__}") from None
+        raise _bad(shown, f"无法读取文件（{type(exc).__name__}）") from None
     with os.fdopen(fd, "rb") as fh:
         st = os.fstat(fh.fileno())
         if stat.S_ISDIR(st.st_mode):
@@ -350,7 +352,7 @@ def _read_file(path: str | Path, shown: str) -> bytes:
         try:
             data = fh.read(MAX_FILE + 1)
         except OSError as exc:
-            raise _bad(shown, f"无法读取文件：{exc.strerror or type(exc).__name__}") from None
+            raise _bad(shown, f"无法读取文件（{type(exc).__name__}）") from None
     if len(data) > MAX_FILE:
         raise _bad(shown, f"文件过大（上限 {MAX_FILE // (1024 * 1024)} MB），不是填报工作簿")
     return data

@@ -28,6 +28,7 @@ from ._refs import col_letters as letters, col_number
 # columns while keeping calamine's dense grid small (≤ 2 million cells).
 MAX_ROWS = 10_000
 MAX_COLS = 200
+MAX_CELLS = 400_000  # <c> elements in one sheet (the ledger template has 10,000)
 _CELL = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
 _ROW = re.compile(r"[0-9]{1,7}")
 
@@ -68,6 +69,11 @@ def safe_parser() -> expat.XMLParserType:
     def refuse(*_args):
         raise ScanError("含有文档类型声明（DTD）或实体，不是 Excel 写出的内容")
 
+    def declaration(_version, encoding, _standalone):
+        if encoding and encoding.lower().replace("-", "") != "utf8":
+            raise ScanError(f"使用了 {encoding[:20]} 编码（Excel 写出的内容都是 UTF-8）")
+
+    p.XmlDeclHandler = declaration
     p.StartDoctypeDeclHandler = refuse
     p.EntityDeclHandler = refuse
     p.UnparsedEntityDeclHandler = refuse
@@ -78,6 +84,8 @@ def safe_parser() -> expat.XMLParserType:
 
 def parse(data: bytes, parser: expat.XMLParserType) -> None:
     """Feed *data* to *parser*; malformed XML becomes a :class:`ScanError`."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\0" in data[:64]:
+        raise ScanError("不是 UTF-8 编码的 XML（Excel 写出的内容都是 UTF-8）")
     try:
         parser.Parse(data, True)
     except expat.ExpatError as exc:
@@ -138,7 +146,7 @@ def scan_sheet(data: bytes) -> SheetScan:
     malformed XML, a DTD, an invalid or out-of-bounds reference or dimension,
     a cell that appears twice and a cell child calamine would reject."""
     out = SheetScan()
-    seen: set[tuple[int, int]] = set()
+    seen: set[int] = set()  # row << 14 | col of every cell
     formulas = out.formulas
     phase = 0  # 0 before <sheetData>, 1 inside, 2 after
     row0 = col0 = 0  # calamine's cursor, 0-based
@@ -194,12 +202,14 @@ def scan_sheet(data: bytes) -> SheetScan:
             return
         if depth == 0:  # </c>
             depth = -1
-            key = (crow, ccol)
+            key = crow << 14 | ccol
             if key in seen:
                 raise ScanError(f"单元格 {letters(ccol)}{crow} 出现了两次，文件已损坏或被改动", f"{letters(ccol)}{crow}")
             seen.add(key)
+            if len(seen) > MAX_CELLS:
+                raise ScanError(f"单元格过多（超过 {MAX_CELLS} 个），不是填报工作簿")
             if formula:
-                formulas.add(key)
+                formulas.add((crow, ccol))
             if crow > rows:
                 rows = crow
             if ccol > cols:
