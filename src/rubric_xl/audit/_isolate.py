@@ -17,7 +17,7 @@ from collections import deque
 from multiprocessing.connection import Connection, wait
 from typing import Any, Callable, Generator, Sequence
 
-MEMORY = 512 * 1024 * 1024  # address space a worker may add to what it starts with
+MEMORY = 448 * 1024 * 1024  # address space a worker may add to what it starts with (stays under 500 MB)
 TIMEOUT = 60.0  # seconds per file
 
 Work = Callable[[Any], Any]
