@@ -297,6 +297,21 @@ def _utf16(d: bytes) -> bytes:
         r"^<\?xml[^>]*\?>", "", x.decode())).encode("utf-16"))
 
 
+def _array_spill(kind: bytes) -> Callable[[bytes], bytes]:
+    """The label cell left of the input becomes an array formula (or data table) covering the
+    input too; the input cell then holds only a cached 20, with no <f> of its own."""
+    def build(d: bytes) -> bytes:
+        def edit(x: bytes, cell: str) -> bytes:
+            col = re.match(r"[A-Z]+", cell).group(0)
+            row = cell[len(col):]
+            left = chr(ord(col) - 1) + row
+            x = replace_cell(x, left, b'<c r="' + left.encode() + b'"><f t="' + kind + b'" ref="' + left.encode()
+                             + b":" + cell.encode() + b'">{10,20}</f><v>10</v></c>')
+            return replace_cell(x, cell, b'<c r="' + cell.encode() + b'"><v>20</v></c>')
+        return input_sheet_edit(d, edit)
+    return build
+
+
 def _input_part(d: bytes) -> str:
     return sheet_part(d, name_cell(d, INPUT_FACT)[0])
 
@@ -334,6 +349,8 @@ CASES: dict[str, Case] = {
     "formula_shared": Case(lambda d: input_sheet_edit(d, lambda x, cell: replace_cell(
         x, cell, b'<c r="' + cell.encode() + b'"><f t="shared" si="7"/><v>20</v></c>')), "error", "@cell",
         "输入单元格中是公式"),
+    "formula_array_spill": Case(_array_spill(b"array"), "error", "@cell", "输入单元格中是公式"),
+    "formula_data_table_spill": Case(_array_spill(b"dataTable"), "error", "@cell", "输入单元格中是公式"),
     "formula_rels_case": Case(_case_rels, "error", "@cell", "输入单元格中是公式"),
     "formula_entry_case": Case(_case_entry, "error", "@cell", "输入单元格中是公式"),
     "formula_bad_crc": Case(_crc, "failed", "", "无法解压或校验失败"),

@@ -83,6 +83,7 @@ class Workbook:
             self._scan(sheet)
         self._check_strings_and_styles()
         self._cal = self._open_calamine()
+        self._checked = {}  # calamine holds its copy
 
     # -- parts ---------------------------------------------------------------
 

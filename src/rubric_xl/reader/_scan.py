@@ -128,23 +128,31 @@ def _bounds_error(row: int, col: int) -> ScanError:
                      f"{letters(col)}{row}")
 
 
-def _dimension(ref: str | None) -> None:
+def _range(ref: str | None, what: str) -> tuple[int, int, int, int]:
+    """``A1:B5`` (or ``A1``) within the bounds → (row1, col1, row2, col2)."""
     if ref is None:
-        raise ScanError("已用区域（dimension）缺少 ref，文件已损坏")
+        raise ScanError(f"{what}缺少 ref，文件已损坏")
     parts = ref.split(":")
     cells = [parse_cell(p) for p in parts]
     if len(parts) > 2 or any(c is None for c in cells):
-        raise ScanError(f"已用区域（dimension）“{ref}”无效，文件已损坏")
-    for row, col in cells:  # type: ignore[misc]
-        if row > MAX_ROWS or col > MAX_COLS:
-            raise ScanError(f"已用区域 {ref} 超出模板的范围（最多 {MAX_ROWS} 行、{MAX_COLS} 列，"
-                            f"即 A1:{letters(MAX_COLS)}{MAX_ROWS}）；请删除范围之外的单元格后重新提交", ref)
+        raise ScanError(f"{what}“{ref}”无效，文件已损坏")
+    (r1, c1), (r2, c2) = cells[0], cells[-1]  # type: ignore[misc]
+    if max(r1, r2) > MAX_ROWS or max(c1, c2) > MAX_COLS:
+        raise ScanError(f"{what} {ref} 超出模板的范围（最多 {MAX_ROWS} 行、{MAX_COLS} 列，"
+                        f"即 A1:{letters(MAX_COLS)}{MAX_ROWS}）；请删除范围之外的单元格后重新提交", ref)
+    return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
+
+
+def _dimension(ref: str | None) -> None:
+    _range(ref, "已用区域")
 
 
 def scan_sheet(data: bytes) -> SheetScan:
     """Scan a worksheet part in one linear pass.  Raises :class:`ScanError` for
     malformed XML, a DTD, an invalid or out-of-bounds reference or dimension,
-    a cell that appears twice and a cell child calamine would reject."""
+    a cell that appears twice and a cell child calamine would reject.  Every cell
+an array formula or data table covers counts as a formula cell (only its
+first cell holds the ``<f>``; the others hold just the cached result)."""
     out = SheetScan()
     seen: set[int] = set()  # row << 14 | col of every cell
     formulas = out.formulas
@@ -163,6 +171,9 @@ def scan_sheet(data: bytes) -> SheetScan:
             if depth == 0:
                 if name == "f":
                     formula = True
+                    kind = attrs.get("t")
+                    if kind == "array" or kind == "dataTable":  # its other cells hold only a cached <v>
+                        spill(attrs.get("ref"), f"{letters(ccol)}{crow}")
                 elif name != "v" and name != "is":
                     raise ScanError(f"单元格 {letters(ccol)}{crow} 中有无法识别的内容 <{name}>，文件已损坏",
                                     f"{letters(ccol)}{crow}")
@@ -225,6 +236,15 @@ def scan_sheet(data: bytes) -> SheetScan:
             elif name == "sheetData":
                 phase = 2
                 p.StartElementHandler = p.EndElementHandler = None  # the rest only has to be well-formed
+
+    spilled = [0]
+
+    def spill(ref: str | None, anchor: str) -> None:
+        r1, c1, r2, c2 = _range(ref or anchor, f"单元格 {anchor} 的数组公式范围")
+        spilled[0] += (r2 - r1 + 1) * (c2 - c1 + 1)
+        if spilled[0] > MAX_CELLS:
+            raise ScanError(f"数组公式覆盖的单元格过多（超过 {MAX_CELLS} 个），不是填报工作簿", anchor)
+        formulas.update((r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1))
 
     p = safe_parser()
     p.StartElementHandler = start
