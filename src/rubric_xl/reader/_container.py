@@ -58,13 +58,13 @@ def _local(tag: str) -> str:
 class Sheet:
     name: str
     state: str  # visible | hidden | veryHidden
-    part: str | None  # zip path of the sheet XML (as calamine resolves it)
+    part: str  # zip path of the sheet XML (as calamine resolves it)
 
 
 class Workbook:
     """An opened workbook: parts parsed from the zip, values via calamine."""
 
-    def __init__(self, path: str, data: bytes, zf: zipfile.ZipFile):
+    def __init__(self, path: str, zf: zipfile.ZipFile):
         self.path = path
         self._zip = zf
         self._entries = {i.filename.lower(): i for i in zf.infolist()}
@@ -234,7 +234,7 @@ class Workbook:
         return [s.name for s in self.sheets if s.name in wanted]
 
     def _scan(self, sheet: str) -> None:
-        part = self._by_name[sheet].part or ""
+        part = self._by_name[sheet].part
         data = self._read(part)
         try:
             self._scans[sheet] = scan_sheet(data or b"")
@@ -391,4 +391,4 @@ def open_bytes(data: bytes, shown: str) -> Workbook:
         raise _bad(shown, "文件解压后过大，疑似损坏或不是填报工作簿")
     if any(i.flag_bits & 0x1 for i in infos):
         raise _bad(shown, "工作簿已加密，无法读取；请取消密码后另存为 .xlsx 再提交")
-    return Workbook(shown, data, zf)
+    return Workbook(shown, zf)
