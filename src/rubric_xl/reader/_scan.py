@@ -165,10 +165,10 @@ first cell holds the ``<f>``; the others hold just the cached result)."""
 
     def start(name, attrs):
         nonlocal phase, row0, col0, depth, crow, ccol, formula
-        if ":" in name:
-            name = name[name.index(":") + 1:]
-        if depth >= 0:
+        if depth >= 0:  # inside a <c>: only its direct children matter
             if depth == 0:
+                if ":" in name:
+                    name = name[name.index(":") + 1:]
                 if name == "f":
                     formula = True
                     kind = attrs.get("t")
@@ -179,6 +179,8 @@ first cell holds the ``<f>``; the others hold just the cached result)."""
                                     f"{letters(ccol)}{crow}")
             depth += 1
             return
+        if ":" in name:
+            name = name[name.index(":") + 1:]
         if phase == 1:
             if name == "c":
                 r = attrs.get("r")
