@@ -104,6 +104,9 @@ def run(tasks: Sequence[Any], work: Work, failed: Failure, jobs: int = 1, *,
     """``work(task)`` for every task, each in a worker process; yields in input
     order.  A task whose worker dies or overruns *timeout* yields
     ``failed(task, reason)``; the worker is replaced."""
+    if mp.current_process().daemon:  # a daemon process may not start workers: run here, unisolated
+        yield from map(work, tasks)
+        return
     ctx = mp.get_context()
     workers = [_Worker(ctx, tasks, work, memory) for _ in range(max(1, min(jobs, len(tasks))))]
     pending = deque(range(len(tasks)))
