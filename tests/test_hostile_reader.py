@@ -230,6 +230,8 @@ def test_a_worker_crash_or_hang_fails_that_file_alone(good, tmp_path):
 
 def _misbehave(task: str) -> str:
     if task == "abort":
+        import faulthandler
+        faulthandler.disable()  # no dump of pytest's fault handler on stderr
         os.abort()  # what a native crash looks like (SIGABRT)
     if task == "hang":
         time.sleep(60)
