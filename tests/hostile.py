@@ -312,6 +312,12 @@ def _array_spill(kind: bytes) -> Callable[[bytes], bytes]:
     return build
 
 
+def _name_twice(d: bytes, spelled: str) -> bytes:
+    """A second workbook-scoped definition of the input's name (pointing at a clean cell)."""
+    return change(d, "xl/workbook.xml", lambda b: b.replace(
+        b"</definedNames>", f"<definedName name=\"{spelled}\">'_meta'!$B$9</definedName></definedNames>".encode(), 1))
+
+
 def _input_part(d: bytes) -> str:
     return sheet_part(d, name_cell(d, INPUT_FACT)[0])
 
@@ -380,6 +386,9 @@ CASES: dict[str, Case] = {
     "name_sheet_scoped": Case(lambda d: change(d, "xl/workbook.xml", lambda b: re.sub(
         rb'<definedName name="' + INPUT_FACT.encode() + rb'"', b'<definedName name="' + INPUT_FACT.encode()
         + b'" localSheetId="2"', b, count=1)), "error", ": " + INPUT_FACT, "只定义在某个工作表内"),
+    "name_defined_twice": Case(lambda d: _name_twice(d, INPUT_FACT), "failed", "", "被定义了两次"),
+    "name_defined_twice_other_case": Case(lambda d: _name_twice(d, INPUT_FACT.upper()), "failed", "",
+                                          "被定义了两次"),
     "total_points_deleted": Case(lambda d: drop_name(d, "total_points"), "ok", ": total_points",
                                  "找不到名称 total_points", "warning"),
     "item_points_deleted": Case(lambda d: drop_name(d, "item_10_points"), "ok", ": item_10_points",
