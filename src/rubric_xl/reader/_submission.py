@@ -147,7 +147,7 @@ def _blank(v: Any) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
 
 
-def _read_table(book: Workbook, sub: Submission, f: Fact, used: dict[tuple, str]) -> list[dict]:
+def _read_table(book: Workbook, sub: Submission, f: Fact, taken: dict[tuple, str]) -> list[dict]:
     names = [(c, column_name(f.id, c.id)) for c in f.columns or []]
     sheet = role_sheet(book, LEDGER_SHEET, (book.name(n) for _, n in names))
     cols: list[tuple[Fact, Ref]] = []
@@ -158,16 +158,16 @@ def _read_table(book: Workbook, sub: Submission, f: Fact, used: dict[tuple, str]
         if not ref.is_column:
             sub.add(name, f"名称 {name} 应指向单独一列，实际为 {_span(ref)}")
             continue
-        if _taken(sub, used, name, (ref.sheet, "col", ref.col1), _span(ref)):
+        if _taken(sub, taken, name, (ref.sheet, "col", ref.col1), _span(ref)):
             continue
         cols.append((c, ref))
     if not cols:
         return []
-    rows = Counter((r.row1, r.row2) for _, r in cols).most_common(1)[0][0]
+    span = Counter((r.row1, r.row2) for _, r in cols).most_common(1)[0][0]  # the table's rows
     for c, ref in list(cols):
-        if (ref.row1, ref.row2) != rows:
+        if (ref.row1, ref.row2) != span:
             name = column_name(f.id, c.id)
-            sub.add(name, (f"名称 {name} 的范围 {_span(ref)} 与台账其他列（第{rows[0]}–{rows[1]}行）不一致；"
+            sub.add(name, (f"名称 {name} 的范围 {_span(ref)} 与台账其他列（第{span[0]}–{span[1]}行）不一致；"
                            "模板可能被改动，请用原模板重新填报"))
             cols.remove((c, ref))
     if not cols:
@@ -207,9 +207,9 @@ def _outside(book: Workbook, sub: Submission, f: Fact, cols: list[tuple[Fact, Re
             "未被读取；请在表格区域内填写（可在表格中插入行）"), raw_loc=True)
 
 
-def _taken(sub: Submission, used: dict[tuple, str], name: str, key: tuple, shown: str) -> bool:
+def _taken(sub: Submission, taken: dict[tuple, str], name: str, key: tuple, shown: str) -> bool:
     """Report *name* when another input already reads the same cell or column."""
-    other = used.setdefault(key, name)
+    other = taken.setdefault(key, name)
     if other != name:
         sub.add(name, f"名称 {name} 与名称 {other} 指向同一位置 {shown}；每个填报项应有自己的单元格，"
                       "模板可能被改动，请用原模板重新填报")
@@ -224,10 +224,10 @@ def read_submission(book: Workbook, pack: RulePack, meta: dict[str, str] | None 
     sub = Submission(book.path, meta, meta.get("unit") or None)
     singles = [f for f in pack.model.facts if f.type != "table"]
     sheet = role_sheet(book, INPUT_SHEET, (book.name(f.id) for f in singles))
-    used: dict[tuple, str] = {}
+    taken: dict[tuple, str] = {}  # (sheet, row, col) or (sheet, "col", col) -> the name reading it
     for f in pack.model.facts:
         if f.type == "table":
-            sub.raw[f.id] = _read_table(book, sub, f, used)
+            sub.raw[f.id] = _read_table(book, sub, f, taken)
             continue
         sub.raw[f.id] = None
         ref = _locate(book, sub, f.id, f.label, sheet)
@@ -236,7 +236,7 @@ def read_submission(book: Workbook, pack: RulePack, meta: dict[str, str] | None 
         if not ref.is_cell:
             sub.add(f.id, f"名称 {f.id}（{f.label}）应指向单个单元格，实际为 {_span(ref)}；模板可能被改动，请用原模板重新填报")
             continue
-        if _taken(sub, used, f.id, (ref.sheet, ref.row1, ref.col1), ref.cell()):
+        if _taken(sub, taken, f.id, (ref.sheet, ref.row1, ref.col1), ref.cell()):
             continue
         sub.raw[f.id] = _read_cell(book, sub, f, f.id, ref.sheet, ref.row1, ref.col1)
     if not sub.unit:
