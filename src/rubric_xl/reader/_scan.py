@@ -103,8 +103,9 @@ def first_attribute(data: bytes, element: str, attribute: str) -> str | None:
     found: list[str | None] = []
 
     def start(name, attrs):
-        if not found and name.rpartition(":")[2] == element:
+        if name.rpartition(":")[2] == element:
             found.append(attrs.get(attribute))
+            p.StartElementHandler = None  # the rest only has to be well-formed
 
     p = safe_parser()
     p.StartElementHandler = start
