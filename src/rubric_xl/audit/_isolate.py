@@ -122,9 +122,18 @@ def run(tasks: Sequence[Any], work: Work, failed: Failure, jobs: int = 1, *,
 
     try:
         while out < len(tasks):
-            for w in workers:
+            for i, w in enumerate(workers):
                 while pending and len(w.queue) < _Worker.DEPTH:
-                    w.give(pending.popleft())
+                    index = pending.popleft()
+                    try:
+                        w.give(index)
+                    except OSError:  # the worker is gone although idle: give the task back
+                        w.queue.pop()
+                        pending.appendleft(index)
+                        if not w.queue:
+                            w.stop(kill=True)
+                            workers[i] = _Worker(ctx, tasks, work, memory)
+                        break
             busy = [w for w in workers if w.queue]
             now = time.monotonic()
             wait_for = min(max(0.0, w.since + timeout - now) for w in busy) if busy else 0.0
