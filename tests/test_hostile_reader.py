@@ -149,6 +149,9 @@ def test_a_named_pipe_is_refused_not_waited_on(good, tmp_path):
         assert by[name].status == "failed" and p.loc == str(tmp_path / name) and "不是普通文件" in p.msg
     (res,) = score_workbooks([str(tmp_path / "管道.xlsx")], timeout=20)  # named explicitly
     assert res.status == "failed" and "命名管道" in res.problems[0].msg
+    if Path("/dev/zero").exists():  # a device never ends: it must not be read either
+        (res,) = score_workbooks(["/dev/zero"], timeout=20)
+        assert res.status == "failed" and res.problems[0].loc == "/dev/zero" and "不是普通文件" in res.problems[0].msg
 
 
 @pytest.mark.skipif(not hasattr(os, "symlink"), reason="symlinks")
