@@ -201,7 +201,9 @@ def test_cli_batch_of_hostile_files(jobs, good, tmp_path):
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr and "内部错误" not in proc.stderr
-    results = {Path(r["file"]).name: r for r in json.loads(out.read_text(encoding="utf-8"))}
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    files = doc["files"] if isinstance(doc, dict) else doc  # {"kind": "batch", "files": […]} or a list
+    results = {Path(r["file"]).name: r for r in files if "file" in r}
     assert set(results) == set(before)
     for i in range(3):
         assert results[f"good{i}.xlsx"]["status"] == "ok" and results[f"good{i}.xlsx"]["total"] == 100

@@ -240,10 +240,21 @@ def read_submission(book: Workbook, pack: RulePack, meta: dict[str, str] | None 
             continue
         sub.raw[f.id] = _read_cell(book, sub, f, f.id, ref.sheet, ref.row1, ref.col1)
     if not sub.unit:
-        info = role_sheet(book, INFO_SHEET, [book.name("info_unit")])
-        ref, why = check_ref(book, "info_unit", "填报单位", info)
-        if ref is not None and ref.is_cell:
+        text = _unit_name(book, sub)
+        ref = parse_ref(text) if text else None
+        if ref is not None:
             sub.unit = _text(book.value(ref.sheet, ref.row1, ref.col1)) or None
-        elif book.name("info_unit") is not None:
-            sub.add("info_unit", f"{why or '名称 info_unit（填报单位）应指向单个单元格'}；未读取填报单位", "warning")
     return sub
+
+
+def _unit_name(book: Workbook, sub: Submission) -> str | None:
+    """The reference of ``info_unit`` when it points at one cell of 基本信息
+    (otherwise a warning, and the unit is not read)."""
+    text = book.name("info_unit")
+    if text is None:
+        return None
+    ref, why = check_ref(book, "info_unit", "填报单位", role_sheet(book, INFO_SHEET, [text]))
+    if ref is None or not ref.is_cell:
+        sub.add("info_unit", f"{why or '名称 info_unit（填报单位）应指向单个单元格'}；未读取填报单位", "warning")
+        return None
+    return text
