@@ -229,6 +229,15 @@ def _broken_target(d: bytes) -> bytes:
     return rezip({n: b for n, b in parts(d).items() if n != part})
 
 
+def _retarget(d: bytes, target: str) -> bytes:
+    """The input sheet's relationship pointed at another part of the package."""
+    sheet, _ = name_cell(d, INPUT_FACT)
+    part = sheet_part(d, sheet)
+    return change(d, "xl/_rels/workbook.xml.rels", lambda x: x.replace(
+        f'Target="/{part}"'.encode(), f'Target="/xl/{target}"'.encode()).replace(
+        f'Target="{part[3:]}"'.encode(), f'Target="{target}"'.encode()))
+
+
 def _missing_rel(d: bytes) -> bytes:
     sheet, _ = name_cell(d, INPUT_FACT)
     rid = re.search(rb'<sheet [^>]*name="' + sheet.encode() + rb'"[^>]*r:id="([^"]+)"',
@@ -399,6 +408,9 @@ CASES: dict[str, Case] = {
     "duplicate_sheet_name": Case(_duplicate_sheet("填报"), "failed", "", "两个名为“填报”的工作表"),
     "duplicate_sheet_name_case": Case(_duplicate_sheet("_META"), "failed", "", "两个名为“_META”的工作表"),
     "broken_sheet_target": Case(_broken_target, "failed", "", "在文件中不存在"),
+    "sheet_target_not_a_sheet": Case(lambda d: _retarget(d, "styles.xml"), "failed", "填报", "内容不是工作表"),
+    "sheet_target_is_rels": Case(lambda d: _retarget(d, "_rels/workbook.xml.rels"), "failed", "填报",
+                                 "内容不是工作表"),
     "missing_sheet_relationship": Case(_missing_rel, "failed", "", "在工作簿关系中找不到"),
     "duplicate_zip_entry": Case(_duplicate_entry(False), "failed", "", "重复或无效"),
     "duplicate_zip_entry_case": Case(_duplicate_entry(True), "failed", "", "重复或无效"),

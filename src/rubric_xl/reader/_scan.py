@@ -253,5 +253,7 @@ first cell holds the ``<f>``; the others hold just the cached result)."""
     p.StartElementHandler = start
     p.EndElementHandler = end
     parse(data, p)
+    if phase == 0:  # calamine would read no cells at all: every input would silently be blank
+        raise ScanError("内容不是工作表（没有 sheetData），文件已损坏；请重新保存或重新提交")
     out.cells, out.rows, out.cols = len(seen), rows, cols
     return out
