@@ -269,3 +269,16 @@ def test_ledger_column_names_must_point_at_one_ledger_column(target, message, tm
     assert res.status == "error"
     (p,) = [p for p in res.problems if "enterprises__enterprise_name" in p.msg and p.level == "error"]
     assert p.loc == f"{path}: enterprises__enterprise_name" and message in p.msg
+
+
+def test_the_time_limit_counts_from_when_a_file_starts():
+    """Two files are in flight per worker: the second one's clock starts when the first ends."""
+    from rubric_xl.audit import _isolate
+    t = time.perf_counter()
+    got = list(_isolate.run(["slow"] * 4, _slow, lambda task, why: f"failed: {why}", 1, timeout=1.6))
+    assert got == ["done"] * 4 and time.perf_counter() - t >= 4.0
+
+
+def _slow(task: str) -> str:
+    time.sleep(1.0)
+    return "done"
