@@ -460,11 +460,12 @@ def test_unknown_template_version_is_a_warning(tmp_path):
 
 
 def test_formula_cells_found_in_any_attribute_order():
-    from rubric_xl.reader._container import _formula_refs
-    usual = (b'<sheetData><row r="12"><c r="C12" t="s"><v>0</v></c><c r="D12" s="1"><f>10+10</f><v>20</v></c>'
-             b'<c r="E12" s="2"/></row><row r="13"><c r="AB13"><f t="shared" si="0"/><v>1</v></c></row></sheetData>')
-    assert _formula_refs(usual) == {(12, 4), (13, 28)}
-    odd = (b'<x:sheetData><x:row r="3"><x:c s="1" r="E3" t="n"><x:f>1+1</x:f><x:v>2</x:v></x:c>'
-           b'<x:c r="F3"><x:v>5</x:v></x:c><x:c r="G3"><x:f>A1</x:f></x:c></x:row></x:sheetData>')
-    assert _formula_refs(odd) == {(3, 5), (3, 7)}
-    assert _formula_refs(b'<sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData>') == set()
+    from rubric_xl.reader._scan import scan_sheet
+    usual = (b'<worksheet><sheetData><row r="12"><c r="C12" t="s"><v>0</v></c><c r="D12" s="1"><f>10+10</f><v>20</v></c>'
+             b'<c r="E12" s="2"/></row><row r="13"><c r="AB13"><f t="shared" si="0"/><v>1</v></c></row></sheetData></worksheet>')
+    assert scan_sheet(usual).formulas == {(12, 4), (13, 28)}
+    odd = (b'<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:sheetData>'
+           b'<x:row r="3"><x:c s="1" r="E3" t="n"><x:f>1+1</x:f><x:v>2</x:v></x:c>'
+           b'<x:c r="F3"><x:v>5</x:v></x:c><x:c r="G3"><x:f>A1</x:f></x:c></x:row></x:sheetData></x:worksheet>')
+    assert scan_sheet(odd).formulas == {(3, 5), (3, 7)}
+    assert scan_sheet(b'<worksheet><sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData></worksheet>').formulas == set()

@@ -35,3 +35,15 @@ def column_name(table: str, column: str) -> str:
 def list_name(owner: str) -> str:
     """The hidden option list of an enum fact or column (``_list_<owner>``)."""
     return f"_list_{owner}"
+
+# Sheet names of a template, in order (docs/ARCHITECTURE.md).  A reader accepts
+# a renamed 填报/台账/… sheet as long as the names point at it consistently.
+GUIDE_SHEET = "填报说明"
+INFO_SHEET = "基本信息"
+INPUT_SHEET = "填报"
+SCORE_SHEET = "评分"
+LEDGER_SHEET = "台账"
+SUMMARY_SHEET = "汇总"
+LISTS_SHEET = "_lists"
+TEMPLATE_SHEETS = (GUIDE_SHEET, INFO_SHEET, INPUT_SHEET, SCORE_SHEET, LEDGER_SHEET, SUMMARY_SHEET,
+                   META_SHEET, LISTS_SHEET)

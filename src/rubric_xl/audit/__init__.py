@@ -14,9 +14,9 @@ Public API::
 from __future__ import annotations
 
 import contextlib
+import multiprocessing as mp
+import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Callable, Generator
 
@@ -25,6 +25,7 @@ from ..engine.ledger import plan_for
 from ..errors import Problem, RubricError
 from ..reader import load_cached
 from ..rules import RulePack
+from . import _isolate
 from ._one import STATUS_TEXT, FileResult, score_workbook
 from ._reports import Combined, batch_counts, csv_text, json_text, safe_text, xlsx_bytes
 from ._text import batch_text
@@ -36,6 +37,33 @@ SUFFIXES = (".xlsx", ".xlsm", ".xls")  # .xls only to tell its sender to save it
 FORMATS = ("table", "json", "csv", "xlsx")
 
 
+def _folder_files(folder: Path) -> list[str | FileResult]:
+    """Workbook entries under *folder*, sorted.  Links are not followed out of
+    it: a linked file whose target lies outside and a linked directory are
+    reported instead of read.  Entries that are not regular files (a named
+    pipe called ``x.xlsx``) are kept, so the reader refuses them by name."""
+    base = folder.resolve()
+    found: list[tuple[str, str | FileResult]] = []
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        for d in dirs:
+            if (Path(root) / d).is_symlink():
+                p = Path(root) / d
+                found.append((p.as_posix(), FileResult(str(p), problems=[Problem(str(p), (
+                    "这是指向其他位置的目录链接，未读取其中的文件；请把工作簿直接放在此目录中"))])))
+        for name in files:
+            p = Path(root) / name
+            if p.suffix.lower() not in SUFFIXES or name.startswith("~$"):
+                continue
+            if p.is_symlink():
+                target = p.resolve()
+                if not target.is_relative_to(base):
+                    found.append((p.as_posix(), FileResult(str(p), problems=[Problem(str(p), (
+                        "这是指向目录之外的文件链接，已拒绝读取；请把工作簿本身放在此目录中"))])))
+                    continue
+            found.append((p.as_posix(), str(p)))
+    return [entry for _, entry in sorted(found, key=lambda e: e[0])]
+
+
 def collect_files(paths: list[str]) -> list[str | FileResult]:
     """Workbook files in input order — a directory gives every .xlsx/.xlsm inside,
     recursively, sorted, Excel's ``~$`` lock files skipped (and any legacy .xls,
@@ -45,66 +73,58 @@ def collect_files(paths: list[str]) -> list[str | FileResult]:
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            found = sorted((f for f in path.rglob("*") if f.suffix.lower() in SUFFIXES
-                            and not f.name.startswith("~$") and f.is_file()), key=lambda f: f.as_posix())
+            found = _folder_files(path)
             if not found:
                 out.append(FileResult(p, problems=[Problem(p, "目录中没有 .xlsx 或 .xlsm 工作簿")]))
-            out.extend(str(f) for f in found)
-        elif path.exists():
+            out.extend(found)
+        elif path.exists() or path.is_symlink():
             out.append(p)
         else:
             out.append(FileResult(p, problems=[Problem(p, "找不到此文件或目录")]))
     return out
 
 
-def _work(task: tuple[str, str | RulePack | None, bool, bool]) -> FileResult:
-    path, rules, strict, encode = task
-    try:
-        res = score_workbook(path, rules, strict)
-    except Exception as exc:  # a bug must not stop the batch
-        res = FileResult(path, problems=[Problem(path, f"内部错误：{type(exc).__name__}: {exc}；"
-                                                       "请将此文件报告给开发者")])
+Task = tuple[str, "str | RulePack | None", bool, bool]
+
+
+def _encoded(res: FileResult, encode: bool) -> FileResult:
     if encode:  # the JSON text is made where the work is spread: in the worker
         res.encoded = dumps(res.to_dict())
     return res
 
 
+def _work(task: Task) -> FileResult:
+    path, rules, strict, encode = task
+    try:
+        res = score_workbook(path, rules, strict)
+    except Exception as exc:  # a bug must not stop the batch (no text of it: it may name temp files)
+        res = FileResult(path, problems=[Problem(path, (
+            f"此文件未能评分：处理时遇到意外情况（{type(exc).__name__}）；请将此文件报告给开发者"))])
+    return _encoded(res, encode)
+
+
+def _failed(task: Task, reason: str) -> FileResult:
+    return _encoded(FileResult(task[0], problems=[Problem(task[0], reason)]), task[3])
+
+
 def _iter_results(files: list[str], rules: str | RulePack | None, strict: bool,
-                  jobs: int, encode: bool) -> Generator[FileResult, None, None]:
+                  jobs: int, encode: bool, timeout: float = _isolate.TIMEOUT) -> Generator[FileResult, None, None]:
+    """Each file scored in a worker process (one per job) with bounded memory and
+    time, so a file that crashes or hangs its worker fails alone."""
     tasks = [(f, rules, strict, encode) for f in files]
-    if jobs <= 1 or len(files) < 2:
-        yield from map(_work, tasks)
+    if not tasks:
         return
-    chunk = max(1, min(32, len(tasks) // (jobs * 4)))
-    done = 0
-    try:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for res in pool.map(_work, tasks, chunksize=chunk):
-                done += 1
-                yield res
-    except BrokenProcessPool:  # a worker died (a file crashed the reader): isolate the rest
-        for task in tasks[done:]:
-            yield _isolated(task)
-
-
-def _isolated(task: tuple[str, str | RulePack | None, bool, bool]) -> FileResult:
-    """Score one file in a process of its own, so a crash only fails that file."""
-    try:
-        with ProcessPoolExecutor(max_workers=1) as pool:
-            return pool.submit(_work, task).result()
-    except BrokenProcessPool:
-        path = task[0]
-        res = FileResult(path, problems=[Problem(path, "读取此文件时处理进程意外退出，文件可能已损坏；请重新保存后再提交")])
-        if task[3]:
-            res.encoded = dumps(res.to_dict())
-        return res
+    if isinstance(rules, RulePack) and mp.get_start_method() != "fork":
+        yield from map(_work, tasks)  # a pack object without a file cannot be sent to a worker
+        return
+    yield from _isolate.run(tasks, _work, _failed, jobs, timeout=timeout)
 
 
 def _pack_arg(rules: str | Path | RulePack | None, jobs: int) -> tuple[str | RulePack | None, int]:
     if isinstance(rules, RulePack):
-        if jobs > 1 and Path(rules.source).is_file():
+        if Path(rules.source).is_file():
             return rules.source, jobs  # processes load the pack themselves from its file
-        return rules, 1
+        return rules, jobs
     if rules is not None:
         if not Path(rules).is_dir():
             load_cached(rules)  # a broken --rules file fails once, here, not per file
@@ -113,10 +133,11 @@ def _pack_arg(rules: str | Path | RulePack | None, jobs: int) -> tuple[str | Rul
 
 
 def _run(entries: list[str | FileResult], rules: str | Path | RulePack | None, strict: bool,
-         jobs: int, progress: Callable[[FileResult], None] | None, encode: bool = False) -> list[FileResult]:
+         jobs: int, progress: Callable[[FileResult], None] | None, encode: bool = False,
+         timeout: float = _isolate.TIMEOUT) -> list[FileResult]:
     pack_arg, jobs = _pack_arg(rules, jobs)
     files = [e for e in entries if isinstance(e, str)]
-    scored = _iter_results(files, pack_arg, strict, jobs, encode)
+    scored = _iter_results(files, pack_arg, strict, jobs, encode, timeout)
     results: list[FileResult] = []
     for e in entries:
         res = next(scored) if isinstance(e, str) else e
@@ -130,16 +151,18 @@ def _run(entries: list[str | FileResult], rules: str | Path | RulePack | None, s
 def score_workbooks(paths: list[str], rules: str | Path | RulePack | None = None,
                     strict: bool = False, jobs: int = 1,
                     progress: Callable[[FileResult], None] | None = None, *,
-                    encode_json: bool = False) -> list[FileResult]:
+                    encode_json: bool = False, timeout: float = _isolate.TIMEOUT) -> list[FileResult]:
     """Re-score every workbook in *paths* (files or directories), in input order.
 
     *rules*: a pack file (or pack) to use instead of the one named in each
     workbook's ``_meta``, or a folder to look in first.  *jobs* > 1 uses that
-    many processes.  *encode_json*: also make each result's JSON text where it
+    many processes; every file is read in a worker process (also with one job)
+    whose memory is bounded, and a file taking longer than *timeout* seconds
+    fails alone.  *encode_json*: also make each result's JSON text where it
     is scored (speeds up ``render(results, "json")``).  Raises
     :class:`PackError` only when *rules* itself is broken.
     """
-    return _run(collect_files(paths), rules, strict, jobs, progress, encode_json)
+    return _run(collect_files(paths), rules, strict, jobs, progress, encode_json, timeout)
 
 
 def combine_ledgers(results: list[FileResult]) -> list[Combined]:

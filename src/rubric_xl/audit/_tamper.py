@@ -5,21 +5,23 @@ A template's 评分 sheet has result cells named ``item_<id>_points``,
 ``provisional``.  Their cached values are what the unit saw (or typed over the
 formulas); each one that disagrees with the recomputed score is reported as a
 warning.  The recomputed score is always the one that counts.  Cells without a
-cached value (a file never opened in Excel) are not compared.
+cached value (a file never opened in Excel) are not compared.  A result name
+that is missing, or does not point at one cell of the 评分 sheet, cannot be
+compared: that is reported too (deleting a name must not hide a change).
 """
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ..conventions import category_points_name, item_points_name
+from ..conventions import SCORE_SHEET, category_points_name, item_points_name
 from ..engine import num
 from ..engine.card import ScoreCard
 from ..engine.facts import FALSE_WORDS, TRUE_WORDS
 from ..errors import Problem
 from ..reader import Workbook
 from ..reader._cells import float_decimal
-from ..reader._refs import parse_ref
+from ..reader._submission import check_ref, role_sheet
 
 TRUE_TEXT = TRUE_WORDS | {"具备", "有"}
 FALSE_TEXT = FALSE_WORDS | {"不具备", "无"}
@@ -28,11 +30,13 @@ FALSE_TEXT = FALSE_WORDS | {"不具备", "无"}
 item_name = item_points_name
 
 
-def _cached(book: Workbook, name: str) -> tuple[str, Any] | None:
-    text = book.name(name)
-    ref = parse_ref(text) if text else None
-    if ref is None or book.sheet(ref.sheet) is None:
-        return None
+def _cached(book: Workbook, name: str, sheet: str) -> tuple[str, Any] | Problem:
+    """(cell, cached value) of result name *name*, or the problem that stops the comparison."""
+    ref, why = check_ref(book, name, "结果单元格", sheet)
+    if ref is not None and not ref.is_cell:
+        why = f"名称 {name}（结果单元格）应指向单个单元格，实际为 {ref.cell()}:{ref.cell(ref.row2, ref.col2)}"
+    if why or ref is None:
+        return Problem(f"{book.path}: {name}", f"{why}；无法核对工作簿显示的这一结果", "warning")
     return ref.cell(), book.value(ref.sheet, ref.row1, ref.col1)
 
 
@@ -96,9 +100,11 @@ def compare_results(book: Workbook, card: ScoreCard) -> list[Problem]:
         checks.append(("eligible", "flag", card.eligible))
     checks.append(("provisional", "flag", card.provisional))
     out: list[Problem] = []
+    sheet = role_sheet(book, SCORE_SHEET, (book.name(name) for name, _, _ in checks))
     for name, kind, engine in checks:
-        found = _cached(book, name)
-        if found is None:
+        found = _cached(book, name, sheet)
+        if isinstance(found, Problem):
+            out.append(found)
             continue
         cell, cached = found
         if kind == "points":

@@ -1,32 +1,53 @@
 """Open a workbook file without trusting it.
 
-The file is read once into memory (it is never written).  Its kind is sniffed
-from the bytes, not the extension: an OLE/CFB file is a legacy ``.xls`` or an
-encrypted workbook; a zip must hold ``xl/workbook.xml``.  The workbook part
-(sheets, defined names, the 1904 date system), the custom document properties
-and — on demand — which cells of a sheet hold formulas are read here with
-``zipfile`` and ``xml.etree``; cell values come from python-calamine.
+The file is read once into memory (it is never written); a named pipe, a
+device or anything but a regular file is refused without waiting on it.  Its
+kind is sniffed from the bytes, not the extension: an OLE/CFB file is a legacy
+``.xls`` or an encrypted workbook; a zip must hold a workbook part.
+
+Before python-calamine sees anything, the container is parsed here, the way
+calamine resolves it (``_rels/.rels`` → the workbook's folder, the workbook's
+relationships, case-insensitive part names): bounded entry count, sizes and
+compression ratio; every part read is decompressed with its CRC checked and
+parsed as XML (DTDs refused); duplicate part or sheet names and broken
+relationship targets are errors.  Each sheet the reader will read (``_meta``
+and every sheet a defined name points at) is scanned in one pass
+(:mod:`._scan`): formula cells, out-of-bounds cells and dimensions.  calamine
+then opens a copy rebuilt from exactly the parts that were checked, so it can
+never read anything else.
 """
 from __future__ import annotations
 
 import io
-import posixpath
-import re
+import os
+import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree as ET
+from xml.etree.ElementTree import Element, ParseError
 
 import python_calamine as pc
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
 
+from ..conventions import META_SHEET
 from ..errors import InputFileError, Problem
-from ._refs import col_number
+from ._refs import parse_ref
+from ._scan import ScanError, SheetScan, check_xml, first_attribute, scan_sheet
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
-MAX_UNPACKED = 256 * 1024 * 1024  # refuse zip bombs before calamine sees them
-MAX_XML_PART = 16 * 1024 * 1024
+MAX_FILE = 64 * 1024 * 1024  # bytes on disk
+MAX_ENTRIES = 4096  # zip entries
+MAX_UNPACKED = 256 * 1024 * 1024  # declared, all entries together
+MAX_PART = 64 * 1024 * 1024  # one part that is read
+MAX_SMALL_PART = 16 * 1024 * 1024  # workbook, relationships, styles, properties (parsed as a tree)
+MAX_RATIO = 200  # uncompressed / compressed, for parts over 1 MiB (zip bombs)
+MAX_STRINGS = 2_000_000  # shared strings a workbook may declare (calamine reserves that many)
+SHEET_STATES = ("visible", "hidden", "veryHidden")
+SHEET_TYPES = ("worksheet", "chartsheet", "dialogsheet")
 
 
 def _local(tag: str) -> str:
@@ -37,83 +58,156 @@ def _local(tag: str) -> str:
 class Sheet:
     name: str
     state: str  # visible | hidden | veryHidden
-    part: str | None  # zip path of the sheet XML
+    part: str  # zip path of the sheet XML (as calamine resolves it)
 
 
 class Workbook:
     """An opened workbook: parts parsed from the zip, values via calamine."""
 
-    def __init__(self, path: str, data: bytes, zf: zipfile.ZipFile):
+    def __init__(self, path: str, zf: zipfile.ZipFile):
         self.path = path
         self._zip = zf
+        self._entries = {i.filename.lower(): i for i in zf.infolist()}
+        self._checked: dict[str, bytes] = {}  # part (as calamine looks it up) -> bytes handed to calamine
         self.sheets: list[Sheet] = []
         self._by_name: dict[str, Sheet] = {}
         self.date1904 = False
         self._names: dict[str, str] = {}  # lower-case name -> reference text (workbook scope)
         self._local_names: dict[str, list[str]] = {}
         self._grids: dict[str, list[list[Any]]] = {}
-        self._formulas: dict[str, set[tuple[int, int]]] = {}
+        self._scans: dict[str, SheetScan] = {}
+        self._base = self._package()
         self._parse_workbook()
         self.custom = self._custom_properties()
-        try:
-            self._cal = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        except Exception as exc:  # calamine's errors: zip, xml, password …
-            raise _bad(path, f"文件已损坏，无法读取单元格内容（{type(exc).__name__}）") from None
+        for sheet in self._needed_sheets():
+            self._scan(sheet)
+        self._check_strings_and_styles()
+        self._cal = self._open_calamine()
+        self._checked = {}  # calamine holds its copy
 
     # -- parts ---------------------------------------------------------------
 
-    def _xml(self, part: str) -> ET.Element | None:
-        try:
-            info = self._zip.getinfo(part)
-        except KeyError:
-            return None
-        if info.file_size > MAX_XML_PART:
-            raise _bad(self.path, f"工作簿内部文件 {part} 过大，疑似损坏")
-        try:
-            return ET.fromstring(self._zip.read(info))
-        except (ET.ParseError, zipfile.BadZipFile, OSError, EOFError, ValueError):
-            raise _bad(self.path, f"文件已损坏（{part} 无法解析）") from None
+    def _info(self, part: str) -> zipfile.ZipInfo | None:
+        return self._entries.get(part.lower())  # calamine: case-insensitive part names
 
-    def _rels(self, part: str) -> dict[str, str]:
-        folder, name = posixpath.split(part)
-        root = self._xml(posixpath.join(folder, "_rels", name + ".rels"))
-        out: dict[str, str] = {}
+    def _read(self, part: str, limit: int = MAX_PART) -> bytes | None:
+        """The checked bytes of *part* (``None`` when absent); they are what
+        calamine will get."""
+        info = self._info(part)
+        if info is None:
+            return None
+        key = part.lower()
+        if key in self._checked:
+            return self._checked[key]
+        if info.file_size > limit:
+            raise _bad(self.path, f"工作簿内部文件 {part} 过大（{info.file_size // 1024} KB），疑似损坏或不是填报工作簿")
+        if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(1, info.compress_size):
+            raise _bad(self.path, f"工作簿内部文件 {part} 的压缩比异常（疑似“压缩炸弹”），已拒绝读取")
+        try:
+            with self._zip.open(info) as fh:
+                data = fh.read(limit + 1)
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError, RuntimeError):
+            raise _bad(self.path, f"文件已损坏（{part} 无法解压或校验失败），请重新保存或重新提交") from None
+        if len(data) != info.file_size:
+            raise _bad(self.path, f"文件已损坏（{part} 的实际大小与记录不符），请重新保存或重新提交")
+        self._checked[key] = data
+        return data
+
+    def _xml(self, part: str) -> Element | None:
+        data = self._read(part, MAX_SMALL_PART)
+        if data is None:
+            return None
+        try:
+            return fromstring(data)
+        except (ParseError, DefusedXmlException, ValueError):
+            raise _bad(self.path, f"文件已损坏（{part} 无法解析），请重新保存或重新提交") from None
+
+    def _relationships(self, part: str) -> dict[str, tuple[str, str]] | None:
+        """Id -> (Target, Type) of a relationships part, as calamine reads it."""
+        root = self._xml(part)
         if root is None:
-            return out
-        for rel in root:
-            target = rel.get("Target", "")
-            if rel.get("TargetMode") == "External":
-                continue
-            full = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-                posixpath.join(folder, target))
-            out[rel.get("Id", "")] = full
+            return None
+        out: dict[str, tuple[str, str]] = {}
+        for el in root.iter():
+            if _local(el.tag) == "Relationship" and el.get("Id") is not None:
+                target = el.get("Target", "")
+                if "\\" in target:
+                    raise _bad(self.path, f"文件已损坏（{part} 中的路径“{target}”无效）")
+                out[el.get("Id", "")] = (target, el.get("Type", ""))
         return out
 
+    def _package(self) -> str:
+        """The workbook's folder, from ``_rels/.rels`` (``xl/``)."""
+        rels = self._relationships("_rels/.rels")
+        if rels is None:
+            if self._info("xl/workbook.xml") is None:
+                raise _bad(self.path, "不是 Excel 工作簿（压缩包中没有 xl/workbook.xml）")
+            raise _bad(self.path, "文件已损坏（压缩包中没有 _rels/.rels），请重新保存或重新提交")
+        target = None
+        for tgt, typ in rels.values():
+            if typ.endswith("/relationships/officeDocument"):
+                target = tgt
+        if target is None:
+            raise _bad(self.path, "不是 Excel 工作簿（_rels/.rels 中没有指向工作簿的关系）")
+        base = target[: target.rfind("/") + 1] if "/" in target else ""
+        return base[1:] if base.startswith("/") else base
+
     def _parse_workbook(self) -> None:
-        root = self._xml("xl/workbook.xml")
+        book = self._base + "workbook.xml"
+        root = self._xml(book)
         if root is None:
-            raise _bad(self.path, "不是 Excel 工作簿（压缩包中没有 xl/workbook.xml）")
-        rels = self._rels("xl/workbook.xml")
-        for part in root:  # workbookPr, sheets, definedNames … (any namespace, strict OOXML too)
-            tag = _local(part.tag)
-            if tag == "workbookPr":
-                self.date1904 = part.get("date1904", "0").lower() in ("1", "true")
-            elif tag == "sheets":
-                for el in part:
-                    rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), "")
-                    sheet = Sheet(el.get("name", ""), el.get("state", "visible"), rels.get(rid))
-                    self.sheets.append(sheet)
-                    self._by_name.setdefault(sheet.name, sheet)
-            elif tag == "definedNames":
-                for el in part:
-                    name = el.get("name", "")
-                    if not name or name.startswith("_xlnm."):
-                        continue
-                    text = el.text or ""
-                    if el.get("localSheetId") is None:
-                        self._names[name.lower()] = text
-                    else:
-                        self._local_names.setdefault(name.lower(), []).append(text)
+            raise _bad(self.path, f"不是 Excel 工作簿（压缩包中没有 {book}）")
+        rels_part = self._base + "_rels/workbook.xml.rels"
+        rels = self._relationships(rels_part)
+        if rels is None:
+            raise _bad(self.path, f"文件已损坏（压缩包中没有 {rels_part}），请重新保存或重新提交")
+        folded: set[str] = set()
+        for el in root.iter():  # calamine takes these elements wherever they are
+            tag = _local(el.tag)
+            if tag == "workbookPr":  # the last one counts, "1"/"true" only, as in calamine
+                self.date1904 = el.get("date1904") in ("1", "true")
+            elif tag == "sheet":
+                sheet = self._sheet(el, rels)
+                if sheet.name.casefold() in folded:
+                    raise _bad(self.path, f"工作簿中有两个名为“{sheet.name}”的工作表（Excel 不允许重名），文件已损坏或被改动")
+                folded.add(sheet.name.casefold())
+                self.sheets.append(sheet)
+                self._by_name[sheet.name] = sheet
+            elif tag == "definedName":
+                self._defined_name(el)
+
+    def _sheet(self, el: Element, rels: dict[str, tuple[str, str]]) -> Sheet:
+        name = el.get("name", "")
+        if not name.strip():
+            raise _bad(self.path, "工作簿中有一个没有名称的工作表，文件已损坏")
+        state = el.get("state", "visible")
+        if state not in SHEET_STATES:
+            raise _bad(self.path, f"工作表“{name}”的显示状态“{state}”无效，文件已损坏")
+        rid = None
+        for key, value in el.attrib.items():  # r:id in any namespace; the last one, as in calamine
+            if _local(key) == "id":
+                rid = value
+        if rid is None or rid not in rels:
+            raise _bad(self.path, f"工作表“{name}”在工作簿关系中找不到（关系 {rid or '缺失'}），文件已损坏")
+        target, typ = rels[rid]
+        part = target[1:] if target.startswith("/") else self._base + target
+        if typ.rsplit("/", 1)[-1] not in SHEET_TYPES:
+            raise _bad(self.path, f"工作表“{name}”的关系类型无效，文件已损坏")
+        if self._info(part) is None:
+            raise _bad(self.path, f"工作表“{name}”的内容（{part}）在文件中不存在，文件已损坏；请重新保存或重新提交")
+        return Sheet(name, state, part)
+
+    def _defined_name(self, el: Element) -> None:
+        name = el.get("name", "")
+        if not name or name.startswith("_xlnm."):
+            return
+        text = "".join(el.itertext())
+        if el.get("localSheetId") is None:
+            if name.lower() in self._names:
+                raise _bad(self.path, f"名称 {name} 被定义了两次，文件已损坏或被改动")
+            self._names[name.lower()] = text
+        else:
+            self._local_names.setdefault(name.lower(), []).append(text)
 
     def _custom_properties(self) -> dict[str, str]:
         root = self._xml("docProps/custom.xml")
@@ -128,31 +222,89 @@ class Workbook:
                 out[prop.get("name", "")] = (value.text or "").strip()
         return out
 
-    # -- names and values ------------------------------------------------------
+    # -- what calamine gets ------------------------------------------------------
+
+    def _needed_sheets(self) -> list[str]:
+        """``_meta`` and every sheet a defined name points at: the sheets read."""
+        wanted = {META_SHEET}
+        for text in [*self._names.values(), *(t for ts in self._local_names.values() for t in ts)]:
+            ref = parse_ref(text)
+            if ref is not None:
+                wanted.add(ref.sheet)
+        return [s.name for s in self.sheets if s.name in wanted]
+
+    def _scan(self, sheet: str) -> None:
+        part = self._by_name[sheet].part
+        data = self._read(part)
+        try:
+            self._scans[sheet] = scan_sheet(data or b"")
+        except ScanError as exc:
+            where = f"{sheet}!{exc.where}" if exc.where else sheet
+            raise InputFileError(f"无法读取工作簿：{self.path}", [
+                Problem(f"{self.path} {where}", f"工作表“{sheet}”：{exc.msg}")]) from None
+
+    def _check_strings_and_styles(self) -> None:
+        for name in ("sharedStrings.xml", "styles.xml"):
+            part = self._base + name
+            data = self._read(part)
+            if data is None:
+                continue
+            try:
+                if name == "styles.xml":
+                    check_xml(data)
+                    continue
+                count = first_attribute(data, "sst", "uniqueCount")
+            except ScanError as exc:
+                raise _bad(self.path, f"文件已损坏（{part}：{exc.msg}）") from None
+            if count is not None and (not count.isascii() or not count.isdigit() or int(count) > MAX_STRINGS):
+                raise _bad(self.path, f"文件已损坏或被改动（{part} 声明的字符串个数“{count[:20]}”无效或超过 {MAX_STRINGS}）")
+
+    def _open_calamine(self) -> Any:
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zf:
+            for part, data in self._checked.items():
+                zf.writestr(part, data)
+        try:
+            cal = pc.CalamineWorkbook.from_filelike(io.BytesIO(out.getvalue()))
+        except Exception as exc:  # calamine's errors: xml, relationships …
+            raise _bad(self.path, f"文件已损坏，无法读取单元格内容（{type(exc).__name__}）") from None
+        if list(cal.sheet_names) != [s.name for s in self.sheets]:
+            raise _bad(self.path, "文件已损坏（工作表名称无法一致地读出），请重新保存或重新提交")
+        return cal
+
+# -- names and values ------------------------------------------------------
 
     @property
     def has_names(self) -> bool:
         return bool(self._names or self._local_names)
 
     def name(self, name: str) -> str | None:
-        """The reference text of a defined name (workbook scope first)."""
-        key = name.lower()
-        if key in self._names:
-            return self._names[key]
-        local = self._local_names.get(key)
+        """The reference text of a workbook-scoped defined name (the template's
+        names are all workbook-scoped; a sheet-scoped one is not used)."""
+        return self._names.get(name.lower())
+
+    def local_name(self, name: str) -> str | None:
+        """The reference text of a sheet-scoped name, when exactly one exists."""
+        local = self._local_names.get(name.lower())
         return local[0] if local and len(local) == 1 else None
 
     def sheet(self, name: str) -> Sheet | None:
         return self._by_name.get(name)
 
+    def scan(self, sheet: str) -> SheetScan | None:
+        """The scan of a sheet the reader reads (``None`` for any other sheet)."""
+        return self._scans.get(sheet)
+
     def grid(self, sheet: str) -> list[list[Any]]:
         """The sheet's values from A1; empty for a sheet that does not exist."""
         grid = self._grids.get(sheet)
         if grid is None:
+            if sheet not in self._by_name:
+                return []
+            if sheet not in self._scans:  # every sheet read is scanned when the file is opened
+                raise KeyError(f"sheet {sheet!r} was not scanned")
             try:
                 grid = self._cal.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-            except pc.WorksheetNotFound:
-                grid = []
             except Exception as exc:
                 raise _bad(self.path, f"工作表“{sheet}”已损坏，无法读取（{type(exc).__name__}）") from None
             self._grids[sheet] = grid
@@ -168,71 +320,49 @@ class Workbook:
 
     def formula_cells(self, sheet: str) -> set[tuple[int, int]]:
         """(row, col) of every cell of *sheet* that holds a formula."""
-        found = self._formulas.get(sheet)
-        if found is None:
-            info = self.sheet(sheet)
-            xml = b""
-            if info is not None and info.part:
-                try:
-                    xml = self._zip.read(info.part)
-                except (KeyError, zipfile.BadZipFile, OSError, EOFError, ValueError):
-                    pass
-            found = self._formulas[sheet] = _formula_refs(xml)
-        return found
-
-
-def _formula_refs(xml: bytes) -> set[tuple[int, int]]:
-    """(row, col) of the cells holding a formula in a sheet's XML."""
-    total = len(_FORMULA.findall(xml))
-    if not total:
-        return set()
-    # Excel, WPS, LibreOffice and openpyxl write r="…" first and <f> right after
-    # the tag: one pass in C.  Anything else: look back from each <f> for its cell.
-    quick = _CELL_FORMULA.findall(xml)
-    if len(quick) == total:
-        return {(int(row), col_number(col.decode())) for col, row in quick}
-    found = set()
-    for m in _FORMULA.finditer(xml):
-        start = _cell_start(xml, m.start())
-        ref = _R_ATTR.search(xml, start, xml.find(b">", start)) if start >= 0 else None
-        if ref:
-            found.add((int(ref.group(2)), col_number(ref.group(1).decode())))
-    return found
-
-
-def _cell_start(xml: bytes, pos: int) -> int:
-    """Where the ``<c …>`` tag enclosing *pos* starts (its attributes are short:
-    look in a small window first, so many formulas stay linear)."""
-    for lo in (max(0, pos - 512), 0):
-        start = max(xml.rfind(b"<c ", lo, pos), xml.rfind(b":c ", lo, pos))
-        if start >= 0 or lo == 0:
-            return start
-    return -1
-
-
-_FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
-_CELL_FORMULA = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c r="\$?([A-Za-z]{1,3})\$?([0-9]+)"[^>]*(?<!/)>\s*'
-                           rb'<(?:[A-Za-z_][\w.-]*:)?f[\s>/]')
-_R_ATTR = re.compile(rb'\br="\$?([A-Za-z]{1,3})\$?([0-9]+)"')
+        found = self._scans.get(sheet)
+        return found.formulas if found is not None else set()
 
 
 def _bad(path: str, msg: str) -> InputFileError:
     return InputFileError(f"无法读取工作簿：{path}", [Problem(path, msg)])
 
 
-def open_workbook(path: str | Path, display: str | None = None) -> Workbook:
-    """Open *path* read-only.  Raises :class:`InputFileError` in Chinese."""
-    shown = display or str(path)
+def _read_file(path: str | Path, shown: str) -> bytes:
+    """The bytes of a regular file; a pipe or device is refused, not waited on."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
+        fd = os.open(path, flags)
     except FileNotFoundError:
         raise _bad(shown, "找不到此文件") from None
     except IsADirectoryError:
         raise _bad(shown, "这是一个目录，不是工作簿文件") from None
+    except PermissionError:
+        raise _bad(shown, "没有读取此文件的权限") from None
     except OSError as exc:
-        raise _bad(shown, f"无法读取文件：{exc.strerror or exc}") from None
-    return open_bytes(data, shown)
+        raise _bad(shown, f"无法读取文件（{type(exc).__name__}）") from None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if stat.S_ISDIR(st.st_mode):
+            raise _bad(shown, "这是一个目录，不是工作簿文件")
+        if not stat.S_ISREG(st.st_mode):
+            raise _bad(shown, "不是普通文件（是命名管道、设备或套接字），已拒绝读取；请提交 .xlsx 工作簿文件")
+        if st.st_size > MAX_FILE:
+            raise _bad(shown, f"文件过大（{st.st_size // (1024 * 1024)} MB，上限 {MAX_FILE // (1024 * 1024)} MB），"
+                              "不是填报工作簿")
+        try:
+            data = fh.read(MAX_FILE + 1)
+        except OSError as exc:
+            raise _bad(shown, f"无法读取文件（{type(exc).__name__}）") from None
+    if len(data) > MAX_FILE:
+        raise _bad(shown, f"文件过大（上限 {MAX_FILE // (1024 * 1024)} MB），不是填报工作簿")
+    return data
+
+
+def open_workbook(path: str | Path, display: str | None = None) -> Workbook:
+    """Open *path* read-only.  Raises :class:`InputFileError` in Chinese."""
+    shown = display or str(path)
+    return open_bytes(_read_file(path, shown), shown)
 
 
 def open_bytes(data: bytes, shown: str) -> Workbook:
@@ -249,8 +379,16 @@ def open_bytes(data: bytes, shown: str) -> Workbook:
         infos = zf.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError):
         raise _bad(shown, "文件已损坏（zip 结构无法解析），请重新保存或重新提交") from None
+    if len(infos) > MAX_ENTRIES:
+        raise _bad(shown, f"文件已损坏或不是填报工作簿（压缩包中有 {len(infos)} 个部件，上限 {MAX_ENTRIES}）")
+    seen: set[str] = set()
+    for info in infos:
+        key = info.filename.lower()
+        if "\\" in info.filename or key in seen:
+            raise _bad(shown, f"文件已损坏或被改动（压缩包中的部件名“{info.filename}”重复或无效）")
+        seen.add(key)
     if sum(i.file_size for i in infos) > MAX_UNPACKED:
         raise _bad(shown, "文件解压后过大，疑似损坏或不是填报工作簿")
     if any(i.flag_bits & 0x1 for i in infos):
         raise _bad(shown, "工作簿已加密，无法读取；请取消密码后另存为 .xlsx 再提交")
-    return Workbook(shown, data, zf)
+    return Workbook(shown, zf)

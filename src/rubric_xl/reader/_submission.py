@@ -5,13 +5,22 @@ single cells, ``<table>__<column>`` for ledger columns), never by position, so
 moved rows, renamed sheets and reordered columns still read correctly.  A
 formula in an input cell is never trusted: the cell counts as blank and the
 formula is reported.
+
+A name must point where the template put it: an input at one cell of the
+填报 sheet, a ledger column at one column of 台账 (all columns over the same
+rows), each cell named once.  A name pointing at another sheet (``_meta``,
+评分, a hidden sheet), at a range, or at a cell another input already uses is
+an error and the input counts as blank.  A renamed template sheet is the
+visible sheet the names point at, if it is not another template sheet.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
-from ..conventions import META_KEYS, META_SHEET, PROP_PREFIX, column_name
+from ..conventions import (INFO_SHEET, INPUT_SHEET, LEDGER_SHEET, META_KEYS, META_SHEET, PROP_PREFIX,
+                           TEMPLATE_SHEETS, column_name)
 from ..errors import Problem
 from ..rules.model import Fact
 from ..rules.pack import RulePack
@@ -62,18 +71,50 @@ def read_meta(book: Workbook) -> tuple[dict[str, str], list[Problem]]:
     return meta, problems
 
 
-def _locate(book: Workbook, sub: Submission, name: str, what: str) -> Ref | None:
+def role_sheet(book: Workbook, expected: str, texts: Iterable[str | None]) -> str:
+    """The sheet names of one role must point at: *expected*, or — when it was
+    renamed — the sheet most of *texts* point at, if that is not another
+    template sheet."""
+    if book.sheet(expected) is not None:
+        return expected
+    counts = Counter(r.sheet for r in map(parse_ref, (t for t in texts if t)) if r is not None)
+    for sheet, _ in counts.most_common(1):
+        if book.sheet(sheet) is not None and sheet not in TEMPLATE_SHEETS:
+            return sheet
+    return expected
+
+
+def check_ref(book: Workbook, name: str, what: str, sheet: str) -> tuple[Ref | None, str | None]:
+    """(the reference of workbook-scoped *name*, or ``None`` and the Chinese
+    reason): it must exist, parse, and point at the visible sheet *sheet*."""
     text = book.name(name)
     if text is None:
-        sub.add(name, f"工作簿中找不到名称 {name}（{what}）；模板可能被改动，请用原模板重新填报")
-        return None
+        if book.local_name(name) is not None:
+            return None, (f"名称 {name}（{what}）只定义在某个工作表内（应为工作簿级名称）；"
+                          "模板可能被改动，请用原模板重新填报")
+        return None, f"工作簿中找不到名称 {name}（{what}）；模板可能被改动，请用原模板重新填报"
     ref = parse_ref(text)
     if ref is None:
-        sub.add(name, f"名称 {name}（{what}）的引用无效：{text}（单元格或工作表可能已被删除）")
-        return None
-    if book.sheet(ref.sheet) is None:
-        sub.add(name, f"名称 {name}（{what}）指向不存在的工作表“{ref.sheet}”")
-        return None
+        return None, f"名称 {name}（{what}）的引用无效：{text}（单元格或工作表可能已被删除）"
+    info = book.sheet(ref.sheet)
+    if info is None:
+        return None, f"名称 {name}（{what}）指向不存在的工作表“{ref.sheet}”"
+    if ref.sheet != sheet:
+        return None, (f"名称 {name}（{what}）应指向“{sheet}”工作表，实际指向 {_span(ref)}；"
+                      "模板可能被改动，请用原模板重新填报")
+    if info.state != "visible":
+        return None, f"名称 {name}（{what}）指向隐藏的工作表“{ref.sheet}”；填报单元格必须在可见的工作表中"
+    return ref, None
+
+
+def _span(ref: Ref) -> str:
+    return ref.cell() if ref.is_cell else f"{ref.cell()}:{a1(ref.row2, ref.col2)}"
+
+
+def _locate(book: Workbook, sub: Submission, name: str, what: str, sheet: str) -> Ref | None:
+    ref, why = check_ref(book, name, what, sheet)
+    if why:
+        sub.add(name, why)
     return ref
 
 
@@ -94,17 +135,29 @@ def _blank(v: Any) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
 
 
-def _read_table(book: Workbook, sub: Submission, f: Fact) -> list[dict]:
+def _read_table(book: Workbook, sub: Submission, f: Fact, taken: dict[tuple, str]) -> list[dict]:
+    names = [(c, column_name(f.id, c.id)) for c in f.columns or []]
+    sheet = role_sheet(book, LEDGER_SHEET, (book.name(n) for _, n in names))
     cols: list[tuple[Fact, Ref]] = []
-    for c in f.columns or []:
-        name = column_name(f.id, c.id)
-        ref = _locate(book, sub, name, f"{f.label}的“{c.label}”列")
+    for c, name in names:
+        ref = _locate(book, sub, name, f"{f.label}的“{c.label}”列", sheet)
         if ref is None:
             continue
         if not ref.is_column:
-            sub.add(name, f"名称 {name} 应指向单独一列，实际为 {ref.cell()}:{ref.cell(ref.row2, ref.col2)}")
+            sub.add(name, f"名称 {name} 应指向单独一列，实际为 {_span(ref)}")
+            continue
+        if _taken(sub, taken, name, (ref.sheet, "col", ref.col1), _span(ref)):
             continue
         cols.append((c, ref))
+    if not cols:
+        return []
+    span = Counter((r.row1, r.row2) for _, r in cols).most_common(1)[0][0]  # the table's rows
+    for c, ref in list(cols):
+        if (ref.row1, ref.row2) != span:
+            name = column_name(f.id, c.id)
+            sub.add(name, (f"名称 {name} 的范围 {_span(ref)} 与台账其他列（第{span[0]}–{span[1]}行）不一致；"
+                           "模板可能被改动，请用原模板重新填报"))
+            cols.remove((c, ref))
     if not cols:
         return []
     rows: list[dict] = []
@@ -142,25 +195,54 @@ def _outside(book: Workbook, sub: Submission, f: Fact, cols: list[tuple[Fact, Re
             "未被读取；请在表格区域内填写（可在表格中插入行）"), raw_loc=True)
 
 
+def _taken(sub: Submission, taken: dict[tuple, str], name: str, key: tuple, shown: str) -> bool:
+    """Report *name* when another input already reads the same cell or column."""
+    other = taken.setdefault(key, name)
+    if other != name:
+        sub.add(name, f"名称 {name} 与名称 {other} 指向同一位置 {shown}；每个填报项应有自己的单元格，"
+                      "模板可能被改动，请用原模板重新填报")
+        return True
+    return False
+
+
 def read_submission(book: Workbook, pack: RulePack, meta: dict[str, str] | None = None) -> Submission:
     """Every input of *pack* read from *book* by defined name."""
     if meta is None:
         meta, _ = read_meta(book)
     sub = Submission(book.path, meta, meta.get("unit") or None)
+    singles = [f for f in pack.model.facts if f.type != "table"]
+    sheet = role_sheet(book, INPUT_SHEET, (book.name(f.id) for f in singles))
+    taken: dict[tuple, str] = {}  # (sheet, row, col) or (sheet, "col", col) -> the name reading it
     for f in pack.model.facts:
         if f.type == "table":
-            sub.raw[f.id] = _read_table(book, sub, f)
+            sub.raw[f.id] = _read_table(book, sub, f, taken)
             continue
-        ref = _locate(book, sub, f.id, f.label)
+        sub.raw[f.id] = None
+        ref = _locate(book, sub, f.id, f.label, sheet)
         if ref is None:
-            sub.raw[f.id] = None
             continue
         if not ref.is_cell:
-            sub.add(f.id, f"名称 {f.id}（{f.label}）应指向单个单元格，已读取其左上角 {ref.cell()}", "warning")
+            sub.add(f.id, f"名称 {f.id}（{f.label}）应指向单个单元格，实际为 {_span(ref)}；模板可能被改动，请用原模板重新填报")
+            continue
+        if _taken(sub, taken, f.id, (ref.sheet, ref.row1, ref.col1), ref.cell()):
+            continue
         sub.raw[f.id] = _read_cell(book, sub, f, f.id, ref.sheet, ref.row1, ref.col1)
     if not sub.unit:
-        text = book.name("info_unit")
+        text = _unit_name(book, sub)
         ref = parse_ref(text) if text else None
         if ref is not None:
             sub.unit = cell_text(book.value(ref.sheet, ref.row1, ref.col1)) or None
     return sub
+
+
+def _unit_name(book: Workbook, sub: Submission) -> str | None:
+    """The reference of ``info_unit`` when it points at one cell of 基本信息
+    (otherwise a warning, and the unit is not read)."""
+    text = book.name("info_unit")
+    if text is None:
+        return None
+    ref, why = check_ref(book, "info_unit", "填报单位", role_sheet(book, INFO_SHEET, [text]))
+    if ref is None or not ref.is_cell:
+        sub.add("info_unit", f"{why or '名称 info_unit（填报单位）应指向单个单元格'}；未读取填报单位", "warning")
+        return None
+    return text
