@@ -7,7 +7,9 @@
 ``GET  /manifest.xml``          this add-in's manifest (replaces xlwings Server's)
 
 Payloads are exactly what the xlwings JS client's ``getBookData()`` returns.  All
-messages are Chinese; no traceback ever reaches Excel.
+messages are Chinese; no traceback ever reaches Excel.  Bodies are bounded by
+:class:`._limits.BodyLimit`; scoring runs in a worker thread (:func:`._limits.run_scoring`)
+so the event loop keeps answering other requests meanwhile.
 """
 from __future__ import annotations
 
@@ -25,6 +27,8 @@ from xlwings_server import dependencies as dep
 from xlwings_server.config import settings
 
 from . import _env, _functions
+from ._json import parse_json
+from ._limits import run_scoring
 from ._assess import Assessment, assess_payload
 from ._manifest import render_manifest
 
@@ -35,6 +39,7 @@ router = APIRouter(prefix=APP_PATH)
 
 FUNCTIONS_MODULE = types.SimpleNamespace(**{f.__name__: f for f in _functions.FUNCTIONS})
 FUNCTIONS_JS = _env.ADDIN_DIR / "static" / "rubric" / "functions.js"
+MAX_CALLS = 2000  # RUBRIC.* cells in one calculation; a 2005 workbook needs ~100
 INTERNAL = "评分服务器内部错误，请稍后重试；如仍出现，请把工作簿和出现的时间报告给管理员。"
 
 
@@ -42,14 +47,10 @@ def _error(status: int, msg: str) -> JSONResponse:
     return JSONResponse({"ok": False, "message": msg, "detail": msg}, status_code=status)
 
 
-async def _json_body(request: Request) -> Any:
+async def _json_body(request: Request) -> tuple[Any, int]:
+    """The parsed body (parsed off the event loop: a few MB take tens of ms)."""
     body = await request.body()
-    if not body:
-        raise ValueError("请求中没有工作簿数据。")
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise ValueError("收到的数据不是有效的 JSON。") from None
+    return await run_scoring(parse_json, body, size=len(body)), len(body)
 
 
 def _assess(book: Any) -> Assessment:
@@ -60,14 +61,18 @@ def _assess(book: Any) -> Assessment:
         return Assessment(ok=False, message=INTERNAL)
 
 
+def _assess_json(book: Any) -> dict:
+    return _assess(book).to_json()
+
+
 @router.post("/rubric/score")
 async def score_workbook(request: Request, current_user: dep.User):
     t0 = time.perf_counter()
     try:
-        payload = await _json_body(request)
+        payload, size = await _json_body(request)
     except ValueError as exc:
         return _error(400, str(exc))
-    result = _assess(payload).to_json()
+    result = await run_scoring(_assess_json, payload, size=size)
     ms = (time.perf_counter() - t0) * 1000
     return JSONResponse(result, headers={"Server-Timing": f"score;dur={ms:.2f}"})
 
@@ -75,12 +80,14 @@ async def score_workbook(request: Request, current_user: dep.User):
 @router.post("/rubric/functions-call")
 async def functions_call(request: Request, current_user: dep.User):
     try:
-        body = await _json_body(request)
+        body, size = await _json_body(request)
     except ValueError as exc:
         return _error(400, str(exc))
     if not isinstance(body, dict) or not isinstance(body.get("calls"), list):
         return _error(400, "请求格式不正确：应包含 book（工作簿数据）和 calls（函数调用列表）。")
-    score = _assess(body.get("book"))
+    if len(body["calls"]) > MAX_CALLS:  # each call runs on the event loop
+        return _error(400, f"一次计算中的 RUBRIC 函数调用过多（{len(body['calls'])} 个，最多 {MAX_CALLS} 个）。")
+    score = await run_scoring(_assess, body.get("book"), size=size)
     results = []
     for call in body["calls"]:
         results.append(await _one_call(call, body, score, current_user))

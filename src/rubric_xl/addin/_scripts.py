@@ -18,10 +18,12 @@ _env.ensure()
 import xlwings as xw  # noqa: E402
 import xlwings.server as xs  # noqa: E402
 
+from ..errors import RubricError  # noqa: E402
 from ..conventions import category_points_name, item_explain_name, item_points_name  # noqa: E402
 
 from ._assess import Assessment, assess_book  # noqa: E402
 from ._book import BookView, check_xlwings  # noqa: E402
+from ._limits import run_scoring  # noqa: E402
 
 DEDUCTED = "#F8CBAD"  # light red: the item lost points or was zeroed
 PENDING = "#FFE699"  # light yellow: 待填 / 输入有误
@@ -72,7 +74,11 @@ def write_results(book: xw.Book, a: Assessment) -> int:
 
 
 @xs.script
-def write_scores(book: xw.Book):
+async def write_scores(book: xw.Book):
     """写入得分"""
     check_xlwings()
-    write_results(book, assess_book(BookView(book)))
+    try:
+        view = BookView(book)
+    except RubricError as exc:  # a payload not from the xlwings JS client
+        raise xw.XlwingsError(exc.message) from None
+    write_results(book, await run_scoring(assess_book, view, size=view.sent_cells() * 8))  # off the event loop
