@@ -14,7 +14,8 @@ folder first, then xlwings-server's own), which
   checked after the server has decoded it;
 * then lets Starlette's ``StaticFiles.lookup_path`` resolve it, which follows
   symlinks (``realpath``) and serves it only if the real file is inside the
-  folder: a symlink inside ``static/`` pointing outside answers 404.
+  folder: a symlink inside ``static/`` pointing outside answers 404 (a symlink
+  loop too, instead of Starlette's 500).
 
 Anything refused answers 404, like a file that does not exist.
 """
@@ -51,7 +52,10 @@ class ContainedStaticFiles(StaticFiles):
     def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
         if not safe_relative(path):
             return "", None
-        return super().lookup_path(path)
+        try:
+            return super().lookup_path(path)
+        except OSError:  # a symlink loop, a name too long: no such file
+            return "", None
 
 
 def _directories(app: StaticFiles) -> list[str]:

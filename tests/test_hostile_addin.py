@@ -1,0 +1,366 @@
+"""Hostile corpus for the add-in server (issue 8: parts 1 and 2, and the add-in side of 8).
+
+Every case is generated here, sent to the REAL server and asserts the exact
+outcome (status, Chinese message) within bounded time, and for the large ones
+bounded memory.  Two servers: FastAPI's TestClient in-process (payload cases), and
+a real uvicorn on 127.0.0.1 (`rubric-xl addin serve`, random free port) for what
+only a real HTTP server shows: raw request paths, streamed/chunked/slow bodies,
+server memory, and latency of normal requests while slow ones run.
+
+Each attack is tried in more than one spelling.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rubric_xl import load_pack, score
+from rubric_xl.engine.card import to_dict
+from rubric_xl.samples import random_facts
+from rubric_xl.workbook import fill_template, template_bytes
+
+ROOT = Path(__file__).resolve().parents[1]
+SHANXI = ROOT / "rules" / "shanxi-2005.yaml"
+XINZHOU = ROOT / "rules" / "xinzhou-2024.yaml"
+ADDIN_STATIC = ROOT / "src" / "rubric_xl" / "addin" / "static"
+CAP_MB = 1  # the real server's body cap in these tests
+CAP = CAP_MB * 1024 * 1024
+BODY_TIMEOUT = 1.0
+FORMAT = "收到的工作簿数据格式不正确（应为评分助手发送的工作簿内容）。"
+INVALID_JSON = "收到的数据不是有效的 JSON。"
+INTERNAL = "内部错误"
+
+# Content of files outside every served folder: none may ever appear in a response.
+SECRETS = (b"root:x:0:0", b"[build-system]", b"class OverridableStaticFiles", b"gitdir:", b"[core]")
+
+
+# ------------------------------------------------------------------ fixtures
+@pytest.fixture(scope="module")
+def client():
+    from fastapi.testclient import TestClient
+
+    from rubric_xl.addin import create_app
+
+    return TestClient(create_app([SHANXI, XINZHOU]))
+
+
+@pytest.fixture(scope="module")
+def ledger_pack():
+    return load_pack(XINZHOU)
+
+
+def _payload(xlsx: bytes, tmp: Path, name: str) -> dict:
+    from rubric_xl.addin._payload import payload_from_xlsx
+
+    path = tmp / name
+    path.write_bytes(xlsx)
+    return payload_from_xlsx(path)
+
+
+@pytest.fixture(scope="module")
+def book(pack, template, tmp_path_factory) -> dict:
+    """A complete 2005 submission's payload."""
+    facts = random_facts(pack, 5)
+    return _payload(fill_template(template, facts, rules=pack), tmp_path_factory.mktemp("b"), "太原市.xlsx")
+
+
+@pytest.fixture(scope="module")
+def ledger_books(ledger_pack, tmp_path_factory) -> dict[int, dict]:
+    """Payloads of filled ledger workbooks by row count."""
+    tmp = tmp_path_factory.mktemp("led")
+    tpl = tmp / "tpl.xlsx"
+    tpl.write_bytes(template_bytes(ledger_pack, "忻州市"))
+    out = {}
+    for rows in (6, 2000):
+        xlsx = fill_template(tpl, random_facts(ledger_pack, 7, rows=rows), rules=ledger_pack)
+        out[rows] = _payload(xlsx, tmp, f"{rows}.xlsx")
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A real `rubric-xl addin serve` on 127.0.0.1: (port, pid)."""
+    port = free_port()
+    env = {**os.environ, "RUBRIC_XL_ADDIN_BODY_TIMEOUT": str(BODY_TIMEOUT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from rubric_xl.cli import main; main()", "addin", "serve",
+         "--host", "127.0.0.1", "--port", str(port), "--max-body-mb", str(CAP_MB),
+         "--rules", str(SHANXI), "--rules", str(XINZHOU)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if raw(port, b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")[0] == 200:
+                break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("server did not start: " + proc.stderr.read().decode(errors="replace"))
+        time.sleep(0.2)
+    yield port, proc.pid
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+# ------------------------------------------------------------------ raw HTTP
+def raw(port: int, request: bytes, *, timeout: float = 10.0) -> tuple[int, dict[str, str], bytes]:
+    """Send *request* bytes as they are; (status, headers, body) of the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(request)
+        return read_response(s)
+
+
+def read_response(s: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {k.strip().lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines[1:] if ":" in ln)}
+    if "content-length" in headers:
+        n = int(headers["content-length"])
+        while len(body) < n:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+    else:
+        while chunk := s.recv(65536):
+            body += chunk
+    return status, headers, body
+
+
+def get(port: int, target: bytes) -> tuple[int, bytes]:
+    status, _, body = raw(port, b"GET " + target + b" HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+    return status, body
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+# ------------------------------------------------------------------ 1. path traversal
+def _targets() -> dict[str, list[str]]:
+    """Files outside the served folders, as path segments relative to /static/."""
+    return {
+        "etc-passwd": [".."] * 12 + ["etc", "passwd"],
+        "repo-pyproject": [".."] * 4 + ["pyproject.toml"],  # src/rubric_xl/addin/static → repo
+        "xlwings-server-main": ["..", "main.py"],  # xlwings-server's static → its package
+        "git-config": [".."] * 4 + [".git"],
+        "git-config-2": [".."] * 6 + [".git", "config"],
+    }
+
+
+def _spellings(segs: list[str]) -> dict[str, bytes]:
+    """The same traversal in every spelling of `..` and of the separator."""
+    dots = {"plain": "..", "enc": "%2e%2e", "ENC": "%2E%2E", "mixed": "%2e%2E", "half": ".%2e",
+            "half2": "%2E.", "double-enc": "%252e%252e", "overlong": "%c0%ae%c0%ae",
+            "overlong3": "%e0%80%ae%e0%80%ae", "fullwidth": "%ef%bc%8e%ef%bc%8e", "iis-u": "%u002e%u002e",
+            "four-dots": "....", "three-dots": "...", "semicolon": "..;"}
+    seps = {"slash": "/", "enc-slash": "%2f", "ENC-SLASH": "%2F", "backslash": "\\", "enc-backslash": "%5c",
+            "double-enc-slash": "%252f", "overlong-slash": "%c0%af", "doubled": "//"}
+    out = {}
+    for dn, d in dots.items():
+        for sn, sep in seps.items():
+            path = sep.join(d if s == ".." else s for s in segs)
+            out[f"{dn}/{sn}"] = ("/static/" + path).encode()
+    out["nul"] = ("/static/" + "/".join(segs) + "%00").encode()
+    out["nul-mid"] = ("/static/..%00/" + "/".join(segs)).encode()
+    out["dot-segments"] = ("/static/./rubric/./../" + "/".join(segs)).encode()
+    out["inside-then-out"] = ("/static/images/icons/" + "/".join([".."] * 2 + segs)).encode()
+    return out
+
+
+ABSOLUTE = {
+    "double-slash": b"/static//etc/passwd", "enc-root": b"/static/%2fetc%2fpasswd",
+    "ENC-root": b"/static/%2Fetc/passwd", "backslash-root": b"/static/%5cetc%5cpasswd",
+    "raw-backslash-root": b"/static/\\etc\\passwd", "win-drive": b"/static/C:%5cWindows%5cwin.ini",
+    "win-drive-slash": b"/static/c:/windows/win.ini", "win-drive-enc": b"/static/C%3a%5c..%5c..%5cetc%5cpasswd",
+    "unc": b"/static/%5c%5clocalhost%5cc$%5cwindows%5cwin.ini", "file-url": b"/static/file:///etc/passwd",
+    "proc-self": b"/static/..%2f..%2f..%2f..%2f..%2f..%2f..%2f..%2f..%2fproc%2fself%2fenviron",
+}
+
+
+def test_every_static_mount_of_the_app_is_contained(client):
+    from starlette.routing import Mount
+    from starlette.staticfiles import StaticFiles
+
+    from rubric_xl.addin._static import ContainedStaticFiles
+
+    mounts = [r for r in client.app.app.router.routes if isinstance(r, Mount)]
+    files = [r for r in mounts if isinstance(r.app, StaticFiles)]
+    assert [r.path for r in files] == ["/static"]
+    assert all(type(r.app) is ContainedStaticFiles for r in files)
+    # project folder first (the add-in's files win), then xlwings-server's own
+    import xlwings_server
+
+    assert [Path(d) for d in files[0].app.all_directories] == [
+        ADDIN_STATIC, Path(xlwings_server.__file__).parent / "static"]
+
+
+def test_traversal_in_every_spelling_answers_404(server):
+    port, _ = server
+    cases = {f"{t}:{k}": v for t, segs in _targets().items() for k, v in _spellings(segs).items()}
+    cases.update({f"abs:{k}": v for k, v in ABSOLUTE.items()})
+    assert len(cases) > 500
+    got = {}
+    for name, target in cases.items():
+        status, body = get(port, target)
+        assert not any(s in body for s in SECRETS), (name, target, body[:200])
+        got[name] = status
+    assert {k: v for k, v in got.items() if v != 404} == {}
+
+
+def test_raw_nul_and_control_bytes_in_the_path_are_refused(server):
+    port, _ = server
+    for target in (b"/static/../../../../etc/passwd\x00.png", b"/static/\x00", b"/static/..\x01/x",
+                   b"/static/\xc0\xae\xc0\xae/\xc0\xae\xc0\xae/etc/passwd"):
+        status, body = get(port, target)
+        assert not any(s in body for s in SECRETS)
+        assert status in (400, 404), target  # the HTTP parser refuses the request line, or 404
+
+
+def test_the_add_in_files_are_still_served(server):
+    import xlwings_server
+
+    port, _ = server
+    pkg_static = Path(xlwings_server.__file__).parent / "static"
+    for target, path in [(b"/static/rubric/taskpane.js", ADDIN_STATIC / "rubric" / "taskpane.js"),
+                         (b"/static/images/icons/rubric-32.png", ADDIN_STATIC / "images" / "icons" / "rubric-32.png"),
+                         (b"/static/js/ribbon.js", ADDIN_STATIC / "js" / "ribbon.js"),  # overrides xlwings'
+                         (b"/static/js/main.js", pkg_static / "js" / "main.js"),  # xlwings-server's own
+                         (b"/static/js/custom-functions/custom-functions-code.js",
+                          pkg_static / "js" / "custom-functions" / "custom-functions-code.js")]:
+        status, body = get(port, target)
+        assert (status, body) == (200, path.read_bytes()), target
+
+
+def test_other_file_routes_do_not_take_a_path(server):
+    port, _ = server
+    for route in (b"/favicon.ico", b"/xlwings/custom-functions-code.js", b"/rubric/functions.js",
+                  b"/manifest.xml", b"/taskpane.html", b"/xlwings/custom-functions-meta.json"):
+        status, body = get(port, route)
+        assert status == 200 and not any(s in body for s in SECRETS), route
+        for suffix in (b"/../../../../etc/passwd", b"/..%2f..%2f..%2f..%2fpyproject.toml",
+                       b"%2f..%2f..%2f..%2f..%2fetc%2fpasswd", b"/%2e%2e/%2e%2e/%2e%2e/etc/passwd"):
+            status, body = get(port, route + suffix)
+            assert status == 404 and not any(s in body for s in SECRETS), route + suffix
+    # the template name is fixed: no query string picks another file
+    status, body = get(port, b"/taskpane.html?name=../../../../pyproject.toml&template=..%2fmain.py")
+    assert status == 200 and not any(s in body for s in SECRETS)
+
+
+def test_every_xlwings_style_mount_is_replaced(client, tmp_path):
+    """All four mounts xlwings-server can make (static, and with Wasm: wasm,
+    custom_functions, custom_scripts) become contained, keeping their folders."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+    from xlwings_server.main import OverridableStaticFiles
+
+    from rubric_xl.addin._static import ContainedStaticFiles, contain_static_mounts
+
+    app = FastAPI()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("[build-system] top secret")
+    for name in ("static", "wasm", "custom_functions", "custom_scripts"):
+        (tmp_path / "pkg" / name).mkdir(parents=True)
+        (tmp_path / "user" / name).mkdir(parents=True)
+        (tmp_path / "pkg" / name / "a.txt").write_text(f"pkg {name}")
+        app.mount(f"/{name}", OverridableStaticFiles(package_directory=tmp_path / "pkg" / name,
+                                                      user_directory=tmp_path / "user" / name), name=name)
+    c = TestClient(app)
+    before = c.get("/wasm/..%2f..%2fsecret.txt")  # the upstream defect, before the fix
+    assert (before.status_code, before.text) == (200, "[build-system] top secret")
+    assert contain_static_mounts(app) == ["/static", "/wasm", "/custom_functions", "/custom_scripts"]
+    for name in ("static", "wasm", "custom_functions", "custom_scripts"):
+        assert c.get(f"/{name}/a.txt").text == f"pkg {name}"
+        for attack in ("..%2f..%2fsecret.txt", "%2e%2e/%2e%2e/secret.txt", "..%5c..%5csecret.txt",
+                       "%2E%2e%2F%2e%2E%2Fsecret.txt", str(secret).replace("/", "%2f")):
+            r = c.get(f"/{name}/{attack}")
+            assert r.status_code == 404 and "secret" not in r.text
+    from starlette.routing import Mount
+
+    assert [type(r.app) for r in app.router.routes if isinstance(r, Mount)] == [ContainedStaticFiles] * 4
+
+
+def test_symlinks_inside_the_static_folder_pointing_outside_answer_404(tmp_path):
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+    from starlette.testclient import TestClient
+
+    from rubric_xl.addin._static import ContainedStaticFiles
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("root:x:0:0 secret")
+    user, pkg = tmp_path / "user", tmp_path / "pkg"
+    user.mkdir()
+    pkg.mkdir()
+    (user / "real.txt").write_text("real")
+    (pkg / "pkg.txt").write_text("pkg")
+    (user / "link-file").symlink_to(outside / "secret.txt")
+    (user / "link-dir").symlink_to(outside, target_is_directory=True)
+    (user / "link-rel").symlink_to(Path("..") / "outside" / "secret.txt")
+    (pkg / "link-pkg").symlink_to(outside / "secret.txt")  # in the fallback folder too
+    (user / "link-inside").symlink_to(user / "real.txt")
+    (user / "link-loop").symlink_to(user / "link-loop")
+    app = Starlette(routes=[Mount("/static", ContainedStaticFiles([user, pkg]))])
+    c = TestClient(app)
+    assert c.get("/static/real.txt").text == "real"
+    assert c.get("/static/pkg.txt").text == "pkg"
+    assert c.get("/static/link-inside").text == "real"  # a link that stays inside is fine
+    for p in ("link-file", "link-dir/secret.txt", "link-rel", "link-pkg", "link-loop", "link-dir/",
+              "link-dir%2fsecret.txt"):
+        r = c.get(f"/static/{p}")
+        assert r.status_code == 404 and "secret" not in r.text, p
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["..", ".", "", "a", "b.txt", "\\", "..\\..", "c:", "C:\\", "\x00", "...",
+                                 "....", "%2e%2e", "/", "~", "\u2025", "\uff0e\uff0e"]), max_size=8)
+       .map("/".join) | st.text(max_size=40))
+def test_safe_relative_paths_stay_inside(path):
+    """Invariant: a path the check lets through, joined to any folder, stays inside it."""
+    import posixpath
+    import ntpath
+
+    from rubric_xl.addin._static import safe_relative
+
+    if safe_relative(path):
+        assert posixpath.normpath(posixpath.join("/srv/static", path)).startswith("/srv/static/") \
+            or posixpath.normpath(posixpath.join("/srv/static", path)) == "/srv/static"
+        win = ntpath.normpath(ntpath.join("C:\\srv\\static", path))
+        assert win.startswith("C:\\srv\\static")
