@@ -364,3 +364,105 @@ def test_safe_relative_paths_stay_inside(path):
             or posixpath.normpath(posixpath.join("/srv/static", path)) == "/srv/static"
         win = ntpath.normpath(ntpath.join("C:\\srv\\static", path))
         assert win.startswith("C:\\srv\\static")
+
+
+# ------------------------------------------------------------------ 2. request bodies
+TOO_LARGE = f"请求数据过大（超过 {CAP_MB} MB），评分助手不予处理。"
+POST_ROUTES = (b"/rubric/score", b"/rubric/functions-call", b"/xlwings/custom-scripts-call/write_scores",
+               b"/xlwings/custom-functions-call")
+
+
+def _post_head(route: bytes, extra: bytes) -> bytes:
+    return b"POST " + route + b" HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n" + extra + b"\r\n"
+
+
+def _json_error(status: int, body: bytes) -> str:
+    data = json.loads(body)
+    assert data["ok"] is False and data["message"] == data["detail"]
+    return data["message"]
+
+
+def _stream(port: int, head: bytes, chunks, *, timeout: float = 15.0) -> tuple[int, str, float]:
+    """Send *head*, then the chunks until the server answers or stops reading;
+    (status, message, seconds until the answer)."""
+    t0 = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(head)
+        try:
+            for c in chunks:
+                s.sendall(c)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered and closed: that is the point
+        status, _, body = read_response(s)
+    return status, _json_error(status, body), time.monotonic() - t0
+
+
+def _chunked(total: int, size: int = 64 * 1024):
+    sent = 0
+    while sent < total:
+        n = min(size, total - sent)
+        yield b"%x\r\n" % n + b" " * n + b"\r\n"
+        sent += n
+    yield b"0\r\n\r\n"
+
+
+@pytest.mark.parametrize("route", POST_ROUTES)
+def test_declared_too_large_body_is_refused_before_it_is_read(server, route):
+    port, _ = server
+    for length in (CAP + 1, 400 * 1024 * 1024, 10 ** 18):
+        status, msg, secs = _stream(port, _post_head(route, b"Content-Length: %d\r\n" % length), [])
+        assert (status, msg.startswith(TOO_LARGE)) == (413, True), (route, length)
+        assert secs < 2.0
+    for digits in (b"1" + b"0" * 30, b"9" * 5000):  # beyond 64 bits: uvicorn's parser refuses the request
+        status, _, body = raw(port, _post_head(route, b"Content-Length: " + digits + b"\r\n"))
+        assert (status, body) == (400, b"Invalid HTTP request received."), digits[:40]
+
+
+@pytest.mark.parametrize("route", POST_ROUTES)
+def test_streamed_bodies_over_the_cap_are_refused_while_streaming(server, route):
+    """Chunked (no Content-Length) and a lying Content-Length: counted as they arrive;
+    a 20 MB stream costs the server at most about the cap in memory."""
+    port, pid = server
+    before = rss_kb(pid)
+    status, msg, _ = _stream(port, _post_head(route, b"Transfer-Encoding: chunked\r\n"), _chunked(20 * CAP))
+    assert (status, msg.startswith(TOO_LARGE)) == (413, True)
+    status, msg, _ = _stream(port, _post_head(route, b"Transfer-Encoding: chunked\r\n"),
+                             _chunked(3 * CAP, size=3 * CAP))  # one big chunk
+    assert (status, msg.startswith(TOO_LARGE)) == (413, True)
+    assert rss_kb(pid) - before < 40 * 1024, "server memory grew by more than 40 MB"
+
+
+def test_the_cap_is_exact(server):
+    """CAP bytes are read (and then judged as JSON); CAP + 1 bytes are refused."""
+    from rubric_xl.addin._limits import too_large_message
+
+    port, _ = server
+    too_large = too_large_message(CAP)
+    for n, want in ((CAP, 400), (CAP + 1, 413)):
+        body = b" " * n
+        status, msg, _ = _stream(port, _post_head(b"/rubric/score", b"Content-Length: %d\r\n" % n), [body])
+        assert status == want, n
+        status2, _, _ = _stream(port, _post_head(b"/rubric/score", b"Transfer-Encoding: chunked\r\n"),
+                                [b"%x\r\n" % n + body + b"\r\n0\r\n\r\n"])
+        assert status2 == want, n
+        assert msg == (INVALID_JSON if want == 400 else too_large)
+
+
+def test_a_body_that_does_not_arrive_gets_408(server):
+    port, _ = server
+    for extra, first in ((b"Content-Length: 1000\r\n", b'{"book":'),
+                         (b"Transfer-Encoding: chunked\r\n", b'8\r\n{"book":\r\n')):
+        t0 = time.monotonic()
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(_post_head(b"/rubric/score", extra) + first)  # and then nothing
+            status, _, body = read_response(s)
+        secs = time.monotonic() - t0
+        assert (status, _json_error(status, body)) == (408, "接收请求数据超时（网络过慢或连接中断），请稍后重试。")
+        assert BODY_TIMEOUT * 0.9 < secs < BODY_TIMEOUT + 3
+
+
+def test_malformed_content_length_is_refused(server):
+    port, _ = server
+    for value in (b"abc", b"-1", b"1e3", b"12, 12"):
+        status, _, _ = raw(port, _post_head(b"/rubric/score", b"Content-Length: " + value + b"\r\n") + b"{}")
+        assert status == 400, value
