@@ -466,3 +466,139 @@ def test_malformed_content_length_is_refused(server):
     for value in (b"abc", b"-1", b"1e3", b"12, 12"):
         status, _, _ = raw(port, _post_head(b"/rubric/score", b"Content-Length: " + value + b"\r\n") + b"{}")
         assert status == 400, value
+
+
+# ------------------------------------------------------------------ 2. what one payload may cost
+def post(client, body) -> tuple[int, dict]:
+    data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
+    r = client.post("/rubric/score", content=data)
+    assert INTERNAL not in r.text
+    return r.status_code, r.json()
+
+
+def timed_post(client, body, *, seconds: float, mb: float = 200) -> tuple[int, dict]:
+    """post() within *seconds* and *mb* of Python memory."""
+    data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    try:
+        got = post(client, data)
+    finally:
+        elapsed = time.perf_counter() - t0
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert elapsed < seconds, f"took {elapsed:.2f} s"
+    assert peak < mb * 1024 * 1024, f"peak {peak / 2**20:.0f} MB"
+    return got
+
+
+def _columns(book: dict):
+    return [n for n in book["names"] if "__" in n["name"]]
+
+
+@pytest.mark.parametrize("spelling", ["{c}3:{c}1048576", "${c}$3:${c}$1048576", "{lc}3:{lc}1048576",
+                                      "'台账'!{c}3:{c}1048576", "{c}3:{c}600000"])
+def test_ledger_name_over_the_whole_sheet_costs_what_the_data_costs(client, ledger_books, spelling):
+    want = post(client, ledger_books[6])
+    assert want[1]["ok"] is True and len(want[1]["rows"]) == 6
+    book = copy.deepcopy(ledger_books[6])
+    for n in _columns(book):
+        c = n["address"].split(":")[0].rstrip("0123456789")
+        n["address"] = spelling.format(c=c, lc=c.lower())
+    assert timed_post(client, book, seconds=1.0) == want
+
+
+@pytest.mark.parametrize("address", ["F3:F99999999", "F0:F502", "F3:XFE502", "F10:F3", "F3:F1048577"])
+def test_a_name_beyond_the_sheet_is_a_template_problem(client, ledger_books, address):
+    book = copy.deepcopy(ledger_books[6])
+    col = next(n for n in _columns(book) if n["name"] == "enterprises__listed_date")
+    col["address"] = address
+    status, r = timed_post(client, book, seconds=1.0)
+    assert status == 200
+    tpl = [i["msg"] for i in r["issues"] if i["kind"] == "template"]
+    assert tpl == ["散乱污企业台账：工作簿缺少列名称 enterprises__listed_date，此列按空白读取"]
+
+
+def test_more_ledger_rows_than_the_limit_is_out_of_range(client, ledger_books):
+    from rubric_xl.addin import _limits
+
+    old = _limits.limits
+    try:
+        _limits.configure(_limits.Limits(max_ledger_rows=6))
+        assert post(client, ledger_books[6])[1]["ok"] is True  # the boundary itself is fine
+        _limits.configure(_limits.Limits(max_ledger_rows=5))
+        status, r = post(client, ledger_books[6])
+        assert (status, r["ok"]) == (200, False)
+        assert r["message"] == ("散乱污企业台账（工作表 台账）有 6 行数据，超出范围：评分助手每个工作簿最多评 5 行。"
+                                "请分成几个工作簿填报，或请管理员调整 RUBRIC_XL_ADDIN_MAX_LEDGER_ROWS。")
+    finally:
+        _limits.configure(old)
+
+
+def _pad_to(book: dict, sheet: str, total: int, *, wide: bool) -> dict:
+    """*book* with sheet *sheet* grown (blank cells) until the JSON is about *total* bytes."""
+    book = copy.deepcopy(book)
+    sh = next(s for s in book["sheets"] if s["name"] == sheet)
+    room = (total - len(json.dumps(book))) // 4
+    if wide:
+        sh["values"][0] += [""] * room  # one very wide row (ragged)
+    else:
+        w = len(sh["values"][0])
+        sh["values"] += [[""] * w for _ in range(room // w)]
+    return book
+
+
+def test_ragged_or_malformed_values_are_a_format_error(client, ledger_books, book):
+    wide = _pad_to(ledger_books[6], "台账", 3 * CAP + CAP // 2, wide=True)  # took 80 s and 9 GB before
+    assert timed_post(client, wide, seconds=2.0) == (200, {"ok": False, "message": FORMAT, "workbook": "6.xlsx",
+                                                           "issues": []})
+    for change in ("string row", "dict values", "number row"):
+        b = copy.deepcopy(book)
+        sh = next(s for s in b["sheets"] if s["name"] == "填报")
+        if change == "string row":
+            sh["values"][3] = "x" * 100
+        elif change == "dict values":
+            sh["values"] = {"0": ["a"]}
+        else:
+            sh["values"].append(7)
+        assert post(client, b)[1] == {"ok": False, "message": FORMAT, "workbook": "太原市.xlsx", "issues": []}
+
+
+def test_many_blank_rows_and_names_stay_bounded(client, ledger_books, book):
+    want = post(client, ledger_books[6])
+    tall = _pad_to(ledger_books[6], "台账", 3 * CAP + CAP // 2, wide=False)
+    for n in _columns(tall):
+        c = n["address"].split(":")[0].rstrip("0123456789")
+        n["address"] = f"{c}3:{c}1048576"
+    assert timed_post(client, tall, seconds=3.0) == want
+    many = copy.deepcopy(book)
+    many["names"] += [{"name": f"x{i}", "refers_to": "=填报!$A$1", "type": "Range", "sheet_index": 2,
+                       "address": "XFD1048576", "book_scope": True} for i in range(20000)]
+    assert timed_post(client, many, seconds=3.0) == post(client, book)
+
+
+def test_a_used_range_beyond_the_sent_values_is_cut(client, book):
+    want = post(client, book)
+    for sheets in (["_meta"], None):
+        b = copy.deepcopy(book)
+        for s in b["sheets"]:
+            if sheets is None or s["name"] in sheets:
+                s["used_range_address"] = "A1:XFD1048576"
+        assert timed_post(client, b, seconds=1.0) == want
+
+
+@pytest.mark.parametrize("body", [b"[" * 100_000, b'{"a":' * 100_000, b"[" * 100_000 + b"]" * 100_000,
+                                  b'{"book": ' * 50_000 + b"1" + b"}" * 50_000])
+def test_deep_nesting_is_invalid_json(client, body):
+    r = client.post("/rubric/score", content=body)
+    assert (r.status_code, r.json()["message"]) == (400, INVALID_JSON)
+    r = client.post("/rubric/functions-call", content=body)
+    assert (r.status_code, r.json()["message"]) == (400, INVALID_JSON)
+
+
+def test_too_many_function_calls_in_one_batch(client, book):
+    calls = [{"func_name": "total", "args": []}]
+    r = client.post("/rubric/functions-call", json={"book": book, "calls": calls * 2000})
+    assert r.status_code == 200 and len(r.json()["results"]) == 2000
+    r = client.post("/rubric/functions-call", json={"book": book, "calls": calls * 2001})
+    assert (r.status_code, r.json()["message"]) == (400, "一次计算中的 RUBRIC 函数调用过多（2001 个，最多 2000 个）。")
