@@ -602,3 +602,158 @@ def test_too_many_function_calls_in_one_batch(client, book):
     assert r.status_code == 200 and len(r.json()["results"]) == 2000
     r = client.post("/rubric/functions-call", json={"book": book, "calls": calls * 2001})
     assert (r.status_code, r.json()["message"]) == (400, "一次计算中的 RUBRIC 函数调用过多（2001 个，最多 2000 个）。")
+
+
+# ------------------------------------------------------------------ 8. numbers no rubric has
+def _cell(book: dict, name: str) -> tuple[dict, int, int]:
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+    n = next(x for x in book["names"] if x["name"] == name)
+    col, row = coordinate_from_string(n["address"].split(":")[0])
+    return book["sheets"][n["sheet_index"]], row, column_index_from_string(col)
+
+
+def put(book: dict, name: str, value, row_offset: int = 0) -> tuple[dict, str]:
+    """A copy of *book* with *value* in the cell of name *name*; (book, ref)."""
+    from openpyxl.utils import get_column_letter
+
+    book = copy.deepcopy(book)
+    sheet, row, col = _cell(book, name)
+    sheet["values"][row - 1 + row_offset][col - 1] = value
+    return book, f"{sheet['name']}!{get_column_letter(col)}{row + row_offset}"
+
+
+def literal(book: dict, name: str, text: str) -> bytes:
+    """The payload's JSON with the raw number literal *text* in the cell of *name*."""
+    b, _ = put(book, name, "@@LITERAL@@")
+    return json.dumps(b, ensure_ascii=False).encode().replace(b'"@@LITERAL@@"', text.encode())
+
+
+HUGE_MSG = "{label}：数值超出范围（绝对值应小于 10^15，Excel 只能精确保存 15 位数字），实际为 {shown}"
+NUMERIC = ["weekly_reports_count", "three_simultaneous_rate", "gov_special_funding_wan",
+           "survey_report_inaccurate_items", "key_enterprise_compliance_rate"]
+
+
+def _issue(result: dict, fid: str) -> dict:
+    got = [i for i in result["issues"] if i["fact"] == fid]
+    assert len(got) == 1, result["issues"]
+    return got[0]
+
+
+@pytest.mark.parametrize("value,shown", [(1e30, "1e+30"), (1e300, "1e+300"), (-1e300, "-1e+300"), (1.0e40, "1e+40"),
+                                         (10 ** 15, "1e+15"), (1e15, "1e+15"), (-1e15, "-1e+15"),
+                                         (10 ** 28, "1e+28")])
+@pytest.mark.parametrize("fid", NUMERIC)
+def test_cell_numbers_out_of_range_are_located_never_internal(client, pack, book, fid, value, shown):
+    b, ref = put(book, fid, value)
+    status, r = post(client, b)
+    label = pack.facts[fid].label
+    assert (status, r["ok"], r["provisional"]) == (200, True, True)
+    i = _issue(r, fid)
+    assert (i["kind"], i["kind_label"], i["ref"]) == ("range", "超出范围", ref)
+    assert i["msg"] == HUGE_MSG.format(label=label, shown=shown)
+    items = [it for it in r["items"] if fid in it["invalid"]]
+    assert items and all(it["explanation"].startswith(f"输入有误：{label}") for it in items)
+    assert all(it["points"] is None for it in items)
+
+
+@pytest.mark.parametrize("fid", NUMERIC)
+def test_just_below_the_limit_goes_to_the_engine(client, pack, book, fid):
+    """999,999,999,999,999 is not refused by the add-in: the engine judges it (as the CLI would)."""
+    from rubric_xl import FactsError
+
+    from rubric_xl.addin._book import _clean
+
+    for value in (10 ** 15 - 1, 999999999999999.9, -(10 ** 15 - 1)):
+        b, _ = put(book, fid, value)
+        status, r = post(client, b)
+        assert (status, r["ok"]) == (200, True)
+        assert not any(i["msg"].startswith(pack.facts[fid].label + "：数值超出范围") for i in r["issues"])
+        sheet, row, col = _cell(book, fid)
+        facts = {f: v for f, v in _sent_facts(pack, book).items()}
+        facts[fid] = _clean(value)
+        try:
+            card = score(pack, facts)
+        except FactsError as exc:
+            assert [i["msg"] for i in r["issues"] if i["fact"] == fid] == [p.msg for p in exc.problems]
+        else:
+            assert Decimal(r["total"]) == card.total
+
+
+def _sent_facts(pack, book: dict) -> dict:
+    from rubric_xl.addin._book import BookView, open_book
+
+    with open_book(copy.deepcopy(book)) as b:
+        raw, _, _ = BookView(b).read_facts(pack)
+    return raw
+
+
+@pytest.mark.parametrize("text", ["9" * 4301, "1" + "0" * 4300 + "1", "-" + "9" * 4301, "1e999999999", "-1e400",
+                                  "1e309", "1." + "1" * 40, "0.1234567890123456789e5", "12345678901234567890",
+                                  "1" + "0" * 400])
+def test_number_literals_no_excel_cell_holds_are_a_format_error(client, book, text):
+    body = literal(book, "weekly_reports_count", text)
+    for route in ("/rubric/score", "/rubric/functions-call"):
+        data = body if route == "/rubric/score" else b'{"calls": [], "book": ' + body + b"}"
+        t0 = time.perf_counter()
+        r = client.post(route, content=data)
+        assert time.perf_counter() - t0 < 1.0
+        shown = text if len(text) <= 24 else f"{text[:24]}…（共 {len(text)} 个字符）"
+        assert (r.status_code, r.json()["message"]) == (400, f"收到的数据格式错误：数值 {shown} 不是 Excel 单元格能保存的数"
+                                                              "（Excel 的数值最多 15 位有效数字，绝对值小于 1E+308）。请确认数据来自评分助手。")
+
+
+@pytest.mark.parametrize("text,value", [("10000000000000000000000000000", 10 ** 28), ("1e+28", 1e28),
+                                        ("100000000000000000000", 10 ** 20), ("1.0e+40", 1e40), ("1E30", 1e30)])
+def test_long_but_exact_literals_are_numbers_out_of_range(client, pack, book, text, value):
+    """What JavaScript would read as a double (one significant digit) is a value, judged per cell."""
+    status, r = post(client, literal(book, "weekly_reports_count", text))
+    i = _issue(r, "weekly_reports_count")
+    assert (status, i["kind"], i["msg"]) == (200, "range", HUGE_MSG.format(
+        label=pack.facts["weekly_reports_count"].label, shown=f"{value:.6g}"))
+
+
+@pytest.mark.parametrize("text", ["1.0e+40", "1e999999999", "1" * 41, "1." + "1" * 40, "9" * 4301, "1e30",
+                                  "-1E+300", "Infinity", "NaN"])
+@pytest.mark.parametrize("fid", ["weekly_reports_count", "three_simultaneous_rate", "gov_special_funding_wan"])
+def test_numbers_typed_as_text_get_the_engines_message_at_the_cell(client, pack, book, fid, text):
+    b, ref = put(book, fid, text)
+    status, r = timed_post(client, b, seconds=1.0)
+    assert (status, r["ok"]) == (200, True)
+    i = _issue(r, fid)
+    label = pack.facts[fid].label
+    assert (i["kind"], i["kind_label"], i["ref"]) == ("type", "类型错误", ref)
+    assert i["msg"].startswith(f"{label}：") and "实际为 “" + text[:20] in i["msg"]
+
+
+def test_a_huge_number_in_a_ledger_cell_is_located(client, ledger_books):
+    for name, value in (("enterprises__listed_date", 1e30), ("enterprises__shutdown_date", -1e300),
+                        ("enterprises__water_cut", 10 ** 20)):
+        b, ref = put(ledger_books[6], name, value, row_offset=2)
+        status, r = post(client, b)
+        assert status == 200 and r["ok"] is True
+        hits = [i for i in r["issues"] if i["ref"] == ref and i["kind"] == "range"]
+        assert len(hits) == 1 and "数值超出范围" in hits[0]["msg"] and hits[0]["label"].startswith("散乱污企业台账 第3行")
+
+
+def test_functions_say_input_error_for_a_huge_number(client, pack, book):
+    b, _ = put(book, "weekly_reports_count", 1e300)
+    calls = [{"func_name": "item", "args": [[["10"]]]}, {"func_name": "status", "args": []}]
+    r = client.post("/rubric/functions-call", json={"book": b, "calls": calls})
+    assert r.status_code == 200 and INTERNAL not in r.text
+    item, status = [res[0][0] for res in r.json()["results"]]
+    assert item == f"输入有误：{pack.facts['weekly_reports_count'].label}"
+    assert status.startswith("暂定：有1处输入错误")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fid=st.sampled_from(NUMERIC + ["media_reports_2005_06", "supervised_cases_count"]),
+       value=st.floats(allow_nan=False, allow_infinity=False) | st.integers(-10 ** 17, 10 ** 17))
+def test_any_cell_number_is_scored_or_located_never_internal(client, pack, book, fid, value):
+    b, ref = put(book, fid, value)
+    status, r = post(client, b)
+    assert (status, r["ok"]) == (200, True)
+    refused = [i for i in r["issues"] if i["fact"] == fid and i["msg"].startswith(pack.facts[fid].label + "：数值超出范围")]
+    assert len(refused) == (0 if abs(value) < 10 ** 15 else 1)
+    if refused:
+        assert refused[0]["ref"] == ref and r["provisional"] is True
