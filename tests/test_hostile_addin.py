@@ -757,3 +757,106 @@ def test_any_cell_number_is_scored_or_located_never_internal(client, pack, book,
     assert len(refused) == (0 if abs(value) < 10 ** 15 else 1)
     if refused:
         assert refused[0]["ref"] == ref and r["provisional"] is True
+
+
+# ------------------------------------------------------------------ engine and add-in in threads
+def test_the_engine_is_thread_safe(pack, monkeypatch):
+    """Scoring runs in worker threads now: the per-item memo (cleared when full) and
+    the per-fact conversion memo must give every thread the serial result."""
+    import rubric_xl.engine.rubric as rubric_mod
+
+    facts = [random_facts(pack, i, blank_rate=0.1) for i in range(120)]
+    serial = [to_dict(score(pack, f)) for f in facts]
+    monkeypatch.setattr(rubric_mod, "MEMO_SIZE", 3)  # the memo is cleared all the time
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # switch threads as often as possible
+    try:
+        with ThreadPoolExecutor(8) as ex:
+            for _ in range(3):
+                assert list(ex.map(lambda f: to_dict(score(pack, f)), facts)) == serial
+    finally:
+        sys.setswitchinterval(old)
+
+
+def test_concurrent_workbooks_do_not_mix(pack, template, tmp_path):
+    """xlwings keeps its open books in one list: concurrent requests each get their own."""
+    from rubric_xl.addin._assess import assess_payload
+
+    books = [_payload(fill_template(template, random_facts(pack, 100 + i), rules=pack), tmp_path, f"{i}.xlsx")
+             for i in range(12)]
+    serial = [assess_payload(copy.deepcopy(b)).to_json() for b in books]
+    with ThreadPoolExecutor(6) as ex:
+        got = list(ex.map(lambda b: assess_payload(copy.deepcopy(b)).to_json(), books * 3))
+    assert got == serial * 3
+    assert len({r["total"] for r in serial}) > 1
+
+
+# ------------------------------------------------------------------ load: slow requests do not stall
+def _p(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[max(0, min(len(s) - 1, math.ceil(q / 100 * len(s)) - 1))]
+
+
+def test_normal_requests_stay_fast_while_slow_ones_run(server, book, ledger_books, capsys):
+    """200 normal re-scores on one keep-alive connection, alone and then while four
+    slow requests (2,000-row ledgers, ~0.4 MB each, and whole-sheet names) run
+    all the time: p95 of the normal ones stays ≤ 50 ms."""
+    import http.client
+
+    port, _ = server
+    normal = json.dumps(book, ensure_ascii=False).encode()
+    hostile = copy.deepcopy(ledger_books[2000])
+    for n in _columns(hostile):
+        c = n["address"].split(":")[0].rstrip("0123456789")
+        n["address"] = f"{c}3:{c}1048576"
+    slow = [json.dumps(ledger_books[2000], ensure_ascii=False).encode(), json.dumps(hostile, ensure_ascii=False).encode()]
+    assert all(len(s) < CAP for s in slow)
+
+    def run(n: int) -> list[float]:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        out = []
+        for _ in range(n):
+            t = time.perf_counter()
+            conn.request("POST", "/rubric/score", body=normal, headers={"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            data = resp.read()
+            out.append((time.perf_counter() - t) * 1000)
+            assert resp.status == 200 and json.loads(data)["ok"] is True
+        conn.close()
+        return out
+
+    run(20)  # warm up
+    alone = run(200)
+    stop = threading.Event()
+    slow_ms: list[float] = []
+    slow_ok: list[bool] = []
+
+    def slow_client(i: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        for _ in range(40):  # bounded; normally stopped much earlier
+            if stop.is_set():
+                break
+            t = time.perf_counter()
+            conn.request("POST", "/rubric/score", body=slow[i % 2], headers={"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            result = json.loads(resp.read())
+            slow_ms.append((time.perf_counter() - t) * 1000)
+            slow_ok.append(resp.status == 200 and result["ok"] is True and len(result["rows"]) == 2000)
+        conn.close()
+
+    threads = [threading.Thread(target=slow_client, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)  # the slow ones are running
+    try:
+        busy = run(200)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=120)
+    assert slow_ok and all(slow_ok)
+    with capsys.disabled():
+        print(f"\n[load] normal alone: p50 {statistics.median(alone):.1f} ms, p95 {_p(alone, 95):.1f} ms; "
+              f"with 4 slow running: p50 {statistics.median(busy):.1f} ms, p95 {_p(busy, 95):.1f} ms; "
+              f"slow requests: n={len(slow_ms)}, p50 {statistics.median(slow_ms):.0f} ms")
+    assert _p(busy, 95) <= 50.0

@@ -51,6 +51,7 @@ def create_app(rules: Iterable[str | Path] | None = None):
 
         check_xlwings()
         _limits.configure(limits)
+        _limits.share_the_interpreter()
         contain_static_mounts(xsm.app)
         # innermost, so xlwings' security headers also go on a refusal
         xsm.app.user_middleware.append(Middleware(_limits.BodyLimit))

@@ -27,7 +27,7 @@ from xlwings_server import dependencies as dep
 from xlwings_server.config import settings
 
 from . import _env, _functions
-from ._json import parse_json
+from ._json import dumps, parse_json
 from ._limits import run_scoring
 from ._assess import Assessment, assess_payload
 from ._manifest import render_manifest
@@ -47,10 +47,9 @@ def _error(status: int, msg: str) -> JSONResponse:
     return JSONResponse({"ok": False, "message": msg, "detail": msg}, status_code=status)
 
 
-async def _json_body(request: Request) -> tuple[Any, int]:
-    """The parsed body (parsed off the event loop: a few MB take tens of ms)."""
-    body = await request.body()
-    return await run_scoring(parse_json, body, size=len(body)), len(body)
+class _Refused(Exception):
+    def __init__(self, status: int, msg: str):
+        self.status, self.msg = status, msg
 
 
 def _assess(book: Any) -> Assessment:
@@ -61,36 +60,51 @@ def _assess(book: Any) -> Assessment:
         return Assessment(ok=False, message=INTERNAL)
 
 
-def _assess_json(book: Any) -> dict:
-    return _assess(book).to_json()
+def _score_body(body: bytes) -> bytes:
+    """Parse, score and render one task-pane request: all of it in the worker
+    thread (a ledger's answer is megabytes of JSON; rendering it on the event
+    loop would stall every other request).  Raises _Refused."""
+    try:
+        payload = parse_json(body)
+    except ValueError as exc:
+        raise _Refused(400, str(exc)) from None
+    return dumps(_assess(payload).to_json())
+
+
+def _functions_body(body: bytes) -> tuple[dict, Assessment]:
+    try:
+        data = parse_json(body)
+    except ValueError as exc:
+        raise _Refused(400, str(exc)) from None
+    if not isinstance(data, dict) or not isinstance(data.get("calls"), list):
+        raise _Refused(400, "请求格式不正确：应包含 book（工作簿数据）和 calls（函数调用列表）。")
+    if len(data["calls"]) > MAX_CALLS:  # each call runs on the event loop
+        raise _Refused(400, f"一次计算中的 RUBRIC 函数调用过多（{len(data['calls'])} 个，最多 {MAX_CALLS} 个）。")
+    return data, _assess(data.get("book"))
 
 
 @router.post("/rubric/score")
 async def score_workbook(request: Request, current_user: dep.User):
     t0 = time.perf_counter()
+    body = await request.body()
     try:
-        payload, size = await _json_body(request)
-    except ValueError as exc:
-        return _error(400, str(exc))
-    result = await run_scoring(_assess_json, payload, size=size)
+        content = await run_scoring(_score_body, body, size=len(body))
+    except _Refused as exc:
+        return _error(exc.status, exc.msg)
     ms = (time.perf_counter() - t0) * 1000
-    return JSONResponse(result, headers={"Server-Timing": f"score;dur={ms:.2f}"})
+    return Response(content, media_type="application/json", headers={"Server-Timing": f"score;dur={ms:.2f}"})
 
 
 @router.post("/rubric/functions-call")
 async def functions_call(request: Request, current_user: dep.User):
+    body = await request.body()
     try:
-        body, size = await _json_body(request)
-    except ValueError as exc:
-        return _error(400, str(exc))
-    if not isinstance(body, dict) or not isinstance(body.get("calls"), list):
-        return _error(400, "请求格式不正确：应包含 book（工作簿数据）和 calls（函数调用列表）。")
-    if len(body["calls"]) > MAX_CALLS:  # each call runs on the event loop
-        return _error(400, f"一次计算中的 RUBRIC 函数调用过多（{len(body['calls'])} 个，最多 {MAX_CALLS} 个）。")
-    score = await run_scoring(_assess, body.get("book"), size=size)
+        data, score = await run_scoring(_functions_body, body, size=len(body))
+    except _Refused as exc:
+        return _error(exc.status, exc.msg)
     results = []
-    for call in body["calls"]:
-        results.append(await _one_call(call, body, score, current_user))
+    for call in data["calls"]:
+        results.append(await _one_call(call, data, score, current_user))
     return JSONResponse({"results": results})
 
 
