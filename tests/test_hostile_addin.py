@@ -860,3 +860,69 @@ def test_normal_requests_stay_fast_while_slow_ones_run(server, book, ledger_book
               f"with 4 slow running: p50 {statistics.median(busy):.1f} ms, p95 {_p(busy, 95):.1f} ms; "
               f"slow requests: n={len(slow_ms)}, p50 {statistics.median(slow_ms):.0f} ms")
     assert _p(busy, 95) <= 50.0
+
+
+# ------------------------------------------------------------------ settings and helpers
+@pytest.mark.parametrize("env,value", [("RUBRIC_XL_ADDIN_MAX_BODY_MB", "abc"), ("RUBRIC_XL_ADDIN_MAX_BODY_MB", "0"),
+                                       ("RUBRIC_XL_ADDIN_MAX_BODY_MB", "-1"), ("RUBRIC_XL_ADDIN_MAX_BODY_MB", "nan"),
+                                       ("RUBRIC_XL_ADDIN_MAX_BODY_MB", "inf"), ("RUBRIC_XL_ADDIN_BODY_TIMEOUT", "1e999"),
+                                       ("RUBRIC_XL_ADDIN_SCORING_THREADS", "1.5"),
+                                       ("RUBRIC_XL_ADDIN_MAX_LEDGER_ROWS", "9" * 5000)])
+def test_bad_limit_settings_are_refused_in_chinese(monkeypatch, env, value):
+    from rubric_xl.addin._limits import Limits
+
+    monkeypatch.setenv(env, value)
+    with pytest.raises(RuntimeError) as exc:
+        Limits.from_env()
+    kind = "正整数" if env.endswith(("THREADS", "ROWS")) else "正数"
+    assert str(exc.value) == f"环境变量 {env} 的值“{value}”无效，应为{kind}。"
+
+
+def test_limit_settings_from_the_environment(monkeypatch):
+    from rubric_xl.addin._limits import Limits
+
+    assert Limits.from_env() == Limits()
+    monkeypatch.setenv("RUBRIC_XL_ADDIN_MAX_BODY_MB", "0.5")
+    monkeypatch.setenv("RUBRIC_XL_ADDIN_MAX_LEDGER_ROWS", "700")
+    monkeypatch.setenv("RUBRIC_XL_ADDIN_SCORING_THREADS", "2")
+    monkeypatch.setenv("RUBRIC_XL_ADDIN_BODY_TIMEOUT", "5")
+    assert Limits.from_env() == Limits(max_body=512 * 1024, body_timeout=5.0, scoring_threads=2, max_ledger_rows=700)
+
+
+def test_serve_refuses_a_bad_limit_setting():
+    env = {**os.environ, "RUBRIC_XL_ADDIN_MAX_BODY_MB": "viel"}
+    r = subprocess.run([sys.executable, "-c", "from rubric_xl.cli import main; main()", "addin", "serve",
+                        "--port", str(free_port()), "--rules", str(SHANXI)], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert (r.returncode, r.stderr.strip()) == (1, "错误：环境变量 RUBRIC_XL_ADDIN_MAX_BODY_MB 的值“viel”无效，应为正数。")
+    r = subprocess.run([sys.executable, "-c", "from rubric_xl.cli import main; main()", "addin", "serve",
+                        "--max-body-mb", "0", "--rules", str(SHANXI)], cwd=ROOT, capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 2 and "--max-body-mb" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("path,ok", [("rubric/taskpane.js", True), ("images/icons/rubric-32.png", True),
+                                     ("a/b/c.d", True), ("...x", True), ("../x", False), ("a/../../x", False),
+                                     ("..", False), ("a\\..\\x", False), ("C:x", False), ("c:/x", False),
+                                     ("/etc/passwd", False), ("\\\\srv\\x", False), ("a\x00b", False),
+                                     ("a\nb", False), ("", False), ("a/./b", True), ("a//b", True)])
+def test_safe_relative_table(path, ok):
+    from rubric_xl.addin._static import safe_relative
+
+    assert safe_relative(path) is ok
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10 ** 15, 10 ** 15) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=80) | st.dictionaries(st.text(max_size=5), inner, max_size=8),
+    max_leaves=300)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_json_values)
+def test_dumps_in_pieces_is_json_dumps(value):
+    from rubric_xl.addin._json import dumps, parse_json
+
+    assert dumps(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    assert parse_json(dumps([value])) == [value]
