@@ -53,11 +53,18 @@ SECRETS = (b"root:x:0:0", b"[build-system]", b"class OverridableStaticFiles", b"
 # ------------------------------------------------------------------ fixtures
 @pytest.fixture(scope="module")
 def client():
+    """In-process app.  Large bodies are scored in a worker thread here, so time and
+    memory of one request are measured in this process (tracemalloc); the worker
+    process that the real server uses for them is tested on the real server and in
+    test_large_bodies_in_the_worker_process_score_the_same."""
     from fastapi.testclient import TestClient
 
-    from rubric_xl.addin import create_app
+    from rubric_xl.addin import _worker, create_app
 
-    return TestClient(create_app([SHANXI, XINZHOU]))
+    app = create_app([SHANXI, XINZHOU])
+    _worker.configure([str(SHANXI), str(XINZHOU)], isolate=False)
+    yield TestClient(app)
+    _worker.configure([str(SHANXI), str(XINZHOU)], isolate=True)
 
 
 @pytest.fixture(scope="module")
@@ -575,6 +582,23 @@ def test_many_blank_rows_and_names_stay_bounded(client, ledger_books, book):
     many["names"] += [{"name": f"x{i}", "refers_to": "=填报!$A$1", "type": "Range", "sheet_index": 2,
                        "address": "XFD1048576", "book_scope": True} for i in range(20000)]
     assert timed_post(client, many, seconds=3.0) == post(client, book)
+
+
+def test_large_bodies_in_the_worker_process_score_the_same(client, ledger_books):
+    """The same large body scored in the worker process (lower priority) and in a thread."""
+    from rubric_xl.addin import _worker
+
+    tall = _pad_to(ledger_books[6], "台账", 2 * CAP, wide=False)
+    wide = _pad_to(ledger_books[6], "台账", 2 * CAP, wide=True)
+    threaded = [post(client, b) for b in (ledger_books[2000], tall, wide)]
+    _worker.configure([str(SHANXI), str(XINZHOU)], isolate=True)
+    try:
+        isolated = [post(client, b) for b in (ledger_books[2000], tall, wide)]
+    finally:
+        _worker.configure([str(SHANXI), str(XINZHOU)], isolate=False)
+    assert isolated == threaded
+    assert threaded[0][1]["ok"] is True and len(threaded[0][1]["rows"]) == 2000
+    assert threaded[2][1]["message"] == FORMAT
 
 
 def test_a_used_range_beyond_the_sent_values_is_cut(client, book):

@@ -32,6 +32,9 @@ def create_app(rules: Iterable[str | Path] | None = None):
 
     if rules is not None or _packs._registry is None:
         _packs.configure(None if rules is None else list(rules))
+        from . import _worker
+
+        _worker.configure(None if rules is None else [str(Path(r).resolve()) for r in rules])
     if _app is None:
         from . import _limits
 

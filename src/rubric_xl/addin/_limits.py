@@ -97,6 +97,11 @@ def _limiters() -> tuple[anyio.CapacityLimiter, anyio.CapacityLimiter]:
     return _threads, _large
 
 
+def large_slot() -> anyio.CapacityLimiter:
+    """The one slot for scoring a large body."""
+    return _limiters()[1]
+
+
 async def run_scoring(func: Callable[..., T], *args: Any, size: int = 0) -> T:
     """``func(*args)`` in a worker thread; *size* is the request body's length."""
     threads, large = _limiters()

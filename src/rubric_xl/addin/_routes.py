@@ -9,7 +9,8 @@
 Payloads are exactly what the xlwings JS client's ``getBookData()`` returns.  All
 messages are Chinese; no traceback ever reaches Excel.  Bodies are bounded by
 :class:`._limits.BodyLimit`; scoring runs in a worker thread (:func:`._limits.run_scoring`)
-so the event loop keeps answering other requests meanwhile.
+so the event loop keeps answering other requests meanwhile; a large task-pane body
+is scored in a separate, lower-priority process (:mod:`._worker`).
 """
 from __future__ import annotations
 
@@ -26,10 +27,11 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from xlwings_server import dependencies as dep
 from xlwings_server.config import settings
 
-from . import _env, _functions
-from ._json import dumps, parse_json
+from . import _env, _functions, _worker
+from ._json import parse_json
 from ._limits import run_scoring
-from ._assess import Assessment, assess_payload
+from ._worker import INTERNAL, assess_safely
+from ._assess import Assessment
 from ._manifest import render_manifest
 
 logger = logging.getLogger(__name__)
@@ -40,68 +42,42 @@ router = APIRouter(prefix=APP_PATH)
 FUNCTIONS_MODULE = types.SimpleNamespace(**{f.__name__: f for f in _functions.FUNCTIONS})
 FUNCTIONS_JS = _env.ADDIN_DIR / "static" / "rubric" / "functions.js"
 MAX_CALLS = 2000  # RUBRIC.* cells in one calculation; a 2005 workbook needs ~100
-INTERNAL = "评分服务器内部错误，请稍后重试；如仍出现，请把工作簿和出现的时间报告给管理员。"
 
 
 def _error(status: int, msg: str) -> JSONResponse:
     return JSONResponse({"ok": False, "message": msg, "detail": msg}, status_code=status)
 
 
-class _Refused(Exception):
-    def __init__(self, status: int, msg: str):
-        self.status, self.msg = status, msg
-
-
-def _assess(book: Any) -> Assessment:
-    try:
-        return assess_payload(book)
-    except Exception:  # noqa: BLE001 - the pane must get Chinese text, not a traceback
-        logger.exception("scoring a workbook failed")
-        return Assessment(ok=False, message=INTERNAL)
-
-
-def _score_body(body: bytes) -> bytes:
-    """Parse, score and render one task-pane request: all of it in the worker
-    thread (a ledger's answer is megabytes of JSON; rendering it on the event
-    loop would stall every other request).  Raises _Refused."""
-    try:
-        payload = parse_json(body)
-    except ValueError as exc:
-        raise _Refused(400, str(exc)) from None
-    return dumps(_assess(payload).to_json())
-
-
-def _functions_body(body: bytes) -> tuple[dict, Assessment]:
+def _functions_body(body: bytes) -> tuple[int, str] | tuple[dict, Assessment]:
+    """Parse and score a RUBRIC.* batch (in a worker thread): (data, assessment),
+    or (status, message) when refused."""
     try:
         data = parse_json(body)
     except ValueError as exc:
-        raise _Refused(400, str(exc)) from None
+        return 400, str(exc)
     if not isinstance(data, dict) or not isinstance(data.get("calls"), list):
-        raise _Refused(400, "请求格式不正确：应包含 book（工作簿数据）和 calls（函数调用列表）。")
+        return 400, "请求格式不正确：应包含 book（工作簿数据）和 calls（函数调用列表）。"
     if len(data["calls"]) > MAX_CALLS:  # each call runs on the event loop
-        raise _Refused(400, f"一次计算中的 RUBRIC 函数调用过多（{len(data['calls'])} 个，最多 {MAX_CALLS} 个）。")
-    return data, _assess(data.get("book"))
+        return 400, f"一次计算中的 RUBRIC 函数调用过多（{len(data['calls'])} 个，最多 {MAX_CALLS} 个）。"
+    return data, assess_safely(data.get("book"))
 
 
 @router.post("/rubric/score")
 async def score_workbook(request: Request, current_user: dep.User):
     t0 = time.perf_counter()
     body = await request.body()
-    try:
-        content = await run_scoring(_score_body, body, size=len(body))
-    except _Refused as exc:
-        return _error(exc.status, exc.msg)
+    status, content = await _worker.score(body)
     ms = (time.perf_counter() - t0) * 1000
-    return Response(content, media_type="application/json", headers={"Server-Timing": f"score;dur={ms:.2f}"})
+    return Response(content, status_code=status, media_type="application/json",
+                    headers={"Server-Timing": f"score;dur={ms:.2f}"})
 
 
 @router.post("/rubric/functions-call")
 async def functions_call(request: Request, current_user: dep.User):
     body = await request.body()
-    try:
-        data, score = await run_scoring(_functions_body, body, size=len(body))
-    except _Refused as exc:
-        return _error(exc.status, exc.msg)
+    data, score = await run_scoring(_functions_body, body, size=len(body))
+    if isinstance(data, int):
+        return _error(data, score)
     results = []
     for call in data["calls"]:
         results.append(await _one_call(call, data, score, current_user))

@@ -1,0 +1,97 @@
+"""Score one task-pane request body: parse, score, render — off the event loop.
+
+:func:`score_body` is the whole job, bytes in, bytes out.  :func:`score` runs it
+
+* for a normal body, in a worker thread (:func:`._limits.run_scoring`);
+* for a large body (over ``LARGE_BODY``, i.e. a ledger of hundreds of rows), in a
+  separate worker process at lower priority (``anyio.to_process``), one at a time.
+  Scoring is pure Python: in a thread, a large ledger would hold the interpreter
+  lock for seconds in total (and keep it while the operating system pauses the
+  thread), so every normal request would wait; in its own process it only takes
+  CPU time the normal requests do not need.
+
+The worker process configures itself on its first call from the arguments (the
+server's pack files and limits); its environment is the server's.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import Any
+
+import anyio.to_process
+from anyio import BrokenWorkerProcess
+
+from . import _limits
+from ._json import dumps, parse_json
+
+logger = logging.getLogger(__name__)
+
+INTERNAL = "评分服务器内部错误，请稍后重试；如仍出现，请把工作簿和出现的时间报告给管理员。"
+NICE = 10  # the large-body process's priority below the server's (where the OS has nice)
+
+_rules: list[str] | None = None
+_isolate = True
+
+
+def configure(rules: list[str] | None, *, isolate: bool = True) -> None:
+    """The server's pack files (``None``: ``RUBRIC_XL_RULES`` / ``./rules``) and
+    whether large bodies go to the worker process."""
+    global _rules, _isolate
+    _rules, _isolate = rules, isolate
+
+
+def error_json(msg: str) -> bytes:
+    return json.dumps({"ok": False, "message": msg, "detail": msg}, ensure_ascii=False).encode()
+
+
+def assess_safely(book: Any):
+    """:func:`._assess.assess_payload`, with any unexpected failure as Chinese text."""
+    from ._assess import Assessment, assess_payload
+
+    try:
+        return assess_payload(book)
+    except Exception:  # noqa: BLE001 - the pane must get Chinese text, not a traceback
+        logger.exception("scoring a workbook failed")
+        return Assessment(ok=False, message=INTERNAL)
+
+
+def score_body(body: bytes) -> tuple[int, bytes]:
+    """(HTTP status, JSON answer) for a ``POST /rubric/score`` body."""
+    try:
+        payload = parse_json(body)
+    except ValueError as exc:
+        return 400, error_json(str(exc))
+    return 200, dumps(assess_safely(payload).to_json())
+
+
+_setup: tuple | None = None  # in the worker process: what it was configured with
+
+
+def _in_worker(body: bytes, rules: list[str] | None, limits: _limits.Limits) -> tuple[int, bytes]:
+    global _setup
+    if _setup != (rules, limits):
+        if _setup is None and hasattr(os, "nice"):
+            try:
+                os.nice(NICE)
+            except OSError:
+                pass
+        from . import _env, _packs
+
+        _env.ensure()
+        _limits.configure(limits)
+        _packs.configure(rules)
+        _setup = (rules, limits)
+    return score_body(body)
+
+
+async def score(body: bytes) -> tuple[int, bytes]:
+    if _isolate and len(body) > _limits.LARGE_BODY:
+        try:
+            return await anyio.to_process.run_sync(_in_worker, body, _rules, _limits.limits,
+                                                   limiter=_limits.large_slot())
+        except (BrokenWorkerProcess, Exception):  # noqa: BLE001 - Chinese text, never a traceback
+            logger.exception("the scoring process failed")
+            return 500, error_json(INTERNAL)
+    return await _limits.run_scoring(score_body, body, size=len(body))
