@@ -601,6 +601,51 @@ def test_large_bodies_in_the_worker_process_score_the_same(client, ledger_books)
     assert threaded[2][1]["message"] == FORMAT
 
 
+def _children(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _peak_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmHWM")
+
+
+def test_hostile_large_bodies_on_the_real_server_are_bounded(server, ledger_books):
+    """On the real server (large bodies go to the worker process): exact answers
+    within bounded time, and the peak memory of the server and its worker bounded."""
+    import http.client
+
+    port, pid = server
+    wide = _pad_to(ledger_books[6], "台账", CAP - 64 * 1024, wide=True)
+    tall = _pad_to(ledger_books[6], "台账", CAP - 64 * 1024, wide=False)
+    for n in _columns(tall):
+        c = n["address"].split(":")[0].rstrip("0123456789")
+        n["address"] = f"{c}3:{c}1048576"
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def send(book) -> tuple[int, dict, float]:
+        body = json.dumps(book, ensure_ascii=False).encode()
+        assert 256 * 1024 < len(body) <= CAP
+        t0 = time.perf_counter()
+        conn.request("POST", "/rubric/score", body=body, headers={"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        return resp.status, json.loads(resp.read()), time.perf_counter() - t0
+
+    status, r, _ = send(ledger_books[2000])  # starts the worker process
+    assert (status, r["ok"], len(r["rows"])) == (200, True, 2000)
+    status, r, secs = send(wide)
+    assert (status, r["message"], secs < 5) == (200, FORMAT, True)
+    status, r, secs = send(tall)
+    assert (status, r["ok"], len(r["rows"]), secs < 5) == (200, True, 6, True)
+    conn.close()
+    workers = _children(pid)
+    assert workers, "the large bodies were not scored in a worker process"
+    assert _peak_kb(pid) < 600 * 1024
+    assert all(_peak_kb(w) < 600 * 1024 for w in workers)
+
+
 def test_a_used_range_beyond_the_sent_values_is_cut(client, book):
     want = post(client, book)
     for sheets in (["_meta"], None):
