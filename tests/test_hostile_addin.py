@@ -251,6 +251,16 @@ def test_traversal_in_every_spelling_answers_404(server):
     assert {k: v for k, v in got.items() if v != 404} == {}
 
 
+def test_traversal_with_other_methods(server):
+    port, _ = server
+    for method in (b"HEAD", b"OPTIONS", b"POST", b"PUT"):
+        for target in (b"/static/%2e%2e/%2e%2e/%2e%2e/%2e%2e/pyproject.toml", b"/static/..%2f..%2f..%2f..%2fpyproject.toml"):
+            status, _, body = raw(port, method + b" " + target + b" HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n"
+                                  b"Connection: close\r\n\r\n")
+            assert not any(s in body for s in SECRETS)
+            assert status == (404 if method == b"HEAD" else 405), (method, target)
+
+
 def test_raw_nul_and_control_bytes_in_the_path_are_refused(server):
     port, _ = server
     for target in (b"/static/../../../../etc/passwd\x00.png", b"/static/\x00", b"/static/..\x01/x",
@@ -995,3 +1005,23 @@ def test_dumps_in_pieces_is_json_dumps(value):
 
     assert dumps(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
     assert parse_json(dumps([value])) == [value]
+
+
+def test_write_scores_with_hostile_payloads(client, book):
+    """写入得分 goes through xlwings Server's own route: the same checks and bounds."""
+    ok = client.post("/xlwings/custom-scripts-call/write_scores", json=book)
+    assert ok.status_code == 200 and ok.json()["actions"]
+    ragged = copy.deepcopy(book)
+    next(s for s in ragged["sheets"] if s["name"] == "填报")["values"][2].append("x")
+    r = client.post("/xlwings/custom-scripts-call/write_scores", json=ragged)
+    assert (r.status_code, r.text) == (400, FORMAT)
+    huge = copy.deepcopy(book)
+    for s in huge["sheets"]:
+        s["used_range_address"] = "A1:XFD1048576"
+    t0 = time.perf_counter()
+    r = client.post("/xlwings/custom-scripts-call/write_scores", json=huge)
+    assert time.perf_counter() - t0 < 2.0
+    assert r.status_code == 200 and r.json()["actions"] == ok.json()["actions"]
+    b, _ = put(book, "weekly_reports_count", 1e300)
+    r = client.post("/xlwings/custom-scripts-call/write_scores", json=b)
+    assert r.status_code == 200 and INTERNAL not in r.text and "输入有误" in r.text
