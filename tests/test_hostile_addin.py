@@ -988,7 +988,19 @@ def test_serve_refuses_a_bad_limit_setting():
 def test_safe_relative_table(path, ok):
     from rubric_xl.addin._static import safe_relative
 
-    assert safe_relative(path) is ok
+    assert safe_relative(path, "/") is ok
+
+
+@pytest.mark.parametrize("path,ok", [("rubric\\taskpane.js", True), ("images\\icons\\rubric-32.png", True),
+                                     ("..\\x", False), ("a\\..\\..\\x", False), ("C:\\Windows\\win.ini", False),
+                                     ("C:x", False), ("\\\\srv\\share\\x", False), ("\\x", False),
+                                     ("a/../x", False), ("a\x00b", False)])
+def test_safe_relative_on_windows(path, ok):
+    """On Windows Starlette hands over ``rubric\\taskpane.js``: nested files are served,
+    and a backslash is a separator (so ``..\\`` is a ``..`` segment)."""
+    from rubric_xl.addin._static import safe_relative
+
+    assert safe_relative(path, "\\") is ok
 
 
 _json_values = st.recursive(

@@ -32,13 +32,16 @@ from starlette.staticfiles import StaticFiles
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\\:]")
 
 
-def safe_relative(path: str) -> bool:
-    """True when *path* (as decoded from the URL, ``/``-separated) is a plain
-    relative path: no ``..`` or empty-drive tricks, no backslash, colon or control
-    character."""
-    if not path or path.startswith(("/", "\\")) or _UNSAFE.search(path):
+def safe_relative(path: str, sep: str = os.sep) -> bool:
+    """True when *path* — as Starlette hands it over: decoded from the URL, with
+    *sep* between segments — is a plain relative path: no ``..`` segment, nothing
+    absolute, no colon or control character, and (where the separator is ``/``)
+    no backslash."""
+    if sep != "/":  # Windows: the backslash is the separator here
+        path = path.replace(sep, "/")
+    if not path or path.startswith("/") or _UNSAFE.search(path):
         return False
-    return ".." not in path.replace(os.sep, "/").split("/")
+    return ".." not in path.split("/")
 
 
 class ContainedStaticFiles(StaticFiles):
