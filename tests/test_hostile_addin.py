@@ -1037,3 +1037,20 @@ def test_write_scores_with_hostile_payloads(client, book):
     b, _ = put(book, "weekly_reports_count", 1e300)
     r = client.post("/xlwings/custom-scripts-call/write_scores", json=b)
     assert r.status_code == 200 and INTERNAL not in r.text and "输入有误" in r.text
+
+
+@pytest.mark.parametrize("text", ['=HYPERLINK("http://example.com","点此")', "+1+2", "-2+3", "@SUM(A1)",
+                                  ' =1+1', "=cmd|' /C calc'!A0"])
+def test_write_scores_never_writes_a_formula(client, book, monkeypatch, text):
+    """Explanations come from the pack's wording: text that Excel would run as a
+    formula is written as text."""
+    from rubric_xl.addin._assess import Assessment
+
+    monkeypatch.setattr(Assessment, "item_text", lambda self, it: text)
+    r = client.post("/xlwings/custom-scripts-call/write_scores", json=book)
+    assert r.status_code == 200
+    values = [v for a in r.json()["actions"] if a["func"] == "setValues" for row in a["values"] for v in row]
+    texts = [v for v in values if isinstance(v, str)]
+    explains = [n for n in book["names"] if n["name"].startswith("item_") and n["name"].endswith("_explain")]
+    assert len(explains) > 40 and texts.count("'" + text) == len(explains)
+    assert not any(isinstance(v, str) and v.lstrip()[:1] in "=+-@" for v in values)

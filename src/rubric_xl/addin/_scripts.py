@@ -29,6 +29,18 @@ DEDUCTED = "#F8CBAD"  # light red: the item lost points or was zeroed
 PENDING = "#FFE699"  # light yellow: 待填 / 输入有误
 
 
+FORMULA_START = ("=", "+", "-", "@")
+
+
+def as_cell_text(value):
+    """Text that Excel would take for a formula (``=…``, ``+…``, ``-…``, ``@…``, e.g.
+    from a pack's wording) is written with Excel's text prefix ``'``: it shows as
+    written and never runs."""
+    if isinstance(value, str) and value.lstrip().startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def write_results(book: xw.Book, a: Assessment) -> int:
     """Queue the writes for *a* on *book*; returns the number of cells written."""
     if not a.ok:
@@ -48,7 +60,7 @@ def write_results(book: xw.Book, a: Assessment) -> int:
         rng = view.range(name)
         if rng is None:
             return
-        rng.value = value
+        rng.value = as_cell_text(value)
         if color != "keep":
             rng.color = color
         written += 1
