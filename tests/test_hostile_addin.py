@@ -611,6 +611,28 @@ def test_large_bodies_in_the_worker_process_score_the_same(client, ledger_books)
     assert threaded[2][1]["message"] == FORMAT
 
 
+def test_large_function_batches_in_the_worker_process_answer_the_same(client, book):
+    """A RUBRIC.* batch with a large workbook (padded: 1 MB) is evaluated in the worker
+    process, and answers what the small workbook answers in a thread."""
+    from rubric_xl.addin import _worker
+
+    calls = [{"func_name": f, "args": a} for f, a in [("item", [[["10"]]]), ("explain", [[["10"]]]),
+                                                      ("total", []), ("grade", []), ("status", []),
+                                                      ("nosuch", [])]]
+    big = _pad_to(book, "评分", CAP, wide=False)
+    small = client.post("/rubric/functions-call", json={"book": book, "calls": calls})
+    _worker.configure([str(SHANXI), str(XINZHOU)], isolate=True)
+    try:
+        large = client.post("/rubric/functions-call", json={"book": big, "calls": calls})
+        refused = client.post("/rubric/functions-call", json={"book": big, "calls": calls * 400})
+    finally:
+        _worker.configure([str(SHANXI), str(XINZHOU)], isolate=False)
+    assert (large.status_code, large.json()) == (200, small.json())
+    assert small.json()["results"][-1] == [["错误：没有这个函数（nosuch）"]]
+    assert (refused.status_code, refused.json()["message"]) == (
+        400, "一次计算中的 RUBRIC 函数调用过多（2400 个，最多 2000 个）。")
+
+
 def _children(pid: int) -> list[int]:
     return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 

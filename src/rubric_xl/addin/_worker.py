@@ -15,6 +15,7 @@ server's pack files and limits); its environment is the server's.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -66,10 +67,30 @@ def score_body(body: bytes) -> tuple[int, bytes]:
     return 200, dumps(assess_safely(payload).to_json())
 
 
+MAX_CALLS = 2000  # RUBRIC.* cells in one calculation; a 2005 workbook needs ~100
+
+
+def functions_body(body: bytes, current_user) -> tuple[int, bytes]:
+    """(HTTP status, JSON answer) for a ``POST /rubric/functions-call`` body: the
+    workbook scored once, then every call of the batch."""
+    try:
+        data = parse_json(body)
+    except ValueError as exc:
+        return 400, error_json(str(exc))
+    if not isinstance(data, dict) or not isinstance(data.get("calls"), list):
+        return 400, error_json("请求格式不正确：应包含 book（工作簿数据）和 calls（函数调用列表）。")
+    if len(data["calls"]) > MAX_CALLS:
+        return 400, error_json(f"一次计算中的 RUBRIC 函数调用过多（{len(data['calls'])} 个，最多 {MAX_CALLS} 个）。")
+    from ._functions import call_all
+
+    results = asyncio.run(call_all(data, assess_safely(data.get("book")), current_user))
+    return 200, dumps({"results": results})
+
+
 _setup: tuple | None = None  # in the worker process: what it was configured with
 
 
-def _in_worker(body: bytes, rules: list[str] | None, limits: _limits.Limits) -> tuple[int, bytes]:
+def _in_worker(job, body: bytes, rules: list[str] | None, limits: _limits.Limits, *args) -> tuple[int, bytes]:
     global _setup
     if _setup != (rules, limits):
         if _setup is None and hasattr(os, "nice"):
@@ -83,15 +104,25 @@ def _in_worker(body: bytes, rules: list[str] | None, limits: _limits.Limits) -> 
         _limits.configure(limits)
         _packs.configure(rules)
         _setup = (rules, limits)
-    return score_body(body)
+    return job(body, *args)
 
 
 async def score(body: bytes) -> tuple[int, bytes]:
+    """The answer to a task-pane body."""
+    return await _run(score_body, body)
+
+
+async def functions(body: bytes, current_user) -> tuple[int, bytes]:
+    """The answer to a RUBRIC.* batch."""
+    return await _run(functions_body, body, current_user)
+
+
+async def _run(job, body: bytes, *args) -> tuple[int, bytes]:
     if _isolate and len(body) > _limits.LARGE_BODY:
         try:
-            return await anyio.to_process.run_sync(_in_worker, body, _rules, _limits.limits,
+            return await anyio.to_process.run_sync(_in_worker, job, body, _rules, _limits.limits, *args,
                                                    limiter=_limits.large_slot())
         except (BrokenWorkerProcess, Exception):  # noqa: BLE001 - Chinese text, never a traceback
             logger.exception("the scoring process failed")
             return 500, error_json(INTERNAL)
-    return await _limits.run_scoring(score_body, body, size=len(body))
+    return await _limits.run_scoring(job, body, *args, size=len(body))
