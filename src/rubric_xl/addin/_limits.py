@@ -7,10 +7,10 @@
   ever held); a body that does not arrive within ``body_timeout`` seconds gets 408.
   The body is then handed to the app in one piece.
 * :func:`run_scoring` – runs a synchronous scoring call in a worker thread, so the
-  event loop keeps answering while a large workbook is scored.  At most
+  event loop keeps answering while a workbook is scored.  At most
   ``scoring_threads`` calls run at once, and of those at most one *large* body
-  (over ``LARGE_BODY`` bytes): large ledgers queue behind each other instead of
-  taking every thread.
+  (over ``LARGE_BODY`` bytes; :func:`large_slot`, also used by :mod:`._worker`'s
+  process): large ledgers queue behind each other instead of taking every thread.
 * ``max_ledger_rows`` – the most ledger rows a workbook may send (read by
   :mod:`._book`).
 * :func:`share_the_interpreter` – scoring is pure Python, so threads share one

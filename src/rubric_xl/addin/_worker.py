@@ -1,6 +1,7 @@
-"""Score one task-pane request body: parse, score, render — off the event loop.
+"""Answer one scoring request body — parse, score, render — off the event loop.
 
-:func:`score_body` is the whole job, bytes in, bytes out.  :func:`score` runs it
+:func:`score_body` (task pane) and :func:`functions_body` (a RUBRIC.* batch) are the
+whole job, bytes in, bytes out.  :func:`score` and :func:`functions` run them
 
 * for a normal body, in a worker thread (:func:`._limits.run_scoring`);
 * for a large body (over ``LARGE_BODY``, i.e. a ledger of hundreds of rows), in a
