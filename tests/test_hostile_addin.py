@@ -478,6 +478,28 @@ def test_a_body_that_does_not_arrive_gets_408(server):
         assert BODY_TIMEOUT * 0.9 < secs < BODY_TIMEOUT + 3
 
 
+@pytest.mark.parametrize("headers", [b"Content-Length: 4\r\nTransfer-Encoding: chunked\r\n",
+                                     b"Transfer-Encoding: chunked\r\nContent-Length: 4\r\n",
+                                     b"Transfer-Encoding: xchunked\r\n", b"Content-Length: 2\r\nContent-Length: 3\r\n"])
+def test_ambiguous_body_framing_is_refused(server, headers):
+    """Request smuggling shapes: uvicorn's parser refuses them before the app."""
+    port, _ = server
+    status, _, body = raw(port, _post_head(b"/rubric/score", headers) + b"0\r\n\r\n")
+    assert (status, body) == (400, b"Invalid HTTP request received.")
+
+
+def test_a_client_that_hangs_up_mid_body_gets_nothing_and_costs_nothing(server):
+    port, _ = server
+    for extra, first in ((b"Content-Length: 1000\r\n", b'{"book"'), (b"Transfer-Encoding: chunked\r\n", b"7\r\n{\"book\"\r\n")):
+        t0 = time.monotonic()
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(_post_head(b"/rubric/score", extra) + first)
+            s.shutdown(socket.SHUT_WR)
+            assert s.recv(1000) == b""
+        assert time.monotonic() - t0 < BODY_TIMEOUT + 2
+    assert get(port, b"/")[0] == 200  # and the server still answers
+
+
 def test_malformed_content_length_is_refused(server):
     port, _ = server
     for value in (b"abc", b"-1", b"1e3", b"12, 12"):
