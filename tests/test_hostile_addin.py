@@ -1103,3 +1103,27 @@ def test_write_scores_never_writes_a_formula(client, book, monkeypatch, text):
     explains = [n for n in book["names"] if n["name"].startswith("item_") and n["name"].endswith("_explain")]
     assert len(explains) > 40 and texts.count("'" + text) == len(explains)
     assert not any(isinstance(v, str) and v.lstrip()[:1] in "=+-@" for v in values)
+
+
+@pytest.mark.parametrize("case", ["4301 digits", "1e999999999", "nesting", "not json", "empty", "list",
+                                  "args", "args not a list"])
+def test_write_scores_bad_requests_get_chinese_text(client, book, case):
+    """写入得分 is answered by the add-in's own route: hostile JSON gets the same Chinese
+    messages as the task pane (xlwings Server's generic route answered 500 in English)."""
+    body = {
+        "4301 digits": lambda: literal(book, "weekly_reports_count", "9" * 4301),
+        "1e999999999": lambda: literal(book, "weekly_reports_count", "1e999999999"),
+        "nesting": lambda: b"[" * 100_000,
+        "not json": lambda: b"\xff\xfe not json",
+        "empty": lambda: b"",
+        "list": lambda: b"[1, 2]",
+        "args": lambda: json.dumps({**book, "args": [1]}, ensure_ascii=False).encode(),
+        "args not a list": lambda: json.dumps({**book, "args": "x"}, ensure_ascii=False).encode(),
+    }[case]()
+    r = client.post("/xlwings/custom-scripts-call/write_scores", content=body)
+    want = {"4301 digits": "收到的数据格式错误：数值 999999999999999999999999…（共 4301 个字符）",
+            "1e999999999": "收到的数据格式错误：数值 1e999999999 ", "nesting": INVALID_JSON,
+            "not json": INVALID_JSON, "empty": "请求中没有工作簿数据。", "list": FORMAT,
+            "args": "写入得分不需要参数。", "args not a list": "写入得分不需要参数。"}[case]
+    assert r.status_code == 400 and r.text.startswith(want), r.text
+    assert "error occurred" not in r.text and INTERNAL not in r.text

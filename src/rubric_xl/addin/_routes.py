@@ -3,6 +3,7 @@
 ``POST /rubric/score``          the task pane: workbook payload → score card + problems
 ``POST /rubric/functions-call`` the RUBRIC.* worksheet functions: one workbook payload
                                 and a batch of calls → one result per call
+``POST /xlwings/custom-scripts-call/write_scores``  写入得分 (ahead of xlwings Server's route)
 ``GET  /rubric/functions.js``   the functions' Office.js code (the manifest's script)
 ``GET  /manifest.xml``          this add-in's manifest (replaces xlwings Server's)
 
@@ -22,7 +23,8 @@ from fastapi.responses import PlainTextResponse, Response
 from xlwings_server import dependencies as dep
 from xlwings_server.config import settings
 
-from . import _env, _functions, _worker
+from . import _env, _functions, _scripts, _worker
+from ._limits import run_scoring
 from ._manifest import render_manifest
 
 
@@ -47,6 +49,17 @@ async def functions_call(request: Request, current_user: dep.User):
     body = await request.body()
     status, content = await _worker.functions(body, current_user)
     return Response(content, status_code=status, media_type="application/json")
+
+
+@router.post("/xlwings/custom-scripts-call/write_scores")
+async def write_scores_call(request: Request, current_user: dep.User):
+    """写入得分, answered here instead of by xlwings Server's generic script route
+    (which parses the body on the event loop and answers bad JSON in English)."""
+    body = await request.body()
+    status, content = await run_scoring(_scripts.write_scores_body, body, size=len(body))
+    if status != 200:
+        return PlainTextResponse(content, status_code=status)
+    return Response(content, media_type="application/json")
 
 
 @router.get("/rubric/functions.js", name="rubric_functions_js")
