@@ -633,6 +633,29 @@ def test_large_bodies_in_the_worker_process_score_the_same(client, ledger_books)
     assert threaded[2][1]["message"] == FORMAT
 
 
+def test_a_large_body_that_takes_too_long_is_stopped(client, ledger_books):
+    """The worker process scoring a large body is stopped after large_timeout: a
+    Chinese 503, and the next large body is scored by a fresh process."""
+    from rubric_xl.addin import _limits, _worker
+
+    old = _limits.limits
+    _worker.configure([str(SHANXI), str(XINZHOU)], isolate=True)
+    try:
+        for seconds in (0.05, 0.5):
+            _limits.configure(_limits.Limits(large_timeout=seconds))
+            t0 = time.perf_counter()
+            r = client.post("/rubric/score", content=json.dumps(ledger_books[2000], ensure_ascii=False).encode())
+            assert time.perf_counter() - t0 < seconds + 3
+            assert (r.status_code, r.json()["message"]) == (503, _worker.timeout_message(seconds))
+            assert r.json()["message"].startswith(f"评分超时：这个工作簿超过 {seconds:g} 秒仍未评完")
+        _limits.configure(old)
+        r = client.post("/rubric/score", content=json.dumps(ledger_books[2000], ensure_ascii=False).encode())
+        assert r.status_code == 200 and len(r.json()["rows"]) == 2000
+    finally:
+        _limits.configure(old)
+        _worker.configure([str(SHANXI), str(XINZHOU)], isolate=False)
+
+
 def test_large_function_batches_in_the_worker_process_answer_the_same(client, book):
     """A RUBRIC.* batch with a large workbook (padded: 1 MB) is evaluated in the worker
     process, and answers what the small workbook answers in a thread."""
@@ -1014,7 +1037,9 @@ def test_limit_settings_from_the_environment(monkeypatch):
     monkeypatch.setenv("RUBRIC_XL_ADDIN_MAX_LEDGER_ROWS", "700")
     monkeypatch.setenv("RUBRIC_XL_ADDIN_SCORING_THREADS", "2")
     monkeypatch.setenv("RUBRIC_XL_ADDIN_BODY_TIMEOUT", "5")
-    assert Limits.from_env() == Limits(max_body=512 * 1024, body_timeout=5.0, scoring_threads=2, max_ledger_rows=700)
+    monkeypatch.setenv("RUBRIC_XL_ADDIN_LARGE_TIMEOUT", "9.5")
+    assert Limits.from_env() == Limits(max_body=512 * 1024, body_timeout=5.0, scoring_threads=2, max_ledger_rows=700,
+                                       large_timeout=9.5)
 
 
 def test_serve_refuses_a_bad_limit_setting():

@@ -12,7 +12,8 @@
   (over ``LARGE_BODY`` bytes; :func:`large_slot`, also used by :mod:`._worker`'s
   process): large ledgers queue behind each other instead of taking every thread.
 * ``max_ledger_rows`` – the most ledger rows a workbook may send (read by
-  :mod:`._book`).
+  :mod:`._book`); ``large_timeout`` – the most seconds a large body may take in
+  :mod:`._worker`'s process, which is stopped after that.
 * :func:`share_the_interpreter` – scoring is pure Python, so threads share one
   interpreter lock; a shorter switch interval (1 ms instead of 5 ms) lets the event
   loop and a short request take their turn while a large ledger is being scored.
@@ -36,11 +37,13 @@ ENV_MAX_BODY_MB = "RUBRIC_XL_ADDIN_MAX_BODY_MB"
 ENV_BODY_TIMEOUT = "RUBRIC_XL_ADDIN_BODY_TIMEOUT"
 ENV_THREADS = "RUBRIC_XL_ADDIN_SCORING_THREADS"
 ENV_MAX_ROWS = "RUBRIC_XL_ADDIN_MAX_LEDGER_ROWS"
+ENV_LARGE_TIMEOUT = "RUBRIC_XL_ADDIN_LARGE_TIMEOUT"
 
 DEFAULT_MAX_BODY_MB = 4.0  # a 2005 workbook sends ~60 KB, a 2,000-row ledger ~420 KB
 DEFAULT_BODY_TIMEOUT = 30.0
 DEFAULT_THREADS = 4
 DEFAULT_MAX_ROWS = 10_000  # 20 × the template's 500 pre-formatted rows
+DEFAULT_LARGE_TIMEOUT = 120.0  # a 10,000-row ledger takes ~5 s on a 2-core machine
 LARGE_BODY = 256 * 1024
 
 T = TypeVar("T")
@@ -52,6 +55,7 @@ class Limits:
     body_timeout: float = DEFAULT_BODY_TIMEOUT
     scoring_threads: int = DEFAULT_THREADS
     max_ledger_rows: int = DEFAULT_MAX_ROWS
+    large_timeout: float = DEFAULT_LARGE_TIMEOUT
 
     @classmethod
     def from_env(cls) -> "Limits":
@@ -59,7 +63,8 @@ class Limits:
         return cls(max_body=int(mb * 1024 * 1024),
                    body_timeout=_positive(ENV_BODY_TIMEOUT, DEFAULT_BODY_TIMEOUT, float),
                    scoring_threads=_positive(ENV_THREADS, DEFAULT_THREADS, int),
-                   max_ledger_rows=_positive(ENV_MAX_ROWS, DEFAULT_MAX_ROWS, int))
+                   max_ledger_rows=_positive(ENV_MAX_ROWS, DEFAULT_MAX_ROWS, int),
+                   large_timeout=_positive(ENV_LARGE_TIMEOUT, DEFAULT_LARGE_TIMEOUT, float))
 
 
 def _positive(env: str, default, kind):

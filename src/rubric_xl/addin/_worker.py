@@ -22,6 +22,7 @@ import logging
 import os
 from typing import Any
 
+import anyio
 import anyio.to_process
 from anyio import BrokenWorkerProcess
 
@@ -118,12 +119,36 @@ async def functions(body: bytes, current_user) -> tuple[int, bytes]:
     return await _run(functions_body, body, current_user)
 
 
+def timeout_message(seconds: float) -> str:
+    return (f"评分超时：这个工作簿超过 {seconds:g} 秒仍未评完，评分助手已停止评分。"
+            "台账行数很多时请分成几个工作簿填报，或请管理员调整 "
+            f"{_limits.ENV_LARGE_TIMEOUT}。")
+
+
 async def _run(job, body: bytes, *args) -> tuple[int, bytes]:
     if _isolate and len(body) > _limits.LARGE_BODY:
+        limits = _limits.limits
         try:
-            return await anyio.to_process.run_sync(_in_worker, job, body, _rules, _limits.limits, *args,
-                                                   limiter=_limits.large_slot())
+            # the wait for the slot does not count; a cancelled run stops (kills) the process
+            async with _limits.large_slot():
+                with anyio.move_on_after(limits.large_timeout) as scope:
+                    return await anyio.to_process.run_sync(_in_worker, job, body, _rules, limits, *args,
+                                                           cancellable=True, limiter=_free_slot())
         except (BrokenWorkerProcess, Exception):  # noqa: BLE001 - Chinese text, never a traceback
             logger.exception("the scoring process failed")
             return 500, error_json(INTERNAL)
+        if scope.cancelled_caught:
+            logger.warning("a large body took more than %s s; its process was stopped", limits.large_timeout)
+            return 503, error_json(timeout_message(limits.large_timeout))
     return await _limits.run_scoring(job, body, *args, size=len(body))
+
+
+_unlimited: anyio.CapacityLimiter | None = None
+
+
+def _free_slot() -> anyio.CapacityLimiter:
+    """A limiter that never waits (the large slot is already held)."""
+    global _unlimited
+    if _unlimited is None:
+        _unlimited = anyio.CapacityLimiter(1_000)
+    return _unlimited
