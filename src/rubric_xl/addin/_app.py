@@ -9,7 +9,9 @@ environment, imports it once and extends it:
   extending xlwings' ``base.html``), ``static/`` (pane JS/CSS, ribbon, icons; served
   before xlwings' own files), ``custom_functions`` and ``custom_scripts``;
 * the add-in's routes (:mod:`._routes`), ahead of xlwings', so its own manifest
-  replaces xlwings' example one.
+  replaces xlwings' example one;
+* every static-file mount served with a containment check (:mod:`._static`) and
+  every request body bounded (:mod:`._limits`).
 """
 from __future__ import annotations
 
@@ -30,7 +32,13 @@ def create_app(rules: Iterable[str | Path] | None = None):
 
     if rules is not None or _packs._registry is None:
         _packs.configure(None if rules is None else list(rules))
+        from . import _worker
+
+        _worker.configure(None if rules is None else [str(Path(r).resolve()) for r in rules])
     if _app is None:
+        from . import _limits
+
+        limits = _limits.Limits.from_env()  # RuntimeError (Chinese) before anything changes
         try:
             import xlwings_server.main as xsm
 
@@ -39,9 +47,17 @@ def create_app(rules: Iterable[str | Path] | None = None):
             if type(exc).__name__ == "LicenseError":
                 raise RuntimeError(_env.LICENCE_MESSAGE) from None
             raise
+        from starlette.middleware import Middleware
+
         from ._routes import router
+        from ._static import contain_static_mounts
 
         check_xlwings()
+        _limits.configure(limits)
+        _limits.share_the_interpreter()
+        contain_static_mounts(xsm.app)
+        # innermost, so xlwings' security headers also go on a refusal
+        xsm.app.user_middleware.append(Middleware(_limits.BodyLimit))
         # The add-in's routes go first, so its /manifest.xml answers instead of
         # xlwings Server's example manifest (first match wins).
         routes = xsm.app.router.routes

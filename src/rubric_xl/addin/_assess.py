@@ -9,6 +9,7 @@ problems (not a template, another pack) give ``ok = False`` and a Chinese messag
 from __future__ import annotations
 
 import logging
+import math
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -171,6 +172,7 @@ def _score_into(a: Assessment, pack: RulePack, raw: dict, cells: dict[str, Cell]
         return loc[len(prefix):] if loc.startswith(prefix) else None
 
     cleaned = dict(raw)
+    _refuse_huge_numbers(a, pack, cleaned, cells)
     try:
         card = score(pack, cleaned, source=source, locate=locate)
     except FactsError as exc:
@@ -212,6 +214,38 @@ def _score_into(a: Assessment, pack: RulePack, raw: dict, cells: dict[str, Cell]
                                            f"第{row.index}行：{prob.message}", cells.get(key) if key else None))
     order = {"type": 0, "range": 0, "check": 0, "missing": 1, "template": 2}
     a.issues.sort(key=lambda i: order[i.kind])
+
+
+EXCEL_DIGITS = 15
+HUGE = 10 ** EXCEL_DIGITS
+
+
+def _refuse_huge_numbers(a: Assessment, pack: RulePack, raw: dict, cells: dict[str, Cell]) -> None:
+    """A cell number of 10^15 or more (Excel keeps 15 significant digits; no count,
+    percentage or amount of a rubric comes near it) is an input out of range,
+    reported at its cell and treated as blank, before the engine sees it."""
+    keys = []
+    for fid, value in raw.items():
+        if isinstance(value, list):
+            keys.extend(f"{fid}[{i}].{col}" for i, row in enumerate(value, 1) if isinstance(row, dict)
+                        for col, v in row.items() if _huge(v))
+        elif _huge(value):
+            keys.append(fid)
+    for key in keys:
+        value = _value_at(raw, key)
+        shown = "无穷大" if value in (math.inf, -math.inf) else f"{value:.6g}"
+        label = _label(pack, key)
+        _blank_out(raw, key)
+        fid = key.split("[")[0]
+        a.invalid.add(fid)
+        a.issues.append(InputIssue(
+            "range", fid, label,
+            f"{label}：数值超出范围（绝对值应小于 10^{EXCEL_DIGITS}，Excel 只能精确保存 {EXCEL_DIGITS} 位数字），"
+            f"实际为 {shown}", cells.get(key)))
+
+
+def _huge(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and not abs(v) < HUGE  # also NaN
 
 
 def _blank_out(raw: dict, key: str) -> bool:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import operator
 import re
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from . import _env
+from . import _env, _limits
 
 _env.ensure()  # before the first ``import xlwings`` of the process
 
@@ -49,6 +50,26 @@ def open_book(payload: dict) -> Iterator[xw.Book]:
         book.close()
 
 
+def _check_sheet(sheet: Any) -> None:
+    """A sheet as the JS client sends it: ``values`` a rectangle (a list of rows of
+    equal length) and a used range inside it.  A used range beyond the values is
+    cut to them (cells outside are blank), so no address in the payload makes the
+    server convert more cells than were sent."""
+    values = sheet.get("values") if isinstance(sheet, dict) else None
+    if not isinstance(values, list) or not all(isinstance(r, list) for r in values) \
+            or len({len(r) for r in values}) > 1:
+        raise InputFileError(FORMAT_MESSAGE, [])  # not from the xlwings JS client
+    address = sheet.get("used_range_address")
+    if address:
+        m = _AREA.match(str(address))
+        rows, cols = len(values), len(values[0]) if values else 0
+        if m is None or int(m["r1"]) > rows or _col(m["c1"]) > cols:
+            sheet["used_range_address"] = None  # nothing sent: an empty sheet
+        elif m["c2"]:
+            r2, c2 = min(int(m["r2"]), rows), min(_col(m["c2"]), cols)
+            sheet["used_range_address"] = f"{m['c1']}{m['r1']}:{get_column_letter(c2)}{r2}"
+
+
 @dataclass(frozen=True)
 class Cell:
     sheet: str
@@ -72,12 +93,15 @@ class BookView:
         self.book = book
         self.title = book.name or "工作簿"
         self._sheets = book.api["sheets"]
+        for sheet in self._sheets:  # every way in: the pane, the functions, 写入得分
+            _check_sheet(sheet)
         # Workbook-scoped names, case-insensitive like Excel.
         self._names: dict[str, dict] = {}
         for api in book.api["names"]:
             if api.get("book_scope", True) and api.get("name"):
                 self._names.setdefault(str(api["name"]).lower(), api)
         self._grids: dict[int, list[list[Any]]] = {}
+        self._needed: dict[int, tuple[int, int]] = {}  # sheet index → (last row, last column) read
 
     # -- _meta ----------------------------------------------------------------
     def meta(self) -> dict[str, str]:
@@ -113,6 +137,8 @@ class BookView:
             return None
         r0, c0 = int(m["r1"]), _col(m["c1"])
         r1, c1 = (int(m["r2"]), _col(m["c2"])) if m["c2"] else (r0, c0)
+        if not (1 <= r0 <= r1 <= MAX_ROW and 1 <= c0 <= c1 <= MAX_COL):
+            return None  # not a cell Excel has
         return idx, r0, c0, r1, c1
 
     def cell(self, name: str) -> Cell | None:
@@ -129,11 +155,24 @@ class BookView:
         idx, r0, c0, r1, c1 = a
         return self.book.sheets[idx].range((r0, c0), (r1, c1))
 
+    def sent_cells(self) -> int:
+        return sum(len(s["values"]) * len(s["values"][0]) for s in self._sheets if s["values"])
+
+    def _need(self, idx: int, row: int, col: int) -> None:
+        """Record that cell (*row*, *col*) of sheet *idx* will be read."""
+        r, c = self._needed.get(idx, (0, 0))
+        self._needed[idx] = (max(r, row), max(c, col))
+
     def _grid(self, idx: int) -> list[list[Any]]:
+        """Sheet *idx*'s values, converted by xlwings, from A1 to the last row and
+        column that will be read (never beyond what the client sent: the work is
+        bounded by the payload, whatever the names say)."""
         grid = self._grids.get(idx)
         if grid is None:
             sent = self._sheets[idx].get("values") or [[]]
-            rows, cols = len(sent), max((len(r) for r in sent), default=0)
+            want_r, want_c = self._needed.get(idx, (0, 0))
+            rows = min(len(sent), want_r)
+            cols = min(len(sent[0]) if rows else 0, want_c)
             grid = []
             if rows and cols:
                 grid = self.book.sheets[idx].range((1, 1), (rows, cols)).options(ndim=2).value or []
@@ -153,14 +192,18 @@ class BookView:
         A fact whose name is missing or broken reads as blank (so its items are
         待填, never silently scored) and is reported as a template problem.
         Table facts read one column per ``<table>__<column>`` name; a row is any
-        row with at least one value.
+        row with at least one value.  Only the cells the names point at are
+        converted (see :meth:`_grid`).
         """
         raw: dict[str, Any] = {}
         cells: dict[str, Cell] = {}
         problems: list[Problem] = []
+        scalars: dict[str, tuple[int, int, int]] = {}
+        tables: dict[str, dict[str, tuple[int, int, int, int]]] = {}
         for fid, f in pack.facts.items():
             if f.type == "table":
-                raw[fid] = self._read_table(fid, f, cells, problems)
+                tables[fid] = self._table_columns(fid, f, problems)
+                raw[fid] = []
                 continue
             a = self.area(fid)
             if a is None:
@@ -169,11 +212,20 @@ class BookView:
                 problems.append(Problem(fid, f"{f.label}：工作簿{what} {fid}，无法读取此项输入（模板被改动？）"))
                 continue
             idx, r0, c0, _, _ = a  # a name over several cells: its first cell
+            scalars[fid] = (idx, r0, c0)
+            self._need(idx, r0, c0)
+        for fid, (idx, r0, c0) in scalars.items():
             cells[fid] = Cell(self._sheets[idx]["name"], f"{get_column_letter(c0)}{r0}")
             raw[fid] = _clean(self._at(idx, r0, c0))
+        for fid, columns in tables.items():
+            raw[fid] = self._read_table(fid, columns, cells)
         return raw, cells, problems
 
-    def _read_table(self, fid: str, f, cells: dict[str, Cell], problems: list[Problem]) -> list[dict]:
+    def _table_columns(self, fid: str, f, problems: list[Problem]) -> dict[str, tuple[int, int, int, int]]:
+        """Each column's (sheet index, first row, column, last row), the last row
+        cut at the table's last row with a value: beyond the rows the client sent
+        every cell is blank, so a name over rows 3:1048576 costs what the data
+        costs.  More rows than ``max_ledger_rows`` is an InputFileError."""
         columns: dict[str, tuple[int, int, int, int]] = {}
         for c in f.columns or []:
             name = column_name(fid, c.id)
@@ -183,6 +235,38 @@ class BookView:
                 continue
             idx, r0, c0, r1, _ = a
             columns[c.id] = (idx, r0, c0, r1)
+        last = {idx: self._last_data_row(idx, sorted({c for i, _, c, _ in columns.values() if i == idx}))
+                for idx in {i for i, *_ in columns.values()}}
+        for cid, (idx, r0, c0, r1) in columns.items():
+            columns[cid] = (idx, r0, c0, min(r1, last[idx]))
+        n = max((r1 - r0 + 1 for _, r0, _, r1 in columns.values()), default=0)
+        cap = _limits.limits.max_ledger_rows
+        if n > cap:
+            sheet = self._sheets[next(iter(columns.values()))[0]].get("name")
+            raise InputFileError(
+                f"{f.label}（工作表 {sheet}）有 {n} 行数据，超出范围：评分助手每个工作簿最多评 {cap} 行。"
+                f"请分成几个工作簿填报，或请管理员调整 {_limits.ENV_MAX_ROWS}。",
+                [Problem(f"{self.title} {sheet}", f"{n} 行，超过 {cap} 行")])
+        for idx, r0, c0, r1 in columns.values():
+            self._need(idx, r1, c0)
+        return columns
+
+    def _last_data_row(self, idx: int, cols: list[int]) -> int:
+        """The last sent row of sheet *idx* with a value in one of *cols* (0: none)."""
+        values = self._sheets[idx].get("values") or [[]]
+        cols = [c - 1 for c in cols if c <= len(values[0])]  # rows are of equal length
+        if not cols:
+            return 0
+        pick = operator.itemgetter(*cols) if len(cols) > 1 else (lambda row: (row[cols[0]],))
+        blank = ("",) * len(cols)
+        for r in range(len(values), 0, -1):
+            got = pick(values[r - 1])
+            if got != blank and any(v not in ("", None) for v in got):
+                return r
+        return 0
+
+    def _read_table(self, fid: str, columns: dict[str, tuple[int, int, int, int]],
+                    cells: dict[str, Cell]) -> list[dict]:
         n = max((r1 - r0 + 1 for _, r0, _, r1 in columns.values()), default=0)
         rows: list[dict] = []
         for i in range(n):
@@ -197,7 +281,8 @@ class BookView:
         return rows
 
 
-_AREA = re.compile(r"^(?:.*!)?\$?(?P<c1>[A-Za-z]{1,3})\$?(?P<r1>\d+)(?::\$?(?P<c2>[A-Za-z]{1,3})\$?(?P<r2>\d+))?$")
+_AREA = re.compile(r"^(?:.*!)?\$?(?P<c1>[A-Za-z]{1,3})\$?(?P<r1>\d{1,7})(?::\$?(?P<c2>[A-Za-z]{1,3})\$?(?P<r2>\d{1,7}))?$")
+MAX_ROW, MAX_COL = 1_048_576, 16_384  # Excel's sheet size
 
 
 def _col(letters: str) -> int:

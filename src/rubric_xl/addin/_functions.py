@@ -13,6 +13,8 @@ Numbers leave the engine as ``Decimal`` and become Excel numbers only here.
 """
 from __future__ import annotations
 
+import logging
+import types
 from decimal import Decimal
 from typing import Annotated, Any, Optional
 
@@ -20,9 +22,13 @@ from . import _env
 
 _env.ensure()
 
+import xlwings as xw  # noqa: E402
 import xlwings.server as xs  # noqa: E402
 
 from ._assess import Assessment  # noqa: E402
+
+
+logger = logging.getLogger(__name__)
 
 
 class WorkbookScore(Assessment):
@@ -134,3 +140,32 @@ def status(score: WorkbookScore = None):
 
 
 FUNCTIONS = (item, explain, total, grade, category, status)
+FUNCTIONS_MODULE = types.SimpleNamespace(**{f.__name__: f for f in FUNCTIONS})
+
+
+async def call_all(data: dict, score: Assessment, current_user) -> list:
+    """One result per call of a ``/rubric/functions-call`` batch (*data*), each as
+    xlwings' ``custom_functions_call`` returns it, errors as Chinese text."""
+    return [await _one_call(call, data, score, current_user) for call in data["calls"]]
+
+
+async def _one_call(call: Any, body: dict, score: Assessment, current_user) -> list:
+    from ._worker import INTERNAL
+
+    name = call.get("func_name") if isinstance(call, dict) else None
+    if not isinstance(name, str) or not hasattr(FUNCTIONS_MODULE, name):
+        return [[f"错误：没有这个函数（{name}）"]]
+    args = call.get("args")
+    data = {
+        "func_name": name, "args": args if isinstance(args, list) else [],
+        "client": "Office.js", "version": xw.__version__,
+        "runtime": str(body.get("runtime") or "1.4"),
+        "caller_address": call.get("caller_address"),
+        "culture_info_name": body.get("culture_info_name"), "date_format": body.get("date_format"),
+    }
+    try:
+        return await xs.custom_functions_call(data, FUNCTIONS_MODULE, current_user,
+                                              typehint_to_value={WorkbookScore: score})
+    except Exception:  # noqa: BLE001
+        logger.exception("custom function %s failed", name)
+        return [["错误：" + INTERNAL]]

@@ -3,109 +3,63 @@
 ``POST /rubric/score``          the task pane: workbook payload → score card + problems
 ``POST /rubric/functions-call`` the RUBRIC.* worksheet functions: one workbook payload
                                 and a batch of calls → one result per call
+``POST /xlwings/custom-scripts-call/write_scores``  写入得分 (ahead of xlwings Server's route)
 ``GET  /rubric/functions.js``   the functions' Office.js code (the manifest's script)
 ``GET  /manifest.xml``          this add-in's manifest (replaces xlwings Server's)
 
 Payloads are exactly what the xlwings JS client's ``getBookData()`` returns.  All
-messages are Chinese; no traceback ever reaches Excel.
+messages are Chinese; no traceback ever reaches Excel.  Bodies are bounded by
+:class:`._limits.BodyLimit`; parsing, scoring and rendering run off the event loop
+(:mod:`._worker`: a worker thread, or for a large body a separate lower-priority
+process), so the event loop keeps answering other requests meanwhile.
 """
 from __future__ import annotations
 
 import json
-import logging
 import time
-import types
-from typing import Any
 
-import xlwings as xw
-import xlwings.server as xs
 from fastapi import APIRouter, Header, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import PlainTextResponse, Response
 from xlwings_server import dependencies as dep
 from xlwings_server.config import settings
 
-from . import _env, _functions
-from ._assess import Assessment, assess_payload
+from . import _env, _functions, _scripts, _worker
+from ._limits import run_scoring
 from ._manifest import render_manifest
 
-logger = logging.getLogger(__name__)
 
 APP_PATH = settings.app_path
 router = APIRouter(prefix=APP_PATH)
 
-FUNCTIONS_MODULE = types.SimpleNamespace(**{f.__name__: f for f in _functions.FUNCTIONS})
 FUNCTIONS_JS = _env.ADDIN_DIR / "static" / "rubric" / "functions.js"
-INTERNAL = "评分服务器内部错误，请稍后重试；如仍出现，请把工作簿和出现的时间报告给管理员。"
-
-
-def _error(status: int, msg: str) -> JSONResponse:
-    return JSONResponse({"ok": False, "message": msg, "detail": msg}, status_code=status)
-
-
-async def _json_body(request: Request) -> Any:
-    body = await request.body()
-    if not body:
-        raise ValueError("请求中没有工作簿数据。")
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise ValueError("收到的数据不是有效的 JSON。") from None
-
-
-def _assess(book: Any) -> Assessment:
-    try:
-        return assess_payload(book)
-    except Exception:  # noqa: BLE001 - the pane must get Chinese text, not a traceback
-        logger.exception("scoring a workbook failed")
-        return Assessment(ok=False, message=INTERNAL)
 
 
 @router.post("/rubric/score")
 async def score_workbook(request: Request, current_user: dep.User):
     t0 = time.perf_counter()
-    try:
-        payload = await _json_body(request)
-    except ValueError as exc:
-        return _error(400, str(exc))
-    result = _assess(payload).to_json()
+    body = await request.body()
+    status, content = await _worker.score(body)
     ms = (time.perf_counter() - t0) * 1000
-    return JSONResponse(result, headers={"Server-Timing": f"score;dur={ms:.2f}"})
+    return Response(content, status_code=status, media_type="application/json",
+                    headers={"Server-Timing": f"score;dur={ms:.2f}"})
 
 
 @router.post("/rubric/functions-call")
 async def functions_call(request: Request, current_user: dep.User):
-    try:
-        body = await _json_body(request)
-    except ValueError as exc:
-        return _error(400, str(exc))
-    if not isinstance(body, dict) or not isinstance(body.get("calls"), list):
-        return _error(400, "请求格式不正确：应包含 book（工作簿数据）和 calls（函数调用列表）。")
-    score = _assess(body.get("book"))
-    results = []
-    for call in body["calls"]:
-        results.append(await _one_call(call, body, score, current_user))
-    return JSONResponse({"results": results})
+    body = await request.body()
+    status, content = await _worker.functions(body, current_user)
+    return Response(content, status_code=status, media_type="application/json")
 
 
-async def _one_call(call: Any, body: dict, score: Assessment, current_user) -> list:
-    name = call.get("func_name") if isinstance(call, dict) else None
-    if not isinstance(name, str) or not hasattr(FUNCTIONS_MODULE, name):
-        return [[f"错误：没有这个函数（{name}）"]]
-    args = call.get("args")
-    data = {
-        "func_name": name, "args": args if isinstance(args, list) else [],
-        "client": "Office.js", "version": xw.__version__,
-        "runtime": str(body.get("runtime") or "1.4"),
-        "caller_address": call.get("caller_address"),
-        "culture_info_name": body.get("culture_info_name"), "date_format": body.get("date_format"),
-    }
-    try:
-        return await xs.custom_functions_call(
-            data, FUNCTIONS_MODULE, current_user,
-            typehint_to_value={_functions.WorkbookScore: score})
-    except Exception:  # noqa: BLE001
-        logger.exception("custom function %s failed", name)
-        return [["错误：" + INTERNAL]]
+@router.post("/xlwings/custom-scripts-call/write_scores")
+async def write_scores_call(request: Request, current_user: dep.User):
+    """写入得分, answered here instead of by xlwings Server's generic script route
+    (which parses the body on the event loop and answers bad JSON in English)."""
+    body = await request.body()
+    status, content = await run_scoring(_scripts.write_scores_body, body, size=len(body))
+    if status != 200:
+        return PlainTextResponse(content, status_code=status)
+    return Response(content, media_type="application/json")
 
 
 @router.get("/rubric/functions.js", name="rubric_functions_js")

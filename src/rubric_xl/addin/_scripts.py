@@ -11,6 +11,8 @@ snapshot of the score at the time of writing.
 """
 from __future__ import annotations
 
+import json
+
 from . import _env
 
 _env.ensure()
@@ -18,13 +20,27 @@ _env.ensure()
 import xlwings as xw  # noqa: E402
 import xlwings.server as xs  # noqa: E402
 
+from ..errors import RubricError  # noqa: E402
 from ..conventions import category_points_name, item_explain_name, item_points_name  # noqa: E402
 
 from ._assess import Assessment, assess_book  # noqa: E402
-from ._book import BookView, check_xlwings  # noqa: E402
+from ._book import FORMAT_MESSAGE, BookView, check_xlwings, open_book  # noqa: E402
+from ._json import parse_json  # noqa: E402
 
 DEDUCTED = "#F8CBAD"  # light red: the item lost points or was zeroed
 PENDING = "#FFE699"  # light yellow: 待填 / 输入有误
+
+
+FORMULA_START = ("=", "+", "-", "@")
+
+
+def as_cell_text(value):
+    """Text that Excel would take for a formula (``=…``, ``+…``, ``-…``, ``@…``, e.g.
+    from a pack's wording) is written with Excel's text prefix ``'``: it shows as
+    written and never runs."""
+    if isinstance(value, str) and value.lstrip().startswith(FORMULA_START):
+        return "'" + value
+    return value
 
 
 def write_results(book: xw.Book, a: Assessment) -> int:
@@ -46,7 +62,7 @@ def write_results(book: xw.Book, a: Assessment) -> int:
         rng = view.range(name)
         if rng is None:
             return
-        rng.value = value
+        rng.value = as_cell_text(value)
         if color != "keep":
             rng.color = color
         written += 1
@@ -71,8 +87,42 @@ def write_results(book: xw.Book, a: Assessment) -> int:
     return written
 
 
+def score_and_write(book: xw.Book) -> None:
+    check_xlwings()
+    try:
+        view = BookView(book)
+    except RubricError as exc:  # a payload not from the xlwings JS client
+        raise xw.XlwingsError(exc.message) from None
+    write_results(book, assess_book(view))
+
+
 @xs.script
 def write_scores(book: xw.Book):
     """写入得分"""
-    check_xlwings()
-    write_results(book, assess_book(BookView(book)))
+    score_and_write(book)
+
+
+def write_scores_body(body: bytes) -> tuple[int, str]:
+    """(HTTP status, answer) for ``POST /xlwings/custom-scripts-call/write_scores``:
+    the JSON actions for the client, or a Chinese message (status 400, plain text
+    as xlwings Server answers a failed script).  Runs in a worker thread, so the
+    body is parsed (as JavaScript reads numbers) and the book opened off the event
+    loop; :mod:`._routes` serves it ahead of xlwings Server's generic route."""
+    try:
+        data = parse_json(body)
+    except ValueError as exc:
+        return 400, str(exc)
+    if not isinstance(data, dict):
+        return 400, FORMAT_MESSAGE
+    if data.pop("args", None) not in (None, []):
+        return 400, "写入得分不需要参数。"
+    try:
+        with open_book(data) as book:
+            score_and_write(book)
+            return 200, json.dumps(book.json(), ensure_ascii=False)
+    except RubricError as exc:
+        return 400, exc.message
+    except xw.XlwingsError as exc:
+        return 400, str(exc)
+    except (KeyError, TypeError, IndexError, AttributeError, ValueError):
+        return 400, FORMAT_MESSAGE

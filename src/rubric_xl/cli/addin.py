@@ -24,8 +24,10 @@ def addin_group() -> None:
               help="规则包文件、文件夹或编号，可重复给出（默认：环境变量 RUBRIC_XL_RULES，否则 ./rules，"
                    "再否则随 rubric-xl 安装的规则包）。")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="工作进程数。")
+@click.option("--max-body-mb", type=click.FloatRange(0, 1024, min_open=True),
+              help="单个请求的数据上限（MB，默认 4；也可用环境变量 RUBRIC_XL_ADDIN_MAX_BODY_MB）。")
 @click.pass_context
-def serve_cmd(ctx, host, port, rules, workers):
+def serve_cmd(ctx, host, port, rules, workers, max_body_mb):
     """启动评分助手服务（xlwings Server + uvicorn），供 Excel 加载项使用。"""
     from ..addin import extra_installed
 
@@ -34,6 +36,10 @@ def serve_cmd(ctx, host, port, rules, workers):
         ctx.exit(EXIT_INPUT)
     from ..addin import _packs
 
+    if max_body_mb is not None:  # the environment reaches worker processes too
+        from ..addin._limits import ENV_MAX_BODY_MB
+
+        os.environ[ENV_MAX_BODY_MB] = repr(max_body_mb)
     if rules:  # also for worker processes, which configure themselves from the environment
         os.environ[_packs.ENV_RULES] = os.pathsep.join(os.path.abspath(r) for r in rules)
     try:
