@@ -15,6 +15,7 @@ from . import inputs, names
 from .layout import WorkbookLayout
 
 LISTS_SHEET = "_lists"
+UNIT_LABEL = "填报单位"
 
 
 @dataclass
@@ -25,6 +26,14 @@ class Ctx:
     unit: str | None
     prefill: dict[str, str] = field(default_factory=dict)  # fact id -> value written at build
     ledger_rows: int = 500
+
+    @property
+    def unit_fact(self) -> Fact | None:
+        """The top-level enum fact that names the reporting unit (labelled 填报单位,
+        like the 基本信息 row): it is asked once, in the 基本信息 cell, which then
+        carries both names (``info_unit`` and the fact id)."""
+        return next((f for f in self.pack.model.facts
+                     if f.type == "enum" and f.label == UNIT_LABEL), None)
 
     def define(self, name: str, ref: str) -> None:
         self.wb.defined_names[name] = DefinedName(name, attr_text=ref)

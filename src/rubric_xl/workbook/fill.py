@@ -31,6 +31,7 @@ from ..rules.pack import RulePack
 from .meta import read_meta
 from .output import workbook_bytes
 from .packs import find_pack
+from .sheet_ledger import print_rows_in_use
 from .text import put
 
 INFO_KEYS = {"unit": "info_unit", "filler": "info_filler", "phone": "info_phone", "date": "info_date"}
@@ -149,6 +150,7 @@ def _fill_table(wb: Workbook, f: Fact, rows: list[dict], template: str) -> None:
     for i, row in enumerate(rows):
         for c in cols:
             _put(ws, first + i, targets[c.id][1][0], c, row.get(c.id))
+    print_rows_in_use(ws, first + len(rows) - 1)
 
 
 def grow_ledger(wb: Workbook, ws: Worksheet, first: int, last: int, new_last: int) -> int:

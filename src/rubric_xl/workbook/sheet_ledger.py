@@ -4,6 +4,7 @@ the roll-ups, filled by the formula compiler)."""
 from __future__ import annotations
 
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -16,15 +17,32 @@ SHEET = "台账"
 SUMMARY_SHEET = "汇总"
 HEADER_ROW, FIRST_ROW = 2, 3
 RESULT_COLUMNS = (("status", "状态"), ("errors", "错误"), ("warnings", "警告"))
-RESULT_WIDTHS = {"status": 14, "errors": 40, "warnings": 40}
-TYPE_WIDTHS = {"text": 28, "date": 13, "bool": 10, "int": 10, "decimal": 12, "percent": 12}
+# narrow columns (long text wraps): the whole table prints across one landscape A4 page
+RESULT_WIDTHS = {"status": 10, "errors": 24, "warnings": 24}
+TYPE_WIDTHS = {"text": 18, "date": 11, "bool": 5, "int": 8, "decimal": 10, "percent": 9}
+SUMMARY_LABEL_WIDTH = 30
+BLANK_PRINT_ROWS = 20  # an empty ledger prints as a blank form of this many rows
+WRAP_TYPES = {"text", "enum", "result"}
 
 
 def _width(f: Fact) -> float:
     if f.type == "enum":
         longest = max((styles.text_units(o) for o in f.options or []), default=8)
-        return min(max(12.0, longest + 4), 36.0)
+        return min(max(10.0, longest + 2), 18.0)
+    if f.type == "bool":  # wide enough for its header in at most about four lines
+        return min(max(TYPE_WIDTHS["bool"], round(styles.text_units(f.label) / 4 + 1.5)), 10.0)
     return TYPE_WIDTHS[f.type]
+
+
+def print_rows_in_use(ws: Worksheet, last_used: int) -> None:
+    """Set the print area of a 台账 sheet to its columns, rows 1 to *last_used*
+    (at least :data:`BLANK_PRINT_ROWS` data rows): called when the sheet is
+    built and whenever rows are filled."""
+    last_col = ws.max_column
+    for t in ws.tables.values():
+        last_col = max(last_col, range_boundaries(t.ref)[2])
+    last = max(last_used, HEADER_ROW + BLANK_PRINT_ROWS)
+    ws.print_area = f"A1:{get_column_letter(last_col)}{last}"
 
 
 def _unique_headers(cols: list[Fact]) -> dict[str, str]:
@@ -65,7 +83,8 @@ def build_ledger_sheet(ctx: Ctx) -> Worksheet:
             columns[c.id] = ColumnLayout(c.id, headers[c.id], c.type, rng, name)
             ctx.define(name, rng.absolute)
             widths[col] = _width(c)
-            _format_column(ws, col, FIRST_ROW, last_row, inputs.FORMATS[c.type], locked=False)
+            _format_column(ws, col, FIRST_ROW, last_row, inputs.FORMATS[c.type], locked=False,
+                           wrap=c.type in WRAP_TYPES)
             ctx.validate(ws, c, rng.coord, owner=name, column=True)
             col += 1
         results: dict[str, ColumnLayout] = {}
@@ -77,7 +96,7 @@ def build_ledger_sheet(ctx: Ctx) -> Worksheet:
                 headers[key] = label
                 ctx.define(name, rng.absolute)
                 widths[col] = RESULT_WIDTHS[key]
-                _format_column(ws, col, FIRST_ROW, last_row, "@", locked=True)
+                _format_column(ws, col, FIRST_ROW, last_row, "@", locked=True, wrap=True)
                 col += 1
         for c_id, cl in {**columns, **results}.items():
             cell = ws.cell(HEADER_ROW, cl.data.col, cl.label)
@@ -102,12 +121,14 @@ def build_ledger_sheet(ctx: Ctx) -> Worksheet:
         ws.freeze_panes = "C3"
     else:
         ws.freeze_panes = "B3"
-    styles.print_setup(ws, title_rows="2:2", landscape=True)
+    styles.print_setup(ws, title_rows=f"1:{HEADER_ROW}", landscape=True, header=pack.model.title)
+    print_rows_in_use(ws, HEADER_ROW)
     styles.protect(ws)
     return ws
 
 
-def _format_column(ws: Worksheet, col: int, first: int, last: int, fmt: str, locked: bool) -> None:
+def _format_column(ws: Worksheet, col: int, first: int, last: int, fmt: str, locked: bool,
+                   wrap: bool = False) -> None:
     font = styles.BODY if not locked else styles.RESULT
     prot = styles.UNLOCKED if not locked else styles.LOCKED
     for r in range(first, last + 1):
@@ -115,6 +136,8 @@ def _format_column(ws: Worksheet, col: int, first: int, last: int, fmt: str, loc
         cell.font = font
         cell.number_format = fmt
         cell.protection = prot
+        if wrap:  # no row height is set: Excel/WPS/LibreOffice grow the row to the text
+            cell.alignment = styles.WRAP_TOP
 
 
 def build_summary_sheet(ctx: Ctx) -> Worksheet | None:
@@ -128,7 +151,7 @@ def build_summary_sheet(ctx: Ctx) -> Worksheet | None:
     cols = {c.id: c for c in table.columns or []}
     metrics = list(led.metrics)
     last_col = 1 + len(metrics)
-    ws.column_dimensions["A"].width = 30
+    ws.column_dimensions["A"].width = SUMMARY_LABEL_WIDTH
     for i in range(2, last_col + 1):
         ws.column_dimensions[get_column_letter(i)].width = 14
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(last_col, 2))
@@ -177,13 +200,14 @@ def build_summary_sheet(ctx: Ctx) -> Worksheet | None:
         layout.summary.append(SummaryBlock(gi, g.by, by_kind, g.label, title_row, header_row, metric_cols,
                                            group_rows, total_row))
         row += 1
-    styles.print_setup(ws, landscape=True)
+    styles.print_setup(ws, landscape=True, header=pack.model.title)
     styles.protect(ws)
     return ws
 
 
 def _summary_line(ws: Worksheet, row: int, label: str | None, metrics, bold: bool = False) -> None:
     styles.style(ws.cell(row, 1, label), font=styles.BOLD if bold else styles.BODY)
+    styles.fit_row(ws, row, {1: label or ""}, {1: SUMMARY_LABEL_WIDTH})
     for j, mt in enumerate(metrics, start=2):
         fmt = {"rate": "0.00", "count": "0"}.get(mt.kind, "General")
         styles.style(ws.cell(row, j), font=styles.RESULT, fill=styles.RESULT_FILL, align=styles.CENTER, fmt=fmt)
