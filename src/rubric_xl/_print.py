@@ -7,7 +7,10 @@ font); a CJK character takes about two.
 """
 from __future__ import annotations
 
-from openpyxl.worksheet.worksheet import Worksheet
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # importing this module does not import openpyxl
+    from openpyxl.worksheet.worksheet import Worksheet
 
 HEADER_FONT = "宋体"
 CJK_UNITS = 2.0  # width of one CJK character in column-width units (11 pt)
@@ -55,7 +58,7 @@ def row_height(texts: list[tuple[str | None, float, float]], minimum: float = 18
     return max(minimum, need)
 
 
-def page_setup(ws: Worksheet, *, landscape: bool = False, title_rows: str | None = None,
+def page_setup(ws: "Worksheet", *, landscape: bool = False, title_rows: str | None = None,
                title_cols: str | None = None, header: str | None = None, fit_height: int = 0,
                print_area: str | None = None) -> None:
     """A4, fit to the page width (as many pages down as needed, or *fit_height*),
