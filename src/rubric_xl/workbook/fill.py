@@ -31,7 +31,7 @@ from ..rules.pack import RulePack
 from .meta import read_meta
 from .output import workbook_bytes
 from .packs import find_pack
-from .sheet_ledger import print_rows_in_use
+from .sheet_ledger import fit_filled_ledger
 from .text import put
 
 INFO_KEYS = {"unit": "info_unit", "filler": "info_filler", "phone": "info_phone", "date": "info_date"}
@@ -95,6 +95,7 @@ def fill_workbook(wb: Workbook, pack: RulePack, facts: Mapping[str, Any], *, sou
         else:
             ws, (col, row, _, _) = _target(wb, f.id, template)
             _put(ws, row, col, f, values[f.id])
+    fit_filled_ledger(wb, pack, values)  # print area and row heights for the rows filled
     return values
 
 
@@ -150,7 +151,6 @@ def _fill_table(wb: Workbook, f: Fact, rows: list[dict], template: str) -> None:
     for i, row in enumerate(rows):
         for c in cols:
             _put(ws, first + i, targets[c.id][1][0], c, row.get(c.id))
-    print_rows_in_use(ws, first + len(rows) - 1)
 
 
 def grow_ledger(wb: Workbook, ws: Worksheet, first: int, last: int, new_last: int) -> int:

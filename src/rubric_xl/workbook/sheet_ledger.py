@@ -8,6 +8,7 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ..errors import RubricError
 from ..rules.model import Fact
 from . import inputs, names, styles
 from .context import Ctx
@@ -36,13 +37,42 @@ def _width(f: Fact) -> float:
 
 def print_rows_in_use(ws: Worksheet, last_used: int) -> None:
     """Set the print area of a 台账 sheet to its columns, rows 1 to *last_used*
-    (at least :data:`BLANK_PRINT_ROWS` data rows): called when the sheet is
-    built and whenever rows are filled."""
+    (an empty ledger: :data:`BLANK_PRINT_ROWS` blank rows, a form to fill by hand)."""
     last_col = ws.max_column
     for t in ws.tables.values():
         last_col = max(last_col, range_boundaries(t.ref)[2])
-    last = max(last_used, HEADER_ROW + BLANK_PRINT_ROWS)
+    last = last_used if last_used > HEADER_ROW else HEADER_ROW + BLANK_PRINT_ROWS
     ws.print_area = f"A1:{get_column_letter(last_col)}{last}"
+
+
+def fit_filled_ledger(wb, pack, values: dict) -> None:
+    """After a ledger is filled: print area on the rows in use, and each filled
+    row as high as its wrapped text — the typed cells and the row's 错误/警告,
+    which the formulas show once recalculated (their text is the engine's)."""
+    if pack.model.ledger is None or SHEET not in wb.sheetnames:
+        return
+    from ..engine import score_values  # noqa: PLC0415  (the engine is below the workbook)
+
+    ws = wb[SHEET]
+    table = pack.facts[pack.model.ledger.table]
+    try:
+        rows = score_values(pack, values).rows
+    except RubricError:  # e.g. a blank top-level fact: the formulas show 有误; size by the typed text
+        rows = []
+    widths = {c: ws.column_dimensions[get_column_letter(c)].width or 10 for c in range(1, ws.max_column + 1)}
+    heads = {ws.cell(HEADER_ROW, c).value: c for c in range(1, ws.max_column + 1)}
+    result_cols = {key: heads.get(label) for key, label in RESULT_COLUMNS}
+    count = len(values.get(table.id) or [])
+    for i in range(count):
+        r = FIRST_ROW + i
+        texts = {c: str(ws.cell(r, c).value) for c in range(2, ws.max_column + 1)
+                 if ws.cell(r, c).data_type == "s" and ws.cell(r, c).value}  # typed text, not formulas
+        if i < len(rows):
+            shown = {"status": rows[i].status, "errors": "；".join(p.message for p in rows[i].errors),
+                     "warnings": "；".join(p.message for p in rows[i].warnings)}
+            texts.update({c: shown[key] for key, c in result_cols.items() if c})
+        styles.fit_row(ws, r, texts, widths, minimum=16)
+    print_rows_in_use(ws, FIRST_ROW + count - 1)
 
 
 def _unique_headers(cols: list[Fact]) -> dict[str, str]:
@@ -67,7 +97,7 @@ def build_ledger_sheet(ctx: Ctx) -> Worksheet:
     styles.style(ws.cell(HEADER_ROW, 1, "序号"), font=styles.BOLD, fill=styles.HEADER_FILL, align=styles.CENTER)
     ws.column_dimensions["A"].width = 6
     for r in range(FIRST_ROW, last_row + 1):
-        styles.style(ws.cell(r, 1, r - FIRST_ROW + 1), font=styles.SMALL, border=False, align=styles.CENTER)
+        styles.style(ws.cell(r, 1, r - FIRST_ROW + 1), font=styles.SMALL, border=False, align=styles.TOP_CENTER)
     col = 2
     tables = [f for f in pack.model.facts if f.type == "table"]
     header_lines = 1
@@ -136,8 +166,8 @@ def _format_column(ws: Worksheet, col: int, first: int, last: int, fmt: str, loc
         cell.font = font
         cell.number_format = fmt
         cell.protection = prot
-        if wrap:  # no row height is set: Excel/WPS/LibreOffice grow the row to the text
-            cell.alignment = styles.WRAP_TOP
+        # wrapped text grows the row (Excel/WPS as one types; fill sets the height)
+        cell.alignment = styles.WRAP_TOP if wrap else styles.TOP
 
 
 def build_summary_sheet(ctx: Ctx) -> Worksheet | None:

@@ -30,6 +30,8 @@ WRAP = Alignment(wrap_text=True, vertical="center")
 WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 LEFT = Alignment(horizontal="left", vertical="center")
+TOP = Alignment(vertical="top")
+TOP_CENTER = Alignment(horizontal="center", vertical="top")
 
 UNLOCKED = Protection(locked=False)
 LOCKED = Protection(locked=True)
