@@ -204,17 +204,20 @@ def _col(j: int) -> str:
     return get_column_letter(j)
 
 
-def _print(ws, doc: _Doc, last_row: int, *, title_cols: str | None = None, wrap: tuple[int, ...] = ()) -> None:
+def _print(ws, doc: _Doc, last_row: int, *, title_cols: str | None = None, wrap: tuple[int, ...] = (),
+           center: tuple[int, ...] = ()) -> None:
     """Landscape A4 fit to the page width, the header row repeated on every
-    page, the *wrap* columns wrapped with rows as high as their text needs."""
+    page, the *wrap* columns wrapped with rows as high as their text needs,
+    the *center* columns (名次, 序号) centred."""
     from openpyxl.styles import Alignment
 
     wrapped, plain = Alignment(wrap_text=True, vertical="top"), Alignment(vertical="top")
+    middle = Alignment(horizontal="center", vertical="top")
     for r in range(FIRST, last_row + 1):
         texts = []
         for j in range(1, ws.max_column + 1):
             cell = ws.cell(r, j)
-            cell.alignment = wrapped if j in wrap else plain
+            cell.alignment = wrapped if j in wrap else (middle if j in center else plain)
             if j in wrap:
                 texts.append((str(cell.value or ""), ws.column_dimensions[_col(j)].width or 10, 11))
         if texts:
@@ -289,7 +292,7 @@ def _ranking_sheet(wb, results: list[FileResult], doc: _Doc) -> None:
             _put(ws, k, j, v)
         _put(ws, k, head.index("状态") + 1, STATUS_TEXT["failed"])
     last = n + len(failed) + HEAD_ROW
-    _print(ws, doc, last, wrap=(2, 3))
+    _print(ws, doc, last, wrap=(2, 3), center=(1,))
     if not n:
         return
     # the charts go below the table, on a page of their own, side by side
@@ -357,7 +360,7 @@ def _items_sheet(wb, results: list[FileResult], doc: _Doc) -> None:
                 meta[key] = (it.title, it.max)
             points.setdefault(key, {})[j] = it.points
     base = len(head) - len(scored)
-    widths = {base - 2: 6.0, base - 1: 36.0, base: 6.0}
+    widths = {base - 2: 6.0, base - 1: 44.0, base: 6.0}
     if several:
         widths[1] = _fit(_packs(results), 10, 20)
     widths.update({base + j + 1: _fit([u], 8, 12) for j, u in enumerate(units)})
@@ -372,7 +375,7 @@ def _items_sheet(wb, results: list[FileResult], doc: _Doc) -> None:
             if j in points[key]:
                 v = points[key][j]
                 _put(ws, i, base + j + 1, "待填" if v is None else v, "0.00")
-    _print(ws, doc, len(keys) + HEAD_ROW, title_cols=f"A:{_col(base)}", wrap=(base - 1,))
+    _print(ws, doc, len(keys) + HEAD_ROW, title_cols=f"A:{_col(base)}", wrap=(base - 1,), center=(base - 2,))
 
 
 def _problems_sheet(wb, results: list[FileResult], doc: _Doc) -> None:
