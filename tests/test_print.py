@@ -354,3 +354,50 @@ def test_each_template_speaks_of_its_own_pack():
         assert other not in texts, pack.id
         if pack is XINZHOU:
             assert "留空表示未报" not in texts and "2024-04-15" in texts
+
+
+def test_report_charts_print_whole_on_a_page_of_their_own(rendered):
+    book, _, pdf = rendered["report"]
+    wb = load_workbook(book)
+    ws = wb["排名"]
+    units = [ws.cell(r, 2).value for r in range(4, ws.max_row + 1) if isinstance(ws.cell(r, 1).value, int)]
+    cats = [c.value for c in ws[3]][9:]
+    pages = _pages(pdf, wb.sheetnames)
+    charts = [_squash(p) for s, p in pages if s == "排名" and "各单位总分" in p]
+    assert len(charts) == 1, "the two charts share one page"
+    page = charts[0]
+    assert "各单位分类得分" in page and all(_squash(u) in page for u in units) and all(c in page for c in cats)
+    table = [_squash(p) for s, p in pages if s == "排名" and "各单位总分" not in p]
+    assert table and all(_squash(u) in "".join(table) for u in units)  # the table prints before the charts
+
+
+def test_page_header_text_is_never_a_header_code():
+    from openpyxl import Workbook
+
+    from rubric_xl._print import page_setup
+
+    for title, printed in (("甲&乙考核", "甲&&乙考核"), ("&P&N&[Page]", "&&P&&N&&[Page]")):
+        ws = Workbook().active
+        page_setup(ws, header=title)
+        assert ws.oddHeader.left.text == printed
+        assert ws.oddHeader.right.text == "&A" and "&P" in ws.oddFooter.center.text
+
+
+def test_ledger_print_area_follows_the_rows_filled(tmp_path):
+    from rubric_xl.samples import random_facts
+    from rubric_xl.workbook import fill_workbook
+
+    for rows, last in ((600, 602), (3, 5), (0, 22)):  # past the 500 reserved rows, fewer, none
+        wb = load_workbook(ROOT / "workbook_templates" / "xinzhou-2024.xlsx")
+        facts = random_facts(XINZHOU, rows, rows=rows)
+        fill_workbook(wb, XINZHOU, facts)
+        ws = wb["台账"]
+        assert ws.print_area.endswith(f"${last}"), rows
+        if rows:  # each filled row is at least as high as its longest wrapped cell needs
+            card = score(XINZHOU, facts)
+            _, ref = next(iter(wb.defined_names["ledger_warnings"].destinations))
+            col = range_boundaries(ref.replace("$", ""))[0]
+            width = ws.cell(3, col).parent.column_dimensions[ws.cell(3, col).column_letter].width
+            for i, row in enumerate(card.rows[:50]):
+                text = "；".join(p.message for p in row.warnings)
+                assert ws.row_dimensions[3 + i].height >= lines_needed(text, width) * 14.4, i

@@ -34,10 +34,21 @@ PROVISIONAL_TEXT_FMT = (301, '0.00;-0.00;0.00;"暂定"')  # a text result (等�
 SAMPLES = 40  # submissions scored to find each item's longest 扣分说明
 
 
+_EXPLAIN_CACHE: dict[str, dict[str, str]] = {}  # pack hash → texts (a batch builds one pack many times)
+
+
 def explain_texts(pack) -> dict[str, str]:
     """Item id → the longest 扣分说明 its formula shows across an untouched
     template and :data:`SAMPLES` random submissions (fixed seeds: the same
     pack gives the same heights), for the row height."""
+    if pack.hash not in _EXPLAIN_CACHE:
+        if len(_EXPLAIN_CACHE) > 16:
+            _EXPLAIN_CACHE.clear()
+        _EXPLAIN_CACHE[pack.hash] = _longest_explanations(pack)
+    return _EXPLAIN_CACHE[pack.hash]
+
+
+def _longest_explanations(pack) -> dict[str, str]:
     cards = [score(pack, {})]
     for seed in range(SAMPLES):
         facts = random_facts(pack, seed, blank_rate=0.2 if seed % 2 else 0.0)
