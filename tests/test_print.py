@@ -105,6 +105,11 @@ def test_negative_questions_are_the_ones_where_yes_costs_points():
         assert costly.get(fid) == "是", (coord, fid)
         hint = ws[coord.replace("D", "E")]
         assert COSTS["是"] in hint.value and hint.font.color.rgb.endswith("C00000"), coord
+        rules = [r for cf in ws.conditional_formatting if coord in str(cf.sqref) for r in cf.rules]
+        assert [r.formula for r in rules] == [[f'{coord}="是"']], coord  # a typed 是 turns the cell red
+    positive = next(f for f, a in costly.items() if a == "否")
+    hint = ws.cell(range_boundaries(wb.defined_names[positive].attr_text.split("!")[1].replace("$", ""))[1], 5)
+    assert COSTS["否"] in hint.value and COSTS["是"] not in hint.value
     assert sum(v == "是" for v in costly.values()) >= 7 and "否" in costly.values()
 
 

@@ -6,6 +6,7 @@ saying where they are.  Each input cell is the defined name of its fact id.
 """
 from __future__ import annotations
 
+from openpyxl.formatting.rule import FormulaRule
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..rules.model import Fact
@@ -191,3 +192,6 @@ def _fact_row(ctx: Ctx, ws: Worksheet, row: int, seq: int, f: Fact, remark: str,
     dv = ctx.validate(ws, f, ref.coord, owner=f.id)
     if costly == "是":
         dv.prompt = f"{COSTS[costly]}。{dv.prompt or ''}"[:250]
+        # a 是 typed out of habit turns the cell red at once
+        ws.conditional_formatting.add(ref.coord, FormulaRule(
+            formula=[f'{ref.column}{ref.row}="是"'], fill=styles.COSTLY_FILL, font=styles.COSTLY_FONT))

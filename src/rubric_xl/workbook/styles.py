@@ -22,6 +22,8 @@ SECTION_FILL = PatternFill("solid", fgColor="E7E6E6")
 ITEM_FILL = PatternFill("solid", fgColor="F2F2F2")
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
 RESULT_FILL = PatternFill("solid", fgColor="E2EFDA")
+COSTLY_FILL = PatternFill("solid", start_color="FFF4C7C3", end_color="FFF4C7C3")  # an answer that costs points
+COSTLY_FONT = Font(color="FFC00000", bold=True)
 
 _thin = Side(style="thin", color="A6A6A6")
 BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
