@@ -356,9 +356,11 @@ def test_each_template_speaks_of_its_own_pack():
         wb = load_workbook(ROOT / "workbook_templates" / f"{pack.id}.xlsx")
         texts = " ".join(str(c.value) for ws in wb if ws.sheet_state == "visible"
                          for row in ws.iter_rows() for c in row if isinstance(c.value, str))
+        texts += " ".join(f"{dv.prompt} {dv.error}" for ws in wb for dv in ws.data_validations.dataValidation)
         assert other not in texts, pack.id
         if pack is XINZHOU:
             assert "留空表示未报" not in texts and "2024-04-15" in texts
+        assert texts.count(f"（如 {pack.model.deadlines[0].date.isoformat()}）") >= 2  # guide and messages
 
 
 def test_report_charts_print_whole_on_a_page_of_their_own(rendered):

@@ -29,7 +29,7 @@ def _steps(ctx: Ctx, formulas: bool) -> list[str]:
     if "bool" in kinds:
         steps.append("“是/否”类项目请从下拉列表选择“是”或“否”。")
     if "date" in kinds:
-        steps.append(_date_step(pack))
+        steps.append(_date_step(ctx))
     if "percent" in kinds:
         steps.append("百分比填写 0–100 之间的数字，不带 % 号（如 93.5 表示 93.5%）。")
     if "enum" in kinds:
@@ -53,15 +53,8 @@ def _steps(ctx: Ctx, formulas: bool) -> list[str]:
     return steps
 
 
-def _example_date(pack) -> str | None:
-    """A date of the pack itself (its first deadline, else the issue date) as the example."""
-    m = pack.model
-    day = m.deadlines[0].date if m.deadlines else m.source.issued
-    return day.isoformat() if day else None
-
-
-def _date_step(pack) -> str:
-    example = _example_date(pack)
+def _date_step(ctx: Ctx) -> str:
+    pack, example = ctx.pack, ctx.date_example
     text = "日期按 YYYY-MM-DD 格式填写" + (f"（如 {example}）" if example else "")
     top = [f for f in pack.model.facts if f.type == "date" and f.blank_allowed]
     labels = sorted({f.blank_label or "未报" for f in top})
@@ -153,7 +146,7 @@ def build_info_sheet(ctx: Ctx) -> Worksheet:
         else:
             fmt = "yyyy-mm-dd" if name == "info_date" else "@"
             styles.style(cell, fill=styles.INPUT_FILL, locked=False, align=styles.LEFT, fmt=fmt)
-            dv = (inputs.date_validation(label, hint) if name == "info_date"
+            dv = (ctx.date_error(inputs.date_validation(label, hint)) if name == "info_date"
                   else inputs.text_validation(label, hint, 30 if name == "info_phone" else 100))
             dv.add(cell.coordinate)
             ws.add_data_validation(dv)
