@@ -408,3 +408,15 @@ def test_ledger_print_area_follows_the_rows_filled(tmp_path):
             for i, row in enumerate(card.rows[:50]):
                 text = "；".join(p.message for p in row.warnings)
                 assert ws.row_dimensions[3 + i].height >= lines_needed(text, width) * 14.4, i
+
+
+def test_report_tells_units_apart_and_numbers_items(rendered):
+    wb = load_workbook(rendered["report"][0])
+    items = wb["各项得分"]
+    heads = [c.value for c in items[3]]
+    units = heads[3:]
+    assert len(units) == len(set(units)) and sum(u.startswith("运城市") for u in units) == 2
+    seqs = [items.cell(r, 1).value for r in range(4, items.max_row + 1)]
+    assert seqs == list(range(1, len(seqs) + 1))  # 序号 numbers, in pack order
+    for ws in wb:
+        assert "审核结果" in ws["A1"].value and "版本" in ws["A2"].value and "生成时间" in ws["A2"].value

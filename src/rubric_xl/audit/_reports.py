@@ -92,6 +92,10 @@ def _packs(results: Iterable[FileResult]) -> list[str]:
     return sorted({r.card.pack.id for r in results if r.card is not None})
 
 
+def _rubric_packs(results: Iterable[FileResult]) -> list[str]:
+    return sorted({r.card.pack.id for r in results if isinstance(r.card, ScoreCard)})
+
+
 def csv_text(results: list[FileResult]) -> str:
     """One row per workbook, UTF-8 with BOM so Excel opens it in Chinese."""
     rubric = any(isinstance(r.card, ScoreCard) for r in results) or not any(
@@ -263,7 +267,7 @@ def _ranking_sheet(wb, results: list[FileResult], doc: _Doc) -> None:
     ws = wb.active
     ws.title = "排名"
     cats = _categories(results)
-    several = len(_packs(results)) > 1
+    several = len(_rubric_packs(results)) > 1  # a 规则包 column only when rubric packs differ
     head = ["名次", "单位", "文件"] + (["规则包"] if several else []) + \
         ["总分", "等次", "评选资格", "暂定", "状态"] + cats
     rows = ranked(results)
@@ -272,7 +276,7 @@ def _ranking_sheet(wb, results: list[FileResult], doc: _Doc) -> None:
     files = [r.file for _, r in rows] + [r.file for r in failed]
     widths = {1: 6.0, 2: _fit(units, 10, 20), 3: _fit(files, 12, 36)}
     if several:
-        widths[4] = _fit(_packs(results), 10, 20)
+        widths[4] = _fit(_rubric_packs(results), 10, 20)
     widths.update({j: _fit([h], 8, 12) for j, h in enumerate(head, start=1) if j not in widths})
     _header(ws, head, doc, widths)
     total_col = head.index("总分") + 1
@@ -346,7 +350,7 @@ def _unique_labels(results: list[FileResult]) -> list[str]:
 def _items_sheet(wb, results: list[FileResult], doc: _Doc) -> None:
     ws = wb.create_sheet("各项得分")
     scored = [r for _, r in ranked(results)]
-    several = len(_packs(results)) > 1
+    several = len(_rubric_packs(results)) > 1
     units = _unique_labels(scored)
     head = (["规则包"] if several else []) + ["序号", "考核内容", "分值"] + units
     keys: list[tuple[str, str]] = []
@@ -362,7 +366,7 @@ def _items_sheet(wb, results: list[FileResult], doc: _Doc) -> None:
     base = len(head) - len(scored)
     widths = {base - 2: 6.0, base - 1: 44.0, base: 6.0}
     if several:
-        widths[1] = _fit(_packs(results), 10, 20)
+        widths[1] = _fit(_rubric_packs(results), 10, 20)
     widths.update({base + j + 1: _fit([u], 8, 12) for j, u in enumerate(units)})
     _header(ws, head, doc, widths)
     for i, key in enumerate(keys, start=FIRST):
