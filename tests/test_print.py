@@ -70,7 +70,11 @@ def test_row_height_fits_the_tallest_cell():
     assert row_height([("短", 10, 11)], minimum=30) == 30
     assert row_height([("", 10, 11)]) == 18.0  # empty: the minimum
     tall = row_height([("短", 10, 11), ("很长的文字" * 6, 10, 11)])
-    assert tall == lines_needed("很长的文字" * 6, 10) * 14.4 + 4 > one
+    assert tall == round(lines_needed("很长的文字" * 6, 10) * 14.4 + 4, 1) > one
+    # Excel refuses rows over 409 pt: 28 lines of 14.4 pt fit (407.2), 29 lines are capped
+    assert row_height([("字" * (5 * 28), 10.8, 11)]) == round(28 * 14.4 + 4, 1)
+    assert row_height([("字" * (5 * 29), 10.8, 11)]) == 409.0
+    assert row_height([("字" * 100_000, 10.8, 11)]) == 409.0
 
 
 @settings(max_examples=60, deadline=None)

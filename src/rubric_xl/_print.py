@@ -52,10 +52,14 @@ def line_height(size: float = 11) -> float:
     return POINTS_PER_LINE.get(int(size), round(size * 1.31, 1))
 
 
+MAX_ROW_HEIGHT = 409.0  # Excel's limit (points); taller text stays cut, as in Excel itself
+
+
 def row_height(texts: list[tuple[str | None, float, float]], minimum: float = 18.0) -> float:
-    """The height (points) a row needs so that every wrapped ``(text, width, size)`` fits."""
+    """The height (points) a row needs so that every wrapped ``(text, width, size)``
+    fits, at most :data:`MAX_ROW_HEIGHT`."""
     need = max((lines_needed(t, w, s) * line_height(s) + 4 for t, w, s in texts if t), default=0.0)
-    return max(minimum, need)
+    return round(min(max(minimum, need), MAX_ROW_HEIGHT), 1)
 
 
 def page_setup(ws: "Worksheet", *, landscape: bool = False, title_rows: str | None = None,
