@@ -7,6 +7,7 @@ from . import inputs, styles
 from .context import Ctx
 from .layout import CellRef
 from .meta import TEMPLATE_VERSION, generator
+from .sheet_ledger import BLANK_PRINT_ROWS
 from .text import chinese_number, grade_text, put
 
 GUIDE_SHEET = "填报说明"
@@ -42,6 +43,10 @@ def _steps(ctx: Ctx, formulas: bool) -> list[str]:
         for t in tables:
             steps.append(f"在“台账”工作表填写{t.label}：每行一条，从第3行开始，已预留{ctx.ledger_rows}行；"
                          "如不够用，请联系上级获取行数更多的模板。")
+        if tables:
+            steps.append(f"“台账”的打印区域为已填写的行（空白模板为前{BLANK_PRINT_ROWS}行，可打印后手工填写）；"
+                         "在表中直接增加行后，打印前请选中表头和所有已填写的行，"
+                         "在“页面布局—打印区域—设置打印区域”中重新设置。")
     if formulas:
         target = "“评分”工作表" if rubric else "“台账”的状态、错误、警告列和“汇总”工作表"
         steps.append(f"{target}由公式自动计算，打开文件后即可查看（如未更新，请按 F9 重新计算）。")
