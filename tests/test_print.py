@@ -424,3 +424,36 @@ def test_report_tells_units_apart_and_numbers_items(rendered):
     assert seqs == list(range(1, len(seqs) + 1))  # 序号 numbers, in pack order
     for ws in wb:
         assert "审核结果" in ws["A1"].value and "版本" in ws["A2"].value and "生成时间" in ws["A2"].value
+
+
+def test_grade_note_keeps_hostile_grade_names_as_text():
+    from rubric_xl import load_pack_text
+    from rubric_xl.workbook import build_template
+
+    text = (ROOT / "rules" / "shanxi-2005.yaml").read_text(encoding="utf-8")
+    for name in ('优"秀', '=优秀"&"x'):  # a quote, and a quote that would end the literal
+        pack = load_pack_text(text.replace("name: 优秀", f"name: '{name}'", 1).replace("[优秀]", f"['{name}']"),
+                              "hostile.yaml")
+        assert any(g.name == name for g in pack.model.settings.grades)
+        wb, layout = build_template(pack)
+        note = wb["评分"].cell(layout.grade.row, 8).value
+        assert note.startswith("=IF(provisional=") and name.replace('"', '""') in note
+        assert note.count('"') % 2 == 0
+
+
+def test_pack_text_that_looks_like_a_formula_stays_text():
+    from rubric_xl import load_pack_text
+    from rubric_xl.workbook import build_template
+
+    text = (ROOT / "rules" / "shanxi-2005.yaml").read_text(encoding="utf-8")
+    for evil in ("=1+1", '=HYPERLINK("http://x","点我")'):
+        quoted = "'" + evil.replace("'", "''") + "'"
+        src = text.replace("title: 山西省", f"title: {quoted}\n# ", 1)
+        src = src.replace("label: 是否成立环保专项行动领导组", f"label: {quoted}", 1)
+        pack = load_pack_text(src, "evil.yaml")
+        assert pack.model.title == evil
+        wb, layout = build_template(pack)
+        cells = [c for ws in wb for row in ws.iter_rows() for c in row
+                 if isinstance(c.value, str) and c.value.startswith(evil)]
+        assert len(cells) >= 3, evil  # the titles of 填报说明 and 评分, the fact's label on 填报
+        assert all(c.data_type == "s" for c in cells), [c.coordinate for c in cells if c.data_type != "s"]

@@ -13,6 +13,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..engine import score
 from ..errors import RubricError
+from ..formulas._xl import text as xl_text
 from ..samples import random_facts
 from . import names, styles
 from .context import Ctx
@@ -96,7 +97,8 @@ def build_score_sheet(ctx: Ctx) -> Worksheet:
     styles.style(ws.cell(1, A, m.title), font=styles.TITLE, border=False, align=styles.CENTER)
     ws.row_dimensions[1].height = 30
     ws.merge_cells(start_row=2, start_column=A, end_row=2, end_column=H)
-    styles.style(ws.cell(2, A, '="填报单位："&info_unit'), font=styles.SUBTITLE, border=False, align=styles.LEFT)
+    styles.style(ws.cell(2, A, '="填报单位："&info_unit'), font=styles.SUBTITLE, border=False, align=styles.LEFT,
+                 formula=True)
     for col, text in enumerate(HEADERS, start=1):
         styles.style(ws.cell(HEADER_ROW, col, text), font=styles.BOLD, fill=styles.HEADER_FILL, align=styles.CENTER)
     ws.row_dimensions[HEADER_ROW].height = 22
@@ -124,7 +126,7 @@ def build_score_sheet(ctx: Ctx) -> Worksheet:
                      fmt=POINTS_FMT)
         styles.style(ws.cell(row, H), font=styles.RESULT, fill=styles.RESULT_FILL)
         texts[row] = {C: standard, E: it.criteria, H: explains[it.id]}
-        styles.fit_row(ws, row, texts[row], WIDTHS, sizes={H: 11})
+        styles.fit_row(ws, row, texts[row], WIDTHS)
         cat_runs.append((row, it.category))
         evidence_runs.append((row, f"{it.category}\0{it.evidence}"))
         points, explain = CellRef(SHEET, row, G), CellRef(SHEET, row, H)
@@ -181,7 +183,7 @@ def build_score_sheet(ctx: Ctx) -> Worksheet:
         note = ws.cell(layout.grade.row, H)
         bands = grade_text(grades)
         note.value = (f'=IF(provisional="是","有“待填”项目，等次暂定；按已填项目为"&grade&"。",'
-                      f'"")&"{bands}"')
+                      f'"")&{xl_text(bands)}')
         styles.fit_row(ws, layout.grade.row, {H: "有“待填”项目，等次暂定；按已填项目为不合格。" + bands},
                        WIDTHS, sizes={H: 10})
 

@@ -50,7 +50,11 @@ def fit_row(ws: Worksheet, row: int, texts: dict[int, str], widths: dict[int, fl
         [(t, widths[c], sizes.get(c, 11)) for c, t in texts.items()], minimum)
 
 
-def style(cell, font=BODY, fill=None, border=True, align=WRAP, locked=True, fmt=None) -> None:
+def style(cell, font=BODY, fill=None, border=True, align=WRAP, locked=True, fmt=None, formula=False) -> None:
+    """Style *cell*.  Its text stays text unless *formula*: a pack's or a user's
+    text that starts with ``=`` never becomes a formula."""
+    if not formula and cell.data_type == "f":
+        cell.data_type = "s"
     cell.font = font
     if fill is not None:
         cell.fill = fill
