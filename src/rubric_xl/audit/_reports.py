@@ -197,8 +197,8 @@ def _header(ws, values: list[str], doc: _Doc, widths: dict[int, float] | None = 
     widths = {**{j: 10.0 for j in range(1, last + 1)}, **(widths or {})}
     _widths(ws, widths)
     ws.row_dimensions[HEAD_ROW].height = row_height([(v, widths[j], 11) for j, v in enumerate(values, start=1)])
-    ws.freeze_panes = ws.cell(FIRST, 1).coordinate
-    if values:
+    if values:  # a sheet of blocks (台账汇总) has no single header row
+        ws.freeze_panes = ws.cell(FIRST, 1).coordinate
         ws.auto_filter.ref = f"A{HEAD_ROW}:{_col(last)}{HEAD_ROW}"
 
 
