@@ -457,3 +457,23 @@ def test_pack_text_that_looks_like_a_formula_stays_text():
                  if isinstance(c.value, str) and c.value.startswith(evil)]
         assert len(cells) >= 3, evil  # the titles of 填报说明 and 评分, the fact's label on 填报
         assert all(c.data_type == "s" for c in cells), [c.coordinate for c in cells if c.data_type != "s"]
+
+
+def test_remarks_column_is_free_and_never_scored(tmp_path):
+    from rubric_xl.reader import extract_facts
+
+    book = ROOT / "examples" / "shanxi-2005-full.xlsx"
+    _, before, _ = extract_facts(book)
+    wb = load_workbook(book)
+    ws = wb["填报"]
+    typed = 0
+    for r in range(4, ws.max_row + 1):
+        cell = ws.cell(r, 6)
+        if cell.protection.locked is False:
+            cell.value = "=1/0" if r % 2 else "本单位说明：数据来自年报"  # a formula-looking remark too
+            typed += 1
+    assert typed == len([f for f in SHANXI.model.facts if f.type != "table"])
+    out = tmp_path / "备注.xlsx"
+    wb.save(out)
+    _, after, _ = extract_facts(out)
+    assert after == before
