@@ -37,7 +37,7 @@ from openpyxl.utils.cell import range_boundaries
 import lo
 from conftest import full_marks_facts
 from rubric_xl import load_pack, score
-from rubric_xl._print import lines_needed, row_height, text_units
+from rubric_xl._print import CJK_UNITS, lines_needed, row_height, text_units
 from rubric_xl.cli import cli
 from rubric_xl.workbook import template_bytes
 from rubric_xl.workbook.sheet_input import COSTS, costly_answers
@@ -54,8 +54,8 @@ A4 = (595, 842)  # points, either orientation
 
 
 def test_cjk_counts_double_and_a_line_holds_what_fits():
-    assert text_units("考核") == 2 * text_units("ab") / 1.1
-    width = 10.8  # usable 10 units: five CJK characters
+    assert text_units("考核") == 2 * CJK_UNITS and text_units("ab") == 2 * 1.1 and CJK_UNITS > 1.9
+    width = 5 * CJK_UNITS + 0.8  # room for exactly five CJK characters
     assert lines_needed("一二三四五", width) == 1
     assert lines_needed("一二三四五六", width) == 2  # one more character wraps
     assert lines_needed("一二三四五" * 3, width) == 3
@@ -72,9 +72,10 @@ def test_row_height_fits_the_tallest_cell():
     tall = row_height([("短", 10, 11), ("很长的文字" * 6, 10, 11)])
     assert tall == round(lines_needed("很长的文字" * 6, 10) * 14.4 + 4, 1) > one
     # Excel refuses rows over 409 pt: 28 lines of 14.4 pt fit (407.2), 29 lines are capped
-    assert row_height([("字" * (5 * 28), 10.8, 11)]) == round(28 * 14.4 + 4, 1)
-    assert row_height([("字" * (5 * 29), 10.8, 11)]) == 409.0
-    assert row_height([("字" * 100_000, 10.8, 11)]) == 409.0
+    five = 5 * CJK_UNITS + 0.8  # five characters a line
+    assert row_height([("字" * (5 * 28), five, 11)]) == round(28 * 14.4 + 4, 1)
+    assert row_height([("字" * (5 * 29), five, 11)]) == 409.0
+    assert row_height([("字" * 100_000, five, 11)]) == 409.0
 
 
 @settings(max_examples=60, deadline=None)

@@ -13,7 +13,7 @@ if TYPE_CHECKING:  # importing this module does not import openpyxl
     from openpyxl.worksheet.worksheet import Worksheet
 
 HEADER_FONT = "宋体"
-CJK_UNITS = 2.0  # width of one CJK character in column-width units (11 pt)
+CJK_UNITS = 2.15  # width of one CJK character in column-width units (11 pt 宋体: 15 px of 7)
 LATIN_UNITS = 1.1
 POINTS_PER_LINE = {9: 12.0, 10: 13.2, 11: 14.4, 12: 15.6, 14: 18.6, 16: 21.6}
 

@@ -12,7 +12,7 @@ from .text import chinese_number, grade_text, put
 
 GUIDE_SHEET = "填报说明"
 INFO_SHEET = "基本信息"
-GUIDE_WIDTH = 84  # fits A4 portrait at 100 %: nothing to shrink, nothing clipped
+GUIDE_WIDTH = 84  # fits A4 portrait at 100 % in Excel and LibreOffice: nothing to shrink, nothing clipped
 
 
 def create_guide_sheet(ctx: Ctx) -> Worksheet:
