@@ -204,6 +204,8 @@ def _mark_provisional(ws: Worksheet, layout) -> None:
         rule = FormulaRule(formula=['provisional="是"'], stopIfTrue=True)
         rule.dxf = DifferentialStyle(fill=PROVISIONAL_FILL, numFmt=NumberFormat(numFmtId=fmt_id, formatCode=fmt))
         ws.conditional_formatting.add(ref.coord, rule)
+    ws.conditional_formatting.add(layout.provisional.coord, FormulaRule(  # 是否暂定: 是 on amber too
+        formula=['provisional="是"'], fill=PROVISIONAL_FILL, stopIfTrue=True))
 
 
 def _summary_row(ws: Worksheet, row: int, label: str, cap, note: str, bold: bool = False,
