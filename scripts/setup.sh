@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Shared set-up: system packages (optional), a virtualenv in .venv, the project.
 #   scripts/setup.sh            python only (venv + project + dev extras)
-#   scripts/setup.sh --system   also LibreOffice (calc, headless), Chromium and CJK fonts
+#   scripts/setup.sh --system   also LibreOffice (calc, headless), Chromium, CJK fonts and poppler-utils
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +29,7 @@ if [ "$want_system" = 1 ]; then
   missing=()
   command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-calc-nogui)
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)  # tests/test_print.py
   fc-list 2>/dev/null | grep -qi "noto sans cjk\|wenquanyi\|droid sans fallback" || missing+=(fonts-noto-cjk)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "安装系统软件包：${missing[*]}" >&2

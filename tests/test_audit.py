@@ -185,20 +185,26 @@ def test_xlsx_report_ranking_items_problems_and_charts(tmp_path):
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["排名", "各项得分", "问题清单"]
     ws = wb["排名"]
-    head = [c.value for c in ws[1]]
+    assert "审核结果" in ws["A1"].value and "shanxi-2005 版本 2005.1" in ws["A2"].value and "生成时间" in ws["A2"].value
+    head = [c.value for c in ws[3]]
     assert head[:8] == ["名次", "单位", "文件", "总分", "等次", "评选资格", "暂定", "状态"]
-    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=4)]
     # 100.00; 97.50 twice (weekly reports 15 of 20); 97.00 provisional (item 10 待填)
     assert [(r[0], r[1], Decimal(str(r[3])), r[6]) for r in rows] == [
         (1, "甲市", 100, "否"), (2, "乙市", Decimal("97.5"), "否"), (2, "丙市", Decimal("97.5"), "否"),
         (4, "=丁市", 97, "是")]
-    assert ws["B5"].data_type == "s"  # "=丁市" stored as text, never a formula
+    assert ws["B7"].data_type == "s"  # "=丁市" stored as text, never a formula
+    for sheet in wb:  # A4 landscape, fit to the page width, the header row on every page
+        assert (sheet.page_setup.paperSize, sheet.page_setup.orientation) == (9, "landscape"), sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth == 1
+        assert sheet.print_title_rows == "$3:$3", sheet.title
     items = wb["各项得分"]
-    assert [c.value for c in items[1]][:3] == ["序号", "考核内容", "分值"]
-    assert items.cell(2, 1).value == "1" and items.max_row == 1 + len(SHANXI.items)
+    assert [c.value for c in items[3]][:3] == ["序号", "考核内容", "分值"]
+    assert items.cell(4, 1).value == 1 and items.max_row == 3 + len(SHANXI.items)  # 序号 is a number
+    assert items.print_title_cols == "$A:$C"
     probs = wb["问题清单"]
-    assert [c.value for c in probs[1]] == ["文件", "单位", "位置", "问题", "级别"]
-    assert any("未填写" in (r[3] or "") for r in probs.iter_rows(min_row=2, values_only=True))
+    assert [c.value for c in probs[3]] == ["文件", "单位", "位置", "问题", "级别"]
+    assert any("未填写" in (r[3] or "") for r in probs.iter_rows(min_row=4, values_only=True))
     charts = [n for n in zipfile.ZipFile(out).namelist() if n.startswith("xl/charts/chart")]
     assert len(charts) == 2
     bars = []
@@ -209,11 +215,11 @@ def test_xlsx_report_ranking_items_problems_and_charts(tmp_path):
         refs = [e.text.replace("'", "") for e in bar.iter() if e.tag.endswith("}f")]
         bars.append((grouping, refs))
     # series title 总分, categories = units, values = totals
-    assert bars[0] == ("clustered", ["排名!D1", "排名!$B$2:$B$5", "排名!$D$2:$D$5"])
+    assert bars[0] == ("clustered", ["排名!D3", "排名!$B$4:$B$7", "排名!$D$4:$D$7"])
     grouping, refs = bars[1]
-    values = [r for r in refs if r.endswith("$5") and not r.startswith("排名!$B")]
+    values = [r for r in refs if r.endswith("$7") and not r.startswith("排名!$B")]
     assert grouping == "stacked" and len(values) == len(SHANXI.model.categories) == 7
-    assert values[0] == "排名!$I$2:$I$5" and values[-1] == "排名!$O$2:$O$5"  # the category columns I…O
+    assert values[0] == "排名!$I$4:$I$7" and values[-1] == "排名!$O$4:$O$7"  # the category columns I…O
 
 
 def test_tampered_result_cells_are_warnings_and_the_recomputed_score_counts(tmp_path):

@@ -155,11 +155,13 @@ def test_every_fact_is_a_named_unlocked_cell_with_blocking_validation(sx, sx_wb)
             assert (dv.operator, dv.formula1) == ("greaterThanOrEqual", "0")
         if f.type == "date":
             assert cell.number_format == "yyyy-mm-dd"
-    # nothing else on 填报 is editable
+    # nothing else on 填报 is editable but the 备注 (column F) of each fact row
     ws = sx_wb["填报"]
     unlocked = [c.coordinate for row in ws.iter_rows() for c in row
                 if c.protection.locked is False and c.coordinate]
-    assert len(unlocked) == len(facts)
+    notes = [c for c in unlocked if c.startswith("F")]
+    assert len(unlocked) - len(notes) == len(facts) and len(notes) == len(facts)
+    assert "不影响评分" in ws["F3"].value
 
 
 def test_decimal_fact_validation_keeps_its_minimum(sx_wb):
@@ -345,10 +347,19 @@ def test_ledger_table_columns_names_and_validation(xz, xz_wb):
     assert ws.cell(3, 1).value == 1 and ws.cell(502, 1).value == 500
 
 
-def test_ledger_unit_prefills_reporting_body(xz_wb):
+def test_ledger_unit_prefills_reporting_body(xz, xz_wb):
+    # 填报单位 is asked once: the reporting_body fact is the 基本信息 cell of info_unit
     ws, (c, r, _, _) = target(xz_wb, "reporting_body")
-    assert ws.cell(r, c).value == "忻府区"
-    assert ws.cell(r, c).protection.locked is False  # still an input; fill checks it
+    assert (ws.title, c, r) == (target(xz_wb, "info_unit")[0].title, *target(xz_wb, "info_unit")[1][:2])
+    assert ws.title == "基本信息" and ws.cell(r, c).value == "忻府区"
+    assert ws.cell(r, c).protection.locked is True  # pre-filled by the office that distributes it
+    labels = [c.value for c in xz_wb["填报"]["B"]]
+    assert "填报单位" not in labels
+    blank = reopen(template_bytes(xz))
+    ws, (c, r, _, _) = target(blank, "reporting_body")
+    assert ws.title == "基本信息" and ws.cell(r, c).protection.locked is False
+    dv = validations_at(ws, ws.cell(r, c).coordinate)[0]
+    assert dv.type == "list" and dv.showErrorMessage
 
 
 def test_summary_sheet_blocks(xz):

@@ -4,11 +4,13 @@ against formula injection."""
 from __future__ import annotations
 
 import csv
+import datetime as _dt
 import io
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Iterable
 
+from .._print import page_setup, row_height, text_units
 from ..engine import num
 from ..engine.card import LedgerCard, PackInfo, Rollup, ScoreCard, dumps, to_dict
 from ..sheettext import report_text, safe_text  # noqa: F401  (safe_text re-exported)
@@ -106,6 +108,10 @@ def _packs(results: Iterable[FileResult]) -> list[str]:
     return sorted({r.card.pack.id for r in results if r.card is not None})
 
 
+def _rubric_packs(results: Iterable[FileResult]) -> list[str]:
+    return sorted({r.card.pack.id for r in results if isinstance(r.card, ScoreCard)})
+
+
 def csv_text(results: list[FileResult]) -> str:
     """One row per workbook, UTF-8 with BOM so Excel opens it in Chinese."""
     rubric = any(isinstance(r.card, ScoreCard) for r in results) or not any(
@@ -165,23 +171,91 @@ def _put(ws, row: int, col: int, value: Any, fmt: str | None = None):
     return cell
 
 
-def _header(ws, values: list[str]) -> None:
+HEAD_ROW = 3  # rows 1-2: title and 规则包/生成时间 line; row 3: column headers; data from row 4
+FIRST = HEAD_ROW + 1
+
+
+@dataclass
+class _Doc:
+    """What every sheet of the report prints above its table."""
+
+    title: str
+    line: str  # 规则包 … 版本 …；生成时间 …；共 N 份
+
+
+def _doc(results: list[FileResult]) -> _Doc:
+    packs = {(r.card.pack.id, r.card.pack.version, r.card.pack.title) for r in results if r.card is not None}
+    titles = sorted({t for _, _, t in packs})
+    which = "；".join(f"{i} 版本 {v}" for i, v, _ in sorted(packs)) or "无"
+    when = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    title = (titles[0] if len(titles) == 1 else "考核评分") + "——审核结果"
+    return _Doc(title, f"规则包：{which}；生成时间：{when}；共 {len(results)} 份工作簿")
+
+
+def _header(ws, values: list[str], doc: _Doc, widths: dict[int, float] | None = None) -> None:
+    """Title, pack/date line and the column headers (row 3, wrapped, frozen, filterable)."""
     from openpyxl.styles import Alignment, Font, PatternFill
 
+    last = max(len(values), 1)
+    _put(ws, 1, 1, f"{doc.title}（{ws.title}）").font = Font(bold=True, size=14)
+    _put(ws, 2, 1, doc.line).font = Font(size=9, color="595959")
+    for r in (1, 2):
+        if last > 1:
+            ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=last)
+        ws.cell(r, 1).alignment = Alignment(horizontal="left", vertical="center")
+    ws.row_dimensions[1].height = 22
     fill = PatternFill("solid", fgColor="DDEBF7")
     for j, v in enumerate(values, start=1):
-        c = _put(ws, 1, j, v)
+        c = _put(ws, HEAD_ROW, j, v)
         c.font = Font(bold=True)
         c.fill = fill
         c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    ws.freeze_panes = "A2"
+    widths = {**{j: 10.0 for j in range(1, last + 1)}, **(widths or {})}
+    _widths(ws, widths)
+    ws.row_dimensions[HEAD_ROW].height = row_height([(v, widths[j], 11) for j, v in enumerate(values, start=1)])
+    if values:  # a sheet of blocks (台账汇总) has no single header row
+        ws.freeze_panes = ws.cell(FIRST, 1).coordinate
+        ws.auto_filter.ref = f"A{HEAD_ROW}:{_col(last)}{HEAD_ROW}"
+
+
+def _col(j: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(j)
+
+
+def _print(ws, doc: _Doc, last_row: int, *, title_cols: str | None = None, wrap: tuple[int, ...] = (),
+           center: tuple[int, ...] = ()) -> None:
+    """Landscape A4 fit to the page width, the header row repeated on every
+    page, the *wrap* columns wrapped with rows as high as their text needs,
+    the *center* columns (名次, 序号) centred."""
+    from openpyxl.styles import Alignment
+
+    wrapped, plain = Alignment(wrap_text=True, vertical="top"), Alignment(vertical="top")
+    middle = Alignment(horizontal="center", vertical="top")
+    for r in range(FIRST, last_row + 1):
+        texts = []
+        for j in range(1, ws.max_column + 1):
+            cell = ws.cell(r, j)
+            cell.alignment = wrapped if j in wrap else (middle if j in center else plain)
+            if j in wrap:
+                texts.append((str(cell.value or ""), ws.column_dimensions[_col(j)].width or 10, 11))
+        if texts:
+            ws.row_dimensions[r].height = row_height(texts, minimum=15)
+    if ws.auto_filter.ref:
+        ws.auto_filter.ref = f"A{HEAD_ROW}:{_col(ws.max_column)}{max(last_row, HEAD_ROW)}"
+    page_setup(ws, landscape=True, title_rows=f"{HEAD_ROW}:{HEAD_ROW}", title_cols=title_cols,
+               header=doc.title)
 
 
 def _widths(ws, widths: dict[int, float]) -> None:
-    from openpyxl.utils import get_column_letter
-
     for col, w in widths.items():
-        ws.column_dimensions[get_column_letter(col)].width = w
+        ws.column_dimensions[_col(col)].width = w
+
+
+def _fit(values: list[str], floor: float = 8.0, cap: float = 30.0) -> float:
+    """A column width for *values*: the longest, within floor..cap (longer text wraps)."""
+    return min(max([floor] + [text_units(v) + 2 for v in values]), cap)
 
 
 def ranked(results: list[FileResult]) -> list[tuple[int, FileResult]]:
@@ -202,20 +276,28 @@ def ranked(results: list[FileResult]) -> list[tuple[int, FileResult]]:
     return out
 
 
-def _ranking_sheet(wb, results: list[FileResult]) -> None:
+def _ranking_sheet(wb, results: list[FileResult], doc: _Doc) -> None:
     from openpyxl.chart import BarChart, Reference
+    from openpyxl.worksheet.pagebreak import Break
 
     ws = wb.active
     ws.title = "排名"
     cats = _categories(results)
-    several = len(_packs(results)) > 1
+    several = len(_rubric_packs(results)) > 1  # a 规则包 column only when rubric packs differ
     head = ["名次", "单位", "文件"] + (["规则包"] if several else []) + \
         ["总分", "等次", "评选资格", "暂定", "状态"] + cats
-    _header(ws, head)
+    rows = ranked(results)
+    failed = [r for r in results if r.card is None]
+    units = [_unit_label(r) for _, r in rows] + [_unit_label(r) for r in failed]
+    files = [r.file for _, r in rows] + [r.file for r in failed]
+    widths = {1: 6.0, 2: _fit(units, 10, 20), 3: _fit(files, 12, 36)}
+    if several:
+        widths[4] = _fit(_rubric_packs(results), 10, 20)
+    widths.update({j: _fit([h], 8, 12) for j, h in enumerate(head, start=1) if j not in widths})
+    _header(ws, head, doc, widths)
     total_col = head.index("总分") + 1
     first_cat = len(head) - len(cats) + 1
-    rows = ranked(results)
-    for i, (rank, r) in enumerate(rows, start=2):
+    for i, (rank, r) in enumerate(rows, start=FIRST):
         card: ScoreCard = r.card  # type: ignore[assignment]
         vals: list[Any] = [rank, _unit_label(r), r.file] + ([card.pack.id] if several else [])
         vals += [card.total, card.grade or "", _yes(card.eligible), _yes(card.provisional),
@@ -225,24 +307,27 @@ def _ranking_sheet(wb, results: list[FileResult]) -> None:
         for j, v in enumerate(vals, start=1):
             _put(ws, i, j, v, "0.00" if isinstance(v, Decimal) else None)
     n = len(rows)
-    for k, r in enumerate([r for r in results if r.card is None], start=n + 2):
+    for k, r in enumerate(failed, start=n + FIRST):
         for j, v in enumerate(["", _unit_label(r), r.file], start=1):
             _put(ws, k, j, v)
         _put(ws, k, head.index("状态") + 1, STATUS_TEXT["failed"])
-    _widths(ws, {1: 6, 2: 18, 3: 30, total_col: 9})
+    last = n + len(failed) + HEAD_ROW
+    _print(ws, doc, last, wrap=(2, 3), center=(1,))
     if not n:
         return
-    units = Reference(ws, min_col=2, min_row=2, max_row=n + 1)
+    # the charts go below the table, on a page of their own, side by side
+    ws.row_breaks.append(Break(id=last + 1))
+    anchor_row = last + 3
+    units_ref = Reference(ws, min_col=2, min_row=FIRST, max_row=n + HEAD_ROW)
     bar = BarChart()
     bar.type = "col"
     bar.title = "各单位总分"
     bar.y_axis.title = "总分"
-    bar.add_data(Reference(ws, min_col=total_col, min_row=1, max_row=n + 1), titles_from_data=True)
-    bar.set_categories(units)
+    bar.add_data(Reference(ws, min_col=total_col, min_row=HEAD_ROW, max_row=n + HEAD_ROW), titles_from_data=True)
+    bar.set_categories(units_ref)
     bar.legend = None
-    bar.width, bar.height = max(16, n * 0.8), 9
-    anchor = ws.cell(row=2, column=len(head) + 2).coordinate
-    ws.add_chart(bar, anchor)
+    bar.width, bar.height = CHART_W, CHART_H
+    ws.add_chart(bar, f"A{anchor_row}")
     if cats:
         stack = BarChart()
         stack.type = "col"
@@ -250,18 +335,40 @@ def _ranking_sheet(wb, results: list[FileResult]) -> None:
         stack.overlap = 100
         stack.title = "各单位分类得分"
         stack.add_data(Reference(ws, min_col=first_cat, max_col=first_cat + len(cats) - 1,
-                                 min_row=1, max_row=n + 1), titles_from_data=True)
-        stack.set_categories(units)
-        stack.width, stack.height = max(16, n * 0.8), 10
-        ws.add_chart(stack, ws.cell(row=22, column=len(head) + 2).coordinate)
+                                 min_row=HEAD_ROW, max_row=n + HEAD_ROW), titles_from_data=True)
+        stack.set_categories(units_ref)
+        stack.width, stack.height = CHART_W, CHART_H
+        ws.add_chart(stack, ws.cell(anchor_row, _column_at(ws, len(head), CHART_W + 0.5)).coordinate)
 
 
-def _items_sheet(wb, results: list[FileResult]) -> None:
+CHART_W, CHART_H = 12.5, 9.0  # cm: two side by side fit a landscape A4 page
+
+
+def _column_at(ws, columns: int, cm: float) -> int:
+    """The first column that starts at least *cm* from the left edge."""
+    x = 0.0
+    for j in range(1, columns + 40):
+        if x >= cm:
+            return j
+        w = ws.column_dimensions[_col(j)].width or 8.43
+        x += (w * 7 + 5) / 96 * 2.54
+    return columns + 1
+
+
+def _unique_labels(results: list[FileResult]) -> list[str]:
+    """Unit labels for column headers; a unit met more than once gets its file name."""
+    labels = [_unit_label(r) for r in results]
+    seen = {x for x in labels if labels.count(x) > 1}
+    return [f"{x}（{r.file.replace(chr(92), '/').rsplit('/', 1)[-1]}）" if x in seen else x
+            for x, r in zip(labels, results)]
+
+
+def _items_sheet(wb, results: list[FileResult], doc: _Doc) -> None:
     ws = wb.create_sheet("各项得分")
     scored = [r for _, r in ranked(results)]
-    several = len(_packs(results)) > 1
-    head = (["规则包"] if several else []) + ["序号", "考核内容", "分值"] + [_unit_label(r) for r in scored]
-    _header(ws, head)
+    several = len(_rubric_packs(results)) > 1
+    units = _unique_labels(scored)
+    head = (["规则包"] if several else []) + ["序号", "考核内容", "分值"] + units
     keys: list[tuple[str, str]] = []
     meta: dict[tuple[str, str], tuple[str, Decimal]] = {}
     points: dict[tuple[str, str], dict[int, Decimal | None]] = {}
@@ -273,29 +380,35 @@ def _items_sheet(wb, results: list[FileResult]) -> None:
                 meta[key] = (it.title, it.max)
             points.setdefault(key, {})[j] = it.points
     base = len(head) - len(scored)
-    for i, key in enumerate(keys, start=2):
+    widths = {base - 2: 6.0, base - 1: 44.0, base: 6.0}
+    if several:
+        widths[1] = _fit(_rubric_packs(results), 10, 20)
+    widths.update({base + j + 1: _fit([u], 8, 12) for j, u in enumerate(units)})
+    _header(ws, head, doc, widths)
+    for i, key in enumerate(keys, start=FIRST):
         title, mx = meta[key]
-        lead: list[Any] = ([key[0]] if several else []) + [key[1], title, mx]
+        seq: Any = int(key[1]) if key[1].isdigit() else key[1]  # 序号 is a number when it is one
+        lead: list[Any] = ([key[0]] if several else []) + [seq, title, mx]
         for j, v in enumerate(lead, start=1):
             _put(ws, i, j, v, "0.00" if isinstance(v, Decimal) else None)
         for j in range(len(scored)):
             if j in points[key]:
                 v = points[key][j]
                 _put(ws, i, base + j + 1, "待填" if v is None else v, "0.00")
-    _widths(ws, {base - 1: 40})
+    _print(ws, doc, len(keys) + HEAD_ROW, title_cols=f"A:{_col(base)}", wrap=(base - 1,), center=(base - 2,))
 
 
-def _problems_sheet(wb, results: list[FileResult]) -> None:
+def _problems_sheet(wb, results: list[FileResult], doc: _Doc) -> None:
     ws = wb.create_sheet("问题清单")
-    _header(ws, ["文件", "单位", "位置", "问题", "级别"])
-    i = 2
+    _header(ws, ["文件", "单位", "位置", "问题", "级别"], doc, {1: 30, 2: 14, 3: 18, 4: 70, 5: 6})
+    i = FIRST
     for r in results:
         for p in r.problems:
             for j, v in enumerate([r.file, r.unit or "", _short_loc(r, p.loc), p.msg,
                                    LEVEL_TEXT.get(p.level, p.level)], start=1):
                 _put(ws, i, j, v)
             i += 1
-    _widths(ws, {1: 30, 2: 16, 3: 18, 4: 80, 5: 8})
+    _print(ws, doc, i - 1, wrap=(1, 2, 3, 4))
 
 
 def _metric_value(v: Any) -> Any:
@@ -304,38 +417,52 @@ def _metric_value(v: Any) -> Any:
     return "—" if v is None else v
 
 
-def _ledger_sheets(wb, results: list[FileResult], combined: list[Combined]) -> None:
+def _ledger_sheets(wb, results: list[FileResult], combined: list[Combined], doc: _Doc) -> None:
     ledgers = [r for r in results if isinstance(r.card, LedgerCard)]
     if not ledgers:
         return
     ws = wb.create_sheet("台账情况")
-    _header(ws, ["文件", "单位", "台账条数", "错误数", "警告数", "状态"])
-    for i, r in enumerate(ledgers, start=2):
+    _header(ws, ["文件", "单位", "台账条数", "错误数", "警告数", "状态"], doc, {1: 30, 2: 16})
+    for i, r in enumerate(ledgers, start=FIRST):
         card: LedgerCard = r.card  # type: ignore[assignment]
         for j, v in enumerate([r.file, _unit_label(r), len(card.rows), card.error_count,
                                card.warning_count, STATUS_TEXT[r.status]], start=1):
             _put(ws, i, j, v)
-    _widths(ws, {1: 30, 2: 16})
+    _print(ws, doc, len(ledgers) + HEAD_ROW, wrap=(1, 2))
     for c in combined:
         ws = wb.create_sheet("台账汇总" if len(combined) == 1 else f"台账汇总-{c.info.id}"[:31])
-        row = 1
+        labels = ["分组"] + list(c.labels.values())
+        _header(ws, [], doc, {1: 22, **{j: _fit([x], 10, 14) for j, x in enumerate(labels[1:], start=2)}})
+        row = HEAD_ROW
         for ru in c.rollups:
             _put(ws, row, 1, ru.label).font = _bold()
             row += 1
-            for j, v in enumerate(["分组"] + list(c.labels.values()), start=1):
-                _put(ws, row, j, v).font = _bold()
+            for j, v in enumerate(labels, start=1):
+                cell = _put(ws, row, j, v)
+                cell.font = _bold()
+            ws.row_dimensions[row].height = row_height(
+                [(v, ws.column_dimensions[_col(j)].width or 10, 11) for j, v in enumerate(labels, 1)])
+            for j in range(1, len(labels) + 1):
+                ws.cell(row, j).alignment = _wrap()
             row += 1
             lines = list(ru.groups.items())
             if ru.total is not None:
                 lines.append((ru.total_label or "合计", ru.total))
             for key, vals in lines:
-                _put(ws, row, 1, key or "（空）")
+                _put(ws, row, 1, key or "（空）").alignment = _wrap()
+                ws.row_dimensions[row].height = row_height([(key or "（空）", 22, 11)], minimum=15)
                 for j, mid in enumerate(c.labels, start=2):
                     v = _metric_value(vals.get(mid))
                     _put(ws, row, j, v, "0.00" if isinstance(v, Decimal) and v != v.to_integral_value() else None)
                 row += 1
             row += 1
-        _widths(ws, {1: 22})
+        page_setup(ws, landscape=True, header=doc.title)
+
+
+def _wrap():
+    from openpyxl.styles import Alignment
+
+    return Alignment(wrap_text=True, vertical="center")
 
 
 def _bold():
@@ -348,10 +475,12 @@ def xlsx_bytes(results: list[FileResult], combined: list[Combined]) -> bytes:
     from openpyxl import Workbook
 
     wb = Workbook()
-    _ranking_sheet(wb, results)
-    _items_sheet(wb, results)
-    _problems_sheet(wb, results)
-    _ledger_sheets(wb, results, combined)
+    doc = _doc(results)
+    _ranking_sheet(wb, results, doc)
+    _items_sheet(wb, results, doc)
+    _problems_sheet(wb, results, doc)
+    _ledger_sheets(wb, results, combined, doc)
+    wb.properties.title = doc.title
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -15,6 +15,7 @@ from . import inputs, names
 from .layout import WorkbookLayout
 
 LISTS_SHEET = "_lists"
+UNIT_LABEL = "填报单位"
 
 
 @dataclass
@@ -26,6 +27,29 @@ class Ctx:
     prefill: dict[str, str] = field(default_factory=dict)  # fact id -> value written at build
     ledger_rows: int = 500
 
+    @property
+    def unit_fact(self) -> Fact | None:
+        """The top-level enum fact that names the reporting unit (labelled 填报单位,
+        like the 基本信息 row): it is asked once, in the 基本信息 cell, which then
+        carries both names (``info_unit`` and the fact id)."""
+        return next((f for f in self.pack.model.facts
+                     if f.type == "enum" and f.label == UNIT_LABEL), None)
+
+    @property
+    def date_example(self) -> str | None:
+        """A date of the pack itself (its first deadline, else its issue date), the
+        example every date hint and message of the template uses."""
+        m = self.pack.model
+        day = m.deadlines[0].date if m.deadlines else m.source.issued
+        return day.isoformat() if day else None
+
+    def date_error(self, dv: DataValidation) -> DataValidation:
+        """*dv*'s error message with this pack's own date example."""
+        if dv.type == "date":
+            example = f"（如 {self.date_example}）" if self.date_example else ""
+            dv.error = f"请输入日期，格式 YYYY-MM-DD{example}。"
+        return dv
+
     def define(self, name: str, ref: str) -> None:
         self.wb.defined_names[name] = DefinedName(name, attr_text=ref)
         self.layout.names[name] = ref
@@ -35,7 +59,7 @@ class Ctx:
         list_ref = None
         if f.type == "enum" and inputs.inline_list(f.options or []) is None:
             list_ref = self._option_list(owner, f.options or [])
-        dv = inputs.validation(f, list_ref, column=column)
+        dv = self.date_error(inputs.validation(f, list_ref, column=column))
         dv.add(sqref)
         ws.add_data_validation(dv)
         return dv

@@ -32,6 +32,7 @@ from ..rules.pack import RulePack
 from .meta import read_meta
 from .output import workbook_bytes
 from ..rules.catalog import require_pack
+from .sheet_ledger import fit_filled_ledger
 from .text import put
 
 INFO_KEYS = {"unit": "info_unit", "filler": "info_filler", "phone": "info_phone", "date": "info_date"}
@@ -102,6 +103,7 @@ def fill_workbook(wb: Workbook, pack: RulePack, facts: Mapping[str, Any], *, sou
         else:
             ws, (col, row, _, _) = _target(wb, f.id, template)
             _put(ws, row, col, f, values[f.id])
+    fit_filled_ledger(wb, pack, values)  # print area and row heights for the rows filled
     return values
 
 

@@ -171,7 +171,8 @@ class WorkbookLayout:
     * ``info``: ``info_unit`` / ``info_filler`` / ``info_phone`` / ``info_date``
       → the cells on 基本信息.
     * ``inputs``: fact id → its input cell on 填报 (every non-table fact; the
-      defined name equals the fact id).
+      defined name equals the fact id) — except a top-level enum fact labelled
+      填报单位, whose cell is 基本信息's ``info_unit`` cell (asked once).
     * ``items`` (rubric packs): item id → :class:`ItemLayout`, pack order.
     * ``categories``: :class:`CategoryLayout` list, pack order (n = 1…).
     * ``total`` / ``total_max`` / ``grade`` / ``eligible`` / ``provisional``:

@@ -29,7 +29,7 @@ def generator() -> str:
 
 
 def _sources() -> list[Path]:
-    files = sorted(Path(__file__).parent.glob("*.py"))
+    files = sorted(Path(__file__).parent.glob("*.py")) + [Path(__file__).parent.parent / "_print.py"]
     try:  # the formula compiler's code shapes the template too
         import rubric_xl.formulas as fm  # noqa: PLC0415
     except ImportError:

@@ -7,11 +7,12 @@ from . import inputs, styles
 from .context import Ctx
 from .layout import CellRef
 from .meta import TEMPLATE_VERSION, generator
+from .sheet_ledger import BLANK_PRINT_ROWS
 from .text import chinese_number, grade_text, put
 
 GUIDE_SHEET = "填报说明"
 INFO_SHEET = "基本信息"
-GUIDE_WIDTH = 110
+GUIDE_WIDTH = 84  # fits A4 portrait at 100 % in Excel and LibreOffice: nothing to shrink, nothing clipped
 
 
 def create_guide_sheet(ctx: Ctx) -> Worksheet:
@@ -29,7 +30,7 @@ def _steps(ctx: Ctx, formulas: bool) -> list[str]:
     if "bool" in kinds:
         steps.append("“是/否”类项目请从下拉列表选择“是”或“否”。")
     if "date" in kinds:
-        steps.append("日期按 YYYY-MM-DD 格式填写（如 2005-07-15）；注明“留空表示未报”的日期，未报送的请留空。")
+        steps.append(_date_step(ctx))
     if "percent" in kinds:
         steps.append("百分比填写 0–100 之间的数字，不带 % 号（如 93.5 表示 93.5%）。")
     if "enum" in kinds:
@@ -42,6 +43,10 @@ def _steps(ctx: Ctx, formulas: bool) -> list[str]:
         for t in tables:
             steps.append(f"在“台账”工作表填写{t.label}：每行一条，从第3行开始，已预留{ctx.ledger_rows}行；"
                          "如不够用，请联系上级获取行数更多的模板。")
+        if tables:
+            steps.append(f"“台账”的打印区域为已填写的行（空白模板为前{BLANK_PRINT_ROWS}行，可打印后手工填写）；"
+                         "在表中直接增加行后，打印前请选中表头和所有已填写的行，"
+                         "在“页面布局—打印区域—设置打印区域”中重新设置。")
     if formulas:
         target = "“评分”工作表" if rubric else "“台账”的状态、错误、警告列和“汇总”工作表"
         steps.append(f"{target}由公式自动计算，打开文件后即可查看（如未更新，请按 F9 重新计算）。")
@@ -51,6 +56,21 @@ def _steps(ctx: Ctx, formulas: bool) -> list[str]:
     steps.append("各工作表已保护（无密码），只有黄色单元格可以填写；请勿删除、重命名或新增工作表，不要修改表格结构。")
     steps.append("请保存为 .xlsx 格式报送，文件名建议包含填报单位名称。")
     return steps
+
+
+def _date_step(ctx: Ctx) -> str:
+    pack, example = ctx.pack, ctx.date_example
+    text = "日期按 YYYY-MM-DD 格式填写" + (f"（如 {example}）" if example else "")
+    top = [f for f in pack.model.facts if f.type == "date" and f.blank_allowed]
+    labels = sorted({f.blank_label or "未报" for f in top})
+    if labels:
+        text += "；注明" + "、".join(f"“留空表示{x}”" for x in labels) + "的日期可以留空"
+    cols = [c for f in pack.model.facts for c in f.columns or []
+            if c.type == "date" and (c.blank_allowed or not c.required)]
+    if cols:
+        text += ("；" if labels else "；台账中") + "、".join(
+            f"{c.label}{'（' + c.blank_label + '）' if c.blank_label else ''}" for c in cols) + "可以留空"
+    return text + "。"
 
 
 def write_guide(ctx: Ctx, ws: Worksheet, formulas: bool) -> None:
@@ -93,8 +113,9 @@ def write_guide(ctx: Ctx, ws: Worksheet, formulas: bool) -> None:
         styles.style(cell, font=font or styles.BODY, border=False,
                      align=styles.CENTER if row == 1 else styles.WRAP)
         if text:
-            styles.fit_row(ws, row, {1: text}, {1: GUIDE_WIDTH}, minimum=30 if row == 1 else 18)
-    styles.print_setup(ws)
+            size = 16 if row == 1 else 11
+            styles.fit_row(ws, row, {1: text}, {1: GUIDE_WIDTH}, minimum=30 if row == 1 else 18, sizes={1: size})
+    styles.print_setup(ws, header=m.title)
     styles.protect(ws)
 
 
@@ -116,31 +137,39 @@ def build_info_sheet(ctx: Ctx) -> Worksheet:
     for row, (name, label, hint) in enumerate(INFO_ROWS, start=3):
         styles.style(ws.cell(row, 1, label), font=styles.BOLD, align=styles.CENTER)
         cell = ws.cell(row, 2)
+        ref = CellRef(INFO_SHEET, row, 2)
         fixed = name == "info_unit" and bool(ctx.unit)
+        shared = ctx.unit_fact if name == "info_unit" else None
         if fixed:
             put(cell, ctx.unit)
             hint = "已由上级预先填写，不能修改"
             styles.style(cell, font=styles.BOLD, align=styles.LEFT, fmt="@")
+        elif shared is not None:
+            hint = "从下拉列表选择本单位"
+            styles.style(cell, fill=styles.INPUT_FILL, locked=False, align=styles.LEFT, fmt="@")
+            ctx.validate(ws, shared, ref.coord, owner=shared.id)
         else:
             fmt = "yyyy-mm-dd" if name == "info_date" else "@"
             styles.style(cell, fill=styles.INPUT_FILL, locked=False, align=styles.LEFT, fmt=fmt)
-            dv = (inputs.date_validation(label, hint) if name == "info_date"
+            dv = (ctx.date_error(inputs.date_validation(label, hint)) if name == "info_date"
                   else inputs.text_validation(label, hint, 30 if name == "info_phone" else 100))
             dv.add(cell.coordinate)
             ws.add_data_validation(dv)
         styles.style(ws.cell(row, 3, hint), font=styles.SMALL)
-        ws.row_dimensions[row].height = 24
-        ref = CellRef(INFO_SHEET, row, 2)
+        styles.fit_row(ws, row, {3: hint}, widths, minimum=24, sizes={3: 10})
         ctx.layout.info[name] = ref
         ctx.define(name, ref.absolute)
+        if shared is not None:  # the unit fact is this same cell (asked once)
+            ctx.layout.inputs[shared.id] = ref
+            ctx.define(shared.id, ref.absolute)
     m = ctx.pack.model
     row = 3 + len(INFO_ROWS) + 1
     for label, value in (("考核文件", m.title), ("规则包版本", f"{m.id} {m.version}")):
         styles.style(ws.cell(row, 1, label), font=styles.SMALL, align=styles.CENTER)
         styles.style(ws.cell(row, 2, value), font=styles.SMALL)
         ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=3)
-        styles.fit_row(ws, row, {2: value}, {2: widths[2] + widths[3]})
+        styles.fit_row(ws, row, {2: value}, {2: widths[2] + widths[3]}, sizes={2: 10})
         row += 1
-    styles.print_setup(ws)
+    styles.print_setup(ws, header=m.title)
     styles.protect(ws)
     return ws

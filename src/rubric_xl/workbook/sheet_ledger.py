@@ -4,9 +4,11 @@ the roll-ups, filled by the formula compiler)."""
 from __future__ import annotations
 
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ..errors import RubricError
 from ..rules.model import Fact
 from . import inputs, names, styles
 from .context import Ctx
@@ -16,15 +18,61 @@ SHEET = "台账"
 SUMMARY_SHEET = "汇总"
 HEADER_ROW, FIRST_ROW = 2, 3
 RESULT_COLUMNS = (("status", "状态"), ("errors", "错误"), ("warnings", "警告"))
-RESULT_WIDTHS = {"status": 14, "errors": 40, "warnings": 40}
-TYPE_WIDTHS = {"text": 28, "date": 13, "bool": 10, "int": 10, "decimal": 12, "percent": 12}
+# narrow columns (long text wraps): the whole table prints across one landscape A4 page
+RESULT_WIDTHS = {"status": 10, "errors": 24, "warnings": 24}
+TYPE_WIDTHS = {"text": 18, "date": 11, "bool": 5, "int": 8, "decimal": 10, "percent": 9}
+SUMMARY_LABEL_WIDTH = 30
+BLANK_PRINT_ROWS = 20  # an empty ledger prints as a blank form of this many rows
+WRAP_TYPES = {"text", "enum", "result"}
 
 
 def _width(f: Fact) -> float:
     if f.type == "enum":
         longest = max((styles.text_units(o) for o in f.options or []), default=8)
-        return min(max(12.0, longest + 4), 36.0)
+        return min(max(10.0, longest + 2), 18.0)
+    if f.type == "bool":  # wide enough for its header in at most about four lines
+        return min(max(TYPE_WIDTHS["bool"], round(styles.text_units(f.label) / 4 + 1.5)), 10.0)
     return TYPE_WIDTHS[f.type]
+
+
+def print_rows_in_use(ws: Worksheet, last_used: int) -> None:
+    """Set the print area of a 台账 sheet to its columns, rows 1 to *last_used*
+    (an empty ledger: :data:`BLANK_PRINT_ROWS` blank rows, a form to fill by hand)."""
+    last_col = ws.max_column
+    for t in ws.tables.values():
+        last_col = max(last_col, range_boundaries(t.ref)[2])
+    last = last_used if last_used > HEADER_ROW else HEADER_ROW + BLANK_PRINT_ROWS
+    ws.print_area = f"A1:{get_column_letter(last_col)}{last}"
+
+
+def fit_filled_ledger(wb, pack, values: dict) -> None:
+    """After a ledger is filled: print area on the rows in use, and each filled
+    row as high as its wrapped text — the typed cells and the row's 错误/警告,
+    which the formulas show once recalculated (their text is the engine's)."""
+    if pack.model.ledger is None or SHEET not in wb.sheetnames:
+        return
+    from ..engine import score_values  # noqa: PLC0415  (the engine is below the workbook)
+
+    ws = wb[SHEET]
+    table = pack.facts[pack.model.ledger.table]
+    try:
+        rows = score_values(pack, values).rows
+    except RubricError:  # e.g. a blank top-level fact: the formulas show 有误; size by the typed text
+        rows = []
+    widths = {c: ws.column_dimensions[get_column_letter(c)].width or 10 for c in range(1, ws.max_column + 1)}
+    heads = {ws.cell(HEADER_ROW, c).value: c for c in range(1, ws.max_column + 1)}
+    result_cols = {key: heads.get(label) for key, label in RESULT_COLUMNS}
+    count = len(values.get(table.id) or [])
+    for i in range(count):
+        r = FIRST_ROW + i
+        texts = {c: str(ws.cell(r, c).value) for c in range(2, ws.max_column + 1)
+                 if ws.cell(r, c).data_type == "s" and ws.cell(r, c).value}  # typed text, not formulas
+        if i < len(rows):
+            shown = {"status": rows[i].status, "errors": "；".join(p.message for p in rows[i].errors),
+                     "warnings": "；".join(p.message for p in rows[i].warnings)}
+            texts.update({c: shown[key] for key, c in result_cols.items() if c})
+        styles.fit_row(ws, r, texts, widths, minimum=16)
+    print_rows_in_use(ws, FIRST_ROW + count - 1)
 
 
 def _unique_headers(cols: list[Fact]) -> dict[str, str]:
@@ -49,7 +97,7 @@ def build_ledger_sheet(ctx: Ctx) -> Worksheet:
     styles.style(ws.cell(HEADER_ROW, 1, "序号"), font=styles.BOLD, fill=styles.HEADER_FILL, align=styles.CENTER)
     ws.column_dimensions["A"].width = 6
     for r in range(FIRST_ROW, last_row + 1):
-        styles.style(ws.cell(r, 1, r - FIRST_ROW + 1), font=styles.SMALL, border=False, align=styles.CENTER)
+        styles.style(ws.cell(r, 1, r - FIRST_ROW + 1), font=styles.SMALL, border=False, align=styles.TOP_CENTER)
     col = 2
     tables = [f for f in pack.model.facts if f.type == "table"]
     header_lines = 1
@@ -65,7 +113,8 @@ def build_ledger_sheet(ctx: Ctx) -> Worksheet:
             columns[c.id] = ColumnLayout(c.id, headers[c.id], c.type, rng, name)
             ctx.define(name, rng.absolute)
             widths[col] = _width(c)
-            _format_column(ws, col, FIRST_ROW, last_row, inputs.FORMATS[c.type], locked=False)
+            _format_column(ws, col, FIRST_ROW, last_row, inputs.FORMATS[c.type], locked=False,
+                           wrap=c.type in WRAP_TYPES)
             ctx.validate(ws, c, rng.coord, owner=name, column=True)
             col += 1
         results: dict[str, ColumnLayout] = {}
@@ -77,7 +126,7 @@ def build_ledger_sheet(ctx: Ctx) -> Worksheet:
                 headers[key] = label
                 ctx.define(name, rng.absolute)
                 widths[col] = RESULT_WIDTHS[key]
-                _format_column(ws, col, FIRST_ROW, last_row, "@", locked=True)
+                _format_column(ws, col, FIRST_ROW, last_row, "@", locked=True, wrap=True)
                 col += 1
         for c_id, cl in {**columns, **results}.items():
             cell = ws.cell(HEADER_ROW, cl.data.col, cl.label)
@@ -102,12 +151,14 @@ def build_ledger_sheet(ctx: Ctx) -> Worksheet:
         ws.freeze_panes = "C3"
     else:
         ws.freeze_panes = "B3"
-    styles.print_setup(ws, title_rows="2:2", landscape=True)
+    styles.print_setup(ws, title_rows=f"1:{HEADER_ROW}", landscape=True, header=pack.model.title)
+    print_rows_in_use(ws, HEADER_ROW)
     styles.protect(ws)
     return ws
 
 
-def _format_column(ws: Worksheet, col: int, first: int, last: int, fmt: str, locked: bool) -> None:
+def _format_column(ws: Worksheet, col: int, first: int, last: int, fmt: str, locked: bool,
+                   wrap: bool = False) -> None:
     font = styles.BODY if not locked else styles.RESULT
     prot = styles.UNLOCKED if not locked else styles.LOCKED
     for r in range(first, last + 1):
@@ -115,6 +166,8 @@ def _format_column(ws: Worksheet, col: int, first: int, last: int, fmt: str, loc
         cell.font = font
         cell.number_format = fmt
         cell.protection = prot
+        # wrapped text grows the row (Excel/WPS as one types; fill sets the height)
+        cell.alignment = styles.WRAP_TOP if wrap else styles.TOP
 
 
 def build_summary_sheet(ctx: Ctx) -> Worksheet | None:
@@ -128,7 +181,7 @@ def build_summary_sheet(ctx: Ctx) -> Worksheet | None:
     cols = {c.id: c for c in table.columns or []}
     metrics = list(led.metrics)
     last_col = 1 + len(metrics)
-    ws.column_dimensions["A"].width = 30
+    ws.column_dimensions["A"].width = SUMMARY_LABEL_WIDTH
     for i in range(2, last_col + 1):
         ws.column_dimensions[get_column_letter(i)].width = 14
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(last_col, 2))
@@ -177,13 +230,14 @@ def build_summary_sheet(ctx: Ctx) -> Worksheet | None:
         layout.summary.append(SummaryBlock(gi, g.by, by_kind, g.label, title_row, header_row, metric_cols,
                                            group_rows, total_row))
         row += 1
-    styles.print_setup(ws, landscape=True)
+    styles.print_setup(ws, landscape=True, header=pack.model.title)
     styles.protect(ws)
     return ws
 
 
 def _summary_line(ws: Worksheet, row: int, label: str | None, metrics, bold: bool = False) -> None:
     styles.style(ws.cell(row, 1, label), font=styles.BOLD if bold else styles.BODY)
+    styles.fit_row(ws, row, {1: label or ""}, {1: SUMMARY_LABEL_WIDTH})
     for j, mt in enumerate(metrics, start=2):
         fmt = {"rate": "0.00", "count": "0"}.get(mt.kind, "General")
         styles.style(ws.cell(row, j), font=styles.RESULT, fill=styles.RESULT_FILL, align=styles.CENTER, fmt=fmt)

@@ -5,8 +5,16 @@ empty here; :func:`rubric_xl.formulas.write_formulas` fills them."""
 from __future__ import annotations
 
 from openpyxl.comments import Comment
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import PatternFill
+from openpyxl.styles.numbers import NumberFormat
+from openpyxl.styles.differential import DifferentialStyle
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ..engine import score
+from ..errors import RubricError
+from ..formulas._xl import text as xl_text
+from ..samples import random_facts
 from . import names, styles
 from .context import Ctx
 from .layout import CategoryLayout, CellRef, ItemLayout
@@ -14,14 +22,59 @@ from .text import grade_text
 
 SHEET = "评分"
 HEADERS = ("序号", "考核内容", "考核标准", "分值", "评分细则", "依据", "得分", "扣分说明")
-WIDTHS = {1: 6, 2: 12, 3: 30, 4: 7, 5: 46, 6: 22, 7: 9, 8: 40}
+WIDTHS = {1: 6, 2: 12, 3: 30, 4: 7, 5: 46, 6: 20, 7: 10, 8: 40}
 A, B, C, D, E, F, G, H = range(1, 9)
 HEADER_ROW, FIRST_ROW = 3, 4
 POINTS_FMT = "0.00"
+PROVISIONAL_FILL = PatternFill("solid", start_color="FFFFF2CC", end_color="FFFFF2CC")
+# conditional number formats (own ids, above any the workbook uses for cells)
+PROVISIONAL_TOTAL_FMT = (300, '"暂定 "0.00')
+PROVISIONAL_TEXT_FMT = (301, '0.00;-0.00;0.00;"暂定"')  # a text result (等次, 评选资格) reads 暂定
 
 
-def _merge_runs(ws: Worksheet, col: int, rows: list[tuple[int, str]]) -> None:
-    """Merge vertical runs of equal text in *col* (the official table does)."""
+SAMPLES = 40  # submissions scored to find each item's longest 扣分说明
+
+
+_EXPLAIN_CACHE: dict[str, dict[str, str]] = {}  # pack hash → texts (a batch builds one pack many times)
+
+
+def explain_texts(pack) -> dict[str, str]:
+    """Item id → the longest 扣分说明 its formula shows across an untouched
+    template and :data:`SAMPLES` random submissions (fixed seeds: the same
+    pack gives the same heights), for the row height."""
+    if pack.hash not in _EXPLAIN_CACHE:
+        if len(_EXPLAIN_CACHE) > 16:
+            _EXPLAIN_CACHE.clear()
+        _EXPLAIN_CACHE[pack.hash] = _longest_explanations(pack)
+    return _EXPLAIN_CACHE[pack.hash]
+
+
+def _longest_explanations(pack) -> dict[str, str]:
+    cards = [score(pack, {})]
+    for seed in range(SAMPLES):
+        facts = random_facts(pack, seed, blank_rate=0.2 if seed % 2 else 0.0)
+        try:
+            cards.append(score(pack, facts))
+        except RubricError:  # a sample the pack rejects says nothing about lengths
+            continue
+    return {ci.id: max((c.item(ci.id).explanation or "" for c in cards), key=styles.text_units)
+            for ci in pack.items}
+
+
+def _fit_run(ws: Worksheet, first: int, last: int, text: str, width: float) -> None:
+    """Grow the rows first..last evenly until *text* (merged over them) fits."""
+    need = styles.row_height([(text, width, 11)], minimum=0)
+    have = sum(ws.row_dimensions[r].height or 18 for r in range(first, last + 1))
+    if need > have:
+        extra = (need - have) / (last - first + 1)
+        for r in range(first, last + 1):
+            ws.row_dimensions[r].height = round((ws.row_dimensions[r].height or 18) + extra, 1)
+
+
+def _merge_runs(ws: Worksheet, col: int, rows: list[tuple[int, str]]) -> list[tuple[int, int]]:
+    """Merge vertical runs of equal text in *col* (the official table does);
+    return every run as (first row, last row), single rows included."""
+    runs = []
     i = 0
     while i < len(rows):
         j = i
@@ -29,7 +82,9 @@ def _merge_runs(ws: Worksheet, col: int, rows: list[tuple[int, str]]) -> None:
             j += 1
         if j > i:
             ws.merge_cells(start_row=rows[i][0], start_column=col, end_row=rows[j][0], end_column=col)
+        runs.append((rows[i][0], rows[j][0]))
         i = j + 1
+    return runs
 
 
 def build_score_sheet(ctx: Ctx) -> Worksheet:
@@ -42,7 +97,8 @@ def build_score_sheet(ctx: Ctx) -> Worksheet:
     styles.style(ws.cell(1, A, m.title), font=styles.TITLE, border=False, align=styles.CENTER)
     ws.row_dimensions[1].height = 30
     ws.merge_cells(start_row=2, start_column=A, end_row=2, end_column=H)
-    styles.style(ws.cell(2, A, '="填报单位："&info_unit'), font=styles.SUBTITLE, border=False, align=styles.LEFT)
+    styles.style(ws.cell(2, A, '="填报单位："&info_unit'), font=styles.SUBTITLE, border=False, align=styles.LEFT,
+                 formula=True)
     for col, text in enumerate(HEADERS, start=1):
         styles.style(ws.cell(HEADER_ROW, col, text), font=styles.BOLD, fill=styles.HEADER_FILL, align=styles.CENTER)
     ws.row_dimensions[HEADER_ROW].height = 22
@@ -51,6 +107,8 @@ def build_score_sheet(ctx: Ctx) -> Worksheet:
     cat_runs: list[tuple[int, str]] = []
     evidence_runs: list[tuple[int, str]] = []
     row = FIRST_ROW
+    explains = explain_texts(pack)
+    texts: dict[int, dict[int, str]] = {}
     for ci in pack.items:
         it = ci.item
         seq = int(it.id) if it.id.isdigit() else it.id
@@ -67,7 +125,8 @@ def build_score_sheet(ctx: Ctx) -> Worksheet:
         styles.style(ws.cell(row, G), font=styles.RESULT, fill=styles.RESULT_FILL, align=styles.CENTER,
                      fmt=POINTS_FMT)
         styles.style(ws.cell(row, H), font=styles.RESULT, fill=styles.RESULT_FILL)
-        styles.fit_row(ws, row, {C: standard, E: it.criteria, F: it.evidence}, WIDTHS)
+        texts[row] = {C: standard, E: it.criteria, H: explains[it.id]}
+        styles.fit_row(ws, row, texts[row], WIDTHS)
         cat_runs.append((row, it.category))
         evidence_runs.append((row, f"{it.category}\0{it.evidence}"))
         points, explain = CellRef(SHEET, row, G), CellRef(SHEET, row, H)
@@ -77,8 +136,10 @@ def build_score_sheet(ctx: Ctx) -> Worksheet:
         layout.items[it.id] = ItemLayout(it.id, row, cat_index[it.category], CellRef(SHEET, row, D),
                                          points, explain, pn, en, tuple(ci.facts))
         row += 1
-    _merge_runs(ws, B, cat_runs)
-    _merge_runs(ws, F, evidence_runs)
+    for col, runs, width in ((B, _merge_runs(ws, B, cat_runs), WIDTHS[B]),
+                             (F, _merge_runs(ws, F, evidence_runs), WIDTHS[F])):
+        for first, last in runs:  # a merged run's text gets the height it needs, spread over its rows
+            _fit_run(ws, first, last, str(ws.cell(first, col).value or ""), width)
 
     row += 1  # a blank line, then the category block
     for col, text in ((A, ""), (B, "分类汇总"), (D, "分值"), (G, "得分"), (H, "说明")):
@@ -117,11 +178,34 @@ def build_score_sheet(ctx: Ctx) -> Worksheet:
     layout.provisional = _summary_row(ws, row, "是否暂定", None, "有“待填”项目时，总分只计已完成的项目，为暂定分",
                                       fmt="General")
     ctx.define("provisional", layout.provisional.absolute)
+    _mark_provisional(ws, layout)
+    if grades:  # the note says what the grade would be once the total is final
+        note = ws.cell(layout.grade.row, H)
+        bands = grade_text(grades)
+        note.value = (f'=IF(provisional="是","有“待填”项目，等次暂定；按已填项目为"&grade&"。",'
+                      f'"")&{xl_text(bands)}')
+        styles.fit_row(ws, layout.grade.row, {H: "有“待填”项目，等次暂定；按已填项目为不合格。" + bands},
+                       WIDTHS, sizes={H: 10})
 
     ws.freeze_panes = "A4"
-    styles.print_setup(ws, title_rows="3:3", landscape=True)
+    styles.print_setup(ws, title_rows="3:3", landscape=True, header=m.title)
     styles.protect(ws)
     return ws
+
+
+def _mark_provisional(ws: Worksheet, layout) -> None:
+    """While the total is provisional the total reads "暂定 12.50" and the
+    grade and eligibility read 暂定, on amber instead of green (only the display
+    changes: the values stay, for readers and the auditor)."""
+    for ref, (fmt_id, fmt) in ((layout.total, PROVISIONAL_TOTAL_FMT), (layout.grade, PROVISIONAL_TEXT_FMT),
+                               (layout.eligible, PROVISIONAL_TEXT_FMT)):
+        if ref is None:
+            continue
+        rule = FormulaRule(formula=['provisional="是"'], stopIfTrue=True)
+        rule.dxf = DifferentialStyle(fill=PROVISIONAL_FILL, numFmt=NumberFormat(numFmtId=fmt_id, formatCode=fmt))
+        ws.conditional_formatting.add(ref.coord, rule)
+    ws.conditional_formatting.add(layout.provisional.coord, FormulaRule(  # 是否暂定: 是 on amber too
+        formula=['provisional="是"'], fill=PROVISIONAL_FILL, stopIfTrue=True))
 
 
 def _summary_row(ws: Worksheet, row: int, label: str, cap, note: str, bold: bool = False,
