@@ -384,6 +384,9 @@ CASES: dict[str, Case] = {
     "name_at_meta": Case(_name_at("'_meta'!$B$2"), "error", ": " + INPUT_FACT, "应指向“填报”工作表"),
     "name_at_score": Case(_name_at("'评分'!$G$57"), "error", ": " + INPUT_FACT, "应指向“填报”工作表"),
     "name_at_score_unquoted": Case(_name_at("评分!G57"), "error", ": " + INPUT_FACT, "应指向“填报”工作表"),
+    # only the 填报单位 fact lives on 基本信息 (conventions.unit_fact); any other input is refused there
+    "name_at_info_unit_cell": Case(_name_at("'基本信息'!$B$3"), "error", ": " + INPUT_FACT, "应指向“填报”工作表"),
+    "name_at_info_sheet_unquoted": Case(_name_at("基本信息!B4"), "error", ": " + INPUT_FACT, "应指向“填报”工作表"),
     "name_at_hidden_sheet": Case(_hidden_sheet("hidden"), "error", ": " + INPUT_FACT, "应指向“填报”工作表"),
     "name_at_very_hidden_sheet": Case(_hidden_sheet("veryHidden"), "error", ": " + INPUT_FACT, "应指向“填报”工作表"),
     "names_at_hidden_after_rename": Case(_renamed_then_hidden, "error", ": " + INPUT_FACT, "指向隐藏的工作表"),

@@ -16,6 +16,7 @@ ALLOWED = {
     "Microsoft", "HTTPS", "https", "pingfen", "example", "gov", "cn", "manifest", "xml", "csv",
     "xlsx", "SHA", "UTF", "YYYY", "MM", "DD", "RUBRIC_XL_RULES", "Markdown", "_meta", "meta",
     "rules", "cases", "yaml", "shanxi", "xinzhou", "cities", "bodies",
+    "MB", "RUBRIC_XL_ADDIN_MAX_BODY_MB",
 }
 
 
@@ -286,3 +287,14 @@ def test_batch_json_is_one_object_equal_to_dumps(tmp_path):
     assert text == dumps(expect)  # assembled piecewise, yet the very text of dumps
     assert render([], "json") == dumps({"kind": "batch", "summary": batch_counts([]), "files": [],
                                         "combined": []})
+
+
+@pytest.mark.parametrize("extra,expected", [
+    ("1<=x<=64", "范围 1–64"), ("0<x<=1024", "大于 0、不大于 1024"), ("0<=x<1", "不小于 0、小于 1"),
+    ("0<x<1", "大于 0、小于 1"), ("x>=1", "不小于 1"), ("x>0", "大于 0"), ("x<=5", "不大于 5"),
+    ("x<5", "小于 5"), ("-1.5<=x<=2.5", "范围 -1.5–2.5"),
+])
+def test_every_click_range_spelling_is_chinese(extra, expected):
+    from rubric_xl.cli.i18n import chinese_extra
+    assert chinese_extra(f"说明  [{extra}]") == f"说明  [{expected}]"
+    assert chinese_extra(f"说明  [默认：1; {extra}]") == f"说明  [默认：1；{expected}]"

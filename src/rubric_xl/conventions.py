@@ -10,6 +10,15 @@ META_KEYS = ("pack_id", "pack_version", "pack_hash", "template_version", "unit",
 PROP_PREFIX = "rubric_xl_"  # custom document properties: rubric_xl_pack_id, …
 
 INFO_NAMES = ("info_unit", "info_filler", "info_phone", "info_date")
+UNIT_LABEL = "填报单位"
+
+
+def unit_fact(facts):
+    """The top-level enum fact that names the reporting unit (labelled 填报单位,
+    like the 基本信息 row), or ``None``: it is asked once, in 基本信息's
+    ``info_unit`` cell, which then carries both names (``info_unit`` and the
+    fact id).  The builder places it there and the reader expects it there."""
+    return next((f for f in facts if f.type == "enum" and f.label == UNIT_LABEL), None)
 RESULT_NAMES = ("total_points", "grade", "eligible", "provisional")
 LEDGER_RESULTS = {"status": "ledger_status", "errors": "ledger_errors", "warnings": "ledger_warnings"}
 

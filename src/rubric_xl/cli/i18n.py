@@ -161,9 +161,29 @@ class ChineseContext(click.Context):
     formatter_class = ChineseFormatter
 
 
-_RANGE = [(re.compile(r"\b(-?\d+(?:\.\d+)?)<=x<=(-?\d+(?:\.\d+)?)\b"), r"范围 \1–\2"),
-          (re.compile(r"\bx>=(-?\d+(?:\.\d+)?)\b"), r"不小于 \1"),
-          (re.compile(r"\bx<=(-?\d+(?:\.\d+)?)\b"), r"不大于 \1")]
+_NUM = r"-?\d+(?:\.\d+)?"
+# click writes a range as ``1<=x<=64``, ``0<x<=1024``, ``x>=1`` or ``x<5``
+_RANGE = re.compile(rf"(?:(?<![\w.])({_NUM})(<=|<))?x(?:(<=|<)({_NUM})\b)?(?:(>=|>)({_NUM})\b)?")
+_LOW = {"<=": "不小于", "<": "大于", ">=": "不小于", ">": "大于"}
+_HIGH = {"<=": "不大于", "<": "小于"}
+
+
+def _range_text(m: re.Match) -> str:
+    lo, lo_op, hi_op, hi, ge_op, ge = m.groups()
+    if lo is None and hi is None and ge is None:
+        return m.group(0)
+    if lo_op == "<=" and hi_op == "<=":
+        return f"范围 {lo}–{hi}"
+    parts = []
+    if lo is not None:
+        parts.append(f"{_LOW[lo_op]} {lo}")
+    if ge is not None:
+        parts.append(f"{_LOW[ge_op]} {ge}")
+    if hi is not None:
+        parts.append(f"{_HIGH[hi_op]} {hi}")
+    return "、".join(parts)
+
+
 _EXTRA = re.compile(r"  \[([^\[\]]*)\]$")
 
 
@@ -173,8 +193,7 @@ def chinese_extra(help_text: str) -> str:
     if not m:
         return help_text
     extra = m.group(1).replace("; ", "；")
-    for rx, zh in _RANGE:
-        extra = rx.sub(zh, extra)
+    extra = _RANGE.sub(_range_text, extra)
     return help_text[:m.start(1)] + extra + help_text[m.end(1):]
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from ..conventions import (INFO_SHEET, INPUT_SHEET, LEDGER_SHEET, META_KEYS, META_SHEET, PROP_PREFIX,
-                           TEMPLATE_SHEETS, column_name)
+                           TEMPLATE_SHEETS, unit_fact, column_name)
 from ..errors import Problem
 from ..rules.model import Fact
 from ..rules.pack import RulePack
@@ -213,12 +213,14 @@ def read_submission(book: Workbook, pack: RulePack, meta: dict[str, str] | None 
     singles = [f for f in pack.model.facts if f.type != "table"]
     sheet = role_sheet(book, INPUT_SHEET, (book.name(f.id) for f in singles))
     taken: dict[tuple, str] = {}  # (sheet, row, col) or (sheet, "col", col) -> the name reading it
+    unit = unit_fact(pack.model.facts)  # asked once, on 基本信息 (conventions.unit_fact)
     for f in pack.model.facts:
         if f.type == "table":
             sub.raw[f.id] = _read_table(book, sub, f, taken)
             continue
         sub.raw[f.id] = None
-        ref = _locate(book, sub, f.id, f.label, sheet)
+        home = role_sheet(book, INFO_SHEET, [book.name(f.id)]) if f is unit else sheet
+        ref = _locate(book, sub, f.id, f.label, home)
         if ref is None:
             continue
         if not ref.is_cell:

@@ -9,13 +9,13 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ..conventions import unit_fact
 from ..rules.model import Fact
 from ..rules.pack import RulePack
 from . import inputs, names
 from .layout import WorkbookLayout
 
 LISTS_SHEET = "_lists"
-UNIT_LABEL = "填报单位"
 
 
 @dataclass
@@ -32,8 +32,7 @@ class Ctx:
         """The top-level enum fact that names the reporting unit (labelled 填报单位,
         like the 基本信息 row): it is asked once, in the 基本信息 cell, which then
         carries both names (``info_unit`` and the fact id)."""
-        return next((f for f in self.pack.model.facts
-                     if f.type == "enum" and f.label == UNIT_LABEL), None)
+        return unit_fact(self.pack.model.facts)
 
     @property
     def date_example(self) -> str | None:
