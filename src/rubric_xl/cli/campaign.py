@@ -198,7 +198,7 @@ def review_sheet_cmd(units, out_dir, db, period, fmt):
 
     try:
         store, c = _open(db, period)
-        files = write_sheets(store, c, list(units) or None, out_dir)
+        files = write_sheets(store, c, list(units) or None, out_dir, write_atomic)
     except RubricError as exc:
         fail(exc)
     _out({"files": files}, "\n".join(f"{f['unit']}：{f['file']}" for f in files) or "没有已上报的单位", fmt)
