@@ -592,3 +592,32 @@ def test_report_xlsx_is_printable_and_text_is_never_a_formula(store, batch, tmp_
     rows = list(csv.reader(io.StringIO(csv_text(data).lstrip("\ufeff"))))
     assert ["", "'" + units[-1], "未上报"] == rows[-1][:3]  # CSV text guarded against formula injection
     assert not any(cell.startswith(("=", "+", "@")) for row in rows for cell in row)
+
+
+@pytest.mark.parametrize("name", ["shanxi-2005_太原市.xlsx", "shanxi-2005_大同市.xlsx"])
+def test_report_never_replaces_an_input(db_url, batch, tmp_path, name):
+    s = Store(db_url)
+    imported(s, batch)
+    s.close()
+    target = tmp_path / name
+    shutil.copy(batch["up"] / name, target)
+    before = target.read_bytes()
+    res = CliRunner().invoke(cli, ["campaign", "report", "--db", db_url, "--format", "xlsx", "-o", str(target)])
+    assert res.exit_code == 1 and "上报" in res.output
+    assert target.read_bytes() == before
+
+
+@pytest.mark.parametrize("name,data", [("空.xlsx", b""), ("旧版.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600),
+                                       ("假的.xlsx", b"PK\x03\x04garbage"), ("文本.xlsx", "填报单位,太原市".encode())])
+def test_hostile_files_are_recorded_as_rejected_and_the_batch_goes_on(store, batch, tmp_path, name, data):
+    c = new_campaign(store)
+    up = tmp_path / "up"
+    up.mkdir()
+    (up / name).write_bytes(data)
+    shutil.copy(batch["up"] / "shanxi-2005_太原市.xlsx", up / "太原市.xlsx")
+    rep = import_files(store, c, [str(up)])
+    out = {f.file: f for f in rep.files}
+    assert out[name].outcome == "rejected" and out[name].problems[0].loc == name
+    assert "Traceback" not in out[name].problems[0].msg and "内部错误" not in out[name].problems[0].msg
+    assert out["太原市.xlsx"].outcome == "new"
+    assert sorted(e.kind for e in store.events(c)) == ["reject", "submit"]

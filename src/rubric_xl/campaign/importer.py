@@ -168,3 +168,15 @@ def import_files(store: Store, campaign: Campaign, paths: list[str], manifest: d
             out.status = after.units[out.unit].status
     missing = [u.unit for u in after.units.values() if u.status == "missing"]
     return ImportReport([out for _, out in pairs], missing)
+
+
+def is_input(store: Store, campaign: Campaign, path: str | Path) -> bool:
+    """True when *path* is a file this campaign imported (same sha256): an output must never replace it."""
+    p = Path(path)
+    if not p.is_file():
+        return False
+    try:
+        digest = hashlib.sha256(p.read_bytes()).hexdigest()
+    except OSError:
+        return False
+    return any(ev.payload.get("sha256") == digest for ev in store.events(campaign) if ev.kind in ("submit", "reject"))

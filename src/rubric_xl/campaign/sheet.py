@@ -115,10 +115,15 @@ def write_sheets(store: Store, campaign: Campaign, units: list[str] | None, out_
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise StoreError("输出位置应为目录", [Problem(str(out), "这是一个文件")])
+    paths = {name: out / (safe_filename(f"核定表_{campaign.period}_{name}") + ".xlsx") for name in names}
+    there = [Problem(str(p), "文件已存在（可能已填写），不会覆盖；请换一个输出目录或先移走此文件")
+             for p in paths.values() if p.exists()]
+    if there:
+        raise StoreError("核定表已存在", there)
     files = []
     for name in names:
         u = state.units[name]
-        path = out / (safe_filename(f"核定表_{campaign.period}_{name}") + ".xlsx")
+        path = paths[name]
         write(path, sheet_bytes(campaign, name, u.submission))
         files.append({"unit": name, "file": str(path)})
     return files

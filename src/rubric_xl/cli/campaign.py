@@ -295,12 +295,15 @@ def publish_cmd(db, period, actor, fmt):
 def report_cmd(fmt, output, db, period):
     """通报：正式结果的名次，暂定、有错误、未上报的单位另列，自评与核定逐项对比及理由。"""
     from ..campaign import derive
+    from ..campaign.importer import is_input
     from ..campaign.report import csv_text, report_data, table_text, xlsx_bytes
 
     if fmt == "xlsx" and (not output or output == "-"):
         raise click.UsageError("xlsx 格式需要用 -o 指定输出文件（如 -o 通报.xlsx）")
     try:
         store, c = _open(db, period)
+        if output and output != "-" and is_input(store, c, output):
+            raise InputFileError("输出文件不能是上报文件", [Problem(output, "这是已导入的上报工作簿，不能被通报覆盖；请换一个输出文件名")])
         data = report_data(derive(c, store.events(c)))
     except RubricError as exc:
         fail(exc)
