@@ -7,7 +7,7 @@
 # The server stops by itself when the shell that sourced this exits (even after `exec`).
 # Nothing is done when RUBRIC_XL_TEST_PG is already set.
 if [ -z "${RUBRIC_XL_TEST_PG:-}" ]; then
-  _pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  _pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
   if [ -z "$_pg_bin" ] || [ ! -x "$_pg_bin/postgres" ]; then
     echo "安装 PostgreSQL（postgresql）" >&2
     if [ "$(id -u)" = 0 ]; then
