@@ -16,10 +16,12 @@ from typing import Any
 from ..audit import safe_text
 from ..audit._reports import _header, _put, _widths  # the auditor's xlsx cell helpers (text never a formula)
 from ..engine import num
+from ..workbook.styles import fit_row
 from .codec import show
 from .state import STATUS_TEXT, CampaignState, UnitState
 
 KIND_TEXT = {"review": "核定", "spotcheck": "抽查"}
+WIDTHS = {1: 6, 2: 16, 3: 10, 4: 10, 5: 8, 6: 9, 7: 48}  # 通报 sheet columns
 
 
 def _amt(d: Decimal | None) -> str | None:
@@ -187,9 +189,10 @@ def xlsx_bytes(data: dict) -> bytes:
                     a["reason"]]
             for j, v in enumerate(vals, start=1):
                 _put(ws, row, j, v, "0.00" if isinstance(v, Decimal) else None)
-            ws.cell(row=row, column=7).alignment = Alignment(wrap_text=True, vertical="top")
+                ws.cell(row=row, column=j).alignment = Alignment(wrap_text=True, vertical="top")
+            fit_row(ws, row, {7: a["reason"]}, WIDTHS)
             row += 1
-    _widths(ws, {1: 6, 2: 16, 3: 10, 4: 10, 5: 8, 6: 9, 7: 48})
+    _widths(ws, WIDTHS)
     ws.print_title_rows = "4:4"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "portrait"

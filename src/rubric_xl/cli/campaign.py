@@ -363,7 +363,9 @@ def diff_cmd(unit, against, db, period, fmt):
     for r in rows:
         if not r["facts"] and not r["items"] and r.get("before_total") == r.get("after_total"):
             continue
-        lines.append(f"{r['unit']}：总分 {r.get('before_total')} → {r.get('after_total')}")
+        before = r.get("before_total") or r.get("before_status", "—")
+        after = r.get("after_total") or r.get("after_status", "—")
+        lines.append(f"{r['unit']}：总分 {before} → {after}")
         lines += [f"  {x['label']}：{x['before']} → {x['after']}" + (f"（{x['reason']}）" if x.get("reason") else "")
                   for x in r["facts"]]
         lines += [f"  第{x['item']}项 {x['title']}：{x['before']} → {x['after']}" for x in r["items"]]
