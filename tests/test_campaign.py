@@ -621,3 +621,57 @@ def test_hostile_files_are_recorded_as_rejected_and_the_batch_goes_on(store, bat
     assert "Traceback" not in out[name].problems[0].msg and "内部错误" not in out[name].problems[0].msg
     assert out["太原市.xlsx"].outcome == "new"
     assert sorted(e.kind for e in store.events(c)) == ["reject", "submit"]
+
+
+def test_report_carries_the_chain_head_that_verify_shows(db_url, batch):
+    s = Store(db_url)
+    c, _ = imported(s, batch)
+    s.close()
+    run = CliRunner()
+    rep = json.loads(run.invoke(cli, ["campaign", "report", "--db", db_url, "--format", "json"]).stdout)
+    ver = json.loads(run.invoke(cli, ["campaign", "verify", "--db", db_url, "--format", "json"]).stdout)
+    assert rep["chain"] == {"seq": ver["events"], "hash": ver["head"]} and len(ver["head"]) == 64
+
+
+@pytest.mark.parametrize("unit", ["../../逃逸市", "..\\\\..\\\\逃逸市"])
+def test_review_sheet_names_stay_inside_the_output_folder(store, batch, tmp_path, unit):
+    from rubric_xl.campaign.sheet import write_sheets
+    from rubric_xl.cli.common import write_atomic
+    from rubric_xl.workbook import template_bytes
+
+    c = store.create(batch["pack"], SHANXI.read_text(encoding="utf-8"), "2005", [unit, "太原市"])
+    tpl = tmp_path / "tpl.xlsx"
+    tpl.write_bytes(template_bytes(batch["pack"], unit))
+    up = tmp_path / "up"
+    up.mkdir()
+    (up / "a.xlsx").write_bytes(fill_template(tpl, city_facts(1)))
+    rep = import_files(store, c, [str(up)])
+    assert rep.files[0].unit == unit and rep.files[0].outcome == "new"
+    out = tmp_path / "deep" / "out"
+    (f,) = write_sheets(store, c, [unit], str(out), write_atomic)
+    assert Path(f["file"]).resolve().parent == out.resolve()
+    assert list(tmp_path.rglob("*逃逸市*")) == [Path(f["file"])]
+
+
+def test_ledger_packs_are_refused_by_init(tmp_path):
+    res = CliRunner().invoke(cli, ["campaign", "init", "--rules", str(ROOT / "rules" / "xinzhou-2024.yaml"),
+                                   "--period", "2024-03", "--units", "xinzhou-bodies",
+                                   "--db", str(tmp_path / "s.db")])
+    assert res.exit_code == 1 and "kind: rubric" in res.output
+
+
+@pytest.mark.parametrize("extra,too_big", [(1, True), (0, False)])
+def test_file_size_limit_boundary(tmp_path, extra, too_big):
+    from rubric_xl.campaign.importer import MAX_FILE
+
+    s = Store(f"sqlite:///{tmp_path / 's.db'}")
+    c = new_campaign(s)
+    up = tmp_path / "up"
+    up.mkdir()
+    big = up / "太原市.xlsx"
+    with open(big, "wb") as fh:
+        fh.truncate(MAX_FILE + extra)  # sparse: nothing is really written
+    rep = import_files(s, c, [str(up)])
+    (f,) = rep.files
+    assert f.outcome == "rejected"
+    assert ("过大" in f.problems[0].msg) is too_big

@@ -104,7 +104,7 @@ def report_data(state: CampaignState, today: _dt.date | None = None) -> dict[str
     return {
         "title": f"{pack.model.title}考核结果通报", "period": c.period, "date": day,
         "pack": {"id": pack.id, "version": pack.version, "hash": pack.hash},
-        "draft": state.draft,
+        "draft": state.draft, "chain": {"seq": state.seq, "hash": state.head},
         "published": None if pub is None else {"seq": pub.seq, "at": pub.at, "by": pub.actor},
         "units": len(c.units), "ranked": len(ranking),
         "ranking": ranking, "apart": apart, "items": items, "flags": flagged,
@@ -114,7 +114,8 @@ def report_data(state: CampaignState, today: _dt.date | None = None) -> dict[str
 def table_text(data: dict) -> str:
     lines = [f"{data['title']}（{data['period']}）",
              f"规则包 {data['pack']['id']} 版本 {data['pack']['version']}；日期 {data['date']}；"
-             + ("草稿（未发布）" if data["draft"] else f"已发布（第{data['published']['seq']}号记录）"), ""]
+             + ("草稿（未发布）" if data["draft"] else f"已发布（第{data['published']['seq']}号记录）")
+             + f"；记录链第{data['chain']['seq']}号，校验码 {data['chain']['hash'][:16]}", ""]
     lines.append("名次  单位            核定总分  自评总分  等次    标记")
     for r in data["ranking"]:
         lines.append(f"{r['rank']:>4}  {r['unit']:<12}  {r['total']:>8}  {r['self_total']:>8}  "
@@ -160,7 +161,8 @@ def xlsx_bytes(data: dict) -> bytes:
     ws.title = "通报"
     title = f"{data['title']}（{data['period']}）"
     sub = (f"规则包 {data['pack']['id']} 版本 {data['pack']['version']}（校验码 {data['pack']['hash'][:12]}）"
-           f"　日期 {data['date']}　" + ("草稿，未发布" if data["draft"] else "已发布"))
+           f"　日期 {data['date']}　" + ("草稿，未发布" if data["draft"] else "已发布")
+           + f"　记录链第{data['chain']['seq']}号（校验码 {data['chain']['hash'][:16]}）")
     _put(ws, 1, 1, title).font = Font(bold=True, size=16)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=7)
     ws.cell(row=1, column=1).alignment = Alignment(horizontal="center")

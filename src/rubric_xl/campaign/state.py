@@ -92,6 +92,7 @@ class CampaignState:
     unknown: list[Event]  # rejected files whose unit is not known
     published: Event | None
     seq: int  # events folded
+    head: str = ""  # hash of the last event folded (printed on the 通报: anchors the chain on paper)
 
     @property
     def draft(self) -> bool:
@@ -129,11 +130,11 @@ def derive(campaign: Campaign, events: list[Event], upto: int | None = None) -> 
     units = {u: UnitState(u) for u in campaign.units}
     unknown: list[Event] = []
     published = None
-    seq = 0
+    seq, head = 0, ""
     for ev in events:
         if upto is not None and ev.seq > upto:
             break
-        seq = ev.seq
+        seq, head = ev.seq, ev.hash
         u = units.get(ev.unit) if ev.unit else None
         if ev.kind == "publish":
             published = ev
@@ -153,7 +154,7 @@ def derive(campaign: Campaign, events: list[Event], upto: int | None = None) -> 
             u.findings.append(ev)
     for u in units.values():
         _compute(pack, u)
-    return CampaignState(campaign, pack, units, unknown, published, seq)
+    return CampaignState(campaign, pack, units, unknown, published, seq, head)
 
 
 def _compute(pack: RulePack, u: UnitState) -> None:

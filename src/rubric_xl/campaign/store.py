@@ -46,6 +46,7 @@ class Campaign:
     units: tuple[str, ...]
     created_at: str
     head_seq: int
+    head_hash: str
 
     def pack(self) -> RulePack:
         """The stored pack, rebuilt from its stored text (never from rules/*.yaml)."""
@@ -83,7 +84,7 @@ class NewEvent:
 
 def _campaign(row: CampaignRow) -> Campaign:
     return Campaign(row.id, row.period, row.pack_id, row.pack_version, row.pack_hash, row.pack_text,
-                    tuple(json.loads(row.units)), row.created_at, row.head_seq)
+                    tuple(json.loads(row.units)), row.created_at, row.head_seq, row.head_hash)
 
 
 class _Moved(Exception):

@@ -419,7 +419,9 @@ def verify_cmd(ctx, db, period, fmt):
             problems = check_publications(c, store.events(c))
     except RubricError as exc:
         fail(exc)
-    obj = {"period": c.period, "events": c.head_seq, "ok": not problems, "problems": [p.as_dict() for p in problems]}
-    _out(obj, (f"记录链完整：考核 {c.period} 共 {c.head_seq} 条记录，校验无误" if not problems
+    obj = {"period": c.period, "events": c.head_seq, "head": c.head_hash, "ok": not problems,
+           "problems": [p.as_dict() for p in problems]}
+    _out(obj, (f"记录链完整：考核 {c.period} 共 {c.head_seq} 条记录，校验无误；链头校验码 {c.head_hash[:16]}"
+               "（可与已打印通报上的校验码核对）" if not problems
                else "记录链校验失败：\n" + _problems_text(problems)), fmt)
     ctx.exit(EXIT_INPUT if problems else EXIT_OK)
