@@ -675,3 +675,25 @@ def test_file_size_limit_boundary(tmp_path, extra, too_big):
     (f,) = rep.files
     assert f.outcome == "rejected"
     assert ("过大" in f.problems[0].msg) is too_big
+
+
+@pytest.mark.parametrize("payload", ["{}", '{"submission": 5, "corrections": [{"value": "3"}]}'])
+def test_a_row_that_no_longer_reads_is_reported_not_a_traceback(db_url, batch, payload):
+    s = Store(db_url)
+    c, _ = imported(s, batch)
+    review(s, c, "太原市", [Change("weekly_reports_count", "15", "理由")], "张三")
+    seq = s.count(c)
+    _raw(s, "UPDATE events SET payload = :p WHERE seq = :s", p=payload, s=seq)
+    if payload == "{}":
+        _raw(s, "UPDATE events SET kind = 'submit' WHERE seq = :s", s=seq)
+    s.close()
+    run = CliRunner()
+    for cmd in (["status"], ["report"], ["report", "--format", "json"], ["diff"], ["history", "太原市"]):
+        res = run.invoke(cli, ["campaign", *cmd, "--db", db_url])
+        assert res.exit_code in (0, 1), (cmd, res.output)
+        assert res.exception is None or isinstance(res.exception, SystemExit), (cmd, res.exception)
+        assert "内部错误" not in res.output and "Traceback" not in res.output
+    st = json.loads(run.invoke(cli, ["campaign", "status", "--db", db_url, "--format", "json"]).stdout)
+    assert next(u for u in st["units"] if u["unit"] == "太原市")["status"] == "error"
+    ver = run.invoke(cli, ["campaign", "verify", "--db", db_url])
+    assert ver.exit_code == 1 and f"第{seq}号记录" in ver.output

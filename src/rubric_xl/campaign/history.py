@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .chain import KIND_TEXT
 from .codec import show
+from .state import well_formed
 from .store import Campaign, Event, Store
 
 
@@ -39,4 +40,10 @@ def _text(campaign: Campaign, ev: Event) -> str:
 def history(store: Store, campaign: Campaign, unit: str | None) -> list[dict]:
     events = store.events(campaign, unit)
     return [{"seq": ev.seq, "kind": ev.kind, "kind_text": KIND_TEXT.get(ev.kind, ev.kind), "unit": ev.unit,
-             "by": ev.actor, "at": ev.at, "text": _text(campaign, ev), "payload": ev.payload} for ev in events]
+             "by": ev.actor, "at": ev.at, "text": _safe_text(campaign, ev), "payload": ev.payload} for ev in events]
+
+
+def _safe_text(campaign: Campaign, ev: Event) -> str:
+    if not well_formed(ev):
+        return f"（第{ev.seq}号记录已损坏，无法读取；请运行 rubric-xl campaign verify）"
+    return _text(campaign, ev)

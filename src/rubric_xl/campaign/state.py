@@ -14,7 +14,7 @@ from typing import Any
 from ..engine import score_values
 from ..engine.card import ScoreCard
 from ..engine.facts import convert_facts
-from ..errors import Problem
+from ..errors import Problem, RubricError
 from ..rules import RulePack
 from .codec import decode, decode_one
 from .store import Campaign, Event
@@ -124,18 +124,45 @@ def _score(pack: RulePack, raw: dict[str, Any]) -> tuple[dict[str, Any], ScoreCa
     return values, card
 
 
+SHAPE = {"submit": {"file": str, "sha256": str, "facts": dict, "problems": list},
+         "reject": {"file": str, "problems": list},
+         "review": {"submission": int, "corrections": list},
+         "confirm": {"submission": int},
+         "spotcheck": {"fact": str},
+         "publish": {"as_of": int, "ranking": list}}
+CORRECTION = {"fact": str, "reason": str}
+
+
+def well_formed(ev: Event) -> bool:
+    """True when the event's payload has the fields its kind needs (a row edited by hand may not)."""
+    want = SHAPE.get(ev.kind)
+    if want is None or not isinstance(ev.payload, dict):
+        return False
+    if not all(isinstance(ev.payload.get(k), t) for k, t in want.items()):
+        return False
+    if ev.kind == "review":
+        return all(isinstance(c, dict) and all(isinstance(c.get(k), t) for k, t in CORRECTION.items())
+                   and "value" in c for c in ev.payload["corrections"])
+    return True
+
+
 def derive(campaign: Campaign, events: list[Event], upto: int | None = None) -> CampaignState:
     """Fold *events* (up to seq *upto*) into the state of every unit."""
     pack = campaign.pack()
     units = {u: UnitState(u) for u in campaign.units}
     unknown: list[Event] = []
     published = None
+    broken: set[str] = set()
     seq, head = 0, ""
     for ev in events:
         if upto is not None and ev.seq > upto:
             break
         seq, head = ev.seq, ev.hash
         u = units.get(ev.unit) if ev.unit else None
+        if not well_formed(ev):
+            if u is not None:
+                broken.add(u.unit)
+            continue
         if ev.kind == "publish":
             published = ev
         elif u is None:
@@ -153,7 +180,15 @@ def derive(campaign: Campaign, events: list[Event], upto: int | None = None) -> 
         elif ev.kind == "spotcheck":
             u.findings.append(ev)
     for u in units.values():
-        _compute(pack, u)
+        try:
+            if u.unit in broken:
+                raise ValueError("malformed event")
+            _compute(pack, u)
+        except (KeyError, TypeError, ValueError, AttributeError, RubricError):
+            # a stored row that no longer reads (edited behind the tool's back): say so, never guess
+            u.self_card = u.card = None
+            u.errors = [Problem(f"考核 {campaign.period} {u.unit}",
+                                "此单位的记录已损坏，无法重新计算得分；请运行 rubric-xl campaign verify")]
     return CampaignState(campaign, pack, units, unknown, published, seq, head)
 
 
