@@ -449,9 +449,14 @@ def test_concurrent_reviews_lose_no_update(db_url, batch):
     barrier = threading.Barrier(2)
 
     def auditor(name: str, fact: str, values: list[str]) -> None:
-        mine = Store(db_url)  # its own engine: its own real connection
         try:
-            barrier.wait()
+            mine = Store(db_url)  # its own engine: its own real connection
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+            barrier.abort()
+            return
+        try:
+            barrier.wait(timeout=120)  # a thread that failed before this breaks the barrier: no hang
             for v in values:
                 review(mine, c, "太原市", [Change(fact, v, f"{name} 核定为 {v}")], name)
         except BaseException as exc:  # pragma: no cover - reported below

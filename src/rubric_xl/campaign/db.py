@@ -8,6 +8,7 @@ psycopg 3).  Opening a store brings its schema to the newest Alembic migration.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -87,13 +88,34 @@ def open_engine(db: str | None) -> Engine:
     return engine
 
 
+_MIGRATING = threading.Lock()  # Alembic's environment is process-global: one migration at a time
+
+
+def _current(engine: Engine) -> str | None:
+    from alembic.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
 def migrate(engine: Engine) -> None:
-    """Upgrade the schema to the newest Alembic revision (idempotent)."""
+    """Upgrade the schema to the newest Alembic revision (idempotent; a store that
+    is already current is only read).  Safe from several threads; when another
+    process migrated the same database at the same moment, its result is accepted."""
     from alembic import command
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    with _MIGRATING:
+        if _current(engine) == head:
+            return
+        try:
+            with engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        except SQLAlchemyError:
+            if _current(engine) != head:
+                raise
