@@ -702,3 +702,20 @@ def test_a_row_that_no_longer_reads_is_reported_not_a_traceback(db_url, batch, p
     assert next(u for u in st["units"] if u["unit"] == "太原市")["status"] == "error"
     ver = run.invoke(cli, ["campaign", "verify", "--db", db_url])
     assert ver.exit_code == 1 and f"第{seq}号记录" in ver.output
+
+
+def test_published_report_is_reproduced_after_later_changes(db_url, batch):
+    s = Store(db_url)
+    c, _ = imported(s, batch)
+    run = CliRunner()
+    none = run.invoke(cli, ["campaign", "report", "--published", "--db", db_url])
+    assert none.exit_code == 1 and "尚未发布" in none.output
+    assert run.invoke(cli, ["campaign", "publish", "--db", db_url]).exit_code == 0
+    review(s, c, "太原市", [Change("weekly_reports_count", "10", "理由")], "张三")  # after the 通报
+    s.close()
+    now = json.loads(run.invoke(cli, ["campaign", "report", "--db", db_url, "--format", "json"]).stdout)
+    then = json.loads(run.invoke(cli, ["campaign", "report", "--published", "--db", db_url, "--format", "json"]).stdout)
+    assert now["draft"] and not then["draft"]
+    assert then["ranking"][0]["unit"] == "太原市" and now["ranking"][0]["unit"] == "大同市"
+    listed = json.loads(run.invoke(cli, ["campaign", "list", "--db", db_url, "--format", "json"]).stdout)
+    assert [x["period"] for x in listed["campaigns"]] == ["2005"] and listed["campaigns"][0]["events"] == 12

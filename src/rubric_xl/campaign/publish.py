@@ -37,3 +37,14 @@ def check_publications(campaign: Campaign, events: list[Event]) -> list[Problem]
             out.append(Problem(f"考核 {campaign.period}",
                                f"第{ev.seq}号记录（通报发布）中的结果与按此前记录重新计算的结果不一致"))
     return out
+
+
+def published_state(campaign: Campaign, events: list[Event]):
+    """The state as the last 通报 published it (the events up to its ``as_of``)."""
+    pubs = [ev for ev in events if ev.kind == "publish" and isinstance(ev.payload.get("as_of"), int)]
+    if not pubs:
+        raise StoreError("尚未发布通报", [Problem(campaign.period, "先运行 rubric-xl campaign publish")])
+    pub = pubs[-1]
+    state = derive(campaign, events, upto=pub.payload["as_of"])
+    state.published, state.seq, state.head = pub, pub.seq, pub.hash
+    return state

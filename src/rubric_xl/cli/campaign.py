@@ -290,12 +290,14 @@ def publish_cmd(db, period, actor, fmt):
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]), default="table",
               show_default=True, help="输出格式。")
 @click.option("-o", "--output", type=click.Path(), help="输出文件（xlsx 必须给出）。")
+@click.option("--published", is_flag=True, help="按最近一次发布时的记录重现已发布的通报（而不是当前结果）。")
 @_db
 @_period
-def report_cmd(fmt, output, db, period):
+def report_cmd(fmt, output, published, db, period):
     """通报：正式结果的名次，暂定、有错误、未上报的单位另列，自评与核定逐项对比及理由。"""
     from ..campaign import derive
     from ..campaign.importer import is_input
+    from ..campaign.publish import published_state
     from ..campaign.report import csv_text, report_data, table_text, xlsx_bytes
 
     if fmt == "xlsx" and (not output or output == "-"):
@@ -304,7 +306,8 @@ def report_cmd(fmt, output, db, period):
         store, c = _open(db, period)
         if output and output != "-" and is_input(store, c, output):
             raise InputFileError("输出文件不能是上报文件", [Problem(output, "这是已导入的上报工作簿，不能被通报覆盖；请换一个输出文件名")])
-        data = report_data(derive(c, store.events(c)))
+        events = store.events(c)
+        data = report_data(published_state(c, events) if published else derive(c, events))
     except RubricError as exc:
         fail(exc)
     if fmt == "xlsx":
@@ -425,3 +428,21 @@ def verify_cmd(ctx, db, period, fmt):
                "（可与已打印通报上的校验码核对）" if not problems
                else "记录链校验失败：\n" + _problems_text(problems)), fmt)
     ctx.exit(EXIT_INPUT if problems else EXIT_OK)
+
+
+@campaign_group.command("list")
+@_db
+@_fmt()
+def list_cmd(db, fmt):
+    """列出记录库中的全部考核期次。"""
+    from ..campaign import Store
+
+    try:
+        rows = [{"period": c.period, "pack": {"id": c.pack_id, "version": c.pack_version, "hash": c.pack_hash},
+                 "units": len(c.units), "events": c.head_seq, "created_at": c.created_at}
+                for c in Store(db).campaigns()]
+    except RubricError as exc:
+        fail(exc)
+    _out({"campaigns": rows}, "\n".join(f"{r['period']}：规则包 {r['pack']['id']} 版本 {r['pack']['version']}，"
+                                         f"{r['units']} 个单位，{r['events']} 条记录" for r in rows)
+         or "记录库中还没有考核", fmt)
