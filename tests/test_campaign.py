@@ -719,3 +719,14 @@ def test_published_report_is_reproduced_after_later_changes(db_url, batch):
     assert then["ranking"][0]["unit"] == "太原市" and now["ranking"][0]["unit"] == "大同市"
     listed = json.loads(run.invoke(cli, ["campaign", "list", "--db", db_url, "--format", "json"]).stdout)
     assert [x["period"] for x in listed["campaigns"]] == ["2005"] and listed["campaigns"][0]["events"] == 12
+
+
+def test_the_later_of_a_review_and_a_spotcheck_on_one_fact_wins(store, batch):
+    c, _ = imported(store, batch)
+    spotcheck(store, c, "吕梁市", "抽查发现反弹", "李四", item="38")
+    review(store, c, "吕梁市", [Change("spot_check_rebound_found", "否", "复查：该企业已于抽查前关停", "复查记录")], "张三")
+    u = derive(c, store.events(c)).units["吕梁市"]
+    assert u.card.item("38").points == Decimal("4.00") and u.changes["spot_check_rebound_found"].kind == "review"
+    spotcheck(store, c, "吕梁市", "再次抽查发现反弹", "李四", item="38")
+    u = derive(c, store.events(c)).units["吕梁市"]
+    assert u.card.item("38").points == Decimal("0.00") and "通报批评" in u.card.item("38").flags

@@ -47,7 +47,7 @@ def item_changes(state: CampaignState, u: UnitState) -> list[dict]:
         return []
     out = []
     for it, mine in zip(u.card.items, u.self_card.items):
-        if it.points == mine.points and it.flags == mine.flags:
+        if it.points == mine.points and list(it.flags) == list(mine.flags):
             continue
         checked = state.pack.item(it.id)
         out.append({"unit": u.unit, "item": it.id, "title": it.title, "max": _amt(it.max),

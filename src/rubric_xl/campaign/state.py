@@ -8,6 +8,7 @@ earlier one and its corrections stay in history.
 """
 from __future__ import annotations
 
+import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,14 @@ from .store import Campaign, Event
 
 STATUS_TEXT = {"final": "正式", "provisional": "暂定", "error": "有错误", "failed": "文件无法评分",
                "missing": "未上报"}
+
+
+def local_time(at: str) -> str:
+    """An event time (stored in UTC) as the user reads it: this computer's local time, to the minute."""
+    try:
+        return _dt.datetime.fromisoformat(at).astimezone().strftime("%Y-%m-%d %H:%M")
+    except (ValueError, TypeError):
+        return str(at)
 
 
 @dataclass
@@ -198,14 +207,15 @@ def _compute(pack: RulePack, u: UnitState) -> None:
     stored = u.submission.payload.get("facts", {})
     u.self_values, u.self_card = _score(pack, decode(pack, stored))
     changes: dict[str, Correction] = {}
-    for ev in u.reviews:
-        for c in ev.payload.get("corrections", []):
-            changes[c["fact"]] = Correction(c["fact"], c.get("self_value"), c.get("value"), c.get("reason", ""),
-                                            c.get("evidence", ""), ev.actor, ev.at, ev.seq)
-    for ev in u.findings:
-        p = ev.payload
-        changes[p["fact"]] = Correction(p["fact"], stored.get(p["fact"]), p.get("value"), p.get("finding", ""),
-                                        p.get("evidence", ""), ev.actor, ev.at, ev.seq, "spotcheck")
+    for ev in sorted(u.reviews + u.findings, key=lambda e: e.seq):  # the later word on a fact wins
+        if ev.kind == "review":
+            for c in ev.payload.get("corrections", []):
+                changes[c["fact"]] = Correction(c["fact"], c.get("self_value"), c.get("value"), c.get("reason", ""),
+                                                c.get("evidence", ""), ev.actor, ev.at, ev.seq)
+        else:
+            p = ev.payload
+            changes[p["fact"]] = Correction(p["fact"], stored.get(p["fact"]), p.get("value"), p.get("finding", ""),
+                                            p.get("evidence", ""), ev.actor, ev.at, ev.seq, "spotcheck")
     changes = {k: c for k, c in changes.items() if k in pack.facts}
     u.changes = changes
     if changes:

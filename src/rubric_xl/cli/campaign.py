@@ -327,6 +327,7 @@ def report_cmd(fmt, output, published, db, period):
 def history_cmd(unit, db, period, fmt):
     """某单位（不给单位时为全部）的全部记录：上报、替代、核定、抽查、发布。"""
     from ..campaign.history import history
+    from ..campaign.state import local_time
 
     try:
         store, c = _open(db, period)
@@ -336,7 +337,8 @@ def history_cmd(unit, db, period, fmt):
     except RubricError as exc:
         fail(exc)
     _out({"period": c.period, "unit": unit, "events": rows},
-         "\n".join(f"第{r['seq']}号 {r['at']} {r['by']} {r['unit'] or ''} {r['text']}" for r in rows) or "没有记录", fmt)
+         "\n".join(f"第{r['seq']}号 {local_time(r['at'])} {r['by']} {r['unit'] or ''} {r['text']}" for r in rows)
+         or "没有记录", fmt)
 
 
 @campaign_group.command("diff")
