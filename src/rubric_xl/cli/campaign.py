@@ -6,7 +6,6 @@ Every command takes ``--db`` (or ``RUBRIC_XL_DB``; default ``rubric-xl.db``),
 from __future__ import annotations
 
 import getpass
-from pathlib import Path
 
 import click
 
