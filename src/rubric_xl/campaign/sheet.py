@@ -21,7 +21,7 @@ from ..reader import open_workbook
 from ..workbook import safe_filename, workbook_bytes
 from ..workbook.fill import cell_value
 from ..workbook.inputs import inline_list, validation
-from ..workbook.styles import print_setup, protect, set_widths, style
+from ..workbook.styles import BOLD, HEADER_FILL, INPUT_FILL, TITLE, print_setup, protect, set_widths, style
 from ..workbook.text import put
 from .codec import decode_one
 from .identity import name_unit
@@ -50,11 +50,12 @@ def sheet_bytes(campaign: Campaign, unit: str, submission) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET
-    put(ws.cell(1, 1), f"核定表：{unit}（{campaign.period}）")
-    put(ws.cell(2, 1), f"规则包 {pack.id} 版本 {pack.version}（校验码 {pack.short_hash}）；自评文件 "
+    # column A (the fact ids the import reads) is hidden: the title starts in B
+    put(ws.cell(1, 2), f"核定表：{unit}（{campaign.period}）").font = TITLE
+    put(ws.cell(2, 2), f"规则包 {pack.id} 版本 {pack.version}（校验码 {pack.short_hash}）；自评文件 "
                        f"{submission.payload.get('file')}（第{submission.seq}号上报）。只填写需要更正的行：核定值、理由（必填）和依据。")
     for j, h in enumerate(HEADERS, start=1):
-        style(put(ws.cell(HEAD_ROW, j), h))
+        style(put(ws.cell(HEAD_ROW, j), h), font=BOLD, fill=HEADER_FILL)
     users = _items_of(pack)
     stored = submission.payload.get("facts", {})
     lists = None
@@ -68,7 +69,8 @@ def sheet_bytes(campaign: Campaign, unit: str, submission) -> bytes:
             cell = ws.cell(row, col)
             if key in vals:
                 put(cell, vals[key])
-            style(cell, locked=key not in ("value", "reason", "evidence"),
+            editable = key in ("value", "reason", "evidence")
+            style(cell, locked=not editable, fill=INPUT_FILL if editable else None,
                   fmt="yyyy-mm-dd" if f.type == "date" and key in ("self", "value") else None)
         ref = None
         if f.type == "enum" and inline_list(f.options or []) is None:
