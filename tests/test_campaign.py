@@ -658,13 +658,6 @@ def test_review_sheet_names_stay_inside_the_output_folder(store, batch, tmp_path
     assert list(tmp_path.rglob("*逃逸市*")) == [Path(f["file"])]
 
 
-def test_ledger_packs_are_refused_by_init(tmp_path):
-    res = CliRunner().invoke(cli, ["campaign", "init", "--rules", str(ROOT / "rules" / "xinzhou-2024.yaml"),
-                                   "--period", "2024-03", "--units", "xinzhou-bodies",
-                                   "--db", str(tmp_path / "s.db")])
-    assert res.exit_code == 1 and "kind: rubric" in res.output
-
-
 @pytest.mark.parametrize("extra,too_big", [(1, True), (0, False)])
 def test_file_size_limit_boundary(tmp_path, extra, too_big):
     from rubric_xl.campaign.importer import MAX_FILE

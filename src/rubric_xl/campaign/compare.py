@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..engine import score_values
-from ..engine.card import ScoreCard
+from ..engine.card import LedgerCard, ScoreCard
 from ..engine.facts import convert_facts
 from ..errors import FactsError, Problem
 from ..rules import RulePack
@@ -26,15 +26,53 @@ def _amt(d: Decimal | None) -> str | None:
     return None if d is None else num.amount(d)
 
 
+def _facts(state: CampaignState, u) -> list[dict]:
+    return [{"fact": c.fact, "label": state.pack.facts[c.fact].label, "kind": "核定" if c.kind == "review" else "抽查",
+             "before": show(state.pack.facts[c.fact], c.self_value),
+             "after": show(state.pack.facts[c.fact], c.value), "reason": c.reason, "evidence": c.evidence,
+             "by": c.reviewer} for c in u.changes.values()]
+
+
+def _ledger_totals(card: LedgerCard) -> dict[str, Any]:
+    """metric label → value of the card's first roll-up total (the unit's own 合计), as text."""
+    for ru in card.rollups:
+        if ru.total is not None:
+            return {card.metric_labels.get(k, k): show_metric(v) for k, v in ru.total.items()}
+    return {}
+
+
+def show_metric(v: Any) -> str:
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    if isinstance(v, Decimal):
+        return num.amount(v) if v != v.to_integral_value() else str(int(v))
+    return "—" if v is None else str(v)
+
+
+def _ledger_rows_diff(a: LedgerCard, b: LedgerCard) -> list[dict]:
+    """Rows by key: added, removed, or whose status changed (动态清零, 回头看)."""
+    old = {r.key: r for r in a.rows if r.key}
+    new = {r.key: r for r in b.rows if r.key}
+    out = []
+    for key, r in new.items():
+        if key not in old:
+            out.append({"key": key, "before": None, "after": r.status, "change": "新增"})
+        elif old[key].status != r.status:
+            out.append({"key": key, "before": old[key].status, "after": r.status, "change": "状态变化"})
+    out += [{"key": k, "before": r.status, "after": None, "change": "不再列入"} for k, r in old.items() if k not in new]
+    return out
+
+
 def review_diff(state: CampaignState, unit: str | None = None) -> list[dict]:
     out = []
     for u in state.units.values():
         if unit and u.unit != unit or u.card is None:
             continue
-        facts = [{"fact": c.fact, "label": state.pack.facts[c.fact].label, "kind": "核定" if c.kind == "review" else "抽查",
-                  "before": show(state.pack.facts[c.fact], c.self_value),
-                  "after": show(state.pack.facts[c.fact], c.value), "reason": c.reason, "evidence": c.evidence,
-                  "by": c.reviewer} for c in u.changes.values()]
+        if not isinstance(u.card, ScoreCard):
+            out.append({"unit": u.unit, "before_total": None, "after_total": None, "items": [],
+                        "facts": _facts(state, u)})
+            continue
+        facts = _facts(state, u)
         items = [{"item": x["item"], "title": x["title"], "before": x["self_points"], "after": x["points"]}
                  for x in item_changes(state, u)]
         out.append({"unit": u.unit, "before_total": _amt(u.self_card.total),  # type: ignore[union-attr]
@@ -52,10 +90,14 @@ def period_diff(old: CampaignState, new: CampaignState, unit: str | None = None)
         row: dict[str, Any] = {"unit": name,
                                "before_status": STATUS_TEXT[a.status] if a else "不在名单中",
                                "after_status": STATUS_TEXT[b.status] if b else "不在名单中",
-                               "before_total": _amt(a.card.total) if a and a.card else None,
-                               "after_total": _amt(b.card.total) if b and b.card else None,
+                               "before_total": _amt(getattr(a.card, "total", None)) if a else None,
+                               "after_total": _amt(getattr(b.card, "total", None)) if b else None,
                                "facts": [], "items": []}
-        if a and b and a.card and b.card:
+        if a and b and isinstance(a.card, LedgerCard) and isinstance(b.card, LedgerCard):
+            ta, tb = _ledger_totals(a.card), _ledger_totals(b.card)
+            row["metrics"] = [{"metric": k, "before": ta.get(k), "after": v} for k, v in tb.items() if ta.get(k) != v]
+            row["rows"] = _ledger_rows_diff(a.card, b.card)
+        elif a and b and isinstance(a.card, ScoreCard) and isinstance(b.card, ScoreCard):
             ea, eb = encode(old.pack, a.values), encode(new.pack, b.values)
             for fid, f in new.pack.facts.items():
                 if fid in ea and ea[fid] != eb.get(fid):
@@ -85,7 +127,13 @@ def rescore(state: CampaignState, new_pack: RulePack) -> tuple[list[dict], list[
             problems += exc.problems
             continue
         card = score_values(new_pack, values)
-        if not isinstance(card, ScoreCard):
+        if not isinstance(card, ScoreCard) or not isinstance(u.card, ScoreCard):
+            if isinstance(card, LedgerCard) and isinstance(u.card, LedgerCard):
+                rows.append({"unit": u.unit, "status": STATUS_TEXT[u.status], "before_total": None,
+                             "after_total": None, "before_grade": None, "after_grade": None, "grade_changed": False,
+                             "provisional": False, "items": [],
+                             "before_errors": u.card.error_count, "after_errors": card.error_count,
+                             "before_metrics": _ledger_totals(u.card), "after_metrics": _ledger_totals(card)})
             continue
         olds = {it.id: it for it in u.card.items}
         moved = [{"item": it.id, "title": it.title,

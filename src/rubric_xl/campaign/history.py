@@ -13,7 +13,8 @@ def _text(campaign: Campaign, ev: Event) -> str:
     if ev.kind == "submit":
         card = p.get("self_card", {})
         errs = sum(1 for x in p.get("problems", []) if x.get("level") == "error")
-        return (f"上报 {p.get('file')}（sha256 {p.get('sha256', '')[:12]}），自评总分 {card.get('total')}"
+        what = f"台账 {card.get('rows')} 条" if card.get("kind") == "ledger" else f"自评总分 {card.get('total')}"
+        return (f"上报 {p.get('file')}（sha256 {p.get('sha256', '')[:12]}），{what}"
                 + ("（暂定）" if card.get("provisional") else "") + (f"，{errs} 个错误" if errs else ""))
     if ev.kind == "reject":
         return f"文件 {p.get('file')} 未导入：" + "；".join(x.get("msg", "") for x in p.get("problems", [])[:3])

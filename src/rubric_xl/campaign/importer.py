@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..audit import FileResult, collect_files
-from ..audit._one import convert_lenient  # the auditor's lenient conversion, shared
+from ..audit._one import _ledger_rows, convert_lenient  # the auditor's lenient conversion and ledger row problems
+from ..engine.card import LedgerCard
 from ..engine import score_values
 from ..errors import Problem, RubricError
 from ..reader import read_workbook
@@ -58,6 +59,8 @@ class ImportReport:
 
 
 def _card_record(card) -> dict:
+    if isinstance(card, LedgerCard):
+        return {"kind": "ledger", "rows": len(card.rows), "errors": card.error_count, "warnings": card.warning_count}
     return {"total": format(card.total, "f"), "grade": card.grade, "provisional": card.provisional,
             "eligible": card.eligible, "flags": list(card.flags),
             "items": {it.id: None if it.points is None else format(it.points, "f") for it in card.items}}
@@ -107,6 +110,8 @@ def read_one(campaign: Campaign, path: str, manifest: dict[str, str] | None) -> 
                 FileOutcome(shown, unit, "rejected", ident.problems, sha256=digest))
     values, bad_problems, _bad = convert_lenient(reading)
     card = score_values(pack, values)
+    if isinstance(card, LedgerCard):
+        bad_problems = bad_problems + _ledger_rows(reading, card)
     sub = reading.submission
     by_loc = {sub.where(k): k.partition("[")[0] for k in sub.locs}
     problems = [_problem(p, by_loc.get(p.loc)) for p in reading.problems + bad_problems]

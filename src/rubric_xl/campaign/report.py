@@ -16,6 +16,8 @@ from typing import Any
 from ..audit import safe_text
 from ..audit._reports import _header, _put, _widths  # the auditor's xlsx cell helpers (text never a formula)
 from ..engine import num
+from ..engine.card import LedgerCard, ScoreCard, to_dict
+from ..engine.ledger import plan_for
 from ..workbook.styles import fit_row
 from .codec import show
 from .state import STATUS_TEXT, CampaignState, UnitState
@@ -43,7 +45,7 @@ def _reasons(state: CampaignState, u: UnitState, facts: list[str]) -> list[dict]
 
 def item_changes(state: CampaignState, u: UnitState) -> list[dict]:
     """Items whose 核定 points differ from the 自评 points, with the corrections behind them."""
-    if u.card is None or u.self_card is None:
+    if not isinstance(u.card, ScoreCard) or not isinstance(u.self_card, ScoreCard):
         return []
     out = []
     for it, mine in zip(u.card.items, u.self_card.items):
@@ -58,7 +60,7 @@ def item_changes(state: CampaignState, u: UnitState) -> list[dict]:
 
 
 def flags(u: UnitState) -> list[dict]:
-    if u.card is None:
+    if not isinstance(u.card, ScoreCard):
         return []
     return [{"item": it.id, "flag": fl, "explanation": it.explanation}
             for it in u.card.items for fl in it.flags]
@@ -74,14 +76,14 @@ def _apart_reason(state: CampaignState, u: UnitState) -> str:
         return f"上报文件 {last.get('file')} 无法评分：{msg}"
     if s == "error":
         return "；".join(p.msg for p in u.errors[:3]) + ("…" if len(u.errors) > 3 else "")
-    missing = list(dict.fromkeys(m for it in u.card.items for m in it.missing)) if u.card else []  # type: ignore[union-attr]
+    missing = list(dict.fromkeys(m for it in u.card.items for m in it.missing)) \
+        if isinstance(u.card, ScoreCard) else []
     labels = [state.pack.facts[m].label if m in state.pack.facts else m for m in missing]
     return f"{len(labels)} 项数据待填：" + "、".join(labels[:5]) + ("等" if len(labels) > 5 else "")
 
 
 def report_data(state: CampaignState, today: _dt.date | None = None) -> dict[str, Any]:
     pack = state.pack
-    c = state.campaign
     day = (today or _dt.date.today()).isoformat()
     ranking = []
     for rank, u in state.ranked():
@@ -94,13 +96,41 @@ def report_data(state: CampaignState, today: _dt.date | None = None) -> dict[str
     apart = []
     for u in state.apart():
         reason = _apart_reason(state, u)
+        rubric = isinstance(u.card, ScoreCard)
         apart.append({"unit": u.unit, "status": u.status, "status_text": STATUS_TEXT[u.status],
-                      "total": _amt(u.card.total) if u.card else None,
-                      "grade": u.card.grade if u.card else None, "reason": reason,
+                      "total": _amt(u.card.total) if rubric else None,  # type: ignore[union-attr]
+                      "grade": u.card.grade if rubric else None, "reason": reason,  # type: ignore[union-attr]
                       "file": u.submission.payload.get("file") if u.submission else None})
     items = [x for u in state.units.values() for x in item_changes(state, u)]
     flagged = [{"unit": u.unit, **f} for u in state.units.values() for f in flags(u)]
     pub = state.published
+    ledger = ledger_data(state) if state.ledger else None
+    return {"kind": pack.model.kind, "ledger": ledger, **_common(state, ranking, apart, items, flagged, pub, day)}
+
+
+def ledger_data(state: CampaignState) -> dict:
+    """Ledger campaigns: per unit rows/errors/warnings, and the roll-ups over every final unit."""
+    units = []
+    final = []
+    for u in state.units.values():
+        card = u.card if isinstance(u.card, LedgerCard) else None
+        units.append({"unit": u.unit, "status": u.status, "status_text": STATUS_TEXT[u.status],
+                      "rows": len(card.rows) if card else None, "errors": card.error_count if card else None,
+                      "warnings": card.warning_count if card else None})
+        if u.status == "final" and card is not None:
+            final.append(u)
+    rollups: list = []
+    labels: dict = {}
+    if final:
+        plan = plan_for(state.pack)
+        combined = plan.combine([u.values for u in final], [u.unit for u in final])
+        d = to_dict(LedgerCard(plan.info, {}, [], combined, {mt.id: mt.label for mt, _ in plan.metrics}))
+        rollups, labels = d["rollups"], d["metrics"]
+    return {"units": units, "rollups": rollups, "metrics": labels, "combined_units": [u.unit for u in final]}
+
+
+def _common(state: CampaignState, ranking, apart, items, flagged, pub, day) -> dict:
+    pack, c = state.pack, state.campaign
     return {
         "title": f"{pack.model.title}考核结果通报", "period": c.period, "date": day,
         "pack": {"id": pack.id, "version": pack.version, "hash": pack.hash},
@@ -116,12 +146,15 @@ def table_text(data: dict) -> str:
              f"规则包 {data['pack']['id']} 版本 {data['pack']['version']}；日期 {data['date']}；"
              + ("草稿（未发布）" if data["draft"] else f"已发布（第{data['published']['seq']}号记录）")
              + f"；记录链第{data['chain']['seq']}号，校验码 {data['chain']['hash'][:16]}", ""]
-    lines.append("名次  单位            核定总分  自评总分  等次    标记")
+    if not data.get("ledger"):
+        lines.append("名次  单位            核定总分  自评总分  等次    标记")
     for r in data["ranking"]:
         lines.append(f"{r['rank']:>4}  {r['unit']:<12}  {r['total']:>8}  {r['self_total']:>8}  "
                      f"{r['grade'] or '':<6}  {'、'.join(r['flags'])}")
+    if data.get("ledger"):
+        lines += _ledger_lines(data["ledger"])
     if data["apart"]:
-        lines += ["", "未参加排名："]
+        lines += ["", "未参加排名：" if not data.get("ledger") else "未纳入汇总："]
         for a in data["apart"]:
             tot = f"（{a['total']}分）" if a["total"] else ""
             lines.append(f"  {a['unit']}：{a['status_text']}{tot}  {a['reason']}")
@@ -134,9 +167,37 @@ def table_text(data: dict) -> str:
     return "\n".join(lines)
 
 
+def _metric(v: Any) -> str:
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    return "—" if v is None else str(v)
+
+
+def _ledger_lines(led: dict) -> list[str]:
+    lines = ["台账：单位、状态、条数、错误、警告"]
+    for u in led["units"]:
+        if u["rows"] is not None:
+            lines.append(f"  {u['unit']}：{u['status_text']}，{u['rows']} 条，错误 {u['errors']}，警告 {u['warnings']}")
+    for ru in led["rollups"]:
+        lines += ["", f"{ru['label']}（{len(led['combined_units'])} 个单位的正式台账）"]
+        rows = list(ru["groups"]) + ([ru["total"]] if ru.get("total") else [])
+        for g in rows:
+            vals = "，".join(f"{led['metrics'][k]} {_metric(v)}" for k, v in g.items() if k != "key")
+            lines.append(f"  {g['key'] or '（空）'}：{vals}")
+    return lines
+
+
 def csv_text(data: dict) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
+    if data.get("ledger"):
+        w.writerow(["单位", "状态", "台账条数", "错误数", "警告数", "说明"])
+        why = {a["unit"]: a["reason"] for a in data["apart"]}
+        for u in data["ledger"]["units"]:
+            w.writerow([safe_text(u["unit"]), u["status_text"], "" if u["rows"] is None else u["rows"],
+                        "" if u["errors"] is None else u["errors"], "" if u["warnings"] is None else u["warnings"],
+                        safe_text(why.get(u["unit"], ""))])
+        return "\ufeff" + buf.getvalue()
     w.writerow(["名次", "单位", "状态", "核定总分", "自评总分", "等次", "标记", "说明"])
     for r in data["ranking"]:
         w.writerow([r["rank"], safe_text(r["unit"]), "正式", r["total"], r["self_total"], r["grade"] or "",
@@ -244,6 +305,35 @@ def xlsx_bytes(data: dict) -> bytes:
         for j, v in enumerate([f["unit"], f["item"], f["flag"], f["explanation"]], start=1):
             _put(fs, i, j, v)
     _widths(fs, {1: 12, 3: 12, 4: 60})
+    if data.get("ledger"):
+        _ledger_sheet(wb, data["ledger"])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _ledger_sheet(wb, led: dict) -> None:
+    ws = wb.create_sheet("台账汇总", 1)
+    _header(ws, ["单位", "状态", "台账条数", "错误数", "警告数"])
+    r = 2
+    for u in led["units"]:
+        for j, v in enumerate([u["unit"], u["status_text"], u["rows"], u["errors"], u["warnings"]], start=1):
+            _put(ws, r, j, "" if v is None else v)
+        r += 1
+    for ru in led["rollups"]:
+        r += 1
+        _put(ws, r, 1, ru["label"])
+        r += 1
+        keys = list(led["metrics"])
+        for j, v in enumerate(["分组"] + [led["metrics"][k] for k in keys], start=1):
+            _put(ws, r, j, v)
+        r += 1
+        for g in list(ru["groups"]) + ([ru["total"]] if ru.get("total") else []):
+            _put(ws, r, 1, g["key"] or "（空）")
+            for j, k in enumerate(keys, start=2):
+                v = g.get(k)
+                _put(ws, r, j, _metric(v) if isinstance(v, bool) or v is None else Decimal(str(v)))
+            r += 1
+    _widths(ws, {1: 22, 2: 12})
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"

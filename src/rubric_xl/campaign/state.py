@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..engine import score_values
-from ..engine.card import ScoreCard
+from ..engine.card import LedgerCard, ScoreCard
 from ..engine.facts import convert_facts
 from ..errors import Problem, RubricError
 from ..rules import RulePack
@@ -54,8 +54,8 @@ class UnitState:
     reviews: list[Event] = field(default_factory=list)  # on the current submission
     confirm: Event | None = None
     findings: list[Event] = field(default_factory=list)
-    self_card: ScoreCard | None = None
-    card: ScoreCard | None = None  # 核定 (final) card
+    self_card: ScoreCard | LedgerCard | None = None
+    card: ScoreCard | LedgerCard | None = None  # 核定 (final) card
     self_values: dict[str, Any] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
     changes: dict[str, Correction] = field(default_factory=dict)  # fact -> the correction in force
@@ -67,7 +67,7 @@ class UnitState:
             return "failed" if self.rejected else "missing"
         if self.errors:
             return "error"
-        if self.card is not None and self.card.provisional:
+        if self.card is not None and getattr(self.card, "provisional", False):
             return "provisional"
         return "final"
 
@@ -110,7 +110,7 @@ class CampaignState:
 
     def ranked(self) -> list[tuple[int, UnitState]]:
         """Final units by 核定 total, highest first; ties share a rank (1, 2, 2, 4)."""
-        final = [u for u in self.units.values() if u.status == "final"]
+        final = [u for u in self.units.values() if u.status == "final" and isinstance(u.card, ScoreCard)]
         order = {name: i for i, name in enumerate(self.campaign.units)}
         final.sort(key=lambda u: (-u.card.total, order.get(u.unit, 0)))  # type: ignore[union-attr]
         out: list[tuple[int, UnitState]] = []
@@ -122,15 +122,18 @@ class CampaignState:
         return out
 
     def apart(self) -> list[UnitState]:
-        """Units not ranked: provisional, erroneous, unreadable, missing (in list order)."""
+        """Units not ranked: provisional, erroneous, unreadable, missing (in list order).
+        Ledger campaigns have no ranking: their final units are reported with the roll-ups."""
         return [u for u in self.units.values() if u.status != "final"]
 
+    @property
+    def ledger(self) -> bool:
+        return self.pack.model.kind == "ledger"
 
-def _score(pack: RulePack, raw: dict[str, Any]) -> tuple[dict[str, Any], ScoreCard]:
+
+def _score(pack: RulePack, raw: dict[str, Any]) -> tuple[dict[str, Any], ScoreCard | LedgerCard]:
     values = convert_facts(pack, raw, "考核记录")
-    card = score_values(pack, values)
-    assert isinstance(card, ScoreCard)
-    return values, card
+    return values, score_values(pack, values)
 
 
 SHAPE = {"submit": {"file": str, "sha256": str, "facts": dict, "problems": list},

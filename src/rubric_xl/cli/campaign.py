@@ -80,8 +80,6 @@ def init_cmd(rules_path, period, units, db, fmt):
     try:
         text = read_text(rules_path, "规则包")
         pack = load_pack_text(text, rules_path)
-        if pack.model.kind != "rubric":
-            raise InputFileError("此规则包不能用于考核排名", [Problem(rules_path, "考核记录目前只支持评分细则（kind: rubric）规则包")])
         names = load_units(units)
         store = Store(db)
         c = store.create(pack, text, period, names)
@@ -249,8 +247,10 @@ def status_cmd(db, period, fmt):
         rows.append({"unit": u.unit, "status": u.status, "status_text": STATUS_TEXT[u.status],
                      "file": u.submission.payload.get("file") if u.submission else None,
                      "received": u.submission.at if u.submission else None,
-                     "self_total": _amt(u.self_card.total) if u.self_card else None,
-                     "total": _amt(u.card.total) if u.card else None,
+                     "self_total": _amt(getattr(u.self_card, "total", None)),
+                     "total": _amt(getattr(u.card, "total", None)),
+                     "ledger_rows": len(u.card.rows) if hasattr(u.card, "rows") else None,
+                     "ledger_errors": getattr(u.card, "error_count", None),
                      "reviewed": u.reviewed, "corrections": len(u.changes),
                      "resubmissions": len(u.superseded), "pending": u.pending})
     obj = {"period": c.period, "pack": {"id": c.pack_id, "version": c.pack_version, "hash": c.pack_hash},
@@ -261,7 +261,8 @@ def status_cmd(db, period, fmt):
     lines = [f"考核期次 {c.period}，规则包 {c.pack_id} 版本 {c.pack_version}；{st.seq} 条记录；"
              + ("尚未发布通报" if st.published is None else ("通报已发布" if not st.draft else "通报发布后又有变化"))]
     for r in rows:
-        score = f"自评 {r['self_total']}，核定 {r['total']}" if r["total"] else ""
+        score = f"自评 {r['self_total']}，核定 {r['total']}" if r["total"] else (
+            f"台账 {r['ledger_rows']} 条，错误 {r['ledger_errors']}" if r["ledger_rows"] is not None else "")
         lines.append(f"  {r['unit']}：{r['status_text']}  {score}  {'；'.join(r['pending']) or '已完成'}")
     lines.append(f"已上报 {obj['submitted']} 个，未上报 {len(obj['missing'])} 个，待处理 {len(obj['pending'])} 个")
     _out(obj, "\n".join(lines), fmt)
@@ -281,8 +282,12 @@ def publish_cmd(db, period, actor, fmt):
         ev = publish(store, c, _actor(actor))
     except RubricError as exc:
         fail(exc)
-    _out({"seq": ev.seq, **ev.payload}, f"已发布通报（第{ev.seq}号记录）：{len(ev.payload['ranking'])} 个单位排名，"
-         f"{len(ev.payload['apart'])} 个单位另列", fmt)
+    if "ledger" in ev.payload:
+        done = sum(1 for u in ev.payload["ledger"]["units"] if u["status"] == "final")
+        what = f"{done} 个单位的台账纳入汇总，"
+    else:
+        what = f"{len(ev.payload['ranking'])} 个单位排名，"
+    _out({"seq": ev.seq, **ev.payload}, f"已发布通报（第{ev.seq}号记录）：{what}{len(ev.payload['apart'])} 个单位另列", fmt)
 
 
 @campaign_group.command("report")
@@ -365,14 +370,17 @@ def diff_cmd(unit, against, db, period, fmt):
         fail(exc)
     lines = [head]
     for r in rows:
-        if not r["facts"] and not r["items"] and r.get("before_total") == r.get("after_total"):
+        if not r["facts"] and not r["items"] and not r.get("metrics") and not r.get("rows") \
+                and r.get("before_total") == r.get("after_total") and r.get("before_status") == r.get("after_status"):
             continue
-        before = r.get("before_total") or r.get("before_status", "—")
-        after = r.get("after_total") or r.get("after_status", "—")
-        lines.append(f"{r['unit']}：总分 {before} → {after}")
+        before = r.get("before_total") or r.get("before_status")
+        after = r.get("after_total") or r.get("after_status")
+        lines.append(f"{r['unit']}：总分 {before} → {after}" if before or after else f"{r['unit']}：")
         lines += [f"  {x['label']}：{x['before']} → {x['after']}" + (f"（{x['reason']}）" if x.get("reason") else "")
                   for x in r["facts"]]
         lines += [f"  第{x['item']}项 {x['title']}：{x['before']} → {x['after']}" for x in r["items"]]
+        lines += [f"  {x['metric']}：{x['before'] or '—'} → {x['after']}" for x in r.get("metrics", [])]
+        lines += [f"  {x['key']}：{x['change']}（{x['before'] or '—'} → {x['after'] or '—'}）" for x in r.get("rows", [])]
     _out({"against": against, "period": c.period, "units": rows}, "\n".join(lines), fmt)
 
 
@@ -399,6 +407,10 @@ def rescore_cmd(rules_path, db, period, fmt):
     lines = [f"试算（不保存）：规则包 {c.pack_version} → {new_pack.version}（校验码 {new_pack.short_hash}）"]
     for r in rows:
         mark = "  等次变化" if r["grade_changed"] else ""
+        if "before_errors" in r:  # a ledger: its row errors and its own totals
+            lines.append(f"  {r['unit']}：错误 {r['before_errors']} → {r['after_errors']}；" + "，".join(
+                f"{k} {r['before_metrics'].get(k, '—')} → {v}" for k, v in r["after_metrics"].items()))
+            continue
         lines.append(f"  {r['unit']}：{r['before_total']} {r['before_grade'] or ''} → {r['after_total']} "
                      f"{r['after_grade'] or ''}{mark}")
         lines += [f"    第{x['item']}项：{x['before']} → {x['after']}" for x in r["items"]]
