@@ -81,3 +81,13 @@ def test_any_single_tampering_is_found_at_its_row(n, data):
         assert "删除" in text and str(target) in text
     else:
         assert "顺序" in text or "调换" in text or f"第{target}号" in text
+
+
+@given(st.lists(st.decimals(min_value=0, max_value=120, places=2, allow_nan=False), max_size=30))
+def test_competition_ranks(totals):
+    from rubric_xl.campaign.state import competition_ranks
+
+    ordered = sorted(totals, reverse=True)
+    ranks = competition_ranks(ordered)
+    assert ranks == [1 + sum(1 for o in ordered if o > t) for t in ordered]
+    assert ranks == sorted(ranks) and (not ranks or ranks[0] == 1)

@@ -113,13 +113,7 @@ class CampaignState:
         final = [u for u in self.units.values() if u.status == "final" and isinstance(u.card, ScoreCard)]
         order = {name: i for i, name in enumerate(self.campaign.units)}
         final.sort(key=lambda u: (-u.card.total, order.get(u.unit, 0)))  # type: ignore[union-attr]
-        out: list[tuple[int, UnitState]] = []
-        for i, u in enumerate(final):
-            if i and final[i - 1].card.total == u.card.total:  # type: ignore[union-attr]
-                out.append((out[-1][0], u))
-            else:
-                out.append((i + 1, u))
-        return out
+        return list(zip(competition_ranks([u.card.total for u in final]), final))  # type: ignore[union-attr]
 
     def apart(self) -> list[UnitState]:
         """Units not ranked: provisional, erroneous, unreadable, missing (in list order).
@@ -129,6 +123,15 @@ class CampaignState:
     @property
     def ledger(self) -> bool:
         return self.pack.model.kind == "ledger"
+
+
+def competition_ranks(totals: list) -> list[int]:
+    """Ranks of *totals* sorted highest first: equal totals share a rank, the next
+    rank skips (1, 2, 2, 4) — each rank is 1 + the number of strictly higher totals."""
+    out: list[int] = []
+    for i, t in enumerate(totals):
+        out.append(out[-1] if i and totals[i - 1] == t else i + 1)
+    return out
 
 
 def _score(pack: RulePack, raw: dict[str, Any]) -> tuple[dict[str, Any], ScoreCard | LedgerCard]:
