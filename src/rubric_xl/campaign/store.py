@@ -18,7 +18,7 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from ..errors import InputFileError, Problem, RubricError
+from ..errors import InputFileError, Problem
 from ..rules import RulePack, load_pack_text
 from .chain import canonical, event_hash, genesis, verify_rows
 from .db import open_engine
@@ -27,8 +27,9 @@ from .models import CampaignRow, EventRow
 RETRIES = 200
 
 
-class StoreError(RubricError):
-    """The store refused: no such campaign, a duplicate period, lost contention."""
+class StoreError(InputFileError):
+    """The store refused the request: no such campaign or unit, a duplicate period,
+    nothing to publish, lost contention.  An :class:`InputFileError` (exit code 1)."""
 
 
 def now() -> str:
