@@ -723,3 +723,9 @@ def test_the_later_of_a_review_and_a_spotcheck_on_one_fact_wins(store, batch):
     spotcheck(store, c, "吕梁市", "再次抽查发现反弹", "李四", item="38")
     u = derive(c, store.events(c)).units["吕梁市"]
     assert u.card.item("38").points == Decimal("0.00") and "通报批评" in u.card.item("38").flags
+
+
+def test_postgresql_tests_fail_rather_than_skip_without_a_server(monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "PG", None)
+    with pytest.raises(pytest.fail.Exception, match="RUBRIC_XL_TEST_PG"):
+        pg_database()
