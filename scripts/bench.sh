@@ -4,6 +4,7 @@
 #   audit:  500 distinct filled workbooks re-scored end to end (--jobs 2)
 #   formulas: LibreOffice recalculation vs the engine on 200 submissions
 #   addin:  server latency of a full re-score, 1,000 requests on loopback
+#   campaign: import of 1,000 workbooks into the campaign store (SQLite, and PostgreSQL via scripts/pg.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --system
@@ -11,3 +12,6 @@ for b in engine audit formulas addin; do
   echo "=== bench/bench_${b}.py"
   .venv/bin/python "bench/bench_${b}.py"
 done
+. scripts/pg.sh  # a PostgreSQL server for the campaign benchmark (RUBRIC_XL_TEST_PG)
+echo "=== bench/bench_campaign.py"
+.venv/bin/python bench/bench_campaign.py

@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --system
 .venv/bin/rubric-xl rules check rules/*.yaml
 .venv/bin/rubric-xl rules test rules/*.yaml
+. scripts/pg.sh  # a PostgreSQL server for the campaign store tests (RUBRIC_XL_TEST_PG)
 exec .venv/bin/python -m pytest -q -p no:cacheprovider -n 2 "$@"

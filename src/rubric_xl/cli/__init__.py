@@ -29,6 +29,7 @@ def _register() -> None:
     from . import addin as _addin  # noqa: F401
     from . import template as _template  # noqa: F401
     from . import extract as _extract  # noqa: F401
+    from . import campaign as _campaign  # noqa: F401
 
 
 _register()
