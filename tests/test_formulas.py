@@ -168,7 +168,12 @@ def test_the_template_builder_writes_every_result_cell(shanxi, xinzhou):
         assert str(wb[ref.sheet][ref.coord].value).startswith("=")
     assert write_formulas(wb, shanxi, layout) == 2 * 44 + 7 + 4
     ws = wb[layout.score_sheet]
-    assert len(ws.conditional_formatting) == 44  # one block of rules per item row
+    item_ranges = {f"{il.points.coord}:{il.explain.coord}" for il in layout.items.values()}
+    blocks = {str(cf.sqref) for cf in ws.conditional_formatting}
+    assert item_ranges <= blocks and len(item_ranges) == 44  # one block of rules per item row (G:H)
+    # the rest mark the provisional total, grade, eligibility and the 是否暂定 cell
+    others = blocks - item_ranges
+    assert others == {r.coord for r in (layout.total, layout.grade, layout.eligible, layout.provisional)}
 
     wb, layout = build_template(xinzhou, ledger_rows=20)
     tl = layout.tables["enterprises"]

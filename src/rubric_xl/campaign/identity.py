@@ -17,6 +17,7 @@ from ..errors import InputFileError, Problem
 from ..reader import Workbook
 from ..reader._refs import parse_ref  # the reader's own A1-reference parser (one helper, not a copy)
 from ..workbook.build import clean_unit
+from ..workbook.distribute import MANIFEST_HEADER
 
 
 def info_unit(book: Workbook) -> str | None:
@@ -32,12 +33,17 @@ def info_unit(book: Workbook) -> str | None:
         return str(v)[:40]
 
 
+_LEGACY_HEADER = ("unit", "file")  # manifests written before the header was Chinese
+
+
 def load_manifest(path: str) -> dict[str, str]:
     """file name → unit from ``distribute``'s ``manifest.csv``."""
     text = read_text(path, "清单文件 manifest.csv")
     rows = list(csv.reader(io.StringIO(text)))
-    if not rows or [c.strip().lower() for c in rows[0][:2]] != ["unit", "file"]:
-        raise InputFileError("清单文件格式不对", [Problem(path, "第1行应为 unit,file,sha256（由 template distribute 生成）")])
+    header = [c.strip().lstrip("\ufeff").lower() for c in rows[0][:2]] if rows else []
+    if header not in ([h.lower() for h in MANIFEST_HEADER[:2]], list(_LEGACY_HEADER)):
+        raise InputFileError("清单文件格式不对", [Problem(
+            path, f"第1行应为 {','.join(MANIFEST_HEADER)}（由 template distribute 生成）")])
     out: dict[str, str] = {}
     problems = []
     for no, row in enumerate(rows[1:], start=2):

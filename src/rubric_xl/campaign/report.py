@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..audit import safe_text
-from ..audit._reports import _header, _put, _widths  # the auditor's xlsx cell helpers (text never a formula)
+from ..audit._reports import FIRST, _Doc, _header, _put, _widths  # the auditor's xlsx cell helpers (text never a formula)
 from ..engine import num
 from ..engine.card import LedgerCard, ScoreCard, to_dict
 from ..engine.ledger import plan_for
@@ -280,8 +280,8 @@ def xlsx_bytes(data: dict) -> bytes:
         cs.page_setup.orientation = "landscape"
     ds = wb.create_sheet("自评与核定")
     _header(ds, ["单位", "序号", "考核标准", "分值", "自评得分", "核定得分", "核定/抽查", "事实", "自评值",
-                 "核定值", "理由", "依据", "核定人", "时间"])
-    i = 2
+                 "核定值", "理由", "依据", "核定人", "时间"], _Doc(title, sub))
+    i = FIRST
     for x in data["items"]:
         for r in x["reasons"] or [None]:
             vals = [x["unit"], x["item"], x["title"], Decimal(x["max"]),

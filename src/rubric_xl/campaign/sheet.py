@@ -142,7 +142,7 @@ def _text(v: Any) -> str:
 def read_sheet(campaign: Campaign, path: str) -> tuple[str, int, list[Change]]:
     """(unit, submission seq, changes) of a filled 核定表.  Raises RubricError naming the file and cell."""
     shown = Path(path).name
-    book = open_workbook(path, shown)
+    book = open_workbook(path, shown, (SHEET,))
 
     def fail(msg: str, loc: str = "") -> RubricError:
         return FactsError(f"核定表有误：{shown}", [Problem(f"{shown} {loc}".strip(), msg)])

@@ -64,8 +64,9 @@ class Sheet:
 class Workbook:
     """An opened workbook: parts parsed from the zip, values via calamine."""
 
-    def __init__(self, path: str, zf: zipfile.ZipFile):
+    def __init__(self, path: str, zf: zipfile.ZipFile, sheets: tuple[str, ...] = ()):
         self.path = path
+        self._also = frozenset(sheets)  # sheets read without a defined name (a 核定表's own sheets)
         self._zip = zf
         self._entries = {i.filename.lower(): i for i in zf.infolist()}
         self._checked: dict[str, bytes] = {}  # part (as calamine looks it up) -> bytes handed to calamine
@@ -226,7 +227,7 @@ class Workbook:
 
     def _needed_sheets(self) -> list[str]:
         """``_meta`` and every sheet a defined name points at: the sheets read."""
-        wanted = {META_SHEET}
+        wanted = {META_SHEET, *self._also}
         for text in [*self._names.values(), *(t for ts in self._local_names.values() for t in ts)]:
             ref = parse_ref(text)
             if ref is not None:
@@ -359,13 +360,15 @@ def _read_file(path: str | Path, shown: str) -> bytes:
     return data
 
 
-def open_workbook(path: str | Path, display: str | None = None) -> Workbook:
-    """Open *path* read-only.  Raises :class:`InputFileError` in Chinese."""
+def open_workbook(path: str | Path, display: str | None = None, sheets: tuple[str, ...] = ()) -> Workbook:
+    """Open *path* read-only.  Raises :class:`InputFileError` in Chinese.
+    Besides ``_meta`` and the sheets defined names point at, *sheets* are
+    checked and read too (a workbook read by position, not by name)."""
     shown = display or str(path)
-    return open_bytes(_read_file(path, shown), shown)
+    return open_bytes(_read_file(path, shown), shown, sheets)
 
 
-def open_bytes(data: bytes, shown: str) -> Workbook:
+def open_bytes(data: bytes, shown: str, sheets: tuple[str, ...] = ()) -> Workbook:
     if not data:
         raise _bad(shown, "文件为空（0 字节），不是 Excel 工作簿")
     if data.startswith(OLE_MAGIC):
@@ -391,4 +394,4 @@ def open_bytes(data: bytes, shown: str) -> Workbook:
         raise _bad(shown, "文件解压后过大，疑似损坏或不是填报工作簿")
     if any(i.flag_bits & 0x1 for i in infos):
         raise _bad(shown, "工作簿已加密，无法读取；请取消密码后另存为 .xlsx 再提交")
-    return Workbook(shown, zf)
+    return Workbook(shown, zf, sheets)
