@@ -1,0 +1,109 @@
+"""Red-team of issue 8's fixes: the spellings the first round did not test.
+
+Each test is one attack; it reuses the corpus plumbing of tests/hostile.py and
+asserts the real outcome (status, location, Chinese message, input unchanged).
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import hostile
+from conftest import full_marks_facts
+from hostile import INPUT_FACT, change, name_cell, parts, rezip, sheet_part
+from rubric_xl.audit import score_workbooks
+from test_reader import filled, sha256
+
+
+@pytest.fixture(scope="module")
+def good(tmp_path_factory) -> bytes:
+    return filled(tmp_path_factory.mktemp("good"), full_marks_facts()).read_bytes()
+
+
+def _score(tmp_path: Path, name: str, data: bytes):
+    path = tmp_path / name
+    path.write_bytes(data)
+    before = sha256(path)
+    (res,) = score_workbooks([str(path)], jobs=1, timeout=60)
+    assert sha256(path) == before
+    assert all("内部错误" not in p.msg and "Traceback" not in p.msg for p in res.problems)
+    return path, res
+
+
+def _with_formula(xml: bytes, cell: str) -> bytes:
+    return hostile.replace_cell(xml, cell, b'<c r="' + cell.encode() + b'"><f>3+4</f><v>7</v></c>')
+
+
+# --- attributes calamine reads raw (no entity decoding) ---------------------------------------------
+#
+# calamine takes a relationship's Id and Target, a <sheet>'s r:id and state and
+# <workbookPr date1904> as the raw bytes of the attribute; ElementTree decodes
+# character references.  `worksheets/s&#49;.xml` is `worksheets/s1.xml` to the
+# container check but a part literally named `s&#49;.xml` to calamine.
+
+
+def _shadow(good: bytes, spelling: str) -> bytes:
+    """填报's relationship target spelled with a character reference: the checked
+    part is a clean copy, the part calamine reads holds a formula, and that part is
+    scanned, as a hidden sheet another defined name points at."""
+    sheet, cell = name_cell(good, INPUT_FACT)
+    files = parts(good)
+    part = sheet_part(good, sheet)
+    clean = files[part]
+    folder, _, _ = part.rpartition("/")
+    raw_target, decoded, literal = {
+        "char_ref": ("shadow&#49;.xml", "shadow1.xml", "shadow&#49;.xml"),
+        "hex_ref": ("shadow&#x31;.xml", "shadow1.xml", "shadow&#x31;.xml"),
+    }[spelling]
+    files[f"{folder}/{decoded}"] = clean
+    files[f"{folder}/{literal}"] = _with_formula(clean, cell)
+    rels = files["xl/_rels/workbook.xml.rels"].decode()
+    rid = re.search(r'<sheet [^>]*name="' + sheet + r'"[^>]*r:id="([^"]+)"', files["xl/workbook.xml"].decode()).group(1)
+    rel = re.search(r'<Relationship [^>]*Id="' + rid + r'"[^>]*>', rels).group(0)
+    rels = rels.replace(rel, re.sub(r'Target="[^"]+"', 'Target="/' + folder + "/" + raw_target + '"', rel))
+    rels = rels.replace("</Relationships>", '<Relationship Id="rId99" Type="' + hostile.WORKSHEET_TYPE
+                        + '" Target="/' + folder + "/" + literal.replace("&", "&amp;") + '"/></Relationships>')
+    files["xl/_rels/workbook.xml.rels"] = rels.encode()
+    files["xl/workbook.xml"] = files["xl/workbook.xml"].replace(
+        b"</sheets>", '<sheet name="影子" sheetId="99" state="veryHidden" r:id="rId99"/></sheets>'.encode(), 1)
+    files["xl/workbook.xml"] = files["xl/workbook.xml"].replace(
+        b"</definedNames>", "<definedName name=\"影子名\">'影子'!$A$1</definedName></definedNames>".encode(), 1)
+    return rezip(files)
+
+
+@pytest.mark.parametrize("spelling", ["char_ref", "hex_ref"])
+def test_a_character_reference_in_a_sheet_target_cannot_hide_a_formula(good, tmp_path, spelling):
+    path, res = _score(tmp_path, f"shadow_{spelling}.xlsx", _shadow(good, spelling))
+    assert res.status == "failed", (res.status, res.problems)
+    assert any(p.loc == str(path) and "字符引用" in p.msg for p in res.problems), res.problems
+
+
+def _minimal_book() -> bytes:
+    import io
+    import openpyxl
+    wb = openpyxl.Workbook()
+    wb.active.title = "R&D"  # a sheet name with "&": written as R&amp;D, and fine
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("part, old, new", [
+    ("xl/_rels/workbook.xml.rels", b'Id="rId1"', b'Id="rId&#49;"'),
+    ("xl/_rels/workbook.xml.rels", b"/relationships/worksheet", b"/relationships&#47;worksheet"),
+    ("xl/workbook.xml", b'r:id="rId1"', b'r:id="rId&#x31;"'),
+    ("xl/workbook.xml", b'state="visible"', b'state="&#118;isible"'),
+    ("xl/workbook.xml", b"<workbookPr", b'<workbookPr date1904="&#49;"'),  # 1904 here, 1900 in calamine
+    ("_rels/.rels", b"xl/workbook.xml", b"xl/workbook&#46;xml"),
+])
+def test_references_in_attributes_calamine_reads_as_written_are_refused(part, old, new):
+    from rubric_xl.errors import InputFileError
+    from rubric_xl.reader._container import open_bytes
+    data = _minimal_book()
+    assert open_bytes(data, "x.xlsx").sheet("R&D") is not None  # "&amp;" where calamine decodes it is fine
+    with pytest.raises(InputFileError) as exc:
+        open_bytes(change(data, part, lambda b: b.replace(old, new, 1)), "x.xlsx")
+    (problem,) = exc.value.problems
+    assert problem.loc == "x.xlsx" and "字符引用" in problem.msg and part in problem.msg, problem
