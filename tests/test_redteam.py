@@ -107,3 +107,45 @@ def test_references_in_attributes_calamine_reads_as_written_are_refused(part, ol
         open_bytes(change(data, part, lambda b: b.replace(old, new, 1)), "x.xlsx")
     (problem,) = exc.value.problems
     assert problem.loc == "x.xlsx" and "字符引用" in problem.msg and part in problem.msg, problem
+
+
+# --- the 填报单位 fact asked once, on 基本信息 --------------------------------------------------------
+#
+# Found while red-teaming: "names confined to their template sheet" refused the
+# unit fact the template itself puts on 基本信息 (it shares info_unit's cell), so
+# every good workbook of a pack with a 填报单位 fact failed.  Only that cell is
+# allowed; the same name pointed anywhere else off 填报 is still an error.
+
+
+def _ledger(tmp_path: Path) -> Path:
+    from test_reader import XINZHOU, ledger_facts
+    return filled(tmp_path, ledger_facts(), XINZHOU, unit="忻府区")
+
+
+def test_the_unit_fact_on_the_info_sheet_is_read(tmp_path):
+    path = _ledger(tmp_path)
+    assert name_cell(path.read_bytes(), "reporting_body") == name_cell(path.read_bytes(), "info_unit")
+    (res,) = score_workbooks([str(path)])
+    assert res.status == "ok" and res.problems == [], res.problems
+    assert res.unit == "忻府区"
+
+
+@pytest.mark.parametrize("target, message", [
+    ("'基本信息'!$C$3", "应指向“填报”工作表"),  # another cell of 基本信息
+    ("'_meta'!$B$2", "应指向“填报”工作表"),
+])
+def test_the_unit_fact_elsewhere_is_still_refused(tmp_path, target, message):
+    path = _ledger(tmp_path)
+    path.write_bytes(hostile.set_name(path.read_bytes(), "reporting_body", target))
+    (res,) = score_workbooks([str(path)])
+    assert res.status == "failed"  # no reporting body: the ledger cannot be grouped
+    assert any(p.loc == f"{path}: reporting_body" and message in p.msg for p in res.problems), res.problems
+
+
+def test_info_unit_moved_to_a_hidden_sheet_does_not_carry_the_unit_fact(tmp_path):
+    path = _ledger(tmp_path)
+    data = hostile.set_name(path.read_bytes(), "info_unit", "'_meta'!$B$2")
+    path.write_bytes(hostile.set_name(data, "reporting_body", "'_meta'!$B$2"))
+    (res,) = score_workbooks([str(path)])
+    assert res.status == "failed"
+    assert any(p.loc == f"{path}: reporting_body" and "应指向“填报”工作表" in p.msg for p in res.problems), res.problems
