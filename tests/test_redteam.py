@@ -149,3 +149,51 @@ def test_info_unit_moved_to_a_hidden_sheet_does_not_carry_the_unit_fact(tmp_path
     (res,) = score_workbooks([str(path)])
     assert res.status == "failed"
     assert any(p.loc == f"{path}: reporting_body" and "应指向“填报”工作表" in p.msg for p in res.problems), res.problems
+
+
+# --- a named pipe as a text input ------------------------------------------------------------------
+#
+# The reader refused a FIFO workbook, but a facts file, pack, unit list or
+# template given as a FIFO nobody writes to hung the command in open() forever.
+
+
+def _fifo(tmp_path: Path, name: str) -> Path:
+    import os
+    path = tmp_path / name
+    os.mkfifo(path)
+    return path
+
+
+@pytest.mark.parametrize("args, name", [
+    (("score", "--rules", "{SHANXI}", "--facts", "{fifo}"), "facts.json"),
+    (("score", "--rules", "{SHANXI}", "--facts", "{fifo}"), "facts.yaml"),
+    (("score", "--rules", "{fifo}", "--facts", "{FULL}"), "pack.yaml"),
+    (("rules", "check", "{fifo}"), "pack.yml"),
+    (("template", "distribute", "--rules", "{SHANXI}", "--units", "{fifo}", "-o", "{out}"), "units.txt"),
+    (("template", "fill", "{fifo}", "--facts", "{FULL}", "-o", "{out}/x.xlsx"), "template.xlsx"),
+])
+def test_a_fifo_nobody_writes_to_is_an_error_not_a_hang(tmp_path, args, name):
+    import stat
+    from test_hostile_io import FULL, SHANXI, cli
+    fifo = _fifo(tmp_path, name)
+    out = tmp_path / "out"
+    r = cli(*(a.format(SHANXI=SHANXI, FULL=FULL, fifo=fifo, out=out) for a in args))
+    assert r.code == 1 and r.seconds < 60, r.text
+    assert "命名管道（FIFO）" in r.text and str(fifo) in r.text, r.text
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_a_fifo_with_a_writer_is_read(tmp_path):
+    import threading
+    from test_hostile_io import FULL, SHANXI, cli
+    fifo = _fifo(tmp_path, "facts.yaml")
+    def write() -> None:
+        import time
+        time.sleep(1.5)  # the writer comes after the command opened the pipe
+        fifo.write_bytes(FULL.read_bytes())
+    writer = threading.Thread(target=write)
+    writer.start()
+    r = cli("score", "--rules", SHANXI, "--facts", fifo)
+    writer.join(30)
+    assert r.code == 0 and "总分" in r.out, r.text
+
