@@ -197,3 +197,24 @@ def test_a_fifo_with_a_writer_is_read(tmp_path):
     writer.join(30)
     assert r.code == 0 and "总分" in r.out, r.text
 
+
+# --- distribute: two units, one file ------------------------------------------------------------------
+#
+# File names were compared case-insensitively only; on macOS (APFS, HFS+) a
+# composed and a decomposed spelling of one name are one file, so the second
+# unit's workbook silently replaced the first's while the manifest listed both.
+
+
+@pytest.mark.parametrize("first, second", [
+    ("\u00c5县", "\u212b县"),  # Å and the Ångström sign
+    ("\u00e9县", "e\u0301县"),  # é composed and decomposed
+    ("ǅ县", "ǆ县"),  # title case and lower case of one letter
+])
+def test_distribute_refuses_two_units_that_would_be_one_file(tmp_path, first, second):
+    from test_hostile_io import SHANXI, cli
+    units = tmp_path / "u.txt"
+    units.write_text(f"{first}\n{second}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    r = cli("template", "distribute", "--rules", SHANXI, "--units", units, "-o", out)
+    assert r.code == 1 and "文件名" in r.err and "相同" in r.err, r.text
+    assert not out.exists() or not any(out.iterdir())
