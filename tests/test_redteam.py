@@ -218,3 +218,27 @@ def test_distribute_refuses_two_units_that_would_be_one_file(tmp_path, first, se
     r = cli("template", "distribute", "--rules", SHANXI, "--units", units, "-o", out)
     assert r.code == 1 and "文件名" in r.err and "相同" in r.err, r.text
     assert not out.exists() or not any(out.iterdir())
+
+
+# --- formula injection into CSV reports and the manifest ------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1+1", "-1+1", "@SUM(1)", "\t=1", "\r=1", "\n=1",
+                                  "\uff1d1+1", "\uff0b1", "\uff0d1+1", "\uff20SUM(1)", "\x0b\uff1d1"])
+def test_safe_text_guards_every_formula_start(text):
+    from rubric_xl.sheettext import clean_text, safe_text
+    out = safe_text(text)
+    assert out == "'" + clean_text(text) or (clean_text(text).startswith(" ") and out == clean_text(text))
+
+
+def test_csv_report_of_files_named_like_formulas(tmp_path):
+    import csv
+    import io
+    from test_hostile_io import REPO, cli, copy
+    names = ["=HYPERLINK(1).xlsx", "\uff1dHYPERLINK(1).xlsx", "@SUM(1).xlsx", "-2+3.xlsx"]
+    for name in names:
+        copy(REPO / "examples" / "shanxi-2005-full.xlsx", tmp_path / name)
+    r = cli("score", "--format", "csv", "-o", "r.csv", "--", *names, cwd=tmp_path)
+    assert r.code == 0, r.text
+    rows = list(csv.reader(io.StringIO((tmp_path / "r.csv").read_text("utf-8-sig"))))
+    assert sorted(row[0] for row in rows[1:]) == sorted("'" + n for n in names)
