@@ -242,3 +242,88 @@ def test_csv_report_of_files_named_like_formulas(tmp_path):
     assert r.code == 0, r.text
     rows = list(csv.reader(io.StringIO((tmp_path / "r.csv").read_text("utf-8-sig"))))
     assert sorted(row[0] for row in rows[1:]) == sorted("'" + n for n in names)
+
+
+# --- the add-in: xlwings Server's generic routes ------------------------------------------------------
+#
+# The add-in answers its own routes in Chinese, but xlwings Server's generic
+# custom-scripts route answered any other script name with xlwings' own English
+# error ("The interactive mode of xlwings is only supported on Windows…").
+
+
+@pytest.fixture(scope="module")
+def addin():
+    from fastapi.testclient import TestClient
+    from rubric_xl.addin import _worker, create_app
+    from test_hostile_addin import SHANXI, XINZHOU
+    app = create_app([SHANXI, XINZHOU])
+    _worker.configure([str(SHANXI), str(XINZHOU)], isolate=False)
+    yield TestClient(app, raise_server_exceptions=False)
+    _worker.configure([str(SHANXI), str(XINZHOU)], isolate=True)
+
+
+@pytest.mark.parametrize("route, body", [
+    ("/xlwings/custom-scripts-call/nope", b"{}"),
+    ("/xlwings/custom-scripts-call/__init__", b"{}"),
+    ("/xlwings/custom-scripts-call/%0b%3dHYPERLINK", b"{}"),
+    ("/xlwings/custom-scripts-call/write_scores%00", b"{}"),
+])
+def test_other_script_names_answer_in_chinese(addin, route, body):
+    r = addin.post(route, content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 404, (r.status_code, r.text)
+    assert "评分助手" in r.text and "An error occurred" not in r.text and "xlwings" not in r.text.lower()
+    assert "\x0b" not in r.text
+
+
+def test_write_scores_is_still_answered_by_the_add_in(addin):
+    r = addin.post("/xlwings/custom-scripts-call/write_scores", content=b"not json",
+                   headers={"content-type": "application/json"})
+    assert r.status_code == 400 and "JSON" in r.text and "评分助手没有" not in r.text
+
+
+# --- the xlsx report: control characters and formula-like names, in the print layout -------------
+#
+# tests/test_hostile_io.py reads the report's row 2 and column C from row 2,
+# which the A4 print layout (title rows, data from row 4) moved; here the same
+# attack, one more spelling each (_x000b_ in lower case, a full-width ＝ name).
+
+
+def test_xlsx_report_keeps_hostile_text_as_text(tmp_path):
+    import openpyxl
+    from test_hostile_io import REPO, _rezip, cli, copy
+    folder = tmp_path / "上报"
+    folder.mkdir()
+    _rezip(REPO / "examples" / "shanxi-2005-full.xlsx", folder / "vt.xlsx",
+           lambda x: x.replace("示例市", "示例_x000b_市"))
+    copy(REPO / "examples" / "shanxi-2005-full.xlsx", folder / "=HYPERLINK(1).xlsx")
+    copy(REPO / "examples" / "shanxi-2005-full.xlsx", folder / "\uff1dSUM(1).xlsx")
+    r = cli("score", folder, "--format", "xlsx", "-o", tmp_path / "r.xlsx")
+    assert r.code == 0, r.text
+    ws = openpyxl.load_workbook(tmp_path / "r.xlsx")["排名"]
+    head = [c.value for c in ws[3]]
+    unit, file = head.index("单位") + 1, head.index("文件") + 1
+    rows = {Path(ws.cell(i, file).value).name: ws.cell(i, unit) for i in range(4, 7)}
+    assert set(rows) == {"vt.xlsx", "=HYPERLINK(1).xlsx", "\uff1dSUM(1).xlsx"}
+    assert rows["vt.xlsx"].value == "示例 市"
+    for i in range(4, 7):
+        assert ws.cell(i, file).data_type == "s" and ws.cell(i, unit).data_type == "s"
+
+
+@pytest.mark.parametrize("text", ['=HYPERLINK("http://x","a")', "\uff1d1+1", "@SUM(1)", "_x000b_=1"])
+def test_fill_writes_formula_like_ledger_text_as_text(tmp_path, text):
+    import json
+    from test_hostile_io import REPO, XINFU, cli
+    from rubric_xl.rules.yamlsrc import load_file
+    facts = load_file(XINFU, "事实文件").data
+    facts["enterprises"][0]["enterprise_name"] = text
+    path = tmp_path / "facts.json"
+    path.write_text(json.dumps(facts, ensure_ascii=False, default=str), encoding="utf-8")
+    out = tmp_path / "filled.xlsx"
+    r = cli("template", "fill", REPO / "workbook_templates" / "xinzhou-2024.xlsx", "--facts", path,
+            "--unit", "忻府区", "-o", out)
+    assert r.code == 0, r.text
+    import openpyxl
+    from rubric_xl.sheettext import clean_text
+    cells = [c for ws in openpyxl.load_workbook(out) for row in ws.iter_rows() for c in row
+             if isinstance(c.value, str) and clean_text(text).strip() in c.value]
+    assert cells and all(c.data_type == "s" for c in cells), [(c.coordinate, c.value, c.data_type) for c in cells]
