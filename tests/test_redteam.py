@@ -327,3 +327,24 @@ def test_fill_writes_formula_like_ledger_text_as_text(tmp_path, text):
     cells = [c for ws in openpyxl.load_workbook(out) for row in ws.iter_rows() for c in row
              if isinstance(c.value, str) and clean_text(text).strip() in c.value]
     assert cells and all(c.data_type == "s" for c in cells), [(c.coordinate, c.value, c.data_type) for c in cells]
+
+
+# --- static files: segments Windows trims to ".." ------------------------------------------------
+
+
+@pytest.mark.parametrize("sep", ["/", "\\"])
+@pytest.mark.parametrize("path, ok", [
+    (".. {s}x", False), ("...{s}x", False), ("..  .{s}x", False), ("a{s}. .{s}x", False), ("a{s}.. ", False),
+    ("a{s}.{s}b.js", True), ("rubric{s}taskpane.js", True), ("a..b{s}c.js", True), ("..a{s}x", True),
+])
+def test_segments_of_dots_and_spaces_are_refused(sep, path, ok):
+    from rubric_xl.addin._static import safe_relative
+    assert safe_relative(path.replace("{s}", sep), sep) is ok
+
+
+def test_dots_and_spaces_on_the_real_server(addin):
+    for target in ("/static/.. /.. /.. /.. /pyproject.toml", "/static/...%20/x", "/static/%2e%2e%20/%2e%2e%20/x",
+                   "/static/.%2e./rubric/taskpane.js"):
+        r = addin.get(target)
+        assert r.status_code == 404 and b"[build-system]" not in r.content, target
+    assert addin.get("/static/rubric/taskpane.js").status_code == 200
