@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import os
+import select
 import stat
 import tempfile
 from pathlib import Path
@@ -24,6 +25,11 @@ Inputs = Iterable[tuple[str, "str | Path"]]  # (what the input is, e.g. 模板; 
 
 MAX_INPUT_BYTES = 100 * 2 ** 20  # one input file (a workbook template)
 MAX_TEXT_BYTES = 16 * 2 ** 20  # one text input: a pack, facts file, cases file, unit list
+FIFO_WAIT = 5.0  # seconds a named pipe given as an input may take to get a writer
+
+
+class _NoWriter(Exception):
+    """A named pipe input that got no writer in time."""
 
 _ERRNO_TEXT = {getattr(errno, name): text for name, text in (  # getattr: not every name exists on Windows
     ("ENOENT", "路径不存在"), ("EACCES", "没有权限"), ("EPERM", "不允许此操作"),
@@ -46,15 +52,31 @@ def read_bytes(path: str | Path, what: str = "文件", limit: int = MAX_INPUT_BY
     """The bytes of *path* (never written to); *what* names it in messages.
     More than *limit* bytes (``/dev/zero`` never ends) is an error."""
     p = Path(path)
+    fifo = False
     try:
-        with open(p, "rb") as fh:
+        # non-blocking open: a named pipe nobody writes to must not hang the open
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as fh:
+            mode = os.fstat(fd).st_mode
+            if stat.S_ISDIR(mode):
+                raise IsADirectoryError(errno.EISDIR, "directory")
+            fifo = stat.S_ISFIFO(mode)
+            if fifo:  # a pipe (/dev/stdin, <(…)) is read to its end, once a writer is there
+                if not select.select([fd], [], [], FIFO_WAIT)[0]:
+                    raise _NoWriter
+                os.set_blocking(fd, True)
             data = fh.read(limit + 1)
     except FileNotFoundError:
         raise InputFileError(f"找不到{what}", [Problem(str(p), "找不到此文件")]) from None
     except IsADirectoryError:
         raise InputFileError(f"{what}应为文件而不是目录", [Problem(str(p), "这是一个目录")]) from None
+    except _NoWriter:
+        data = b""
     except OSError as exc:
         raise InputFileError(f"无法读取{what}", [Problem(str(p), os_error_text(exc))]) from None
+    if fifo and not data:
+        raise InputFileError(f"无法读取{what}", [Problem(str(p), (
+            f"这是命名管道（FIFO），{FIFO_WAIT:g} 秒内没有程序向它写入内容；请给出普通文件"))])
     if len(data) > limit:
         raise InputFileError(f"{what}过大", [Problem(str(p), f"文件过大（超过 {limit // 2 ** 20} MB）")])
     return data

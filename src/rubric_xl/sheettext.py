@@ -16,7 +16,9 @@ import re
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # _xHHHH_ escapes of those control characters (case-insensitive hex)
 _ESCAPED = re.compile(r"_x(?:000[0-8bBcCeEfF]|001[0-9a-fA-F])_")
-_INJECT = ("=", "+", "-", "@", "\t", "\r", "\n")
+# what starts a formula, and the full-width forms a Chinese input method types
+# instead (＝ ＋ － ＠): guarded too, in case a spreadsheet program folds them
+_INJECT = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 MAX_CELL = 32767  # characters Excel shows in one cell
 
 
@@ -30,7 +32,7 @@ def clean_text(s: str) -> str:
 
 def safe_text(s: str) -> str:
     """Text a spreadsheet will not run as a formula (``'`` before = + - @ tab
-    CR LF), cleaned with :func:`clean_text`."""
+    CR LF, and full-width ＝ ＋ － ＠), cleaned with :func:`clean_text`."""
     s = clean_text(s)
     return "'" + s if s.startswith(_INJECT) else s
 

@@ -4,6 +4,7 @@
 ``POST /rubric/functions-call`` the RUBRIC.* worksheet functions: one workbook payload
                                 and a batch of calls → one result per call
 ``POST /xlwings/custom-scripts-call/write_scores``  写入得分 (ahead of xlwings Server's route)
+``POST /xlwings/custom-scripts-call/<other>``  a Chinese 404 (写入得分 is the only script)
 ``GET  /rubric/functions.js``   the functions' Office.js code (the manifest's script)
 ``GET  /manifest.xml``          this add-in's manifest (replaces xlwings Server's)
 
@@ -23,6 +24,7 @@ from fastapi.responses import PlainTextResponse, Response
 from xlwings_server import dependencies as dep
 from xlwings_server.config import settings
 
+from ..sheettext import clean_text
 from . import _env, _functions, _scripts, _worker
 from ._limits import run_scoring
 from ._manifest import render_manifest
@@ -60,6 +62,13 @@ async def write_scores_call(request: Request, current_user: dep.User):
     if status != 200:
         return PlainTextResponse(content, status_code=status)
     return Response(content, media_type="application/json")
+
+
+@router.post("/xlwings/custom-scripts-call/{script_name}")
+async def unknown_script_call(script_name: str, current_user: dep.User):
+    """Any script but 写入得分 (matched above): a Chinese 404, not xlwings' English error."""
+    shown = clean_text(script_name)[:60]
+    return PlainTextResponse(f"评分助手没有名为“{shown}”的脚本。", status_code=404)
 
 
 @router.get("/rubric/functions.js", name="rubric_functions_js")

@@ -8,9 +8,10 @@ result if it is a file, without checking that it stays inside the folder:
 mount is replaced by :class:`ContainedStaticFiles` over the same folders (project
 folder first, then xlwings-server's own), which
 
-* refuses, before touching the file system, any path with a ``..`` segment, a
-  backslash, a colon (Windows drive or stream), a NUL or other control character,
-  or that is absolute — whatever its spelling in the URL, since the path is
+* refuses, before touching the file system, any path with a ``..`` segment (or
+  a segment of only dots and spaces, such as ``.. `` or ``...``, which Windows
+  may trim to ``..``), a backslash, a colon (Windows drive or stream), a NUL or
+  other control character, or that is absolute — whatever its spelling in the URL, since the path is
   checked after the server has decoded it;
 * then lets Starlette's ``StaticFiles.lookup_path`` resolve it, which follows
   symlinks (``realpath``) and serves it only if the real file is inside the
@@ -41,7 +42,8 @@ def safe_relative(path: str, sep: str = os.sep) -> bool:
         path = path.replace(sep, "/")
     if not path or path.startswith("/") or _UNSAFE.search(path):
         return False
-    return ".." not in path.split("/")
+    # ".." and what Windows may trim to it (trailing dots and spaces: ".. ", "...")
+    return not any(seg != "." and seg and not seg.rstrip(". ") for seg in path.split("/"))
 
 
 class ContainedStaticFiles(StaticFiles):

@@ -35,7 +35,7 @@ from defusedxml.ElementTree import fromstring
 from ..conventions import META_SHEET
 from ..errors import InputFileError, Problem
 from ._refs import parse_ref
-from ._scan import ScanError, SheetScan, check_xml, first_attribute, scan_sheet
+from ._scan import ScanError, SheetScan, check_xml, first_attribute, raw_attributes, scan_sheet
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
@@ -48,6 +48,9 @@ MAX_RATIO = 200  # uncompressed / compressed, for parts over 1 MiB (zip bombs)
 MAX_STRINGS = 2_000_000  # shared strings a workbook may declare (calamine reserves that many)
 SHEET_STATES = ("visible", "hidden", "veryHidden")
 SHEET_TYPES = ("worksheet", "chartsheet", "dialogsheet")
+# Attributes calamine takes as written, without decoding ``&#49;`` or ``&amp;``
+# (by local name): the container check must see the same text.
+RAW_ATTRIBUTES = {"Relationship": ("Id", "Target", "Type"), "sheet": ("id", "state"), "workbookPr": ("date1904",)}
 
 
 def _local(tag: str) -> str:
@@ -123,11 +126,28 @@ class Workbook:
         except (ParseError, DefusedXmlException, ValueError):
             raise _bad(self.path, f"文件已损坏（{part} 无法解析），请重新保存或重新提交") from None
 
+    def _as_written(self, part: str) -> None:
+        """Refuse a character or entity reference in an attribute calamine reads
+        as written: ``Target="s&#49;.xml"`` is ``s1.xml`` here but a part named
+        ``s&#49;.xml`` to calamine, which could then read a part never checked
+        as this sheet."""
+        data = self._read(part, MAX_SMALL_PART) or b""
+        try:
+            tags = raw_attributes(data, frozenset(RAW_ATTRIBUTES))
+        except ScanError as exc:
+            raise _bad(self.path, f"文件已损坏（{part}：{exc.msg}）") from None
+        for tag, attrs in tags:
+            for key, value in attrs.items():
+                if "&" in value and key.rpartition(":")[2] in RAW_ATTRIBUTES[tag]:
+                    raise _bad(self.path, f"文件已损坏或被改动（{part} 中 <{tag}> 的属性 {key} 使用了字符引用"
+                                          f"“{value[:60]}”，Excel 不会这样写）")
+
     def _relationships(self, part: str) -> dict[str, tuple[str, str]] | None:
         """Id -> (Target, Type) of a relationships part, as calamine reads it."""
         root = self._xml(part)
         if root is None:
             return None
+        self._as_written(part)
         out: dict[str, tuple[str, str]] = {}
         for el in root.iter():
             if _local(el.tag) == "Relationship" and el.get("Id") is not None:
@@ -158,6 +178,7 @@ class Workbook:
         root = self._xml(book)
         if root is None:
             raise _bad(self.path, f"不是 Excel 工作簿（压缩包中没有 {book}）")
+        self._as_written(book)
         rels_part = self._base + "_rels/workbook.xml.rels"
         rels = self._relationships(rels_part)
         if rels is None:

@@ -112,6 +112,43 @@ def first_attribute(data: bytes, element: str, attribute: str) -> str | None:
     return found[0] if found else None
 
 
+_ATTRIBUTE = re.compile(r"""([^\s=]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def raw_attributes(data: bytes, elements: frozenset[str]) -> list[tuple[str, dict[str, str]]]:
+    """(local name, attributes as written) of every start tag named one of
+    *elements*: character and entity references are *not* decoded, because
+    calamine reads some attributes (relationship targets, ``r:id`` …) that way.
+    *data* must be well-formed (checked by the same pass)."""
+    starts: list[tuple[str, int]] = []
+
+    def start(name, _attrs):
+        local = name.rpartition(":")[2]
+        if local in elements:
+            starts.append((local, p.CurrentByteIndex))
+
+    p = safe_parser()
+    p.StartElementHandler = start
+    parse(data, p)
+    out = []
+    for local, at in starts:
+        i, quote = at, None  # the tag ends at the first ">" outside a quoted value
+        while True:
+            ch = data[i:i + 1]
+            if quote:
+                if ch == quote:
+                    quote = None
+            elif ch in (b'"', b"'"):
+                quote = ch
+            elif ch == b">" or not ch:
+                break
+            i += 1
+        tag = data[at:i].decode("utf-8")
+        out.append((local, {m.group(1): m.group(2) if m.group(2) is not None else m.group(3)
+                            for m in _ATTRIBUTE.finditer(tag)}))
+    return out
+
+
 @dataclass
 class SheetScan:
     """What a worksheet part holds: formula cells and the used extent (1-based)."""

@@ -10,8 +10,10 @@ A name must point where the template put it: an input at one cell of the
 填报 sheet, a ledger column at one column of 台账 (all columns over the same
 rows), each cell named once.  A name pointing at another sheet (``_meta``,
 评分, a hidden sheet), at a range, or at a cell another input already uses is
-an error and the input counts as blank.  A renamed template sheet is the
-visible sheet the names point at, if it is not another template sheet.
+an error and the input counts as blank — except the 填报单位 fact the
+template asks once, on 基本信息: its name may point at ``info_unit``'s cell.
+A renamed template sheet is the visible sheet the names point at, if it is
+not another template sheet.
 """
 from __future__ import annotations
 
@@ -213,14 +215,18 @@ def read_submission(book: Workbook, pack: RulePack, meta: dict[str, str] | None 
     singles = [f for f in pack.model.facts if f.type != "table"]
     sheet = role_sheet(book, INPUT_SHEET, (book.name(f.id) for f in singles))
     taken: dict[tuple, str] = {}  # (sheet, row, col) or (sheet, "col", col) -> the name reading it
-    unit = unit_fact(pack.model.facts)  # asked once, on 基本信息 (conventions.unit_fact)
+    unit = unit_fact(pack.model.facts)  # conventions.unit_fact: asked once, in info_unit's cell
+    unit_cell = _unit_cell(book)
     for f in pack.model.facts:
         if f.type == "table":
             sub.raw[f.id] = _read_table(book, sub, f, taken)
             continue
         sub.raw[f.id] = None
-        home = role_sheet(book, INFO_SHEET, [book.name(f.id)]) if f is unit else sheet
-        ref = _locate(book, sub, f.id, f.label, home)
+        text = book.name(f.id)
+        here = sheet
+        if f is unit and unit_cell is not None and text is not None and parse_ref(text) == unit_cell:
+            here = unit_cell.sheet  # the 填报单位 fact shares info_unit's cell on 基本信息; nothing else may
+        ref = _locate(book, sub, f.id, f.label, here)
         if ref is None:
             continue
         if not ref.is_cell:
@@ -235,6 +241,15 @@ def read_submission(book: Workbook, pack: RulePack, meta: dict[str, str] | None 
         if ref is not None:
             sub.unit = cell_text(book.value(ref.sheet, ref.row1, ref.col1)) or None
     return sub
+
+
+def _unit_cell(book: Workbook) -> Ref | None:
+    """``info_unit``'s cell when it is one cell of the visible 基本信息 sheet."""
+    text = book.name("info_unit")
+    if text is None:
+        return None
+    ref, _ = check_ref(book, "info_unit", "填报单位", role_sheet(book, INFO_SHEET, [text]))
+    return ref if ref is not None and ref.is_cell else None
 
 
 def _unit_name(book: Workbook, sub: Submission) -> str | None:

@@ -5,6 +5,7 @@ import csv
 import hashlib
 import io
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +58,13 @@ def _name_problem(name: str) -> str | None:
     return None
 
 
+def _same_file_key(name: str) -> str:
+    """Names one file system holds as one file: case-insensitive (Windows,
+    macOS) and normalisation-insensitive (macOS: ``é`` and ``e`` + U+0301,
+    U+212B and ``Å``)."""
+    return unicodedata.normalize("NFC", name).casefold()
+
+
 def plan(pack: RulePack, units: list[str], source: str = "单位列表") -> dict[str, str]:
     """unit → file name, after checking every unit; raises :class:`InputFileError`."""
     problems: list[Problem] = []
@@ -76,7 +84,7 @@ def plan(pack: RulePack, units: list[str], source: str = "单位列表") -> dict
         if why:
             problems.append(Problem(clean[:40], why))
             continue
-        key = name.lower()
+        key = _same_file_key(name)
         if key in taken:
             problems.append(Problem(clean, f"文件名 {name} 与单位“{taken[key]}”的文件名相同"))
             continue
