@@ -946,6 +946,7 @@ def _p(values: list[float], q: float) -> float:
     return s[max(0, min(len(s) - 1, math.ceil(q / 100 * len(s)) - 1))]
 
 
+@pytest.mark.load
 def test_normal_requests_stay_fast_while_slow_ones_run(server, book, ledger_books, capsys):
     """200 normal re-scores on one keep-alive connection, alone and then while four
     slow requests (2,000-row ledgers, ~0.4 MB each, and whole-sheet names) run
