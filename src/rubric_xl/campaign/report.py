@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..audit import safe_text
-from ..audit._reports import FIRST, _Doc, _header, _put, _widths  # the auditor's xlsx cell helpers (text never a formula)
+from ..audit._reports import FIRST, HEAD_ROW, _Doc, _header, _put, _widths  # the auditor's xlsx cell helpers (text never a formula)
 from ..engine import num
 from ..engine.card import LedgerCard, ScoreCard, to_dict
 from ..engine.ledger import plan_for
@@ -298,24 +298,25 @@ def xlsx_bytes(data: dict) -> bytes:
     ds.page_setup.fitToWidth = 1
     ds.page_setup.fitToHeight = 0
     ds.sheet_properties.pageSetUpPr.fitToPage = True
-    ds.print_title_rows = "1:1"
+    ds.print_title_rows = f"{HEAD_ROW}:{HEAD_ROW}"
     fs = wb.create_sheet("通报批评等标记")
-    _header(fs, ["单位", "序号", "标记", "说明"])
-    for i, f in enumerate(data["flags"], start=2):
+    doc = _Doc(title, sub)
+    _header(fs, ["单位", "序号", "标记", "说明"], doc)
+    for i, f in enumerate(data["flags"], start=FIRST):
         for j, v in enumerate([f["unit"], f["item"], f["flag"], f["explanation"]], start=1):
             _put(fs, i, j, v)
     _widths(fs, {1: 12, 3: 12, 4: 60})
     if data.get("ledger"):
-        _ledger_sheet(wb, data["ledger"])
+        _ledger_sheet(wb, data["ledger"], doc)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
-def _ledger_sheet(wb, led: dict) -> None:
+def _ledger_sheet(wb, led: dict, doc: _Doc) -> None:
     ws = wb.create_sheet("台账汇总", 1)
-    _header(ws, ["单位", "状态", "台账条数", "错误数", "警告数"])
-    r = 2
+    _header(ws, ["单位", "状态", "台账条数", "错误数", "警告数"], doc)
+    r = FIRST
     for u in led["units"]:
         for j, v in enumerate([u["unit"], u["status_text"], u["rows"], u["errors"], u["warnings"]], start=1):
             _put(ws, r, j, "" if v is None else v)
