@@ -8,7 +8,6 @@ read correctly.  Nothing here trusts a cell's position.
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import re
 from dataclasses import dataclass
 from typing import Any, Iterator
@@ -24,6 +23,7 @@ from openpyxl.utils import get_column_letter  # noqa: E402
 from ..conventions import column_name  # noqa: E402
 from ..errors import InputFileError, Problem  # noqa: E402
 from ..rules import RulePack  # noqa: E402
+from ..rules import contract as C  # noqa: E402
 
 from ..conventions import META_SHEET  # noqa: E402
 FORMAT_MESSAGE = "收到的工作簿数据格式不正确（应为评分助手发送的工作簿内容）。"
@@ -142,7 +142,9 @@ class BookView:
             rows, cols = len(sent), max((len(r) for r in sent), default=0)
             grid = []
             if rows and cols:
-                grid = self.book.sheets[idx].range((1, 1), (rows, cols)).options(ndim=2).value or []
+                # error values stay their text (#DIV/0!): the input contract says invalid, not blank
+                grid = self.book.sheets[idx].range((1, 1), (rows, cols)).options(
+                    ndim=2, err_to_str=True).value or []
             self._grids[idx] = grid
         return grid
 
@@ -176,11 +178,12 @@ class BookView:
                 continue
             idx, r0, c0, _, _ = a  # a name over several cells: its first cell
             cells[fid] = Cell(self._sheets[idx]["name"], f"{get_column_letter(c0)}{r0}")
-            raw[fid] = _clean(self._at(idx, r0, c0))
+            raw[fid] = _clean(self._at(idx, r0, c0), f)
         return raw, cells, problems
 
     def _read_table(self, fid: str, f, cells: dict[str, Cell], problems: list[Problem]) -> list[dict]:
         columns: dict[str, tuple[int, int, int, int]] = {}
+        cols = {c.id: c for c in f.columns or []}
         for c in f.columns or []:
             name = column_name(fid, c.id)
             a = self.area(name)
@@ -192,7 +195,7 @@ class BookView:
         n = max((r1 - r0 + 1 for _, r0, _, r1 in columns.values()), default=0)
         rows: list[dict] = []
         for i in range(n):
-            row = {cid: (_clean(self._at(idx, r0 + i, col)) if r0 + i <= r1 else None)
+            row = {cid: (_clean(self._at(idx, r0 + i, col), cols[cid]) if r0 + i <= r1 else None)
                    for cid, (idx, r0, col, r1) in columns.items()}
             if all(v is None for v in row.values()):
                 continue
@@ -213,11 +216,9 @@ def _col(letters: str) -> int:
     return n
 
 
-def _clean(value: Any) -> Any:
-    """Payload value → fact value: dates stay dates, whole-number floats stay floats
-    (the engine's converters judge them), blank text is blank."""
-    if isinstance(value, _dt.datetime) and value.time() == _dt.time(0):
-        return value.date()
+def _clean(value: Any, f) -> Any:
+    """Payload value → raw fact value by the input contract (rules/contract.py),
+    exactly as the auditor reads a cell: blank text is blank, numbers exact."""
     if isinstance(value, str) and not value.strip():
         return None
-    return value
+    return C.cell_value(value, f)

@@ -18,6 +18,8 @@ from ..errors import FactsError, ProblemList
 from ..rules import expr as E
 from ..rules.model import Fact
 from ..rules.pack import RulePack
+from ..rules import wording as W
+from ..rules.contract import Invalid
 from . import num
 from .card import LedgerCard, PackInfo, Rollup, RowProblem, RowResult
 
@@ -93,6 +95,9 @@ class LedgerPlan:
         for f in self.top_required:
             if values.get(f.id) is None:
                 problems.add(where(f.id), f"{f.label}为必填项，不能为空")
+        for f in self.top_facts:
+            if isinstance(values.get(f), Invalid):  # a top-level value names the group: no guess
+                problems.add(where(f), values[f].reason())
         if problems.errors:
             raise FactsError("提交的数据不完整", problems.errors)
 
@@ -101,6 +106,14 @@ class LedgerPlan:
         base.update(self.deadlines)
         out: list[tuple[RowResult, dict]] = []
         for i, row in enumerate(values.get(self.table) or [], start=1):
+            bad = [v for v in row.values() if v.__class__ is Invalid]
+            if bad:  # 有误: the reasons, nothing evaluated, in no roll-up (as the formulas)
+                res = RowResult(i, row.get(self.key) if isinstance(row.get(self.key), str) else None,
+                                W.INVALID, {k: (v.shown if v.__class__ is Invalid else v) for k, v in row.items()})
+                res.errors.extend(RowProblem("invalid", "error", b.reason(), [b.fact.rpartition(".")[2]])
+                                  for b in bad)
+                out.append((res, None))
+                continue
             env = dict(base)
             env.update(row)
             for did, fn in self.derived:
@@ -153,6 +166,7 @@ class LedgerPlan:
     def _rollups(self, submissions: Sequence[tuple[dict, list[dict]]]) -> list[Rollup]:
         """*submissions*: (top-level facts, row environments) per submission."""
         out = []
+        submissions = [(facts, [env for env in envs if env is not None]) for facts, envs in submissions]
         everything = [env for _, envs in submissions for env in envs]
         for gr in self.groups:
             g = gr.g

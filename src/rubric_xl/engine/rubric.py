@@ -4,6 +4,7 @@ The checked pack is compiled once into a plan of closures (cached on the pack);
 scoring one submission then runs each item's plan over the converted facts.
 
 Per item, in order:
+0. any input that breaks the input contract → *invalid* (有误), naming cell, value, expectation;
 1. any required fact blank → *incomplete* (待填), listing the missing facts;
 2. the first zeroing condition that holds → 0 (不得分), with its flag;
 3. base points (``max``, or the tier of an enum fact);
@@ -20,12 +21,15 @@ from ..errors import FactsError, Problem
 from ..rules import expr as E
 from ..rules.model import LateRule
 from ..rules.pack import CheckedItem, CheckedRule, RulePack
+from ..rules import wording as W
+from ..rules.contract import Invalid
 from ..rules.wording import DEFAULT_TEMPLATES
 from . import num
 from .card import Adjustment, CategoryResult, ItemResult, PackInfo, ScoreCard
 
 ZERO = Decimal(0)
 MEMO_SIZE = 4096  # results remembered per item
+_ANY_INVALID = "\x00invalid"  # env key: some value breaks the input contract (not a pack name)
 
 
 
@@ -116,7 +120,7 @@ class _RulePlan:
         fields["amount"] = num.amount(amt)
         text = self.template.format_map(fields)
         if capped:
-            text += f"（{'加' if self.is_bonus else '扣'}分以{num.amount(self.cap)}分为限）"
+            text += W.CAPPED[self.role].format(cap=num.amount(self.cap))
         return Adjustment(kind, amt, text, capped)
 
 
@@ -138,7 +142,7 @@ class _ItemPlan:
         self.tiers = (it.tiers.value, it.tiers.points) if it.tiers else None
         self.floor = it.floor
         self.full_points = num.q2(it.max)
-        self.full_text = f"符合要求，得{num.amount(it.max)}分"
+        self.full_text = W.FULL.format(points=num.amount(it.max))
         # An item is a pure function of the facts it reads (deadlines are
         # constants), so results are memoised on those values.  Results are
         # shared between score cards and must be treated as immutable.
@@ -156,15 +160,22 @@ class _ItemPlan:
         return res
 
     def run(self, env: dict) -> ItemResult:
+        if env.get(_ANY_INVALID):
+            bad = [env[f] for f in self.inputs if env[f].__class__ is Invalid]
+            if bad:
+                return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap, "invalid",
+                                  invalid=[b.fact for b in bad],
+                                  explanation=W.INVALID + W.STATE_SEP + W.INVALID_SEP.join(b.reason() for b in bad))
         for f in self.required:
             if env[f] is None:
                 return self._incomplete(env)
         for cond, reason, flag in self.zero:
             if cond(env):
-                text = f"{reason}，不得分"
+                text = W.ZEROED.format(reason=reason)
                 if flag:
                     return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap,
-                                      "scored", ZERO, True, flags=[flag], explanation=f"{text}，{flag}")
+                                      "scored", ZERO, True, flags=[flag],
+                                      explanation=text + W.ZEROED_FLAG.format(flag=flag))
                 return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap,
                                   "scored", ZERO, True, explanation=text)
         deductions: list[Adjustment] = []
@@ -191,20 +202,20 @@ class _ItemPlan:
         for a in bonuses:
             after += a.amount
         points = num.q2(after)
-        parts = [f"{tier}，基础分{num.amount(base)}分"] if base != self.max else []
+        parts = [W.TIER_BASE.format(tier=tier, points=num.amount(base))] if base != self.max else []
         parts += [a.text for a in deductions]
         parts += [a.text for a in bonuses]
         if floored:
-            parts.append("扣完为止")
-        parts.append(f"得{num.amount(points)}分")
+            parts.append(W.FLOORED)
+        parts.append(W.GOT.format(points=num.amount(points)))
         return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap, "scored",
-                          points, deductions=deductions, bonuses=bonuses, explanation="；".join(parts))
+                          points, deductions=deductions, bonuses=bonuses, explanation=W.PART_SEP.join(parts))
 
     def _incomplete(self, env: dict) -> ItemResult:
         missing = [f for f in self.required if env[f] is None]
         return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap, "incomplete",
                           missing=missing,
-                          explanation="待填：" + "、".join(self.labels[f] for f in missing))
+                          explanation=W.INCOMPLETE + W.STATE_SEP + W.MISSING_SEP.join(self.labels[f] for f in missing))
 
 
 class RubricPlan:
@@ -222,6 +233,7 @@ class RubricPlan:
              [f for f in pack.derived_facts[d.id] if not pack.facts[f].blank_allowed])
             for d, node in pack.derived
         ]
+        self.derived_reads = {did: list(pack.derived_facts[did]) for did, _, _ in self.derived}
         self.items = [_ItemPlan(ci, pack) for ci in pack.items]
         self.categories = [(c.name, c.cap, c.bonus_only) for c in m.categories]
         self.grades = [(g.name, g.min) for g in m.settings.grades]
@@ -234,8 +246,15 @@ class RubricPlan:
     def env(self, values: dict) -> dict:
         env = dict(values)
         env.update(self.deadlines)
+        bad = False
+        for v in values.values():
+            if v.__class__ is Invalid:
+                bad = env[_ANY_INVALID] = True
+                break
         for did, fn, deps in self.derived:
-            if all(env[f] is not None for f in deps):
+            if bad and any(env[f].__class__ is Invalid for f in self.derived_reads[did]):
+                env[did] = None  # never computed from an invalid value (its items are 有误)
+            elif all(env[f] is not None for f in deps):
                 try:
                     env[did] = fn(env)
                 except ZeroDivisionError:

@@ -21,14 +21,16 @@ from ..errors import PackError, Problem
 from ..rules import expr as E
 from ..rules.model import FlatRule, LateRule, PerUnitRule, StepRule
 from ..rules.pack import CheckedItem, CheckedRule, RulePack
+from ..conventions import INPUT_SHEET
+from ..rules import wording as W
 from ..rules.wording import DEFAULT_TEMPLATES
 from . import _inputs as I
 from . import _xl as X
 from ._expr import Compiler, Unsupported, V, blank_test
 from ._inputs import NO, YES
 
-INCOMPLETE = "待填"
-INVALID = "有误"
+INCOMPLETE = W.INCOMPLETE
+INVALID = W.INVALID
 
 
 
@@ -189,7 +191,7 @@ class _ItemCompiler:
             fields.update(date=X.date_text(latest), deadline=X.text(deadline.isoformat()))
         else:  # pragma: no cover - the schema has no other kinds
             raise Unsupported(f"未知的规则类型 {r.kind}")
-        suffix = f"（{'加' if bonus else '扣'}分以{_amount(r.cap)}分为限）" if r.cap is not None else ""
+        suffix = W.CAPPED[cr.role].format(cap=_amount(r.cap)) if r.cap is not None else ""
         if r.cap is None:
             amount, capped = raw, None
         elif static_raw is not None:
@@ -211,8 +213,7 @@ class _ItemCompiler:
     def compile(self) -> ItemFormulas:
         ci, it, pack = self.ci, self.ci.item, self.pack
         missing = [(blank_test(f), X.text(pack.facts[f].label)) for f in ci.required]
-        bad = [(b, X.text(pack.facts[f].label)) for f in ci.facts
-               if (b := I.invalid(pack.facts[f], f)) is not None]
+        bad = [(I.invalid(pack.facts[f], f), I.reason(pack.facts[f], f, INPUT_SHEET)) for f in ci.facts]
         zero = [(self.cond(node).f, z) for node, z in ci.zero_if]
         rules = [(cr.role, self.rule(cr)) for cr in ci.rules]
         ded = [r for role, r in rules if role == "deduction"]
@@ -245,34 +246,37 @@ class _ItemCompiler:
         points = score
         for cond, _ in reversed(zero):
             points = f"IF({cond},0,{points})"
-        if bad:
-            points = f"IF({X.any_of([b for b, _ in bad])},{X.text(INVALID)},{points})"
         if missing:
             points = f"IF({X.any_of([m for m, _ in missing])},{X.text(INCOMPLETE)},{points})"
+        if bad:  # outermost: an invalid input is 有误, never 待填 (and never evaluated)
+            points = f"IF({X.any_of([b for b, _ in bad])},{X.text(INVALID)},{points})"
 
         pname, ename = points_name(it.id), explain_name(it.id)
         parts: list[tuple[str, str]] = []
         if tier_cond:
-            parts.append((tier_cond, X.concat([f"TRIM({it.tiers.value})", X.text("，基础分"),
-                                               X.amount_text(base), X.text("分")])))
+            pre, post = W.TIER_BASE.split("{tier}")
+            mid, end = post.split("{points}")
+            parts.append((tier_cond, X.concat([X.text(pre), f"TRIM({it.tiers.value})", X.text(mid),
+                                               X.amount_text(base), X.text(end)])))
         parts += [(r.applies, r.text) for r in ded + bon]
         if floored:
-            parts.append((floored, X.text("扣完为止")))
-        got = X.concat([X.text("；得"), X.amount_text(pname), X.text("分")])
-        full = X.text(f"符合要求，得{_amount(it.max)}分")
+            parts.append((floored, X.text(W.FLOORED)))
+        got_pre, got_post = W.GOT.split("{points}")
+        got = X.concat([X.text(W.PART_SEP + got_pre), X.amount_text(pname), X.text(got_post)])
+        full = X.text(W.FULL.format(points=_amount(it.max)))
         if parts:
-            explain = f"IF({X.any_of([c for c, _ in parts])},{X.concat([X.joined(parts, '；'), got])},{full})"
+            explain = f"IF({X.any_of([c for c, _ in parts])},{X.concat([X.joined(parts, W.PART_SEP), got])},{full})"
         else:
             explain = full
         for cond, z in reversed(zero):
-            msg = f"{z.reason}，不得分" + (f"，{z.flag}" if z.flag else "")
+            msg = W.ZEROED.format(reason=z.reason) + (W.ZEROED_FLAG.format(flag=z.flag) if z.flag else "")
             explain = f"IF({cond},{X.text(msg)},{explain})"
-        if bad:
-            explain = (f"IF({X.any_of([b for b, _ in bad])},"
-                       f"{X.concat([X.text('数据有误：'), X.joined(bad, '、')])},{explain})")
         if missing:
-            explain = (f"IF({X.any_of([m for m, _ in missing])},"
-                       f"{X.concat([X.text(INCOMPLETE + '：'), X.joined(missing, '、')])},{explain})")
+            explain = (f"IF({pname}={X.text(INCOMPLETE)},"
+                       f"{X.concat([X.text(INCOMPLETE + W.STATE_SEP), X.joined(missing, W.MISSING_SEP)])},{explain})")
+        if bad:
+            explain = (f"IF({pname}={X.text(INVALID)},"
+                       f"{X.concat([X.text(INVALID + W.STATE_SEP), X.joined(bad, W.INVALID_SEP)])},{explain})")
         return ItemFormulas(it.id, "=" + points, "=" + explain, pname, ename)
 
 

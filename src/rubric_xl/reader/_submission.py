@@ -15,7 +15,7 @@ from ..conventions import META_KEYS, META_SHEET, PROP_PREFIX, column_name
 from ..errors import Problem
 from ..rules.model import Fact
 from ..rules.pack import RulePack
-from ._cells import cell_to_raw, float_decimal
+from ._cells import cell_to_raw, error_at, float_decimal
 from ._container import Workbook
 from ._refs import Ref, a1, parse_ref
 
@@ -96,6 +96,8 @@ def _read_cell(book: Workbook, sub: Submission, f: Fact, key: str, sheet: str, r
     if (row, col) in book.formula_cells(sheet):
         sub.add(key, f"{f.label}：输入单元格中是公式，公式的计算结果不作为填报数据；请直接填写数值或文字")
         return None
+    if value == "":  # calamine shows an error value (#DIV/0!) as "": the contract says invalid
+        value = error_at(book, sheet, row, col) or value
     raw, warning = cell_to_raw(value, f, book.date1904)
     if warning:
         sub.add(key, f"{f.label}：{warning}", "warning")
