@@ -95,7 +95,10 @@ def _read_cell(book: Workbook, sub: Submission, f: Fact, key: str, sheet: str, r
     value = book.value(sheet, row, col)
     if (row, col) in book.formula_cells(sheet):
         sub.add(key, f"{f.label}：输入单元格中是公式，公式的计算结果不作为填报数据；请直接填写数值或文字")
-        return None
+        error = error_at(book, sheet, row, col)
+        if error is None:
+            return None
+        value = error  # a cell showing #DIV/0! is invalid by the input contract, never blank
     if value == "":  # calamine shows an error value (#DIV/0!) as "": the contract says invalid
         value = error_at(book, sheet, row, col) or value
     raw, warning = cell_to_raw(value, f, book.date1904)
