@@ -4,10 +4,14 @@ representation that each executor consumes — the engine evaluates it
 it (:mod:`rubric_xl.formulas._rubric`), the add-in shows the engine's results.
 
 What a rule *kind* means (flat, per_unit, step with ceil / floor / prorate,
-late), the order of an item (有误 → 待填 → 不得分 → base or tier → deductions →
-floor 扣完为止 → bonuses), caps, and every piece of explanation wording are
+late: its condition, amount expression and explanation fields), caps and their
+text, zeroing texts, tiers, floor and every piece of explanation wording are
 decided here and nowhere else.  Consumers only know the few generic operations
-below; a further back-end is one more consumer of the same form.
+below and apply an :class:`Item` in the order of its fields (有误 → 待填 → 不得分
+→ base or tier → deductions → floor 扣完为止 → bonuses → 0.01); a further
+back-end is one more consumer of the same form.  (Ledgers are not lowered yet:
+the engine and the formula compiler both read the checked pack's status, check
+and metric trees.)
 
 Amount expressions (:class:`Op`):
 
