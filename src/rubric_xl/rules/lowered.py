@@ -9,9 +9,10 @@ text, zeroing texts, tiers, floor and every piece of explanation wording are
 decided here and nowhere else.  Consumers only know the few generic operations
 below and apply an :class:`Item` in the order of its fields (有误 → 待填 → 不得分
 → base or tier → deductions → floor 扣完为止 → bonuses → 0.01); a further
-back-end is one more consumer of the same form.  (Ledgers are not lowered yet:
-the engine and the formula compiler both read the checked pack's status, check
-and metric trees.)
+back-end is one more consumer of the same form.  Ledgers are lowered to
+:class:`Ledger` (row states, status chain, required-column texts, checks,
+metrics); what a metric kind computes (count, sum, all, none, rate) is still
+written in both the engine and the formula compiler.
 
 Amount expressions (:class:`Op`):
 
@@ -198,3 +199,41 @@ def lowered(pack: RulePack) -> list[Item]:
         items = [lower_item(ci, pack) for ci in pack.items]
         pack._lowered = items  # type: ignore[attr-defined]
     return items
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """A ledger, lowered: per row 有误 (an invalid cell), else the status chain
+    (first that holds), the required columns and the checks in pack order; the
+    metrics and groupings of the roll-ups (rows that are 有误 count in none)."""
+
+    table: str
+    key: str
+    columns: dict[str, Any]  # column id → Fact
+    derived: tuple[tuple[str, E.Node], ...]
+    statuses: tuple[tuple[str, E.Node], ...]
+    invalid_status: str
+    required: tuple[tuple[str, str], ...]  # (column, message) for a required column left blank
+    checks: tuple[tuple[Any, E.Node], ...]  # (check, condition): errors and warnings, pack order
+    metrics: tuple[tuple[Any, E.Node | None], ...]
+    top_required: tuple[tuple[str, str], ...]  # (top-level fact, message) it cannot do without
+    blank_group: str
+
+
+def lowered_ledger(pack: RulePack) -> Ledger:
+    """The ledger of *pack*, lowered once (cached on the pack)."""
+    lg = getattr(pack, "_lowered_ledger", None)
+    if lg is None:
+        m, cl = pack.model, pack.ledger
+        led = m.ledger
+        cols = {c.id: c for c in pack.facts[led.table].columns or []}
+        lg = Ledger(
+            led.table, led.key, cols, tuple((d.id, n) for d, n in cl.derived),
+            tuple(cl.statuses), W.INVALID,
+            tuple((c.id, W.REQUIRED.format(label=c.label)) for c in cols.values() if c.required and c.default is None),
+            tuple(cl.checks), tuple(cl.metrics),
+            tuple((f.id, W.REQUIRED.format(label=f.label)) for f in m.facts
+                  if f.type != "table" and not f.blank_allowed),
+            W.BLANK_GROUP)
+        pack._lowered_ledger = lg  # type: ignore[attr-defined]
+    return lg
