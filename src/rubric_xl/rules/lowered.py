@@ -237,3 +237,33 @@ def lowered_ledger(pack: RulePack) -> Ledger:
             W.BLANK_GROUP)
         pack._lowered_ledger = lg  # type: ignore[attr-defined]
     return lg
+
+
+@dataclass(frozen=True)
+class Totals:
+    """How item points roll up: category subtotals (the items of each, pack
+    order), the total (every scored item; bonuses uncapped), the grade (first
+    band whose minimum the total reaches), eligibility (the grade is one of
+    these), provisional (any item not scored: 待填 or 有误)."""
+
+    categories: tuple[tuple[str, Decimal, bool, tuple[str, ...]], ...]  # (name, cap, bonus_only, item ids)
+    grades: tuple[tuple[str, Decimal | None], ...]  # (name, minimum; None = any total)
+    eligible_grades: tuple[str, ...] | None
+    eligibility_label: str | None
+    total_max: Decimal
+
+
+def lowered_totals(pack: RulePack) -> Totals:
+    t = getattr(pack, "_lowered_totals", None)
+    if t is None:
+        m = pack.model
+        by_cat: dict[str, list[str]] = {c.name: [] for c in m.categories}
+        for ci in pack.items:
+            by_cat.setdefault(ci.item.category, []).append(ci.id)
+        el = m.settings.eligibility
+        t = Totals(tuple((c.name, c.cap, c.bonus_only, tuple(by_cat[c.name])) for c in m.categories),
+                   tuple((g.name, g.min) for g in m.settings.grades),
+                   tuple(el.grades) if el else None, el.label if el else None,
+                   m.total if m.total is not None else sum((c.cap for c in m.categories), Decimal(0)))
+        pack._lowered_totals = t  # type: ignore[attr-defined]
+    return t
