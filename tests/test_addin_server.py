@@ -211,19 +211,24 @@ def test_wrong_type_out_of_range_and_missing_are_located(client, pack, template,
         sheet, address = cells[fid]
         assert (issues[fid]["sheet"], issues[fid]["address"]) == (sheet, address)
         assert issues[fid]["ref"] == f"{sheet}!{address}"
-    # the messages are the engine's own, for the same values
+    # the messages are the engine's own, for the same values read from the same cells
     raw = {**facts, **bad}
     with pytest.raises(FactsError) as exc:
         convert_facts(pack, raw)
     engine_msgs = sorted(p.msg for p in exc.value.problems)
-    assert sorted(i["msg"] for i in result["issues"] if i["kind"] in ("type", "range")) == engine_msgs
+    assert len(engine_msgs) == 4
+    got = {i["fact"]: i["msg"] for i in result["issues"] if i["kind"] in ("type", "range")}
+    assert sorted(m.replace(f"（{issues[f]['ref']}）", "") for f, m in got.items()) == engine_msgs
+    ref10 = issues["weekly_reports_count"]["ref"]
+    assert got["weekly_reports_count"] == f"每周工作进度上报期数（{ref10}）为“二十”，应为整数（不小于 0）"
     # the score: rejected values never count — their items are not scored, total provisional
     card = score(pack, {**raw, **{k: None for k in bad}})
     assert Decimal(str(result["total"])) == card.total
     assert result["provisional"] is True
     items = {it["id"]: it for it in result["items"]}
-    assert items["10"]["status"] == "incomplete" and items["10"]["points"] is None
-    assert items["10"]["explanation"] == "输入有误：每周工作进度上报期数"
+    assert items["10"]["status"] == "invalid" and items["10"]["points"] is None
+    assert items["10"]["explanation"] == f"有误：每周工作进度上报期数（{ref10}）为“二十”，应为整数（不小于 0）"
+    assert items["10"]["invalid"] == ["weekly_reports_count"]
     assert items["30"]["explanation"] == "待填：群众环境污染投诉查处率"
     assert result["status"].startswith("暂定：有4处输入错误")
 

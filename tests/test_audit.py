@@ -126,12 +126,15 @@ def test_missing_path_and_empty_folder(tmp_path):
     assert [e.problems[0].msg for e in entries] == ["找不到此文件或目录", "目录中没有 .xlsx 或 .xlsm 工作簿"]
 
 
-def test_bad_values_score_as_blank_with_errors(tmp_path):
+def test_bad_values_make_their_items_invalid_with_errors(tmp_path):
     path = filled(tmp_path, full_marks_facts())
     set_cells(path, {"weekly_reports_count": "十八", "complaint_handling_rate": 120})
     (r,) = score_workbooks([str(path)])
     assert r.status == "error" and r.card.provisional
-    assert r.card.item("10").status == "incomplete"  # the bad count counts as blank
+    cell = cell_of(path, "weekly_reports_count")
+    it = r.card.item("10")  # 有误: not scored, never read as blank (待填)
+    assert it.status == "invalid" and it.points is None
+    assert it.explanation == f"有误：每周工作进度上报期数（{cell}）为“十八”，应为整数（不小于 0）"
     errors = [p for p in r.problems if p.level == "error"]
     assert [p.loc for p in errors] == [f"{path} {cell_of(path, 'weekly_reports_count')}",
                                        f"{path} {cell_of(path, 'complaint_handling_rate')}"]

@@ -8,7 +8,7 @@ every score cell is compared with the engine's score card:
   values at and around every threshold) and every example case of
   rules/cases/shanxi-2005.yaml — item points, explanations (the full text, so
   every amount in it), category subtotals, total, grade, eligibility,
-  provisional; the bad-input cases must show 有误 where the engine refuses.
+  provisional; the bad-input cases show 有误 with the engine's own reason.
 * rules/xinzhou-2024.yaml: 200 seeded random ledgers, every example case and a
   2,000-row ledger — each row's status, errors and warnings, and every roll-up
   line of 汇总.
@@ -144,6 +144,8 @@ def random_rubric_facts(pack, n: int = N_RANDOM, seed: int = SEED) -> list[dict]
                     v = rng.choice(special)
                 else:
                     v = _decimal(rng, float(lo_), float(hi if hi is not None else lo_ + 30))
+                if f.type == "percent" and 0 < v <= 1:  # the input contract: a "95%" stored as 0.95
+                    v = Decimal(0)
             facts[f.id] = v
         if derived_deps and rng.random() < 0.35:  # every input of a mean at one value
             deps = rng.choice(derived_deps)
@@ -378,7 +380,7 @@ def compare_rubric(pack, layout, path: Path, card) -> list[str]:
         il = layout.items[it.id]
         g = get(il.points)
         if it.points is None:
-            check(f"第{it.id}项得分", g, "待填")
+            check(f"第{it.id}项得分", g, "有误" if it.status == "invalid" else "待填")
         else:
             check(f"第{it.id}项得分", _num(g), it.points.quantize(CENT))
         check(f"第{it.id}项说明", get(il.explain), it.explanation)
@@ -625,21 +627,29 @@ def test_2005_example_cases_score_like_the_engine(run):
     assert len(run["cases"]) >= 150
 
 
-def test_2005_bad_inputs_show_有误_where_the_engine_refuses(run):
+def test_2005_bad_inputs_show_有误_with_the_engines_reason(run):
+    """One wording for the one invalid state: the cell's 评分 text is the engine's
+    (and the auditor's: it reads the same cells) — label, cell, value, expectation."""
+    from rubric_xl.audit import score_workbook
+
     pack, layout = run["shanxi"], run["layout"]
     assert len(run["bad"]) >= 7
     for case, path in run["bad"]:
         with pytest.raises(FactsError):
             score(pack, case.facts)
-        rows = lo.sheet_rows(run["out"][path.name], layout.score_sheet)
+        out = run["out"][path.name]
+        rows = lo.sheet_rows(out, layout.score_sheet)
         (fid,) = [k for k, v in case.facts.items() if k in pack.facts and _bad_value(pack, k, v)]
         readers = [ci.id for ci in pack.items if fid in ci.facts]
         assert readers, fid
+        card = score_workbook(out, pack).card
+        ref = layout.inputs[fid]
         for iid in readers:
             il = layout.items[iid]
             assert lo.at(rows, il.points.row, il.points.col) == "有误", (case.name, iid)
             text = lo.at(rows, il.explain.row, il.explain.col)
-            assert text.startswith("数据有误：") and pack.facts[fid].label in text, (case.name, text)
+            assert text.startswith(f"有误：{pack.facts[fid].label}（{ref.sheet}!") and "，应为" in text, text
+            assert text == card.item(iid).explanation, (case.name, text)
         assert lo.at(rows, layout.provisional.row, layout.provisional.col) == YES
 
 
@@ -697,5 +707,8 @@ def test_bad_ledger_cells_are_row_errors_where_the_engine_refuses(run):
     errors = layout.tables["enterprises"].results["errors"].data
     got = lo.sheet_rows(run["out"][path.name], errors.sheet)
     first, second = (lo.at(got, errors.first_row + i, errors.col) for i in (0, 1))
-    assert "断水：应为 是 或 否" in first and "行业：应为以下之一：" in first, first
-    assert "入账日期：应为日期" in second, second
+    assert "断水（台账!" in first and "为“也许”，应为 是 或 否" in first and "行业（台账!" in first, first
+    assert "为“钢铁”，应为以下之一：" in first, first
+    assert "入账日期（台账!" in second and "为“2024-13-01”，应为日期" in second, second
+    status = layout.tables["enterprises"].results["status"].data
+    assert [lo.at(got, status.first_row + i, status.col) for i in (0, 1)] == ["有误", "有误"]

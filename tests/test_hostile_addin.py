@@ -27,6 +27,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
+from rubric_xl.rules import contract as C
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -778,7 +780,6 @@ def literal(book: dict, name: str, text: str) -> bytes:
     return json.dumps(b, ensure_ascii=False).encode().replace(b'"@@LITERAL@@"', text.encode())
 
 
-HUGE_MSG = "{label}：数值超出范围（绝对值应小于 10^15，Excel 只能精确保存 15 位数字），实际为 {shown}"
 NUMERIC = ["weekly_reports_count", "three_simultaneous_rate", "gov_special_funding_wan",
            "survey_report_inaccurate_items", "key_enterprise_compliance_rate"]
 
@@ -789,9 +790,9 @@ def _issue(result: dict, fid: str) -> dict:
     return got[0]
 
 
-@pytest.mark.parametrize("value,shown", [(1e30, "1e+30"), (1e300, "1e+300"), (-1e300, "-1e+300"), (1.0e40, "1e+40"),
-                                         (10 ** 15, "1e+15"), (1e15, "1e+15"), (-1e15, "-1e+15"),
-                                         (10 ** 28, "1e+28")])
+@pytest.mark.parametrize("value,shown", [(1e30, "1E+30"), (1e300, "1E+300"), (-1e300, "-1E+300"), (1.0e40, "1E+40"),
+                                         (10 ** 15, "1E+15"), (1e15, "1E+15"), (-1e15, "-1E+15"),
+                                         (10 ** 28, "1E+28"), (1.5e15, "1.5E+15")])
 @pytest.mark.parametrize("fid", NUMERIC)
 def test_cell_numbers_out_of_range_are_located_never_internal(client, pack, book, fid, value, shown):
     b, ref = put(book, fid, value)
@@ -800,9 +801,11 @@ def test_cell_numbers_out_of_range_are_located_never_internal(client, pack, book
     assert (status, r["ok"], r["provisional"]) == (200, True, True)
     i = _issue(r, fid)
     assert (i["kind"], i["kind_label"], i["ref"]) == ("range", "超出范围", ref)
-    assert i["msg"] == HUGE_MSG.format(label=label, shown=shown)
+    # the input contract's one wording (rules/contract.py), as the auditor and the 评分 sheet say it
+    expected = C.expected(pack.facts[fid]) + C.TOO_BIG
+    assert i["msg"] == f"{label}（{ref}）为{shown}，{expected}"
     items = [it for it in r["items"] if fid in it["invalid"]]
-    assert items and all(it["explanation"].startswith(f"输入有误：{label}") for it in items)
+    assert items and all(it["explanation"].startswith("有误：") and i["msg"] in it["explanation"] for it in items)
     assert all(it["points"] is None for it in items)
 
 
@@ -814,17 +817,19 @@ def test_just_below_the_limit_goes_to_the_engine(client, pack, book, fid):
     from rubric_xl.addin._book import _clean
 
     for value in (10 ** 15 - 1, 999999999999999.9, -(10 ** 15 - 1)):
-        b, _ = put(book, fid, value)
+        b, ref = put(book, fid, value)
         status, r = post(client, b)
         assert (status, r["ok"]) == (200, True)
-        assert not any(i["msg"].startswith(pack.facts[fid].label + "：数值超出范围") for i in r["issues"])
+        assert not any(C.TOO_BIG in i["msg"] for i in r["issues"])
         sheet, row, col = _cell(book, fid)
         facts = {f: v for f, v in _sent_facts(pack, book).items()}
-        facts[fid] = _clean(value)
+        facts[fid] = _clean(value, pack.facts[fid])
         try:
             card = score(pack, facts)
         except FactsError as exc:
-            assert [i["msg"] for i in r["issues"] if i["fact"] == fid] == [p.msg for p in exc.problems]
+            # the same words; the add-in also names the cell
+            assert [i["msg"].replace(f"（{ref}）", "") for i in r["issues"] if i["fact"] == fid] == \
+                [p.msg for p in exc.problems]
         else:
             assert Decimal(r["total"]) == card.total
 
@@ -858,8 +863,9 @@ def test_long_but_exact_literals_are_numbers_out_of_range(client, pack, book, te
     """What JavaScript would read as a double (one significant digit) is a value, judged per cell."""
     status, r = post(client, literal(book, "weekly_reports_count", text))
     i = _issue(r, "weekly_reports_count")
-    assert (status, i["kind"], i["msg"]) == (200, "range", HUGE_MSG.format(
-        label=pack.facts["weekly_reports_count"].label, shown=f"{value:.6g}"))
+    f = pack.facts["weekly_reports_count"]
+    assert (status, i["kind"]) == (200, "range")
+    assert i["msg"].startswith(f"{f.label}（") and i["msg"].endswith(f"为{C.shown(value)}，{C.expected(f)}{C.TOO_BIG}")
 
 
 @pytest.mark.parametrize("text", ["1.0e+40", "1e999999999", "1" * 41, "1." + "1" * 40, "9" * 4301, "1e30",
@@ -872,7 +878,8 @@ def test_numbers_typed_as_text_get_the_engines_message_at_the_cell(client, pack,
     i = _issue(r, fid)
     label = pack.facts[fid].label
     assert (i["kind"], i["kind_label"], i["ref"]) == ("type", "类型错误", ref)
-    assert i["msg"].startswith(f"{label}：") and "实际为 “" + text[:20] in i["msg"]
+    # text is never a number (the input contract): the value is shown as typed, in “”
+    assert i["msg"].startswith(f"{label}（{ref}）为“{text[:20]}") and i["msg"].endswith(C.expected(pack.facts[fid]))
 
 
 def test_a_huge_number_in_a_ledger_cell_is_located(client, ledger_books):
@@ -881,8 +888,9 @@ def test_a_huge_number_in_a_ledger_cell_is_located(client, ledger_books):
         b, ref = put(ledger_books[6], name, value, row_offset=2)
         status, r = post(client, b)
         assert status == 200 and r["ok"] is True
-        hits = [i for i in r["issues"] if i["ref"] == ref and i["kind"] == "range"]
-        assert len(hits) == 1 and "数值超出范围" in hits[0]["msg"] and hits[0]["label"].startswith("散乱污企业台账 第3行")
+        hits = [i for i in r["issues"] if i["ref"] == ref and i["kind"] in ("type", "range")]
+        assert len(hits) == 1 and hits[0]["label"].startswith("散乱污企业台账 第3行"), r["issues"]
+        assert f"为{C.shown(value)}，" in hits[0]["msg"]
 
 
 def test_functions_say_input_error_for_a_huge_number(client, pack, book):
@@ -891,7 +899,7 @@ def test_functions_say_input_error_for_a_huge_number(client, pack, book):
     r = client.post("/rubric/functions-call", json={"book": b, "calls": calls})
     assert r.status_code == 200 and INTERNAL not in r.text
     item, status = [res[0][0] for res in r.json()["results"]]
-    assert item == f"输入有误：{pack.facts['weekly_reports_count'].label}"
+    assert item.startswith("有误：") and pack.facts["weekly_reports_count"].label in item and C.TOO_BIG in item
     assert status.startswith("暂定：有1处输入错误")
 
 
@@ -902,7 +910,7 @@ def test_any_cell_number_is_scored_or_located_never_internal(client, pack, book,
     b, ref = put(book, fid, value)
     status, r = post(client, b)
     assert (status, r["ok"]) == (200, True)
-    refused = [i for i in r["issues"] if i["fact"] == fid and i["msg"].startswith(pack.facts[fid].label + "：数值超出范围")]
+    refused = [i for i in r["issues"] if i["fact"] == fid and C.TOO_BIG in i["msg"]]
     assert len(refused) == (0 if abs(value) < 10 ** 15 else 1)
     if refused:
         assert refused[0]["ref"] == ref and r["provisional"] is True
@@ -1111,7 +1119,8 @@ def test_write_scores_with_hostile_payloads(client, book):
     assert r.status_code == 200 and r.json()["actions"] == ok.json()["actions"]
     b, _ = put(book, "weekly_reports_count", 1e300)
     r = client.post("/xlwings/custom-scripts-call/write_scores", json=b)
-    assert r.status_code == 200 and INTERNAL not in r.text and "输入有误" in r.text
+    assert r.status_code == 200 and INTERNAL not in r.text and "有误：" in r.text
+    assert "#FFC7CE" in r.text  # 有误 in its own red, not 待填's yellow
 
 
 @pytest.mark.parametrize("text", ['=HYPERLINK("http://example.com","点此")', "+1+2", "-2+3", "@SUM(A1)",

@@ -31,7 +31,9 @@ def value_strategy(f):
     if f.type == "int":
         return st.integers(min_value=int(f.min or 0), max_value=60)
     if f.type == "percent":
-        return st.decimals(min_value=f.min or 0, max_value=f.max or 100, places=2)
+        # the input contract: above 0 and at most 1 is a "95%" stored as 0.95, invalid
+        return st.decimals(min_value=f.min or 0, max_value=f.max or 100, places=2).filter(
+            lambda d: not 0 < d <= 1)
     if f.type == "decimal":
         return st.decimals(min_value=f.min or 0, max_value=f.max or 80, places=2)
     if f.type == "date":   # blank = 未报, a valid complete answer
@@ -116,7 +118,7 @@ RATE_ITEMS = [("28", "three_simultaneous_rate"), ("30", "complaint_handling_rate
               ("32", "violation_handling_rate"), ("33", "penalty_execution_rate"),
               ("34", "referred_petition_closure_rate"), ("36", "key_enterprise_compliance_rate"),
               ("37", "three_simultaneous_rate"), ("40", "hotline_county_coverage_rate")]
-rates = st.decimals(min_value=0, max_value=100, places=2)
+rates = st.decimals(min_value=0, max_value=100, places=2).filter(lambda d: not 0 < d <= 1)  # input contract
 
 
 @SETTINGS

@@ -156,13 +156,13 @@ def test_full_marks_round_trip_and_locations(tmp_path):
 
 def test_exact_decimals_bools_and_dates(tmp_path):
     path = filled(tmp_path, full_marks_facts())
-    set_cells(path, {"three_simultaneous_rate": 0.1, "key_enterprise_compliance_rate": 93.5,
+    set_cells(path, {"three_simultaneous_rate": 10.1, "key_enterprise_compliance_rate": 93.5,
                      "gov_special_funding_wan": 2.675, "supervised_cases_count": 16.0,
                      "leading_group_established": "否", "phase_meetings_held": " 是 "})
     set_cells(path, {"survey_report_date": 38548}, fmt="General")  # a date typed as a serial number
     _, v, _ = extract_facts(path)
     # the decimal the user typed, not the binary float (2.675 is 2.67499999… as a float)
-    assert v["three_simultaneous_rate"] == Decimal("0.1")
+    assert v["three_simultaneous_rate"] == Decimal("10.1")
     assert v["key_enterprise_compliance_rate"] == Decimal("93.5")
     assert v["gov_special_funding_wan"] == Decimal("2.675")
     assert v["supervised_cases_count"] == Decimal(16)
@@ -170,16 +170,19 @@ def test_exact_decimals_bools_and_dates(tmp_path):
     assert v["survey_report_date"] == dt.date(2005, 7, 15)
 
 
-def test_numbers_and_dates_typed_as_text_are_read_with_a_warning(tmp_path):
+def test_numbers_and_dates_typed_as_text_are_invalid_as_in_the_formulas(tmp_path):
+    """The input contract (docs/input-contract.md): text is never a number or a date."""
     path = filled(tmp_path, full_marks_facts())
-    set_cells(path, {"weekly_reports_count": "18", "complaint_handling_rate": "95.5%",
-                     "survey_report_date": "2005年7月14日"}, fmt="@")
-    _, v, warnings = extract_facts(path)
-    assert v["weekly_reports_count"] == 18 and v["complaint_handling_rate"] == Decimal("95.5")
-    assert v["survey_report_date"] == dt.date(2005, 7, 14)
-    text = problems_text(warnings)
-    assert f"{cell_of(path, 'weekly_reports_count')} 每周工作进度上报期数：单元格中是文本“18”，已按数值 18 读取" in text
-    assert "已按日期 2005-07-14 读取" in text
+    set_cells(path, {"weekly_reports_count": " 18", "complaint_handling_rate": "95.5%",
+                     "survey_report_date": "2005年7月14日", "wwtp_report_date": "2005.7.20"}, fmt="@")
+    with pytest.raises(FactsError) as exc:
+        extract_facts(path)
+    text = problems_text(exc.value.problems)
+    cell = cell_of(path, "weekly_reports_count")
+    assert f"{path} {cell} 每周工作进度上报期数（{cell}）为“ 18”，应为整数（不小于 0）" in text
+    assert "群众环境污染投诉查处率" in text and "为“95.5%”，应为 0–100 之间的百分数" in text
+    assert "为“2005年7月14日”，应为日期" in text and "为“2005.7.20”，应为日期" in text
+    assert len(exc.value.problems) == 4
 
 
 def test_blank_cells_are_blank(tmp_path):
@@ -198,11 +201,13 @@ def test_bad_values_are_errors_naming_file_sheet_and_cell(tmp_path):
     with pytest.raises(FactsError) as exc:
         extract_facts(path)
     text = problems_text(exc.value.problems)
-    assert f"error {path} {cell_of(path, 'weekly_reports_count')} 每周工作进度上报期数：应为不小于 0 的整数，实际为 “十八”" in text
-    assert f"{cell_of(path, 'complaint_handling_rate')} 群众环境污染投诉查处率：应为 0–100 之间的百分数，实际为 120" in text
-    assert "环境监察机构标准化建设达标等级：应为以下之一：一级、二级、三级、未达标，实际为 “四级”" in text
-    assert "是否成立环保专项行动领导组：应为 是 或 否，实际为 “有”" in text
-    assert "应为日期（不含时间）" in text
+    cell = cell_of(path, 'weekly_reports_count')
+    assert f"error {path} {cell} 每周工作进度上报期数（{cell}）为“十八”，应为整数（不小于 0）" in text
+    cell = cell_of(path, 'complaint_handling_rate')
+    assert f"{cell} 群众环境污染投诉查处率（{cell}）为120，应为 0–100 之间的百分数" in text
+    assert "环境监察机构标准化建设达标等级（" in text and "）为“四级”，应为以下之一：一级、二级、三级、未达标" in text
+    assert "是否成立环保专项行动领导组（" in text and "）为“有”，应为 是 或 否" in text
+    assert "为2005-11-01 09:30，应为日期" in text
     assert len(exc.value.problems) == 5
 
 

@@ -94,7 +94,7 @@ def test_yes_no_items(shanxi, iid, fact, value, points, zeroed):
         assert f"扣{D(it.max) - D(points):.2f}分" in it.explanation
 
 
-@pytest.mark.parametrize("text,expected", [("是", "3"), ("否", "0"), ("true", "3"), ("No", "0")])
+@pytest.mark.parametrize("text,expected", [("是", "3"), ("否", "0"), ("true", "3"), (" FALSE ", "0")])
 def test_yes_no_written_as_text(shanxi, text, expected):
     check_item(shanxi, "2", expected, implementation_plan_issued=text)
 

@@ -143,14 +143,16 @@ def test_every_fact_is_a_named_unlocked_cell_with_blocking_validation(sx, sx_wb)
         assert dv.showErrorMessage and dv.errorStyle == "stop" and dv.error and dv.prompt, f.id
         assert dv.promptTitle == f.label[:32] or dv.promptTitle.endswith("…")
         expected = {"bool": "list", "enum": "list", "int": "whole", "decimal": "decimal",
-                    "percent": "decimal", "date": "date", "text": "textLength"}[f.type]
+                    "percent": "custom", "date": "date", "text": "textLength"}[f.type]
         assert dv.type == expected, f.id
         if f.type == "bool":
             assert dv.formula1 == '"是,否"'
         if f.type == "enum":
             assert dv.formula1.strip('"').split(",") == f.options
-        if f.type == "percent":
-            assert (dv.operator, dv.formula1, dv.formula2) == ("between", "0", "100")
+        if f.type == "percent":  # 0–100, and not what a typed "95%" becomes (0.95): the input contract
+            c = cell.coordinate
+            assert dv.formula1 == f"AND(ISNUMBER({c}),{c}>=0,{c}<=100,NOT(AND({c}>0,{c}<=1)))"
+            assert "不带 % 号" in dv.error
         if f.type == "int":
             assert (dv.operator, dv.formula1) == ("greaterThanOrEqual", "0")
         if f.type == "date":

@@ -9,6 +9,8 @@ META_SHEET = "_meta"
 META_KEYS = ("pack_id", "pack_version", "pack_hash", "template_version", "unit", "generator")
 PROP_PREFIX = "rubric_xl_"  # custom document properties: rubric_xl_pack_id, …
 
+INPUT_SHEET = "填报"  # the sheet of the single-cell inputs (named in 有误 reasons)
+LEDGER_SHEET = "台账"  # the sheet of the ledger tables
 INFO_NAMES = ("info_unit", "info_filler", "info_phone", "info_date")
 UNIT_LABEL = "填报单位"
 

@@ -55,6 +55,8 @@ def random_value(f: Fact, rng: random.Random, near: list[Decimal] | None = None,
         else:
             v = lo + (hi - lo) * Decimal(rng.randint(0, 10000)) / 10000
         v = max(lo, min(hi, v)).quantize(Decimal("0.01"))
+        if t == "percent" and 0 < v <= 1:  # the input contract: a "95%" stored as 0.95 is invalid
+            v = Decimal(0)
         return v
     if t == "date":
         if deadlines:

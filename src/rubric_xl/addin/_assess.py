@@ -1,22 +1,23 @@
 """Score one submitted workbook for the task pane, the custom functions and the
 写入得分 script: the engine's card plus every input problem, located by cell.
 
-Invalid inputs (wrong type, out of range) do not stop the live score: they are
-listed as problems *and* their items are shown as not scorable (输入有误), so the
-total is marked provisional — never a silently wrong score.  Workbook-level
+Invalid inputs (the input contract, rules/contract.py) do not stop the live
+score: they are listed as problems *and* their items are 有误 (not scored, the
+engine's reason naming cell, value and expectation), so the total is provisional — never a silently wrong score.  Workbook-level
 problems (not a template, another pack) give ``ok = False`` and a Chinese message.
 """
 from __future__ import annotations
 
 import logging
-import math
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from ..conventions import category_points_name, item_explain_name, item_points_name
-from ..engine import score
+from ..engine import score_values
+from ..engine.facts import read_facts
+from ..engine.ledger import plan_for as ledger_plan
 from ..engine.card import LedgerCard, ScoreCard, to_dict
 from ..errors import FactsError, RubricError
 from ..rules import RulePack
@@ -61,15 +62,7 @@ class Assessment:
 
     # -- helpers for the custom functions and the script ---------------------------
     def item_text(self, it) -> str:
-        """The item's explanation, saying 输入有误 when a rejected input blocks it."""
-        bad = [f for f in it.missing if f in self.invalid]
-        if bad and self.pack is not None:
-            labels = "、".join(self.pack.facts[f].label for f in bad)
-            rest = [f for f in it.missing if f not in self.invalid]
-            text = f"输入有误：{labels}"
-            if rest:
-                text += "；待填：" + "、".join(self.pack.facts[f].label for f in rest)
-            return text
+        """The item's explanation: the engine's own (有误 names cell, value, expectation)."""
         return it.explanation
 
     def status_text(self) -> str:
@@ -79,8 +72,9 @@ class Assessment:
             return f"台账：{len(self.card.rows)}行，错误{self.card.error_count}处，提醒{self.card.warning_count}处"
         bad = sum(1 for i in self.issues if i.kind in ("type", "range"))
         pending = sum(1 for it in self.card.items if it.status == "incomplete")
+        wrong = sum(1 for it in self.card.items if it.status == "invalid")
         if bad:
-            return f"暂定：有{bad}处输入错误，{pending}项无法评分"
+            return f"暂定：有{bad}处输入错误，{wrong}项有误、{pending}项待填，无法评分"
         if pending:
             return f"暂定：{pending}项待填"
         return "已完成"
@@ -100,7 +94,7 @@ class Assessment:
             for d in data["items"]:
                 it = by_id[d["id"]]
                 d["explanation"] = self.item_text(it)
-                d["invalid"] = [f for f in it.missing if f in self.invalid]
+                d["invalid"] = list(it.invalid)
                 d["deducted"] = f"{it.deducted:.2f}" if it.deductions else None
                 cell = self.result_cells.get(item_points_name(it.id))
                 d["ref"] = cell.ref if cell else None
@@ -171,29 +165,24 @@ def _score_into(a: Assessment, pack: RulePack, raw: dict, cells: dict[str, Cell]
         prefix = f"{source}: "
         return loc[len(prefix):] if loc.startswith(prefix) else None
 
-    cleaned = dict(raw)
-    _refuse_huge_numbers(a, pack, cleaned, cells)
+    ref_of = {k: c.ref for k, c in cells.items()}
+    values, problems = read_facts(pack, raw, source, locate, ref_of.get)
+    for p in problems:
+        key = key_of(p.loc)
+        if key is None:  # not a value (e.g. an unknown fact): cannot happen for a workbook
+            a.issues.append(InputIssue("type", p.loc, p.loc, p.msg, _cell_at(p.loc, cells)))
+            continue
+        fid = key.split("[")[0]
+        a.invalid.add(fid)
+        a.issues.append(InputIssue(_kind(pack, key, raw), fid, _label(pack, key), p.msg, cells.get(key)))
     try:
-        card = score(pack, cleaned, source=source, locate=locate)
-    except FactsError as exc:
-        unplaced = []
-        for p in exc.problems:
-            key = key_of(p.loc)
-            if key is None or not _blank_out(cleaned, key):
-                unplaced.append(p)
-                continue
-            fid = key.split("[")[0]
-            a.invalid.add(fid)
-            a.issues.append(InputIssue(_kind(pack, key, raw), fid, _label(pack, key), p.msg, cells.get(key)))
-        try:
-            if unplaced:
-                raise FactsError(exc.message, unplaced)
-            card = score(pack, cleaned, source=source, locate=locate)
-        except FactsError as exc2:  # e.g. a division by zero: nothing sensible to show
-            a.ok = False
-            a.message = exc2.message
-            a.issues.extend(InputIssue("type", p.loc, p.loc, p.msg, _cell_at(p.loc, cells)) for p in exc2.problems)
-            return
+        card = score_values(pack, values) if pack.model.kind == "rubric" else \
+            ledger_plan(pack).run(values, locate)
+    except FactsError as exc:  # e.g. a division by zero: nothing sensible to show
+        a.ok = False
+        a.message = exc.message
+        a.issues.extend(InputIssue("type", p.loc, p.loc, p.msg, _cell_at(p.loc, cells)) for p in exc.problems)
+        return
     a.card = card
     if isinstance(card, ScoreCard):
         missing: dict[str, list[str]] = {}
@@ -214,55 +203,6 @@ def _score_into(a: Assessment, pack: RulePack, raw: dict, cells: dict[str, Cell]
                                            f"第{row.index}行：{prob.message}", cells.get(key) if key else None))
     order = {"type": 0, "range": 0, "check": 0, "missing": 1, "template": 2}
     a.issues.sort(key=lambda i: order[i.kind])
-
-
-EXCEL_DIGITS = 15
-HUGE = 10 ** EXCEL_DIGITS
-
-
-def _refuse_huge_numbers(a: Assessment, pack: RulePack, raw: dict, cells: dict[str, Cell]) -> None:
-    """A cell number of 10^15 or more (Excel keeps 15 significant digits; no count,
-    percentage or amount of a rubric comes near it) is an input out of range,
-    reported at its cell and treated as blank, before the engine sees it."""
-    keys = []
-    for fid, value in raw.items():
-        if isinstance(value, list):
-            keys.extend(f"{fid}[{i}].{col}" for i, row in enumerate(value, 1) if isinstance(row, dict)
-                        for col, v in row.items() if _huge(v))
-        elif _huge(value):
-            keys.append(fid)
-    for key in keys:
-        value = _value_at(raw, key)
-        shown = "无穷大" if value in (math.inf, -math.inf) else f"{value:.6g}"
-        label = _label(pack, key)
-        _blank_out(raw, key)
-        fid = key.split("[")[0]
-        a.invalid.add(fid)
-        a.issues.append(InputIssue(
-            "range", fid, label,
-            f"{label}：数值超出范围（绝对值应小于 10^{EXCEL_DIGITS}，Excel 只能精确保存 {EXCEL_DIGITS} 位数字），"
-            f"实际为 {shown}", cells.get(key)))
-
-
-def _huge(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and not abs(v) < HUGE  # also NaN
-
-
-def _blank_out(raw: dict, key: str) -> bool:
-    """Treat the rejected value at *key* as blank; False if *key* is not a value."""
-    m = _TABLE_KEY.match(key)
-    if m:
-        rows = raw.get(m["table"])
-        i = int(m["row"]) - 1
-        if isinstance(rows, list) and 0 <= i < len(rows) and isinstance(rows[i], dict):
-            rows[i] = {**rows[i], m["col"]: None}
-            raw[m["table"]] = list(rows)
-            return True
-        return False
-    if key in raw:
-        raw[key] = None
-        return True
-    return False
 
 
 def _value_at(raw: dict, key: str) -> Any:

@@ -8,7 +8,6 @@ read correctly.  Nothing here trusts a cell's position.
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import operator
 import re
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from openpyxl.utils import get_column_letter  # noqa: E402
 from ..conventions import column_name  # noqa: E402
 from ..errors import InputFileError, Problem  # noqa: E402
 from ..rules import RulePack  # noqa: E402
+from ..rules import contract as C  # noqa: E402
 
 from ..conventions import META_SHEET  # noqa: E402
 from ..reader._meta import parse_meta_rows  # noqa: E402
@@ -175,7 +175,9 @@ class BookView:
             cols = min(len(sent[0]) if rows else 0, want_c)
             grid = []
             if rows and cols:
-                grid = self.book.sheets[idx].range((1, 1), (rows, cols)).options(ndim=2).value or []
+                # error values stay their text (#DIV/0!): the input contract says invalid, not blank
+                grid = self.book.sheets[idx].range((1, 1), (rows, cols)).options(
+                    ndim=2, err_to_str=True).value or []
             self._grids[idx] = grid
         return grid
 
@@ -216,9 +218,9 @@ class BookView:
             self._need(idx, r0, c0)
         for fid, (idx, r0, c0) in scalars.items():
             cells[fid] = Cell(self._sheets[idx]["name"], f"{get_column_letter(c0)}{r0}")
-            raw[fid] = _clean(self._at(idx, r0, c0))
+            raw[fid] = _clean(self._at(idx, r0, c0), pack.facts[fid])
         for fid, columns in tables.items():
-            raw[fid] = self._read_table(fid, columns, cells)
+            raw[fid] = self._read_table(fid, pack.facts[fid], columns, cells)
         return raw, cells, problems
 
     def _table_columns(self, fid: str, f, problems: list[Problem]) -> dict[str, tuple[int, int, int, int]]:
@@ -265,12 +267,13 @@ class BookView:
                 return r
         return 0
 
-    def _read_table(self, fid: str, columns: dict[str, tuple[int, int, int, int]],
+    def _read_table(self, fid: str, f, columns: dict[str, tuple[int, int, int, int]],
                     cells: dict[str, Cell]) -> list[dict]:
+        cols = {c.id: c for c in f.columns or []}
         n = max((r1 - r0 + 1 for _, r0, _, r1 in columns.values()), default=0)
         rows: list[dict] = []
         for i in range(n):
-            row = {cid: (_clean(self._at(idx, r0 + i, col)) if r0 + i <= r1 else None)
+            row = {cid: (_clean(self._at(idx, r0 + i, col), cols[cid]) if r0 + i <= r1 else None)
                    for cid, (idx, r0, col, r1) in columns.items()}
             if all(v is None for v in row.values()):
                 continue
@@ -292,11 +295,9 @@ def _col(letters: str) -> int:
     return n
 
 
-def _clean(value: Any) -> Any:
-    """Payload value → fact value: dates stay dates, whole-number floats stay floats
-    (the engine's converters judge them), blank text is blank."""
-    if isinstance(value, _dt.datetime) and value.time() == _dt.time(0):
-        return value.date()
-    if isinstance(value, str) and not value.strip():
+def _clean(value: Any, f) -> Any:
+    """Payload value → raw fact value by the input contract (rules/contract.py),
+    exactly as the auditor reads a cell: blank text is blank, numbers exact."""
+    if C.is_blank(value):
         return None
-    return value
+    return C.cell_value(value, f)

@@ -28,7 +28,8 @@ from ._book import FORMAT_MESSAGE, BookView, check_xlwings, open_book  # noqa: E
 from ._json import parse_json  # noqa: E402
 
 DEDUCTED = "#F8CBAD"  # light red: the item lost points or was zeroed
-PENDING = "#FFE699"  # light yellow: 待填 / 输入有误
+PENDING = "#FFE699"  # light yellow: 待填
+INVALID = "#FFC7CE"  # light red: 有误 (as the 评分 sheet marks it: formulas/_write.INVALID_FILL), not 待填's colour
 
 
 FORMULA_START = ("=", "+", "-", "@")
@@ -68,7 +69,9 @@ def write_results(book: xw.Book, a: Assessment) -> int:
         written += 1
 
     for it in a.card.items:
-        if it.points is None:
+        if it.status == "invalid":
+            color = INVALID
+        elif it.points is None:
             color = PENDING
         elif it.zeroed or it.deductions:
             color = DEDUCTED

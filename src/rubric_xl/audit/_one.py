@@ -1,8 +1,8 @@
 """Re-score one workbook from its inputs; never raises for a bad file.
 
 Steps: read the workbook against its pack, convert the facts (a value that
-does not convert is reported and counts as blank, so the affected items are
-待填 and the total provisional), score, report missing inputs, ledger row
+breaks the input contract is reported and its items are 有误, the total
+provisional), score, report missing inputs, ledger row
 problems and result cells that disagree with the recomputation.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from ..engine import score_values
 from ..engine.ledger import plan_for as ledger_plan
 from ..engine.card import LedgerCard, ScoreCard, to_dict
-from ..engine.facts import convert_facts
+from ..engine.facts import Invalid, read_facts
 from ..errors import FactsError, Problem, RubricError
 from ..reader import Reading, read_workbook
 from ..rules import RulePack
@@ -64,38 +64,13 @@ class FileResult:
         return out
 
 
-def _blank_bad(raw: dict[str, Any], keys: set[str]) -> None:
-    """Blank the values that did not convert (keys as ``convert_facts`` locates them)."""
-    for key in keys:
-        if "[" not in key:
-            raw[key] = None
-            continue
-        table, _, rest = key.partition("[")
-        index, _, col = rest.partition("].")
-        rows = raw.get(table)
-        if not isinstance(rows, list):
-            continue
-        i = int(index.rstrip("]")) - 1
-        if col and 0 <= i < len(rows):
-            rows[i][col] = None
-
-
 def convert_lenient(reading: Reading) -> tuple[dict[str, Any], list[Problem], set[str]]:
-    """Convert every fact; a value that does not convert is reported and blanked."""
+    """Convert every fact (the input contract); a value that breaks it is
+    reported and kept as invalid, so its items are 有误 and the total provisional."""
     sub = reading.submission
-    asked: set[str] = set()
-
-    def locate(key: str) -> str:
-        asked.add(key)  # convert_facts asks for a location only to report a problem
-        return sub.where(key)
-
-    try:
-        return convert_facts(reading.pack, sub.raw, reading.file, locate), [], set()
-    except FactsError as exc:
-        problems = list(exc.problems)
-    raw = {k: (list(map(dict, v)) if isinstance(v, list) else v) for k, v in sub.raw.items()}
-    _blank_bad(raw, asked)
-    return convert_facts(reading.pack, raw, reading.file, sub.where), problems, asked
+    values, problems = read_facts(reading.pack, sub.raw, reading.file, sub.where, sub.locs.get)
+    bad = {k for k, v in values.items() if isinstance(v, Invalid)}
+    return values, problems, bad
 
 
 def _missing(reading: Reading, card: ScoreCard, bad: set[str], strict: bool) -> list[Problem]:

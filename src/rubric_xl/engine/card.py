@@ -35,12 +35,12 @@ class ItemResult:
     submission, so construction is kept cheap (empty tuples until needed)."""
 
     __slots__ = ("id", "title", "category", "max", "bonus_cap", "status", "points", "zeroed",
-                 "missing", "deductions", "bonuses", "flags", "explanation")
+                 "missing", "deductions", "bonuses", "flags", "explanation", "invalid")
 
     def __init__(self, id: str, title: str, category: str, max: Decimal,
                  bonus_cap: Decimal | None, status: str, points: Decimal | None = None,
                  zeroed: bool = False, missing=(), deductions=(), bonuses=(), flags=(),
-                 explanation: str = ""):
+                 explanation: str = "", invalid=()):
         self.id, self.title, self.category, self.max = id, title, category, max
         self.bonus_cap, self.status, self.points, self.zeroed = bonus_cap, status, points, zeroed
         self.missing: list[str] | tuple = missing
@@ -48,6 +48,7 @@ class ItemResult:
         self.bonuses: list[Adjustment] | tuple = bonuses
         self.flags: list[str] | tuple = flags
         self.explanation = explanation
+        self.invalid: list[str] | tuple = invalid  # facts that break the input contract (status invalid)
 
     @property
     def deducted(self) -> Decimal:
@@ -203,7 +204,7 @@ def to_dict(card: ScoreCard | LedgerCard) -> dict:
             "id": it.id, "title": it.title, "category": it.category,
             "points": _num(it.points), "max": _num(it.max),
             "bonus_cap": _num(it.bonus_cap), "status": it.status, "zeroed": it.zeroed,
-            "missing": list(it.missing), "explanation": it.explanation,
+            "missing": list(it.missing), "invalid": list(it.invalid), "explanation": it.explanation,
             "deductions": [_adj(a) for a in it.deductions],
             "bonuses": [_adj(a) for a in it.bonuses], "flags": list(it.flags),
         } for it in card.items],

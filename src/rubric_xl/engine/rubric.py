@@ -4,6 +4,7 @@ The checked pack is compiled once into a plan of closures (cached on the pack);
 scoring one submission then runs each item's plan over the converted facts.
 
 Per item, in order:
+0. any input that breaks the input contract → *invalid* (有误), naming cell, value, expectation;
 1. any required fact blank → *incomplete* (待填), listing the missing facts;
 2. the first zeroing condition that holds → 0 (不得分), with its flag;
 3. base points (``max``, or the tier of an enum fact);
@@ -12,112 +13,132 @@ Per item, in order:
 """
 from __future__ import annotations
 
-import string
 from decimal import Decimal
 from typing import Any, Callable
 
 from ..errors import FactsError, Problem
 from ..rules import expr as E
-from ..rules.model import LateRule
-from ..rules.pack import CheckedItem, CheckedRule, RulePack
-from ..rules.wording import DEFAULT_TEMPLATES
+from ..rules.pack import RulePack
+from ..rules import lowered as L
+from ..rules import wording as W
+from ..rules.contract import Invalid
 from . import num
 from .card import Adjustment, CategoryResult, ItemResult, PackInfo, ScoreCard
 
 ZERO = Decimal(0)
 MEMO_SIZE = 4096  # results remembered per item
+_ANY_INVALID = "\x00invalid"  # env key: some value breaks the input contract (not a pack name)
 
+
+
+_OPS: dict[str, Callable] = {
+    "sub": lambda a, b: a - b, "mul": lambda a, b: a * b, "div": lambda a, b: a / b,
+    "ceil": num.ceil, "floor": num.floor, "round2": num.q2,
+}
+
+
+def _program(roots: list[L.Op]) -> tuple[list[tuple], dict[int, int]]:
+    """The amount expressions as a list of steps, each distinct node once
+    (slot, kind, payload, argument slots), and the slot of each node (by id)."""
+    slots: dict[int, int] = {}
+    steps: list[tuple] = []
+
+    def visit(op: L.Op) -> int:
+        if id(op) in slots:
+            return slots[id(op)]
+        args = tuple(visit(a) for a in op.args)
+        if op.op == "const":
+            payload = op.value
+        elif op.op == "expr":
+            payload = E.compile_py(op.value)
+        else:
+            payload = _OPS[op.op]
+        slots[id(op)] = len(steps)
+        steps.append((op.op, payload, args))
+        return slots[id(op)]
+
+    for r in roots:
+        visit(r)
+    return steps, slots
 
 
 class _RulePlan:
-    """One deduction or bonus, with the rule's fields copied into slots (the
-    hot path touches no pydantic objects)."""
+    """One lowered deduction or bonus (:class:`rubric_xl.rules.lowered.Rule`),
+    evaluated: its amount expressions run as one small program per call."""
 
-    __slots__ = ("role", "kind", "template", "when", "count", "value", "dates", "deadline",
-                 "deadline_text", "cap", "points", "reason", "need", "points_text", "unit",
-                 "threshold", "step", "partial", "is_bonus")
+    __slots__ = ("role", "kind", "template", "when", "positive", "late", "steps", "raw", "fields",
+                 "cap", "cap_text", "need", "is_bonus", "static", "run")
 
-    def __init__(self, cr: CheckedRule):
-        r = cr.rule
-        self.role = cr.role
-        self.is_bonus = cr.role == "bonus"
-        self.kind = r.kind
-        self.template = r.explain or DEFAULT_TEMPLATES[(cr.role, r.kind)]
-        self.reason = r.reason or ""
-        self.cap = r.cap
-        self.points = r.points
-        self.points_text = num.amount(r.points)
-        self.unit = getattr(r, "unit", "")
-        self.threshold = getattr(r, "threshold", None)
-        self.step = getattr(r, "step", None)
-        self.partial = getattr(r, "partial", None)
-        self.when = E.compile_py(cr.nodes["when"]) if "when" in cr.nodes else None
-        self.count = E.compile_py(cr.nodes["count"]) if "count" in cr.nodes else None
-        self.value = E.compile_py(cr.nodes["value"]) if "value" in cr.nodes else None
-        self.dates = list(r.dates) if isinstance(r, LateRule) else []
-        self.deadline = cr.deadline.date if cr.deadline is not None else None
-        self.deadline_text = self.deadline.isoformat() if self.deadline else ""
+    def __init__(self, lr: L.Rule):
+        self.role, self.kind, self.is_bonus = lr.role, lr.kind, lr.is_bonus
+        self.template = lr.template
+        self.cap, self.cap_text, self.static = lr.cap, lr.cap_text, lr.static
+        conds = lr.applies.parts if lr.applies.kind == "both" else (lr.applies,)
+        self.when = self.positive = self.late = None
+        roots = [lr.raw]
+        for c in conds:
+            if c.kind == "expr" and c.node is not None:
+                self.when = E.compile_py(c.node)
+            elif c.kind == "positive":
+                self.positive = c.amount
+                roots.append(c.amount)
+            elif c.kind == "late":
+                self.late = (list(c.dates), c.deadline)
         # only the placeholders the template names are formatted at scoring time
-        self.need = {f for _, f, _, _ in string.Formatter().parse(self.template) if f}
+        self.need = {name for _, name, _, _ in lr.pieces if name}
+        fields = {k: f for k, f in lr.fields.items() if k in self.need}
+        roots += [f.amount for f in fields.values() if f.amount is not None]
+        self.steps, slots = _program(roots)
+        self.raw = slots[id(lr.raw)]
+        if self.positive is not None:
+            self.positive = slots[id(self.positive)]
+        self.fields = [(k, f.fmt, f.text if f.fmt == "text" else slots.get(id(f.amount)))
+                       for k, f in fields.items()]
+        # a constant amount with constant texts (flat, late) needs no program run
+        self.run = self.static is None or self.positive is not None or \
+            any(fmt not in ("text", "date") for _, fmt, _ in self.fields)
 
     def apply(self, env: dict) -> Adjustment | None:
         if self.when is not None and not self.when(env):
             return None
-        kind = self.kind
-        fields: dict[str, Any] = {"reason": self.reason, "points": self.points_text, "unit": self.unit}
-        if kind == "flat":
-            amt = self.points
-        elif kind == "per_unit":
-            count = self.count(env)
-            if count <= ZERO:
-                return None
-            amt = count * self.points
-            if "count" in self.need:
-                fields["count"] = num.value(count)
-        elif kind == "step":
-            v = self.value(env)
-            gap = (v - self.threshold) if self.is_bonus else (self.threshold - v)
-            if gap <= ZERO:
-                return None
-            ratio = gap / self.step
-            if self.partial == "ceil":
-                steps = num.ceil(ratio)
-                amt = steps * self.points
-            elif self.partial == "floor":
-                steps = num.floor(ratio)
-                amt = steps * self.points
-            else:
-                steps = ratio
-                amt = num.q2(ratio * self.points)
-            if amt <= ZERO:
-                return None
-            need = self.need
-            if "value" in need:
-                fields["value"] = num.value(v)
-            if "threshold" in need:
-                fields["threshold"] = num.value(self.threshold)
-            if "shortfall" in need or "excess" in need:
-                fields["shortfall"] = fields["excess"] = num.value(gap)
-            if "steps" in need:
-                fields["steps"] = num.value(steps)
-            if "step" in need:
-                fields["step"] = num.value(self.step)
-        else:  # late
-            deadline = self.deadline
-            late = [env[d] for d in self.dates if env[d] is not None and env[d] > deadline]
+        late = None
+        if self.late is not None:
+            dates, deadline = self.late
+            late = [env[d] for d in dates if env[d] is not None and env[d] > deadline]
             if not late:
                 return None
-            amt = self.points
-            fields["date"] = max(late).isoformat()
-            fields["deadline"] = self.deadline_text
+        if not self.run:
+            regs = None
+            amt = self.static
+        else:
+            regs = []
+            for kind, payload, args in self.steps:
+                if kind == "const":
+                    regs.append(payload)
+                elif kind == "expr":
+                    regs.append(payload(env))
+                else:
+                    regs.append(payload(*[regs[a] for a in args]))
+            if self.positive is not None and regs[self.positive] <= ZERO:
+                return None
+            amt = regs[self.raw]
         capped = False
         if self.cap is not None and amt > self.cap:
             amt, capped = self.cap, True
-        fields["amount"] = num.amount(amt)
+        fields: dict[str, Any] = {"amount": num.amount(amt)}
+        for name, fmt, x in self.fields:
+            if fmt == "text":
+                fields[name] = x
+            elif fmt == "amount":
+                fields[name] = num.amount(regs[x])
+            elif fmt == "date":
+                fields[name] = max(late).isoformat()
+            else:  # value, whole
+                fields[name] = num.value(regs[x])
         text = self.template.format_map(fields)
         if capped:
-            text += f"（{'加' if self.is_bonus else '扣'}分以{num.amount(self.cap)}分为限）"
-        return Adjustment(kind, amt, text, capped)
+            text += self.cap_text
+        return Adjustment(self.kind, amt, text, capped)
 
 
 class _ItemPlan:
@@ -125,24 +146,23 @@ class _ItemPlan:
                  "zero", "deductions", "bonuses", "tiers", "floor", "full_points", "full_text",
                  "inputs", "memo")
 
-    def __init__(self, ci: CheckedItem, pack: RulePack):
-        it = ci.item
-        self.ci = ci
-        self.id, self.title, self.category, self.max = it.id, it.title, it.category, it.max
-        self.bonus_cap = ci.bonus_cap
-        self.required = ci.required
-        self.labels = {f: pack.facts[f].label for f in ci.facts}
-        self.zero = [(E.compile_py(node), z.reason, z.flag) for node, z in ci.zero_if]
-        self.deductions = [_RulePlan(r) for r in ci.rules if r.role == "deduction"]
-        self.bonuses = [_RulePlan(r) for r in ci.rules if r.role == "bonus"]
-        self.tiers = (it.tiers.value, it.tiers.points) if it.tiers else None
-        self.floor = it.floor
-        self.full_points = num.q2(it.max)
-        self.full_text = f"符合要求，得{num.amount(it.max)}分"
+    def __init__(self, li: L.Item):
+        self.ci = li
+        self.id, self.title, self.category, self.max = li.id, li.title, li.category, li.max
+        self.bonus_cap = li.bonus_cap
+        self.required = list(li.required)
+        self.labels = li.labels
+        self.zero = [(E.compile_py(node), text, flag) for node, text, flag in li.zero]
+        self.deductions = [_RulePlan(r) for r in li.deductions]
+        self.bonuses = [_RulePlan(r) for r in li.bonuses]
+        self.tiers = li.tiers
+        self.floor = li.floor
+        self.full_points = num.q2(li.max)
+        self.full_text = li.full_text
         # An item is a pure function of the facts it reads (deadlines are
         # constants), so results are memoised on those values.  Results are
         # shared between score cards and must be treated as immutable.
-        self.inputs = tuple(ci.facts)
+        self.inputs = li.inputs
         self.memo: dict[tuple, ItemResult] = {}
 
     def result(self, env: dict) -> ItemResult:
@@ -156,17 +176,19 @@ class _ItemPlan:
         return res
 
     def run(self, env: dict) -> ItemResult:
+        if env.get(_ANY_INVALID):
+            bad = [env[f] for f in self.inputs if env[f].__class__ is Invalid]
+            if bad:
+                return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap, "invalid",
+                                  invalid=[b.fact for b in bad],
+                                  explanation=W.INVALID + W.STATE_SEP + W.INVALID_SEP.join(b.reason() for b in bad))
         for f in self.required:
             if env[f] is None:
                 return self._incomplete(env)
-        for cond, reason, flag in self.zero:
+        for cond, text, flag in self.zero:
             if cond(env):
-                text = f"{reason}，不得分"
-                if flag:
-                    return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap,
-                                      "scored", ZERO, True, flags=[flag], explanation=f"{text}，{flag}")
                 return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap,
-                                  "scored", ZERO, True, explanation=text)
+                                  "scored", ZERO, True, flags=[flag] if flag else (), explanation=text)
         deductions: list[Adjustment] = []
         for rp in self.deductions:
             a = rp.apply(env)
@@ -191,20 +213,20 @@ class _ItemPlan:
         for a in bonuses:
             after += a.amount
         points = num.q2(after)
-        parts = [f"{tier}，基础分{num.amount(base)}分"] if base != self.max else []
+        parts = [self.ci.tier_text(tier, base)] if base != self.max else []
         parts += [a.text for a in deductions]
         parts += [a.text for a in bonuses]
         if floored:
-            parts.append("扣完为止")
-        parts.append(f"得{num.amount(points)}分")
+            parts.append(W.FLOORED)
+        parts.append(W.GOT.format(points=num.amount(points)))
         return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap, "scored",
-                          points, deductions=deductions, bonuses=bonuses, explanation="；".join(parts))
+                          points, deductions=deductions, bonuses=bonuses, explanation=W.PART_SEP.join(parts))
 
     def _incomplete(self, env: dict) -> ItemResult:
         missing = [f for f in self.required if env[f] is None]
         return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap, "incomplete",
                           missing=missing,
-                          explanation="待填：" + "、".join(self.labels[f] for f in missing))
+                          explanation=W.INCOMPLETE + W.STATE_SEP + W.MISSING_SEP.join(self.labels[f] for f in missing))
 
 
 class RubricPlan:
@@ -222,20 +244,27 @@ class RubricPlan:
              [f for f in pack.derived_facts[d.id] if not pack.facts[f].blank_allowed])
             for d, node in pack.derived
         ]
-        self.items = [_ItemPlan(ci, pack) for ci in pack.items]
-        self.categories = [(c.name, c.cap, c.bonus_only) for c in m.categories]
-        self.grades = [(g.name, g.min) for g in m.settings.grades]
-        el = m.settings.eligibility
-        self.eligible_grades = set(el.grades) if el else None
-        self.eligibility_label = el.label if el else None
-        self.total_max = m.total if m.total is not None else sum(
-            (c.cap for c in m.categories), ZERO)
+        self.derived_reads = {did: list(pack.derived_facts[did]) for did, _, _ in self.derived}
+        self.items = [_ItemPlan(li) for li in L.lowered(pack)]
+        totals = L.lowered_totals(pack)
+        self.categories = [(name, cap, bonus_only) for name, cap, bonus_only, _ in totals.categories]
+        self.grades = list(totals.grades)
+        self.eligible_grades = set(totals.eligible_grades) if totals.eligible_grades is not None else None
+        self.eligibility_label = totals.eligibility_label
+        self.total_max = totals.total_max
 
     def env(self, values: dict) -> dict:
         env = dict(values)
         env.update(self.deadlines)
+        bad = False
+        for v in values.values():
+            if v.__class__ is Invalid:
+                bad = env[_ANY_INVALID] = True
+                break
         for did, fn, deps in self.derived:
-            if all(env[f] is not None for f in deps):
+            if bad and any(env[f].__class__ is Invalid for f in self.derived_reads[did]):
+                env[did] = None  # never computed from an invalid value (its items are 有误)
+            elif all(env[f] is not None for f in deps):
                 try:
                     env[did] = fn(env)
                 except ZeroDivisionError:

@@ -1,15 +1,17 @@
 """Input cells as formula values: how a fact or a ledger column reads, when it is
-blank, and when what the user typed is not of the fact's type.
+blank, and when what the user typed breaks the input contract.
 
-Conventions (docs/ARCHITECTURE.md): booleans are typed 是/否, percentages as
-numbers 0–100, dates as Excel dates, enums as one of their options.  A cell that
-is empty or holds only spaces is blank, as in the engine.
+The contract is :mod:`rubric_xl.rules.contract` (docs/input-contract.md); this
+module implements exactly its acceptance in Excel 2010 / WPS formulas and shows
+the same reason text (cell, value as shown, expectation).  A cell that is empty
+or holds only spaces is blank, as in the engine.  Every condition here is safe
+on an error value (``#N/A``): the error test comes first, through ``IF``.
 """
 from __future__ import annotations
 
 from decimal import Decimal
 
-from ..engine.facts import RANGE_WHAT, expected_range
+from ..rules import contract as C
 from ..rules import expr as E
 from ..rules.model import Fact
 from ..rules.pack import TYPE_OF
@@ -19,13 +21,28 @@ from ._expr import Unsupported, V, blank_test
 YES, NO = "是", "否"
 
 
+def _upper(ref: str) -> str:
+    return f"UPPER(TRIM({ref}))"
+
+
+def _yes(ref: str) -> str:
+    """A yes: Excel TRUE, or 是 / TRUE typed as text (any case, spaces trimmed)."""
+    u = _upper(ref)
+    return f"IF(ISLOGICAL({ref}),{ref},{X.any_of([f'{u}={X.text(w)}' for w in C.YES_TEXT])})"
+
+
+def _yes_array(rng: str) -> str:
+    u = _upper(rng)
+    return "((" + "+".join([f"({u}={X.text(w)})" for w in C.YES_TEXT] + [f"({rng}=TRUE)"]) + ")>0)"
+
+
 def scalar(f: Fact, ref: str, nullable: bool) -> V:
     """The value of one cell *ref* (a defined name or ``$F{row}``)."""
     t = f.type
     blank = blank_test(ref)
     d = f.default
     if t == "bool":
-        val = f'(TRIM({ref})="{YES}")'
+        val = _yes(ref)
         if d is True:
             val = f"IF({blank},TRUE,{val})"
         v = V(val, E.BOOL)
@@ -52,7 +69,7 @@ def array(f: Fact, rng: str) -> V:
     blank = blank_test(rng)
     d = f.default
     if t == "bool":
-        val = f'(TRIM({rng})="{YES}")'
+        val = _yes_array(rng)
         if d is True:
             val = f"(({val}+{blank})>0)"
         v = V(val, E.BOOL)
@@ -74,37 +91,68 @@ def array(f: Fact, rng: str) -> V:
     return V(v.f, v.t, blank if d is None else None, v.plain)
 
 
-def invalid(f: Fact, ref: str) -> str | None:
-    """Condition: *ref* is not blank and not a valid value of *f* (``None``: any text is valid)."""
+def invalid(f: Fact, ref: str, errors: bool = True) -> str:
+    """Condition: *ref* breaks the contract for *f* (never an error itself;
+    ``errors=False``: the caller already fails on an error value, ledger rows)."""
     t = f.type
-    if t == "bool":
-        bad = f'NOT(OR(TRIM({ref})="{YES}",TRIM({ref})="{NO}"))'
+    filled = f'TRIM({ref})<>""'
+    if t == "bool":  # one comparison with an array constant: equality, no wildcards
+        words = ",".join(X.text(w) for w in C.YES_TEXT + C.NO_TEXT)
+        bad = f"IF(ISLOGICAL({ref}),FALSE,AND({filled},SUMPRODUCT(({_upper(ref)}={{{words}}})*1)=0))"
     elif t == "enum":
-        bad = "NOT(" + X.any_of([f"TRIM({ref})={X.text(o)}" for o in f.options or []]) + ")"
-    elif t in ("int", "decimal", "percent"):
+        ok = X.any_of([f"TRIM({ref})={X.text(o)}" for o in f.options or []])
+        bad = f"IF(ISLOGICAL({ref}),TRUE,AND({filled},NOT({ok})))"
+    elif t in C.NUMERIC:
         lo, hi = f.bounds()
-        conds = [f"{ref}=INT({ref})"] if t == "int" else []
+        conds = [f"ABS({ref})<1E+{C.HUGE_EXPONENT}"] + ([f"{ref}=INT({ref})"] if t == "int" else [])
         if lo is not None:
             conds.append(f"{ref}>={X.number(lo)}")
         if hi is not None:
             conds.append(f"{ref}<={X.number(hi)}")
-        bad = f"IF(ISNUMBER({ref}),NOT({X.all_of(conds)}),TRUE)" if conds else f"NOT(ISNUMBER({ref}))"
+        if t == "percent":
+            a, b = C.PERCENT_AMBIGUOUS
+            conds.append(f"NOT(AND({ref}>{X.number(a)},{ref}<={X.number(b)}))")
+        num_bad = f"NOT({X.all_of(conds)})" if conds else "FALSE"
+        bad = f"IF(ISLOGICAL({ref}),TRUE,IF(ISNUMBER({ref}),{num_bad},{filled}))"
     elif t == "date":
-        bad = f"IF(ISNUMBER({ref}),{ref}<>INT({ref}),TRUE)"
+        ok = X.all_of([f"{ref}=INT({ref})", f"{ref}>={C.SERIAL_MIN}", f"{ref}<={C.SERIAL_MAX}"])
+        bad = f"IF(ISLOGICAL({ref}),TRUE,IF(ISNUMBER({ref}),NOT({ok}),{filled}))"
+    else:  # text: anything but a boolean or an error value typed as text
+        bad = f"IF(ISLOGICAL({ref}),TRUE,{X.any_of([f'TRIM({ref})={X.text(e)}' for e in C.ERROR_VALUES])})"
+    return f"IF(ISERROR({ref}),TRUE,{bad})" if errors else bad
+
+
+def shown(f: Fact, ref: str, errors: bool = True) -> str:
+    """Text formula: the cell's value as :func:`rubric_xl.rules.contract.shown` shows it."""
+    codes = ",".join(X.text(e) for e in C.ERROR_VALUES)
+    q1, q2 = X.text("“"), X.text("”")
+    if f.type == "date":
+        moment = (f'{X.date_text(f"INT({ref})")}&" "&TEXT(HOUR({ref}),"00")&":"&TEXT(MINUTE({ref}),"00")')
+        num = f'IF(AND({ref}>={C.SERIAL_MIN},{ref}<={C.SERIAL_MAX}),{moment},{ref}&"")'
     else:
-        return None
-    return f'AND(TRIM({ref})<>"",{bad})'
+        num = f'{ref}&""'
+    out = f"IF(ISNUMBER({ref}),{num},{q1}&{ref}&{q2})"
+    if f.type != "bool":  # an invalid yes/no is never a boolean
+        out = f'IF(ISLOGICAL({ref}),IF({ref},"TRUE","FALSE"),{out})'
+    if errors:
+        # LibreOffice has no ERROR.TYPE for an imported #NULL! (the first code)
+        first = X.text(C.ERROR_VALUES[0])
+        out = f"IF(ISERROR({ref}),{q1}&IFERROR(CHOOSE(ERROR.TYPE({ref}),{codes}),{first})&{q2},{out})"
+    return out
+
+
+def reason(f: Fact, ref: str, sheet: str, label: str | None = None, cell: str | None = None,
+           errors: bool = True) -> str:
+    """Text formula: :meth:`rubric_xl.rules.contract.Invalid.reason` for the cell
+    *ref* (*cell*: its address as fixed text, e.g. ``F{row}`` in a row template)."""
+    where = X.text(f"{label or f.label}（{sheet}!{cell}）为") if cell else X.concat(
+        [X.text(f"{label or f.label}（{sheet}!"), f"ADDRESS(ROW({ref}),COLUMN({ref}),4)", X.text("）为")])
+    parts = [where, shown(f, ref, errors), X.text("，" + C.expected(f))]
+    if f.type in C.NUMERIC:  # contract.TOO_BIG after the expectation, for a number ≥ 10^15
+        parts.append(f'IF(ISNUMBER({ref}),IF(ABS({ref})>=1E+{C.HUGE_EXPONENT},{X.text(C.TOO_BIG)},""),"")')
+    return X.concat(parts)
 
 
 def expected(f: Fact) -> str:
-    """What *f* should hold, in Chinese (shown when a cell is invalid)."""
-    t = f.type
-    if t == "bool":
-        return "应为 是 或 否"
-    if t == "enum":
-        return "应为以下之一：" + "、".join(f.options or [])
-    if t == "date":
-        return "应为日期"
-    if t not in RANGE_WHAT:
-        return "应为文字"
-    return expected_range(f) or f"应为{RANGE_WHAT[t]}"
+    """What *f* should hold, in Chinese (the input contract's text)."""
+    return C.expected(f)

@@ -12,18 +12,23 @@ of its input cells is not blank (as the reader reads it).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from openpyxl.utils import column_index_from_string, get_column_letter
 from typing import Callable
 
 from ..errors import PackError, Problem
 from ..rules import expr as E
 from ..rules.model import Fact
 from ..rules.pack import RulePack
+from ..conventions import LEDGER_SHEET
+from ..rules import lowered as L
+from ..rules import wording as W
 from . import _inputs as I
 from . import _xl as X
 from ._expr import Compiler, Unsupported, V, blank_test
 
 STATUS_NAME = "ledger_status"  # defined name of the status result column
-BLANK_GROUP = "（空白）"  # the engine's key for a blank group value
+BLANK_GROUP = W.BLANK_GROUP  # the key of a blank group value (the lowered form's)
 
 
 def column_name(table: str, column: str) -> str:
@@ -144,22 +149,28 @@ class _Ledger:
         return out
 
     def row_formulas(self) -> tuple[str, str, str]:
+        """A row with a cell that breaks the input contract is 有误: its errors are
+        the reasons (cell, value, expectation), nothing else is evaluated, and it
+        counts in no roll-up — as in the engine."""
         empty = self.empty()
+        bad = [(I.invalid(c, self.cell(cid), errors=False),
+                I.reason(c, self.cell(cid), LEDGER_SHEET, cell=f"{self.letters[cid]}{X.ROW}", errors=False))
+               for cid, c in self.cols.items()]
+        any_bad = X.any_of([b for b, _ in bad])
+        # the status column comes right after the input columns (docs/ARCHITECTURE.md)
+        is_bad = f"${get_column_letter(max(map(column_index_from_string, self.letters.values())) + 1)}{X.ROW}" \
+                 f"={X.text(W.INVALID)}"
         errors: list[tuple[str, str]] = []
-        for cid, c in self.cols.items():
-            bad = I.invalid(c, self.cell(cid))
-            if bad is not None:
-                errors.append((bad, X.text(f"{c.label}：{I.expected(c)}")))
-        for cid, c in self.cols.items():
-            if c.required and c.default is None:
-                errors.append((blank_test(self.cell(cid)), X.text(f"{c.label}为必填项，不能为空")))
+        for cid, msg in L.lowered_ledger(self.pack).required:
+            errors.append((blank_test(self.cell(cid)), X.text(msg)))
         warnings: list[tuple[str, str]] = []
         for chk, node in self.cl.checks:
             cond = self.row_c.truth(self.row_c.compile(node))
             (errors if chk.level == "error" else warnings).append((cond, X.text(chk.message)))
-        status = f'=IF({empty},"",{self.status_chain()})'
-        err = f'=IF({empty},"",{X.joined(errors, "；")})'
-        warn = f'=IF({empty},"",{X.joined(warnings, "；")})'
+        inv = X.text(W.INVALID)
+        status = f'=IF({empty},"",IF({any_bad},{inv},{self.status_chain()}))'
+        err = f'=IF({empty},"",IF({is_bad},{X.joined(bad, W.INVALID_SEP)},{X.joined(errors, "；")}))'
+        warn = f'=IF({empty},"",IF({is_bad},"",{X.joined(warnings, "；")}))'
         return status, err, warn
 
     # --- roll-ups -----------------------------------------------------------------
@@ -171,6 +182,7 @@ class _Ledger:
         """Metric formulas over the rows selected by the *group* factors (arrays)."""
         sums: dict[str, str] = {}  # metric id -> SUMPRODUCT text (count/sum)
         out: dict[str, str] = {}
+        group = group + [f"({STATUS_NAME}<>{X.text(W.INVALID)})"]  # 有误 rows count nowhere
 
         def sp(extra: str | None) -> str:
             factors = group + ([extra] if extra else [])

@@ -21,14 +21,17 @@ from ..errors import PackError, Problem
 from ..rules import expr as E
 from ..rules.model import FlatRule, LateRule, PerUnitRule, StepRule
 from ..rules.pack import CheckedItem, CheckedRule, RulePack
+from ..conventions import INPUT_SHEET
+from ..rules import lowered as L
+from ..rules import wording as W
 from ..rules.wording import DEFAULT_TEMPLATES
 from . import _inputs as I
 from . import _xl as X
 from ._expr import Compiler, Unsupported, V, blank_test
 from ._inputs import NO, YES
 
-INCOMPLETE = "待填"
-INVALID = "有误"
+INCOMPLETE = W.INCOMPLETE
+INVALID = W.INVALID
 
 
 
@@ -80,11 +83,11 @@ def _amount(d: Decimal) -> str:
 
 
 class _ItemCompiler:
-    def __init__(self, pack: RulePack, ci: CheckedItem):
+    def __init__(self, pack: RulePack, li: L.Item):
         self.pack = pack
-        self.ci = ci
-        self.where = f"{pack.source}: 第{ci.id}项"
-        self.may_blank = {f for f in ci.facts if f not in ci.required}
+        self.li = li
+        self.where = f"{pack.source}: 第{li.id}项"
+        self.may_blank = {f for f in li.inputs if f not in li.required}
         self.derived = {d.id: node for d, node in pack.derived}
         self.deadlines = {d.id: d.date for d in pack.model.deadlines}
         self._memo: dict[str, V] = {}
@@ -121,102 +124,114 @@ class _ItemCompiler:
 
     # --- rules --------------------------------------------------------------------
 
-    def template(self, cr: CheckedRule, fields: dict[str, str]) -> str:
-        r = cr.rule
-        tmpl = r.explain or DEFAULT_TEMPLATES[(cr.role, r.kind)]
+    def template(self, lr: L.Rule, fields: dict[str, str]) -> str:
         parts = []
-        for literal, name, spec, conv in string.Formatter().parse(tmpl):
+        for literal, name, spec, conv in lr.pieces:
             if literal:
                 parts.append(X.text(literal))
             if name is None:
                 continue
             if spec or conv or name not in fields:
-                raise Unsupported(f"说明模板 {tmpl!r} 中的 {{{name}{'!' + conv if conv else ''}"
+                raise Unsupported(f"说明模板 {lr.template!r} 中的 {{{name}{'!' + conv if conv else ''}"
                                   f"{':' + spec if spec else ''}}} 无法用公式表达")
             parts.append(fields[name])
         return X.concat(parts)
 
-    def rule(self, cr: CheckedRule) -> _Rule:
-        r = cr.rule
-        bonus = cr.role == "bonus"
-        fields = {"reason": X.text(r.reason or ""), "points": X.text(_amount(r.points))}
-        static_raw: Decimal | None = None
-        if isinstance(r, FlatRule):
-            applies = self.cond(cr.nodes["when"]).f
-            static_raw = r.points
-            raw = X.number(r.points)
-        elif isinstance(r, PerUnitRule):
-            cnt = self.number(cr.nodes["count"], "计数表达式")
-            cf = self.c.num(cnt)
-            positive = f"({cf}>0)"
-            if "when" in cr.nodes:
-                w = self.cond(cr.nodes["when"])
-                applies = f"IF({w.f},{positive},FALSE)" if cnt.risky else f"AND({w.f},{positive})"
+    def op(self, o: L.Op, risky: list[bool]) -> str:
+        """An amount expression of the lowered form as a formula."""
+        k = o.op
+        if k == "const":
+            return X.number(o.value)
+        if k == "expr":
+            v = self.number(o.value, "数值表达式")
+            risky[0] = risky[0] or v.risky
+            return self.c.num(v)
+        a = [self.op(x, risky) for x in o.args]
+        if k == "sub":
+            return f"({a[0]}-{a[1]})"
+        if k == "mul":
+            return f"({a[0]}*{a[1]})"
+        if k == "div":  # exact in the engine: round the binary noise away
+            return f"ROUND({a[0]}/{a[1]},{X.EPS_DIGITS})"
+        if k in ("ceil", "floor"):
+            return f"{'ROUNDUP' if k == 'ceil' else 'ROUNDDOWN'}({a[0]},0)"
+        if k == "round2":
+            inner = a[0][1:-1] if o.args[0].op == "mul" else a[0]
+            return f"ROUND({inner},2)"
+        raise Unsupported(f"未知的运算 {k}")  # pragma: no cover
+
+    def applies(self, c: L.Cond, risky: list[bool]) -> str:
+        if c.kind == "expr":
+            return "TRUE" if c.node is None else self.cond(c.node).f
+        if c.kind == "positive":
+            return f"({self.op(c.amount, risky)}>0)"
+        if c.kind == "both":
+            first = self.applies(c.parts[0], risky)
+            inner = [False]
+            second = self.applies(c.parts[1], inner)
+            # the second part is only evaluated when the first holds (a division by zero)
+            return f"IF({first},{second},FALSE)" if inner[0] else f"AND({first},{second})"
+        # late: any date after the deadline
+        lates = []
+        for d in c.dates:
+            dv = self.resolve(d)
+            lates.append((self.c.guard([dv.null] if dv.null else [], f"({d}>{X.date(c.deadline)})"), d))
+        return X.any_of([cond for cond, _ in lates])
+
+    def latest(self, c: L.Cond) -> str:
+        """The latest of a late condition's dates after its deadline (a date serial)."""
+        if len(c.dates) == 1:
+            return c.dates[0]
+        lates = []
+        for d in c.dates:
+            dv = self.resolve(d)
+            lates.append(f"IF({self.c.guard([dv.null] if dv.null else [], f'({d}>{X.date(c.deadline)})')},{d},0)")
+        return X.call("MAX", *lates)
+
+    def rule(self, lr: L.Rule) -> _Rule:
+        risky = [False]
+        applies = self.applies(lr.applies, risky)
+        raw = self.op(lr.raw, risky) if lr.static is None else X.number(lr.static)
+        fields: dict[str, str] = {}
+        need = {name for _, name, _, _ in lr.pieces if name}
+        for name, f in lr.fields.items():
+            if name not in need:
+                continue
+            if f.fmt == "text":
+                fields[name] = X.text(f.text)
+            elif f.fmt == "date":
+                fields[name] = X.date_text(self.latest(f.latest))
+            elif f.fmt == "whole":
+                fields[name] = f'{self.op(f.amount, [False])}&""'
+            elif f.fmt == "amount":
+                fields[name] = X.amount_text(self.op(f.amount, [False]))
             else:
-                applies = positive
-            raw = f"({cf}*{X.number(r.points)})"
-            fields.update(count=X.value_text(cf), unit=X.text(r.unit))
-        elif isinstance(r, StepRule):
-            v = self.number(cr.nodes["value"], "数值表达式")
-            t = X.number(r.threshold)
-            gap = f"({v.f}-{t})" if bonus else f"({t}-{v.f})"
-            ratio = f"ROUND({gap}/{X.number(r.step)},{X.EPS_DIGITS})"
-            if r.partial == "ceil":
-                steps = f"ROUNDUP({ratio},0)"
-                raw = f"({steps}*{X.number(r.points)})"
-                steps_text = f'{steps}&""'
-            elif r.partial == "floor":
-                steps = f"ROUNDDOWN({ratio},0)"
-                raw = f"({steps}*{X.number(r.points)})"
-                steps_text = f'{steps}&""'
-            else:  # prorate
-                raw = f"ROUND({ratio}*{X.number(r.points)},2)"
-                steps_text = X.value_text(ratio)
-            applies = f"({raw}>0)"
-            fields.update(value=X.value_text(v.f), threshold=X.text(_num(r.threshold)),
-                          shortfall=X.value_text(gap), excess=X.value_text(gap),
-                          steps=steps_text, step=X.text(_num(r.step)), unit=X.text(r.unit))
-        elif isinstance(r, LateRule):
-            deadline = cr.deadline.date
-            lates = []
-            for d in r.dates:
-                dv = self.resolve(d)
-                lates.append((self.c.guard([dv.null] if dv.null else [], f"({d}>{X.date(deadline)})"), d))
-            applies = X.any_of([c for c, _ in lates])
-            latest = lates[0][1] if len(lates) == 1 else X.call("MAX", *[f"IF({c},{d},0)" for c, d in lates])
-            static_raw = r.points
-            raw = X.number(r.points)
-            fields.update(date=X.date_text(latest), deadline=X.text(deadline.isoformat()))
-        else:  # pragma: no cover - the schema has no other kinds
-            raise Unsupported(f"未知的规则类型 {r.kind}")
-        suffix = f"（{'加' if bonus else '扣'}分以{_amount(r.cap)}分为限）" if r.cap is not None else ""
-        if r.cap is None:
+                fields[name] = X.value_text(self.op(f.amount, [False]))
+        if lr.cap is None:
             amount, capped = raw, None
-        elif static_raw is not None:
-            over = static_raw > r.cap
-            amount, capped = (X.number(r.cap) if over else raw), ("TRUE" if over else None)
+        elif lr.static is not None:
+            over = lr.static > lr.cap
+            amount, capped = (X.number(lr.cap) if over else raw), ("TRUE" if over else None)
         else:
-            capped = f"(ROUND({raw},{X.EPS_DIGITS})>{X.number(r.cap)})"
-            amount = f"MIN({raw},{X.number(r.cap)})"
+            capped = f"(ROUND({raw},{X.EPS_DIGITS})>{X.number(lr.cap)})"
+            amount = f"MIN({raw},{X.number(lr.cap)})"
         fields["amount"] = X.amount_text(amount)
-        text = self.template(cr, fields)
+        text = self.template(lr, fields)
         if capped == "TRUE":
-            text = X.concat([text, X.text(suffix)])
+            text = X.concat([text, X.text(lr.cap_text)])
         elif capped is not None:
-            text = X.concat([text, f'IF({capped},{X.text(suffix)},"")'])
+            text = X.concat([text, f'IF({capped},{X.text(lr.cap_text)},"")'])
         return _Rule(applies, amount, text)
 
     # --- the item -----------------------------------------------------------------
 
     def compile(self) -> ItemFormulas:
-        ci, it, pack = self.ci, self.ci.item, self.pack
-        missing = [(blank_test(f), X.text(pack.facts[f].label)) for f in ci.required]
-        bad = [(b, X.text(pack.facts[f].label)) for f in ci.facts
-               if (b := I.invalid(pack.facts[f], f)) is not None]
-        zero = [(self.cond(node).f, z) for node, z in ci.zero_if]
-        rules = [(cr.role, self.rule(cr)) for cr in ci.rules]
-        ded = [r for role, r in rules if role == "deduction"]
-        bon = [r for role, r in rules if role == "bonus"]
+        it, pack = self.li, self.pack
+        missing = [(blank_test(f), X.text(it.labels[f])) for f in it.required]
+        bad = [(I.invalid(pack.facts[f], f), I.reason(pack.facts[f], f, INPUT_SHEET)) for f in it.inputs]
+        zero = [(self.cond(node).f, text) for node, text, _ in it.zero]
+        ded = [self.rule(r) for r in it.deductions]
+        bon = [self.rule(r) for r in it.bonuses]
 
         def total(rs: list[_Rule]) -> str:
             return "+".join(f"IF({r.applies},{r.amount},0)" for r in rs)
@@ -224,12 +239,12 @@ class _ItemCompiler:
         max_ = X.number(it.max)
         tier_cond = None
         if it.tiers:
-            f = it.tiers.value
+            f, tier_points = it.tiers
             opts = list(pack.facts[f].options or [])
-            base = X.number(it.tiers.points[opts[-1]])
+            base = X.number(tier_points[opts[-1]])
             for o in reversed(opts[:-1]):
-                base = f"IF(TRIM({f})={X.text(o)},{X.number(it.tiers.points[o])},{base})"
-            below = [o for o in opts if it.tiers.points[o] != it.max]
+                base = f"IF(TRIM({f})={X.text(o)},{X.number(tier_points[o])},{base})"
+            below = [o for o in opts if tier_points[o] != it.max]
             if below:
                 tier_cond = X.any_of([f"TRIM({f})={X.text(o)}" for o in below])
         else:
@@ -245,34 +260,36 @@ class _ItemCompiler:
         points = score
         for cond, _ in reversed(zero):
             points = f"IF({cond},0,{points})"
-        if bad:
-            points = f"IF({X.any_of([b for b, _ in bad])},{X.text(INVALID)},{points})"
         if missing:
             points = f"IF({X.any_of([m for m, _ in missing])},{X.text(INCOMPLETE)},{points})"
+        if bad:  # outermost: an invalid input is 有误, never 待填 (and never evaluated)
+            points = f"IF({X.any_of([b for b, _ in bad])},{X.text(INVALID)},{points})"
 
         pname, ename = points_name(it.id), explain_name(it.id)
         parts: list[tuple[str, str]] = []
         if tier_cond:
-            parts.append((tier_cond, X.concat([f"TRIM({it.tiers.value})", X.text("，基础分"),
-                                               X.amount_text(base), X.text("分")])))
+            pre, post = W.TIER_BASE.split("{tier}")
+            mid, end = post.split("{points}")
+            parts.append((tier_cond, X.concat([X.text(pre), f"TRIM({it.tiers[0]})", X.text(mid),
+                                               X.amount_text(base), X.text(end)])))
         parts += [(r.applies, r.text) for r in ded + bon]
         if floored:
-            parts.append((floored, X.text("扣完为止")))
-        got = X.concat([X.text("；得"), X.amount_text(pname), X.text("分")])
-        full = X.text(f"符合要求，得{_amount(it.max)}分")
+            parts.append((floored, X.text(W.FLOORED)))
+        got_pre, got_post = W.GOT.split("{points}")
+        got = X.concat([X.text(W.PART_SEP + got_pre), X.amount_text(pname), X.text(got_post)])
+        full = X.text(it.full_text)
         if parts:
-            explain = f"IF({X.any_of([c for c, _ in parts])},{X.concat([X.joined(parts, '；'), got])},{full})"
+            explain = f"IF({X.any_of([c for c, _ in parts])},{X.concat([X.joined(parts, W.PART_SEP), got])},{full})"
         else:
             explain = full
-        for cond, z in reversed(zero):
-            msg = f"{z.reason}，不得分" + (f"，{z.flag}" if z.flag else "")
+        for cond, msg in reversed(zero):
             explain = f"IF({cond},{X.text(msg)},{explain})"
-        if bad:
-            explain = (f"IF({X.any_of([b for b, _ in bad])},"
-                       f"{X.concat([X.text('数据有误：'), X.joined(bad, '、')])},{explain})")
         if missing:
-            explain = (f"IF({X.any_of([m for m, _ in missing])},"
-                       f"{X.concat([X.text(INCOMPLETE + '：'), X.joined(missing, '、')])},{explain})")
+            explain = (f"IF({pname}={X.text(INCOMPLETE)},"
+                       f"{X.concat([X.text(INCOMPLETE + W.STATE_SEP), X.joined(missing, W.MISSING_SEP)])},{explain})")
+        if bad:
+            explain = (f"IF({pname}={X.text(INVALID)},"
+                       f"{X.concat([X.text(INVALID + W.STATE_SEP), X.joined(bad, W.INVALID_SEP)])},{explain})")
         return ItemFormulas(it.id, "=" + points, "=" + explain, pname, ename)
 
 
@@ -294,34 +311,29 @@ def compile_rubric(pack: RulePack) -> RubricFormulas:
     m = pack.model
     items: dict[str, ItemFormulas] = {}
     problems: list[Problem] = []
-    for ci in pack.items:
+    for li in L.lowered(pack):
         try:
-            items[ci.id] = _ItemCompiler(pack, ci).compile()
+            items[li.id] = _ItemCompiler(pack, li).compile()
         except Unsupported as exc:
-            problems.append(Problem(f"{pack.source}: 第{ci.id}项", str(exc)))
+            problems.append(Problem(f"{pack.source}: 第{li.id}项", str(exc)))
     if problems:
         raise PackError("规则包无法编译为 Excel 公式", problems)
-    by_cat: dict[str, list[str]] = {c.name: [] for c in m.categories}
-    for ci in pack.items:
-        by_cat.setdefault(ci.item.category, []).append(points_name(ci.id))
-    cats = [f"=ROUND({X.call('SUM', *by_cat[c.name])},2)" if by_cat[c.name] else "=0"
-            for c in m.categories]
+    totals = L.lowered_totals(pack)
+    cats = [f"=ROUND({X.call('SUM', *map(points_name, ids))},2)" if ids else "=0"
+            for _, _, _, ids in totals.categories]
     pnames = [points_name(ci.id) for ci in pack.items]
     total = f"=ROUND({X.call('SUM', *pnames)},2)"
     counts = [X.call("COUNT", *pnames[i:i + X.MAX_ARGS]) for i in range(0, len(pnames), X.MAX_ARGS)]
     scored = counts[0] if len(counts) == 1 else X.call("SUM", *counts)
     provisional = f'=IF({scored}<{len(pnames)},"{YES}","{NO}")'
     grade = eligible = None
-    if m.settings.grades:
+    if totals.grades:
         g = '""'
-        for gr in reversed(m.settings.grades):
-            if gr.min is None:
-                g = X.text(gr.name)
-            else:
-                g = f"IF(total_points>={X.number(gr.min)},{X.text(gr.name)},{g})"
+        for name, lo in reversed(totals.grades):
+            g = X.text(name) if lo is None else f"IF(total_points>={X.number(lo)},{X.text(name)},{g})"
         grade = "=" + g
-    if m.settings.eligibility:
-        eligible = f'=IF({X.any_of([f"grade={X.text(n)}" for n in m.settings.eligibility.grades])},"{YES}","{NO}")'
+    if totals.eligible_grades is not None:
+        eligible = f'=IF({X.any_of([f"grade={X.text(n)}" for n in totals.eligible_grades])},"{YES}","{NO}")'
     names: dict[str, str] = {}
     where: dict[str, str] = {}
     for it in items.values():

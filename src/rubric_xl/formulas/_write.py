@@ -18,6 +18,7 @@ from openpyxl.workbook import Workbook
 from openpyxl.workbook.defined_name import DefinedName
 
 from ..errors import PackError, Problem
+from ..rules import wording as W
 from ..rules.pack import RulePack
 from ._ledger import compile_ledger
 from ._rubric import compile_rubric
@@ -25,7 +26,9 @@ from ._xl import ROW
 
 ZEROED_FILL = PatternFill("solid", start_color="FFF4C7C3", end_color="FFF4C7C3")  # red: 不得分
 LOST_FILL = PatternFill("solid", start_color="FFFCE8B2", end_color="FFFCE8B2")  # amber: 扣分
-TODO_FILL = PatternFill("solid", start_color="FFE8EAED", end_color="FFE8EAED")  # grey: 待填 / 有误
+TODO_FILL = PatternFill("solid", start_color="FFE8EAED", end_color="FFE8EAED")  # grey: 待填
+INVALID_FILL = PatternFill("solid", start_color="FFFFC7CE", end_color="FFFFC7CE")  # red: 有误 (not the grey of 待填)
+INVALID_FONT = Font(color="FF9C0006", bold=True)
 ERROR_FONT = Font(color="FFC5221F")
 WARN_FONT = Font(color="FFB06000")
 
@@ -84,13 +87,16 @@ def _write_rubric(wb: Workbook, pack: RulePack, layout: Any) -> int:
 
 
 def _mark_items(wb: Workbook, layout: Any) -> None:
-    """Zeroed items red, items below their 分值 amber, 待填/有误 grey (G:H of the row)."""
+    """有误 red with a dark red bold font, zeroed items red, items below their 分值
+    amber, 待填 grey (G:H of the row)."""
     for il in layout.items.values():
         ws = wb[il.points.sheet]
         g, h, d = (f"${il.points.column}{il.row}", f"${il.explain.column}{il.row}",
                    f"${il.max.column}{il.row}")
         rng = f"{il.points.coord}:{il.explain.coord}"
         # a scored explanation always ends with 得X.XX分; a zeroed one with 不得分 or its flag
+        ws.conditional_formatting.add(rng, FormulaRule(
+            formula=[f'{g}="{W.INVALID}"'], fill=INVALID_FILL, font=INVALID_FONT, stopIfTrue=True))
         ws.conditional_formatting.add(rng, FormulaRule(
             formula=[f'AND(ISNUMBER({g}),{g}=0,RIGHT({h},6)<>"得0.00分")'], fill=ZEROED_FILL, stopIfTrue=True))
         ws.conditional_formatting.add(rng, FormulaRule(

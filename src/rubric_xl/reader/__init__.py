@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..conventions import column_name
-from ..engine.facts import convert_facts
+from ..engine.facts import read_facts
 from ..errors import FactsError, InputFileError, Problem
 from ..rules import RulePack
 from ._container import Workbook, open_workbook
@@ -126,10 +126,8 @@ def extract_facts(path: str | Path, rules: RulePack | str | Path | None = None,
     its warnings.  Raises :class:`FactsError` listing every error."""
     r = read_workbook(path, rules, display)
     errors = [p for p in r.problems if p.level == "error"]
-    try:
-        values = convert_facts(r.pack, r.submission.raw, r.file, r.submission.where)
-    except FactsError as exc:
-        raise FactsError(f"工作簿中的数据有误：{r.file}", errors + exc.problems) from None
+    values, bad = read_facts(r.pack, r.submission.raw, r.file, r.submission.where, r.submission.locs.get)
+    errors += bad
     if errors:
         raise FactsError(f"工作簿中的数据有误：{r.file}", errors)
     return r.pack, values, [p for p in r.problems if p.level != "error"]

@@ -1,25 +1,33 @@
 """Turn a cell value (as python-calamine returns it) into a raw fact value.
 
-Only the shape is fixed here: floats become exact ``Decimal`` via ``repr``,
-date serial numbers become dates, numbers typed as text are read as numbers
-(with a warning).  Whether the value is acceptable — type, range, options — is
-decided by :func:`rubric_xl.engine.facts.convert_facts`, which reports it.
+What a cell may hold and what it means is the input contract
+(:mod:`rubric_xl.rules.contract`), shared with the engine, the add-in and the
+native formulas: floats become exact ``Decimal`` via ``repr``, date serial
+numbers become dates, and nothing else is reinterpreted — a number or date
+typed as text is invalid (有误) here exactly as in the workbook's formulas.
+
+python-calamine shows a spreadsheet error value (``#DIV/0!``) as an empty
+string; :func:`error_cells` finds those cells in the sheet XML so that they
+read as the error, never as blank.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import re
-import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from ..rules import contract as C
 from ..rules.model import Fact
 
-NUMERIC = ("int", "decimal", "percent")
-_DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
-_EPOCH_1900 = _dt.datetime(1899, 12, 30)
-_EPOCH_1904 = _dt.datetime(1904, 1, 1)
-MAX_SERIAL = 2_958_465  # 9999-12-31
+MAX_SERIAL = C.SERIAL_MAX
+serial_date = C.serial_date
+
+_ERROR_CELL = re.compile(
+    rb'<(?:[A-Za-z_][\w.-]*:)?c\b[^>]*?\br="\$?([A-Za-z]{1,3})\$?([0-9]+)"[^>]*?\bt="e"[^>]*>'
+    rb'(?:(?!</(?:[A-Za-z_][\w.-]*:)?c>).){0,2000}?<(?:[A-Za-z_][\w.-]*:)?v>([^<]{1,16})</', re.S)
+_ERROR_CELL_T_FIRST = re.compile(
+    rb'<(?:[A-Za-z_][\w.-]*:)?c\b[^>]*?\bt="e"[^>]*?\br="\$?([A-Za-z]{1,3})\$?([0-9]+)"[^>]*>'
+    rb'(?:(?!</(?:[A-Za-z_][\w.-]*:)?c>).){0,2000}?<(?:[A-Za-z_][\w.-]*:)?v>([^<]{1,16})</', re.S)
 
 
 def float_decimal(v: float | int) -> Decimal:
@@ -29,79 +37,44 @@ def float_decimal(v: float | int) -> Decimal:
     return Decimal(repr(v))
 
 
-def _plain(d: Decimal) -> str:
-    return str(int(d)) if d == d.to_integral_value() else format(d.normalize(), "f")
+def _col(letters: bytes) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ch - 64
+    return n
 
 
-def serial_date(v: float, date1904: bool) -> _dt.date | _dt.datetime | None:
-    """An Excel serial number as a date (a datetime when it has a time part)."""
-    if v != v or v < (0 if date1904 else 61) or v > MAX_SERIAL:  # 1900-02-29 does not exist
-        return None
-    d = float_decimal(v)
-    days = int(d)
-    seconds = int(((d - days) * 86400).to_integral_value())
-    moment = (_EPOCH_1904 if date1904 else _EPOCH_1900) + _dt.timedelta(days=days, seconds=seconds)
-    return moment.date() if seconds == 0 else moment
-
-
-def _number_text(s: str, percent: bool) -> Decimal | None:
-    t = unicodedata.normalize("NFKC", s).strip()
-    if percent and t.endswith("%"):
-        t = t[:-1].strip()
-    try:
-        d = Decimal(t)
-    except InvalidOperation:
-        return None
-    return d if d.is_finite() else None
-
-
-def _date_text(s: str) -> _dt.date | None:
-    m = _DATE_TEXT.match(unicodedata.normalize("NFKC", s).strip())
-    if not m:
-        return None
-    try:
-        return _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    except ValueError:
-        return None
+def error_cells(xml: bytes) -> dict[tuple[int, int], str]:
+    """(row, col) → error text (``#DIV/0!``) of every error-valued cell of a
+    sheet's XML (``t="e"``); bounded regular expressions, no evaluation."""
+    if b't="e"' not in xml:
+        return {}
+    out: dict[tuple[int, int], str] = {}
+    for rx in (_ERROR_CELL, _ERROR_CELL_T_FIRST):
+        for m in rx.finditer(xml):
+            out[(int(m.group(2)), _col(m.group(1)))] = m.group(3).decode("ascii", "replace").strip()
+    return out
 
 
 def cell_to_raw(value: Any, fact: Fact, date1904: bool = False) -> tuple[Any, str | None]:
-    """(raw value for convert_facts, Chinese warning or ``None``)."""
-    t = fact.type
-    if value is None:
+    """(raw value for the input contract, Chinese warning or ``None``)."""
+    if C.is_blank(value):
         return None, None
-    if isinstance(value, str):
-        if not value.strip():
-            return None, None
-        if t in NUMERIC:
-            d = _number_text(value, t == "percent")
-            if d is not None:
-                return d, f"单元格中是文本“{value.strip()}”，已按数值 {_plain(d)} 读取（请将单元格设为数值格式）"
-        elif t == "date" and not _iso(value):
-            d = _date_text(value)
-            if d is not None:
-                return d, f"单元格中是文本“{value.strip()}”，已按日期 {d.isoformat()} 读取（请填写为日期）"
-        return value, None
-    if isinstance(value, bool):
-        return value, None
-    if isinstance(value, (int, float)):
-        if isinstance(value, float) and value != value:
-            return "#NUM!", None
-        if t == "date":
-            moment = serial_date(float(value), date1904)
-            return (moment if moment is not None else float_decimal(value)), None
-        d = float_decimal(value)
-        if t in ("text", "enum"):
-            return _plain(d), None
-        return d, None
-    if isinstance(value, (_dt.date, _dt.datetime)):
-        return value, None
-    return str(value), None  # time, timedelta: shown in the converter's message
+    return C.cell_value(value, fact, date1904), None
 
 
-def _iso(s: str) -> bool:
-    try:
-        _dt.date.fromisoformat(s.strip())
-        return True
-    except ValueError:
-        return False
+def error_at(book: Any, sheet: str, row: int, col: int) -> str | None:
+    """The error value (``#N/A``) shown by a cell that python-calamine read as
+    empty, or ``None``.  The sheet's XML is scanned once per workbook."""
+    cache = book.__dict__.setdefault("_error_cells", {})
+    found = cache.get(sheet)
+    if found is None:
+        info = book.sheet(sheet)
+        xml = b""
+        if info is not None and getattr(info, "part", None):
+            try:
+                xml = book._zip.read(info.part)
+            except Exception:  # a damaged part: calamine reports the sheet itself
+                xml = b""
+        found = cache[sheet] = error_cells(xml)
+    return found.get((row, col))

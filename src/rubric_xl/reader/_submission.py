@@ -26,7 +26,7 @@ from ..conventions import (INFO_SHEET, INPUT_SHEET, LEDGER_SHEET, META_KEYS, MET
 from ..errors import Problem
 from ..rules.model import Fact
 from ..rules.pack import RulePack
-from ._cells import cell_to_raw
+from ._cells import cell_to_raw, error_at, float_decimal
 from ._container import Workbook
 from ._meta import cell_text, parse_meta_rows
 from ._refs import Ref, a1, parse_ref
@@ -126,7 +126,12 @@ def _read_cell(book: Workbook, sub: Submission, f: Fact, key: str, sheet: str, r
     value = book.value(sheet, row, col)
     if (row, col) in book.formula_cells(sheet):
         sub.add(key, f"{f.label}：输入单元格中是公式，公式的计算结果不作为填报数据；请直接填写数值或文字")
-        return None
+        error = error_at(book, sheet, row, col)
+        if error is None:
+            return None
+        value = error  # a cell showing #DIV/0! is invalid by the input contract, never blank
+    if value == "":  # calamine shows an error value (#DIV/0!) as "": the contract says invalid
+        value = error_at(book, sheet, row, col) or value
     raw, warning = cell_to_raw(value, f, book.date1904)
     if warning:
         sub.add(key, f"{f.label}：{warning}", "warning")

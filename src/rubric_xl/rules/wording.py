@@ -15,3 +15,22 @@ DEFAULT_TEMPLATES = {
     ("bonus", "per_unit"): "{reason}{count}{unit}，加{amount}分",
     ("bonus", "step"): "{reason}{value}{unit}，超过{threshold}{unit}，加{amount}分",
 }
+
+# Item states and the fixed pieces of an explanation (engine and formulas alike).
+INCOMPLETE = "待填"  # a required input is blank
+INVALID = "有误"  # an input breaks the input contract (rules/contract.py)
+STATE_SEP = "："  # 待填：甲、乙 / 有误：<reason>；<reason>
+MISSING_SEP = "、"
+INVALID_SEP = "；"
+PART_SEP = "；"  # between the pieces of a scored item's explanation
+ZEROED = "{reason}，不得分"
+ZEROED_FLAG = "，{flag}"
+FULL = "符合要求，得{points}分"
+TIER_BASE = "{tier}，基础分{points}分"
+FLOORED = "扣完为止"
+GOT = "得{points}分"
+CAPPED = {"deduction": "（扣分以{cap}分为限）", "bonus": "（加分以{cap}分为限）"}
+
+# Ledgers
+REQUIRED = "{label}为必填项，不能为空"  # a required column (or top-level fact) left blank
+BLANK_GROUP = "（空白）"  # the roll-up line of rows whose grouping column is blank

@@ -58,7 +58,7 @@ class Ctx:
         list_ref = None
         if f.type == "enum" and inputs.inline_list(f.options or []) is None:
             list_ref = self._option_list(owner, f.options or [])
-        dv = self.date_error(inputs.validation(f, list_ref, column=column))
+        dv = self.date_error(inputs.validation(f, list_ref, column=column, first=sqref.split(":")[0].replace("$", "")))
         dv.add(sqref)
         ws.add_data_validation(dv)
         return dv

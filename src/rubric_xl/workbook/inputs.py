@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from ..rules.contract import PERCENT_AMBIGUOUS
 from ..rules.model import Fact
 from .text import num
 
@@ -86,10 +87,13 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def validation(f: Fact, list_ref: str | None = None, column: bool = False) -> DataValidation:
+def validation(f: Fact, list_ref: str | None = None, column: bool = False,
+               first: str | None = None) -> DataValidation:
     """A data validation for *f*'s cells.  *list_ref* is the defined name of a
     hidden option list when the inline list is too long; *column* marks a ledger
-    column (its blank rule differs)."""
+    column (its blank rule differs); *first* is the top-left cell of the range
+    (``D12``): a percentage then also refuses what a typed "95%" becomes (0.95),
+    as the input contract does (rules/contract.py)."""
     t = f.type
     lo, hi = f.bounds()
     label = f.label
@@ -116,6 +120,12 @@ def validation(f: Fact, list_ref: str | None = None, column: bool = False) -> Da
         else:  # any number: a range wide enough for every real answer
             kw = dict(type=kind, operator="between", formula1="-1E+15", formula2="1E+15")
             error = f"请输入{what}。"
+        if t == "percent" and first and lo is not None and hi is not None:
+            a, b = (num(x) for x in PERCENT_AMBIGUOUS)
+            kw = dict(type="custom", formula1=(f"AND(ISNUMBER({first}),{first}>={num(lo)},{first}<={num(hi)},"
+                                               f"NOT(AND({first}>{a},{first}<={b})))"))
+            error = (f"请输入 {num(lo)} 到 {num(hi)} 之间的数字，不带 % 号（95% 填 95）；"
+                     f"大于 {a}、不大于 {b} 的数会被当作误带了 % 号。")
     elif t == "date":
         kw = dict(type="date", operator="between", formula1=str(DATE_MIN), formula2=str(DATE_MAX))
         error = "请输入日期，格式 YYYY-MM-DD（如 2005-07-15）。"

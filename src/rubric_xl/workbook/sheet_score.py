@@ -175,7 +175,7 @@ def build_score_sheet(ctx: Ctx) -> Worksheet:
     layout.eligible = cell if el else None
     ctx.define("eligible", cell.absolute)
     row += 1
-    layout.provisional = _summary_row(ws, row, "是否暂定", None, "有“待填”项目时，总分只计已完成的项目，为暂定分",
+    layout.provisional = _summary_row(ws, row, "是否暂定", None, "有“待填”或“有误”项目时，总分只计已完成的项目，为暂定分",
                                       fmt="General")
     ctx.define("provisional", layout.provisional.absolute)
     _mark_provisional(ws, layout)

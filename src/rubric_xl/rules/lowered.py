@@ -1,0 +1,269 @@
+"""The lowered form: every checked item lowered once into a small intermediate
+representation that each executor consumes — the engine evaluates it
+(:mod:`rubric_xl.engine.rubric`), the formula compiler emits Excel formulas from
+it (:mod:`rubric_xl.formulas._rubric`), the add-in shows the engine's results.
+
+What a rule *kind* means (flat, per_unit, step with ceil / floor / prorate,
+late: its condition, amount expression and explanation fields), caps and their
+text, zeroing texts, tiers, floor and every piece of explanation wording are
+decided here and nowhere else.  Consumers only know the few generic operations
+below and apply an :class:`Item` in the order of its fields (有误 → 待填 → 不得分
+→ base or tier → deductions → floor 扣完为止 → bonuses → 0.01); a further
+back-end is one more consumer of the same form.  Ledgers are lowered to
+:class:`Ledger` (row states, status chain, required-column texts, checks,
+metrics); what a metric kind computes (count, sum, all, none, rate) is still
+written in both the engine and the formula compiler.
+
+Amount expressions (:class:`Op`):
+
+``const`` a Decimal · ``expr`` a checked pack expression (a number) ·
+``sub`` / ``mul`` a − b, a × b · ``div`` a ÷ b (exact; formulas round the binary
+noise away) · ``ceil`` / ``floor`` to a whole number · ``round2`` to 0.01 half up.
+
+Conditions (:class:`Cond`): ``expr`` (a checked boolean expression, or always
+when ``None``), ``positive`` (an amount > 0), ``late`` (any of some dates after a
+deadline), ``both`` (a and b, b only evaluated when a holds).
+
+Explanation text: a template parsed into literal text and fields; a field is
+text (a constant), or an amount shown as ``value`` (``93.5``), ``amount`` (points,
+``1.00``), ``whole`` (a whole number) or ``date`` (ISO).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import string
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from . import expr as E
+from . import wording as W
+from .model import FlatRule, LateRule, PerUnitRule, StepRule
+from .pack import CheckedItem, CheckedRule, RulePack
+
+CENT = Decimal("0.01")
+
+
+def amount_text(d: Decimal) -> str:
+    """Points as users see them: two decimals, half up (``1.00``)."""
+    return str(d.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def number_text(d: Decimal) -> str:
+    """A constant as shown in explanations (``90``, ``0.5``)."""
+    d = Decimal(d)
+    return str(int(d)) if d == d.to_integral_value() else format(d.normalize(), "f")
+
+
+@dataclass(frozen=True)
+class Op:
+    """A node of an amount expression (see the module docstring)."""
+
+    op: str  # const | expr | sub | mul | div | ceil | floor | round2
+    args: tuple = ()
+    value: Any = None  # const: Decimal; expr: the checked E.Node
+
+
+def const(d: Decimal) -> Op:
+    return Op("const", value=Decimal(d))
+
+
+@dataclass(frozen=True)
+class Cond:
+    kind: str  # expr | positive | late | both
+    node: E.Node | None = None  # expr (None: always)
+    amount: Op | None = None  # positive
+    dates: tuple[str, ...] = ()  # late
+    deadline: _dt.date | None = None  # late
+    parts: tuple["Cond", ...] = ()  # both
+
+
+@dataclass(frozen=True)
+class Field:
+    """One explanation field: a constant text, or an amount / date shown in a format."""
+
+    fmt: str  # text | value | amount | whole | date
+    text: str = ""  # text
+    amount: Op | None = None  # value | amount | whole
+    latest: Cond | None = None  # date: the latest of a late condition's dates after its deadline
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One deduction or bonus, lowered."""
+
+    role: str  # deduction | bonus
+    kind: str  # the pack's kind, for the score card only
+    applies: Cond
+    raw: Op  # the amount before the cap
+    static: Decimal | None  # the amount when it does not depend on the facts
+    cap: Decimal | None
+    cap_text: str  # appended to the text when the cap applies
+    template: str  # the explanation template ({reason}{count}{unit}，扣{amount}分)
+    pieces: tuple[tuple[str, str | None, str, str | None], ...]  # parsed: literal, field, spec, conversion
+    fields: dict[str, Field] = field(default_factory=dict)  # every field but {amount} (after the cap)
+
+    @property
+    def is_bonus(self) -> bool:
+        return self.role == "bonus"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One item, lowered: states, zeroing, base, rules, floor and wording."""
+
+    id: str
+    title: str
+    category: str
+    max: Decimal
+    bonus_cap: Decimal | None
+    inputs: tuple[str, ...]  # every fact read (an invalid one makes the item 有误)
+    required: tuple[str, ...]  # a blank one makes it 待填
+    labels: dict[str, str]
+    zero: tuple[tuple[E.Node, str, str | None], ...]  # (condition, explanation, flag)
+    tiers: tuple[str, dict[str, Decimal]] | None  # (enum fact, base points per option)
+    deductions: tuple[Rule, ...]
+    bonuses: tuple[Rule, ...]
+    floor: bool
+    full_text: str  # 符合要求，得5.00分
+
+    def tier_text(self, tier: str, base: Decimal) -> str:
+        return W.TIER_BASE.format(tier=tier, points=amount_text(base))
+
+
+def parse_template(tmpl: str) -> tuple[tuple[str, str | None, str, str | None], ...]:
+    """(literal text, field name, format spec, conversion) pieces of a template."""
+    return tuple((lit, name, spec or "", conv) for lit, name, spec, conv in string.Formatter().parse(tmpl))
+
+
+def lower_rule(cr: CheckedRule) -> Rule:
+    r = cr.rule
+    bonus = cr.role == "bonus"
+    tmpl = r.explain or W.DEFAULT_TEMPLATES[(cr.role, r.kind)]
+    fields: dict[str, Field] = {"reason": Field("text", r.reason or ""),
+                                "points": Field("text", amount_text(r.points))}
+    pts = const(r.points)
+    static = None
+    when = Cond("expr", cr.nodes.get("when"))
+    if isinstance(r, FlatRule):
+        applies, raw, static = when, pts, r.points
+    elif isinstance(r, PerUnitRule):
+        count = Op("expr", value=cr.nodes["count"])
+        raw = Op("mul", (count, pts))
+        positive = Cond("positive", amount=count)
+        applies = Cond("both", parts=(when, positive)) if when.node is not None else positive
+        fields.update(count=Field("value", amount=count), unit=Field("text", r.unit))
+    elif isinstance(r, StepRule):
+        value = Op("expr", value=cr.nodes["value"])
+        t = const(r.threshold)
+        gap = Op("sub", (value, t) if bonus else (t, value))
+        ratio = Op("div", (gap, const(r.step)))
+        if r.partial in ("ceil", "floor"):
+            steps = Op(r.partial, (ratio,))
+            raw = Op("mul", (steps, pts))
+            steps_field = Field("whole", amount=steps)
+        else:  # prorate
+            raw = Op("round2", (Op("mul", (ratio, pts)),))
+            steps_field = Field("value", amount=ratio)
+        applies = Cond("positive", amount=raw)
+        fields.update(value=Field("value", amount=value), threshold=Field("text", number_text(r.threshold)),
+                      shortfall=Field("value", amount=gap), excess=Field("value", amount=gap),
+                      steps=steps_field, step=Field("text", number_text(r.step)), unit=Field("text", r.unit))
+    elif isinstance(r, LateRule):
+        applies = Cond("late", dates=tuple(r.dates), deadline=cr.deadline.date)
+        raw, static = pts, r.points
+        fields.update(date=Field("date", latest=applies), deadline=Field("text", cr.deadline.date.isoformat()))
+    else:  # pragma: no cover - the schema has no other kinds
+        raise ValueError(f"未知的规则类型 {r.kind}")
+    cap_text = W.CAPPED[cr.role].format(cap=amount_text(r.cap)) if r.cap is not None else ""
+    return Rule(cr.role, r.kind, applies, raw, static, r.cap, cap_text, tmpl, parse_template(tmpl), fields)
+
+
+def lower_item(ci: CheckedItem, pack: RulePack) -> Item:
+    it = ci.item
+    zero = tuple((node, W.ZEROED.format(reason=z.reason) + (W.ZEROED_FLAG.format(flag=z.flag) if z.flag else ""),
+                  z.flag) for node, z in ci.zero_if)
+    return Item(
+        it.id, it.title, it.category, it.max, ci.bonus_cap, tuple(ci.facts), tuple(ci.required),
+        {f: pack.facts[f].label for f in ci.facts}, zero,
+        (it.tiers.value, dict(it.tiers.points)) if it.tiers else None,
+        tuple(lower_rule(r) for r in ci.rules if r.role == "deduction"),
+        tuple(lower_rule(r) for r in ci.rules if r.role == "bonus"),
+        it.floor, W.FULL.format(points=amount_text(it.max)))
+
+
+def lowered(pack: RulePack) -> list[Item]:
+    """Every item of *pack*, lowered once (cached on the pack)."""
+    items = getattr(pack, "_lowered", None)
+    if items is None:
+        items = [lower_item(ci, pack) for ci in pack.items]
+        pack._lowered = items  # type: ignore[attr-defined]
+    return items
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """A ledger, lowered: per row 有误 (an invalid cell), else the status chain
+    (first that holds), the required columns and the checks in pack order; the
+    metrics and groupings of the roll-ups (rows that are 有误 count in none)."""
+
+    table: str
+    key: str
+    columns: dict[str, Any]  # column id → Fact
+    derived: tuple[tuple[str, E.Node], ...]
+    statuses: tuple[tuple[str, E.Node], ...]
+    invalid_status: str
+    required: tuple[tuple[str, str], ...]  # (column, message) for a required column left blank
+    checks: tuple[tuple[Any, E.Node], ...]  # (check, condition): errors and warnings, pack order
+    metrics: tuple[tuple[Any, E.Node | None], ...]
+    top_required: tuple[tuple[str, str], ...]  # (top-level fact, message) it cannot do without
+    blank_group: str
+
+
+def lowered_ledger(pack: RulePack) -> Ledger:
+    """The ledger of *pack*, lowered once (cached on the pack)."""
+    lg = getattr(pack, "_lowered_ledger", None)
+    if lg is None:
+        m, cl = pack.model, pack.ledger
+        led = m.ledger
+        cols = {c.id: c for c in pack.facts[led.table].columns or []}
+        lg = Ledger(
+            led.table, led.key, cols, tuple((d.id, n) for d, n in cl.derived),
+            tuple(cl.statuses), W.INVALID,
+            tuple((c.id, W.REQUIRED.format(label=c.label)) for c in cols.values() if c.required and c.default is None),
+            tuple(cl.checks), tuple(cl.metrics),
+            tuple((f.id, W.REQUIRED.format(label=f.label)) for f in m.facts
+                  if f.type != "table" and not f.blank_allowed),
+            W.BLANK_GROUP)
+        pack._lowered_ledger = lg  # type: ignore[attr-defined]
+    return lg
+
+
+@dataclass(frozen=True)
+class Totals:
+    """How item points roll up: category subtotals (the items of each, pack
+    order), the total (every scored item; bonuses uncapped), the grade (first
+    band whose minimum the total reaches), eligibility (the grade is one of
+    these), provisional (any item not scored: 待填 or 有误)."""
+
+    categories: tuple[tuple[str, Decimal, bool, tuple[str, ...]], ...]  # (name, cap, bonus_only, item ids)
+    grades: tuple[tuple[str, Decimal | None], ...]  # (name, minimum; None = any total)
+    eligible_grades: tuple[str, ...] | None
+    eligibility_label: str | None
+    total_max: Decimal
+
+
+def lowered_totals(pack: RulePack) -> Totals:
+    t = getattr(pack, "_lowered_totals", None)
+    if t is None:
+        m = pack.model
+        by_cat: dict[str, list[str]] = {c.name: [] for c in m.categories}
+        for ci in pack.items:
+            by_cat.setdefault(ci.item.category, []).append(ci.id)
+        el = m.settings.eligibility
+        t = Totals(tuple((c.name, c.cap, c.bonus_only, tuple(by_cat[c.name])) for c in m.categories),
+                   tuple((g.name, g.min) for g in m.settings.grades),
+                   tuple(el.grades) if el else None, el.label if el else None,
+                   m.total if m.total is not None else sum((c.cap for c in m.categories), Decimal(0)))
+        pack._lowered_totals = t  # type: ignore[attr-defined]
+    return t
