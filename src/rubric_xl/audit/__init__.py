@@ -58,9 +58,9 @@ def collect_files(paths: list[str]) -> list[str | FileResult]:
 
 
 def _work(task: tuple[str, str | RulePack | None, bool, bool]) -> FileResult:
-    path, rules, strict, encode = task
+    path, rules, strict, encode = task[:4]
     try:
-        res = score_workbook(path, rules, strict)
+        res = score_workbook(path, rules, strict, executor=task[4] if len(task) > 4 else "engine")
     except Exception as exc:  # a bug must not stop the batch
         res = FileResult(path, problems=[Problem(path, f"内部错误：{type(exc).__name__}: {exc}；"
                                                        "请将此文件报告给开发者")])
@@ -70,8 +70,8 @@ def _work(task: tuple[str, str | RulePack | None, bool, bool]) -> FileResult:
 
 
 def _iter_results(files: list[str], rules: str | RulePack | None, strict: bool,
-                  jobs: int, encode: bool) -> Generator[FileResult, None, None]:
-    tasks = [(f, rules, strict, encode) for f in files]
+                  jobs: int, encode: bool, executor: str = "engine") -> Generator[FileResult, None, None]:
+    tasks = [(f, rules, strict, encode, executor) for f in files]
     if jobs <= 1 or len(files) < 2:
         yield from map(_work, tasks)
         return
@@ -113,10 +113,11 @@ def _pack_arg(rules: str | Path | RulePack | None, jobs: int) -> tuple[str | Rul
 
 
 def _run(entries: list[str | FileResult], rules: str | Path | RulePack | None, strict: bool,
-         jobs: int, progress: Callable[[FileResult], None] | None, encode: bool = False) -> list[FileResult]:
+         jobs: int, progress: Callable[[FileResult], None] | None, encode: bool = False,
+         executor: str = "engine") -> list[FileResult]:
     pack_arg, jobs = _pack_arg(rules, jobs)
     files = [e for e in entries if isinstance(e, str)]
-    scored = _iter_results(files, pack_arg, strict, jobs, encode)
+    scored = _iter_results(files, pack_arg, strict, jobs, encode, executor)
     results: list[FileResult] = []
     for e in entries:
         res = next(scored) if isinstance(e, str) else e
@@ -189,7 +190,7 @@ def _progress_bar():
 
 
 def run_score(paths: list[str], rules: str | None = None, fmt: str = "table",
-              output: str | None = None, strict: bool = False, jobs: int = 1) -> int:
+              output: str | None = None, strict: bool = False, jobs: int = 1, executor: str = "engine") -> int:
     """``rubric-xl score WORKBOOK|DIR…``: re-score, report, return the exit code
     (0 no errors, 1 any file with errors or unreadable, 2 usage)."""
     import click
@@ -208,7 +209,7 @@ def run_score(paths: list[str], rules: str | None = None, fmt: str = "table",
         with _progress_bar() if show else contextlib.nullcontext() as bar:
             task = bar.add_task("score", total=len(entries)) if bar else None
             results = _run(entries, rules, strict, jobs, (lambda _: bar.advance(task)) if bar else None,
-                           encode=fmt == "json")
+                           encode=fmt == "json", executor=executor)
     except RubricError as exc:  # only a broken --rules pack gets here
         click.echo(f"错误：{exc}", err=True)
         return EXIT_INPUT

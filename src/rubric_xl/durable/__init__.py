@@ -22,9 +22,14 @@ from ..rules.pack import RulePack
 from ._host import DurableError, _engine
 
 
+def require() -> None:
+    """Raise :class:`DurableError` (a Chinese message) when durable-rules does not import."""
+    _engine()
+
+
 def available() -> bool:
     try:
-        _engine()
+        require()
     except DurableError:
         return False
     return True
@@ -60,4 +65,4 @@ def score_values(pack: RulePack, values: dict) -> ScoreCard | LedgerCard:
     return ruleset_for(pack).run(values)
 
 
-__all__ = ["score", "score_values", "available", "ruleset_for", "DurableError"]
+__all__ = ["score", "score_values", "available", "require", "ruleset_for", "DurableError"]
