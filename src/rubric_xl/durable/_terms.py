@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 from ..rules import expr as E
 from ..rules.contract import Invalid
+from ._host import DurableError
 
 SCALE = 10 ** 6  # numbers are posted as floor(x × SCALE)
 LIMIT = 2 ** 62  # |scaled| must stay inside durable-rules' int64
@@ -150,7 +151,11 @@ class Terms:
             present = x is not None and x.__class__ is not Invalid
             out[t.name + "p"] = 1 if present else 0
             if t.kind == "num":
-                v, inexact = scaled(Decimal(x)) if present else (0, 0)
+                try:
+                    v, inexact = scaled(Decimal(x)) if present else (0, 0)
+                except OutOfRange:
+                    raise DurableError(f"durable-rules 执行器无法精确比较数值 {x}（绝对值应小于 "
+                                       f"{LIMIT // SCALE}），未给出结果") from None
                 out[t.name] = v
                 out[t.name + "x"] = inexact
             elif t.kind == "date":
