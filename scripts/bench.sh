@@ -4,6 +4,7 @@
 #   audit:  500 distinct filled workbooks re-scored end to end (--jobs 2)
 #   formulas: LibreOffice recalculation vs the engine on 200 submissions
 #   addin:  server latency of a full re-score, 1,000 requests on loopback
+#   durable: the engine and the durable-rules executor on the same 1,000 submissions per pack
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --system
@@ -11,3 +12,4 @@ for b in engine audit formulas addin; do
   echo "=== bench/bench_${b}.py"
   .venv/bin/python "bench/bench_${b}.py"
 done
+echo "=== bench/bench_durable.py" && .venv/bin/python bench/bench_durable.py
