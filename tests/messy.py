@@ -9,7 +9,9 @@ numbers and dates typed as text (" 18", "１８", "2005.7.20", "2005年7月20日
 "七月十日", "2005-W28-4"), 20050714 typed into a date cell, a date with a time,
 "95%" typed into a percentage cell (stored as 0.95 in a percent-formatted
 cell, as Excel and WPS do), out-of-range numbers, booleans in number cells,
-spreadsheet error values (#DIV/0!, #N/A …) and blanks.
+spreadsheet error values (#DIV/0!, #N/A …) and blanks.  An Excel TRUE/FALSE is
+written only into yes/no cells: LibreOffice reads one in a number or text cell
+as 1/0 (docs/input-contract.md).
 
 Everything is seeded: the same seed gives the same workbooks.
 """
@@ -46,8 +48,10 @@ def accepted(rng: random.Random, f, v: Any) -> Cell:
     """Another spelling of the clean value *v* that the contract reads as *v*."""
     t = f.type
     if t == "bool":
-        return rng.choice([("是", None), (" 是 ", None), ("TRUE", None), ("true", None), (True, None)] if v else
-                          [("否", None), ("否 ", None), ("FALSE", None), ("False", None), (False, None)])
+        return rng.choice([("是", None), (" 是 ", None), ("TRUE", None), ("true", None), (True, None), (1, None),
+                           ("1", None)] if v else
+                          [("否", None), ("否 ", None), ("FALSE", None), ("False", None), (False, None), (0.0, None),
+                           (" 0", None)])
     if t == "int":
         return rng.choice([(int(v), None), (float(v), None), (float(v), "General")])
     if t in ("decimal", "percent"):
@@ -66,14 +70,14 @@ def invalid(rng: random.Random, f, v: Any) -> Cell:
     error = (rng.choice(ERROR_VALUES), None)
     if t == "bool":
         return rng.choice([("√", None), ("×", None), ("对", None), ("错", None), ("yes", None), ("No", None),
-                           ("1", None), (1, None), ("有", None), ("是的", None), error])
+                           ("2", None), (0.5, None), ("有", None), ("是的", None), error])
     if t == "int":
         n = int(v if v is not None else 3)
         return rng.choice([(f" {n}", None), (str(n), None), (str(n).translate(FULL_WIDTH), None),
-                           (n + 0.5, None), (-1 - n, None), (True, None), ("十八", None), error])
+                           (n + 0.5, None), (-1 - n, None), ("十八", None), error])
     if t in ("decimal", "percent"):
         d = Decimal(v if v is not None else 95)
-        out = [(f" {d}", None), (str(d).translate(FULL_WIDTH), None), (True, None), (-3.5, None), error]
+        out = [(f" {d}", None), (str(d).translate(FULL_WIDTH), None), (-3.5, None), error]
         if t == "percent":
             frac = float(max(d, Decimal(2)) / 100)  # "95%" typed: Excel stores 0.95 in a 0% cell
             out += [(frac, "0%"), (frac, "0.0%"), (1.0, "0%"), (f"{d}%", None), (150.0, None), (100.01, None)]
@@ -84,11 +88,11 @@ def invalid(rng: random.Random, f, v: Any) -> Cell:
             (f"{d.year}.{d.month}.{d.day}", None), (f"{d.year}/{d.month}/{d.day}", None),
             (f"{d.year}年{d.month}月{d.day}日", None), (_cn_date(d), None), (d.isoformat(), None),
             (f"{d.isocalendar()[0]}-W{d.isocalendar()[1]:02d}-{d.isocalendar()[2]}", None),
-            (int(d.strftime("%Y%m%d")), "General"), (20.5, "General"), (True, None),
+            (int(d.strftime("%Y%m%d")), "General"), (20.5, "General"),
             (dt.datetime(d.year, d.month, d.day, rng.choice((6, 12, 18))), "yyyy-mm-dd hh:mm"), error])
     if t == "enum":
-        return rng.choice([("2级", None), ("四级", None), (2, None), ("一 级", None), (True, None), error])
-    return (True, None)
+        return rng.choice([("2级", None), ("四级", None), (2, None), ("一 级", None), error])
+    return error
 
 
 def blank(rng: random.Random) -> Cell:

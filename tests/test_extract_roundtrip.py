@@ -35,8 +35,10 @@ def value_of(f: Fact) -> st.SearchStrategy:
     if t in ("decimal", "percent"):
         lo = f.min if f.min is not None else (Decimal(0) if t == "percent" else -MAX_NUMBER)
         hi = f.max if f.max is not None else (Decimal(100) if t == "percent" else MAX_NUMBER)
-        return st.integers(0, 4).flatmap(lambda places: st.decimals(lo, hi, places=places,
-                                                                    allow_nan=False, allow_infinity=False))
+        out = st.integers(0, 4).flatmap(lambda places: st.decimals(lo, hi, places=places,
+                                                                   allow_nan=False, allow_infinity=False))
+        # the input contract: a percentage above 0 and at most 1 is a typed "95%" (0.95), invalid
+        return out.filter(lambda d: not 0 < d <= 1) if t == "percent" else out
     if t == "date":
         return st.dates(dt.date(1900, 3, 1), dt.date(9999, 12, 31))
     if t == "enum":

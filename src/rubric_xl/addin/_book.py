@@ -219,6 +219,6 @@ def _col(letters: str) -> int:
 def _clean(value: Any, f) -> Any:
     """Payload value → raw fact value by the input contract (rules/contract.py),
     exactly as the auditor reads a cell: blank text is blank, numbers exact."""
-    if isinstance(value, str) and not value.strip():
+    if C.is_blank(value):
         return None
     return C.cell_value(value, f)

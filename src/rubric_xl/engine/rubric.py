@@ -67,7 +67,7 @@ class _RulePlan:
     evaluated: its amount expressions run as one small program per call."""
 
     __slots__ = ("role", "kind", "template", "when", "positive", "late", "steps", "raw", "fields",
-                 "cap", "cap_text", "need", "is_bonus", "static")
+                 "cap", "cap_text", "need", "is_bonus", "static", "run")
 
     def __init__(self, lr: L.Rule):
         self.role, self.kind, self.is_bonus = lr.role, lr.kind, lr.is_bonus
@@ -94,6 +94,9 @@ class _RulePlan:
             self.positive = slots[id(self.positive)]
         self.fields = [(k, f.fmt, f.text if f.fmt == "text" else slots.get(id(f.amount)))
                        for k, f in fields.items()]
+        # a constant amount with constant texts (flat, late) needs no program run
+        self.run = self.static is None or self.positive is not None or \
+            any(fmt not in ("text", "date") for _, fmt, _ in self.fields)
 
     def apply(self, env: dict) -> Adjustment | None:
         if self.when is not None and not self.when(env):
@@ -104,7 +107,7 @@ class _RulePlan:
             late = [env[d] for d in dates if env[d] is not None and env[d] > deadline]
             if not late:
                 return None
-        if self.static is not None and self.positive is None and not self.fields:
+        if not self.run:
             regs = None
             amt = self.static
         else:

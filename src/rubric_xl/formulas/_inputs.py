@@ -97,10 +97,9 @@ def invalid(f: Fact, ref: str, errors: bool = True) -> str:
     ``errors=False``: the caller already fails on an error value, ledger rows)."""
     t = f.type
     filled = f'TRIM({ref})<>""'
-    if t == "bool":
-        u = _upper(ref)
-        ok = X.any_of([f"{u}={X.text(w)}" for w in C.YES_TEXT + C.NO_TEXT])
-        bad = f"IF(ISLOGICAL({ref}),FALSE,AND({filled},NOT({ok})))"
+    if t == "bool":  # one comparison with an array constant: equality, no wildcards
+        words = ",".join(X.text(w) for w in C.YES_TEXT + C.NO_TEXT)
+        bad = f"IF(ISLOGICAL({ref}),FALSE,AND({filled},SUMPRODUCT(({_upper(ref)}={{{words}}})*1)=0))"
     elif t == "enum":
         ok = X.any_of([f"TRIM({ref})={X.text(o)}" for o in f.options or []])
         bad = f"IF(ISLOGICAL({ref}),TRUE,AND({filled},NOT({ok})))"
@@ -137,7 +136,9 @@ def shown(f: Fact, ref: str, errors: bool = True) -> str:
     if f.type != "bool":  # an invalid yes/no is never a boolean
         out = f'IF(ISLOGICAL({ref}),IF({ref},"TRUE","FALSE"),{out})'
     if errors:
-        out = f"IF(ISERROR({ref}),{q1}&CHOOSE(ERROR.TYPE({ref}),{codes})&{q2},{out})"
+        # LibreOffice has no ERROR.TYPE for an imported #NULL! (the first code)
+        first = X.text(C.ERROR_VALUES[0])
+        out = f"IF(ISERROR({ref}),{q1}&IFERROR(CHOOSE(ERROR.TYPE({ref}),{codes}),{first})&{q2},{out})"
     return out
 
 

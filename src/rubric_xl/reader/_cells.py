@@ -58,7 +58,7 @@ def error_cells(xml: bytes) -> dict[tuple[int, int], str]:
 
 def cell_to_raw(value: Any, fact: Fact, date1904: bool = False) -> tuple[Any, str | None]:
     """(raw value for the input contract, Chinese warning or ``None``)."""
-    if isinstance(value, str) and not value.strip():
+    if C.is_blank(value):
         return None, None
     return C.cell_value(value, fact, date1904), None
 

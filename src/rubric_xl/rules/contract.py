@@ -21,9 +21,10 @@ from typing import Any
 from .model import Fact
 
 # Yes/no: text compared after trimming spaces, case-insensitively; Excel's own
-# TRUE/FALSE cells are booleans.  Nothing else (√ × 对 错 yes no 1 0) is a yes/no.
-YES_TEXT = ("是", "TRUE")
-NO_TEXT = ("否", "FALSE")
+# TRUE/FALSE cells; 1 / 0 as numbers or text (LibreOffice reads a TRUE pasted into a
+# text cell as 1).  Nothing else (√ × 对 错 yes no) is a yes/no.
+YES_TEXT = ("是", "TRUE", "1")
+NO_TEXT = ("否", "FALSE", "0")
 # Spreadsheet error values: invalid for every type (also typed as text).
 ERROR_VALUES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A")  # ERROR.TYPE order
 # Date cells hold a whole Excel serial from 1900-03-01 (61) to 9999-12-31.
@@ -36,6 +37,7 @@ ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # which cannot be told from a real 0.95 %: a value above 0 and at most 1 is invalid.
 PERCENT_AMBIGUOUS = (Decimal(0), Decimal(1))
 NUMERIC = ("int", "decimal", "percent")
+_SPACES = re.compile(" {2,}")
 _WHAT = {"int": "整数", "decimal": "数值", "percent": "百分数"}
 
 
@@ -133,8 +135,15 @@ def shown(value: Any) -> str:
     return f"“{value}”"
 
 
+def trim(s: str) -> str:
+    """What the spreadsheet's TRIM does: spaces (U+0020 only) removed at both ends
+    and runs of them inside collapsed to one.  Other white space is kept."""
+    return _SPACES.sub(" ", s.strip(" "))
+
+
 def is_blank(v: Any) -> bool:
-    return v is None or (isinstance(v, str) and not v.strip())
+    """Empty, or only spaces (as ``TRIM(cell)=""``)."""
+    return v is None or (isinstance(v, str) and not v.strip(" "))
 
 
 def number(v: Any) -> Decimal | None:
@@ -189,17 +198,17 @@ def accept(f: Fact, v: Any, *, facts_file: bool = False) -> Any:
     :class:`BadValue` with :func:`expected`.  *facts_file*: ISO date text is a
     date (facts files only; in a cell, text is never a date)."""
     t = f.type
-    if isinstance(v, str) and v.strip() in ERROR_VALUES:
+    if isinstance(v, str) and trim(v) in ERROR_VALUES:
         raise BadValue(expected(f))
     if t == "bool":
         if v.__class__ is bool:
             return v
-        if isinstance(v, str):
-            s = v.strip().upper()
-            if s in YES_TEXT:
-                return True
-            if s in NO_TEXT:
-                return False
+        d = number(v)
+        s = trim(v).upper() if isinstance(v, str) else plain(d) if d is not None else None
+        if s in YES_TEXT:
+            return True
+        if s in NO_TEXT:
+            return False
     elif t in NUMERIC:
         d = number(v)
         if d is not None:
@@ -218,19 +227,19 @@ def accept(f: Fact, v: Any, *, facts_file: bool = False) -> Any:
                 return v.date()
         elif isinstance(v, _dt.date):
             return v
-        elif facts_file and isinstance(v, str) and ISO_DATE.match(v.strip()):
+        elif facts_file and isinstance(v, str) and ISO_DATE.match(trim(v)):
             try:
-                return _dt.date.fromisoformat(v.strip())
+                return _dt.date.fromisoformat(trim(v))
             except ValueError:
                 pass
     elif t == "enum":
         d = number(v)
-        s = v.strip() if isinstance(v, str) else plain(d) if d is not None else None
+        s = trim(v) if isinstance(v, str) else plain(d) if d is not None else None
         if s is not None and s in (f.options or []):
             return s
     elif t == "text":
         if isinstance(v, str):
-            return v.strip()
+            return trim(v)
         d = number(v)
         if d is not None:
             return plain(d)
