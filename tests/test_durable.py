@@ -215,7 +215,8 @@ def test_one_host_no_timer_threads_and_sessions_deleted():
     assert _host._host is host and threading.active_count() == before
     assert len(set(sids)) == 20  # a fresh session per evaluation
     rs = durable.ruleset_for(pack)
-    host.assert_fact(rs.name, {"ev": "r0", "rid": 0, "sid": "live"})
+    _, facts, _ = rs.facts(read_facts(pack, random_facts(pack, random.Random(1)), facts_file=True)[0])
+    host.assert_fact(rs.name, {**facts[0], "sid": "live"})
     assert host.get_facts(rs.name, "live")  # a live session has its facts ...
     host.delete_state(rs.name, "live")
     for sid in sids + ["live"]:  # ... a deleted one has no state left at all

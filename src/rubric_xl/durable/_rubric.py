@@ -8,7 +8,9 @@ Rules per item (the ruleset is data: rule name → condition):
 * ``<i>.tier<k>`` — one per option of a tiered item; exactly one must fire when scored;
 * ``<i>.d<k>`` / ``<i>.b<k>`` — a deduction / bonus applies; ``….cap`` — its cap applies.
 
-One fact (``ev = "r"``) per submission carries every term.  What fired is read
+The items are packed into a few facts (``ev = "r0"``, ``"r1"`` …; durable-rules
+takes at most :data:`MAX_FIELDS` fields per fact), each with an always-true
+``<ev>.seen`` rule so that every posted fact is handled.  What fired is read
 back and turned into the same :class:`ScoreCard` as the engine's; amounts and
 wording come from the lowered form (:mod:`rubric_xl.rules.lowered`).
 """
@@ -31,6 +33,7 @@ from ._terms import TRUE, Compiler, Terms, both, cmp, either, negate, num_cmp, p
 
 ZERO = Decimal(0)
 EV = "r"
+MAX_FIELDS = 200  # fields per posted fact (durable-rules fails on large objects)
 
 
 def op_fn(op: L.Op) -> tuple[Callable, set[str]]:
@@ -98,7 +101,8 @@ class _ItemCode:
     def __init__(self, idx: int, li: L.Item, comp: Compiler, rules: dict[str, tuple]):
         self.li = li
         p = f"i{idx}"
-        self.prefix, self.ev = p, f"{EV}{idx}"
+        self.prefix = p
+        self.ev = ""  # the fact it is posted in (set by the ruleset)
         comp.terms.used = set()
         valid = []
         for f in li.inputs:
@@ -200,12 +204,27 @@ class RubricRuleset:
         self.terms = Terms()
         comp = Compiler(self.terms)
         self.items: list[_ItemCode] = []
-        self.rules: dict[str, dict] = {}
+        conds: list[dict[str, tuple]] = []
         for i, li in enumerate(L.lowered(pack)):
-            conds: dict[str, tuple] = {f"i{i}.seen": TRUE}
-            ic = _ItemCode(i, li, comp, conds)
-            self.items.append(ic)
-            self.rules.update({name: to_json(c, ic.ev) for name, c in conds.items()})
+            conds.append({})
+            self.items.append(_ItemCode(i, li, comp, conds[-1]))
+        # pack items into facts of at most MAX_FIELDS fields (3 per term)
+        self.chunks: list[tuple[str, list[_ItemCode], list]] = []
+        names: set[str] = set()
+        for ic in self.items:
+            mine = {t.name for t in ic.terms}
+            if not self.chunks or 3 * len(names | mine) + 4 > MAX_FIELDS:
+                self.chunks.append((f"{EV}{len(self.chunks)}", [], []))
+                names = set()
+            names |= mine
+            ev, members, _ = self.chunks[-1]
+            members.append(ic)
+            ic.ev = ev
+        self.chunks = [(ev, members, [t for t in self.terms.terms if any(t in m.terms for m in members)])
+                       for ev, members, _ in self.chunks]
+        self.rules: dict[str, dict] = {f"{ev}.seen": to_json(TRUE, ev) for ev, _, _ in self.chunks}
+        for ic, cs in zip(self.items, conds):
+            self.rules.update({name: to_json(c, ic.ev) for name, c in cs.items()})
         self.info = PackInfo(m.id, m.title, m.version, pack.hash)
         self.categories = [(c.name, c.cap, c.bonus_only) for c in m.categories]
         self.grades = [(g.name, g.min) for g in m.settings.grades]
@@ -216,21 +235,19 @@ class RubricRuleset:
     def facts(self, values: dict) -> tuple[dict, list[dict], list[set[str]]]:
         """(environment, one posted fact per item, terms that failed per item) for converted *values*."""
         env = engine_plan(self.pack).env(values)  # derived values: the shared arithmetic
-        facts, errors = [], []
-        for i, ic in enumerate(self.items):
-            err: set[str] = set()
-            fact = self.terms.fields(env, err, ic.terms)
-            fact.update(ev=ic.ev, rid=i)
+        facts, failed = [], set()
+        for k, (ev, _, terms) in enumerate(self.chunks):
+            fact = self.terms.fields(env, failed, terms)
+            fact.update(ev=ev, rid=k)
             facts.append(fact)
-            errors.append(err)
-        return env, facts, errors
+        return env, facts, [{t.name for t in ic.terms} & failed for ic in self.items]
 
     def card(self, env: dict, fired: list, errors: list[set[str]]) -> ScoreCard:
         # a rule whose condition has several ``$or`` branches fires once per matching branch:
         # what counts is whether it matched, so the set of names is read
         seen = {n for n, _ in fired}
-        if any(f"{ic.prefix}.seen" not in seen for ic in self.items):
-            raise _host.DurableError("durable-rules 执行器内部错误：有评分项未被匹配，未给出分数")
+        if any(f"{ev}.seen" not in seen for ev, _, _ in self.chunks):
+            raise _host.DurableError("durable-rules 执行器内部错误：有提交的事实未被匹配，未给出分数")
         items = [ic.result(env, seen, bool(err)) for ic, err in zip(self.items, errors)]
         by_cat = {n: CategoryResult(n, ZERO, cap, bo) for n, cap, bo in self.categories}
         total, flags, provisional = ZERO, [], False
