@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from rubric_xl import durable, engine
+import rubric_xl.engine.ledger  # noqa: F401  (engine.ledger.plan_for)
 from rubric_xl.cli import cli
 from rubric_xl.durable import _host, _terms
 from rubric_xl.engine.card import dumps, to_dict
@@ -127,7 +128,53 @@ def test_ledger_rows_statuses_checks_and_rollups_are_covered():
     assert len(statuses) >= 3 and warnings and errors and invalid, (statuses, warnings, errors, invalid)
 
 
+def test_city_rollup_of_several_ledgers_matches_the_engine():
+    pack = load_pack(PACKS["xinzhou-2024"])
+    rng = random.Random(9)
+    subs = [read_facts(pack, random_facts(pack, rng, rows=rng.randint(0, 20)), facts_file=True)[0] for _ in range(6)]
+    rs = durable.ruleset_for(pack)
+    got, want = rs.combine(subs), engine.ledger.plan_for(pack).combine(subs)
+    assert got == want and any(ru.groups for ru in got)
+    subs[2] = {**subs[2], "reporting_body": None}  # a blank reporting body names the submission
+    with pytest.raises(FactsError, match="第3份: reporting_body") as got_err:
+        rs.combine(subs)
+    with pytest.raises(FactsError) as want_err:
+        engine.ledger.plan_for(pack).combine(subs)
+    assert str(got_err.value) == str(want_err.value)
+    with pytest.raises(FactsError, match="县甲.xlsx: reporting_body"):
+        rs.combine(subs, [f"县{c}.xlsx" for c in "乙丙甲丁戊己"])
+
+
+def test_threads_share_the_host_safely():
+    pack = load_pack(PACKS["shanxi-2005"])
+    subs = [read_facts(pack, random_facts(pack, random.Random(i), blank_rate=0.1), facts_file=True)[0]
+            for i in range(40)]
+    want = [dumps(to_dict(engine.score_values(pack, v))) for v in subs]
+    got: dict[int, str] = {}
+
+    def work(k):
+        for i in range(k, len(subs), 4):
+            got[i] = dumps(to_dict(durable.score_values(pack, subs[i])))
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [got[i] for i in range(len(subs))] == want
+
+
 # --- what is posted, and how it is compared -------------------------------------
+
+
+@pytest.mark.parametrize("text", ['甲"乙', "a\\b", "x\ny", "\x00", "😀", "z" * 100_000, "$m", '{"$m": "t0"}', "=1+1"])
+def test_hostile_text_is_posted_as_plain_text(text):
+    """Quotes, backslashes, NUL, a huge value or durable-rules' own syntax only ever equal themselves."""
+    rules = {"hs.eq": _terms.to_json(_terms.cmp("eq", "t0", '甲"乙'), "hs"),
+             "hs.ref": _terms.to_json(_terms.cmp("eq", "t0", ("ref", "t1")), "hs"),
+             "hs.seen": _terms.to_json(_terms.TRUE, "hs")}
+    _host.ensure("test-hostile-text", rules)
+    (fired,) = _host.evaluate("test-hostile-text", [[{"ev": "hs", "rid": 0, "t0": text, "t1": "甲"}]])
+    assert {n for n, _ in fired} == {"hs.seen"} | ({"hs.eq"} if text == '甲"乙' else set())
 
 
 def test_only_ints_bools_and_text_are_posted(pack):

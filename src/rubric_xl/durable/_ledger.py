@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from ..engine.card import LedgerCard, RowProblem, RowResult
 from ..engine.ledger import _ROW_METRICS, plan_for as engine_plan
+from ..errors import FactsError
 from ..rules import expr as E
 from ..rules import wording as W
 from ..rules.contract import Invalid
@@ -164,3 +165,21 @@ class LedgerRuleset:
         rollups = plan._rollups([(facts, [env for _, env in evaluated])])
         labels = {mt.id: mt.label for mt, _ in plan.metrics}
         return LedgerCard(plan.info, facts, [r for r, _ in evaluated], rollups, labels)
+
+    def combine(self, submissions: list[dict], sources: list[str] | None = None):
+        """Like :meth:`rubric_xl.engine.ledger.LedgerPlan.combine`: several submissions rolled up together."""
+        plan = self.plan
+        problems = []
+        prepared = []
+        for n, values in enumerate(submissions, start=1):
+            src = sources[n - 1] if sources else f"第{n}份"
+            try:
+                plan.check_facts(values, lambda k, src=src: f"{src}: {k}")
+            except FactsError as exc:
+                problems.extend(exc.problems)
+                continue
+            facts = {f: values.get(f) for f in plan.top_facts}
+            prepared.append((facts, [env for _, env in self._rows(values)]))
+        if problems:
+            raise FactsError("提交的数据不完整", problems)
+        return plan._rollups(prepared)
