@@ -336,3 +336,14 @@ def test_cli_rules_test_engine_durable():
     assert "0 个失败" in res.output
     res = CliRunner().invoke(cli, ["rules", "test", str(PACKS["shanxi-2005"]), "--engine", "drools"])
     assert res.exit_code == 2
+
+
+def test_cli_score_workbooks_engine_durable_in_worker_processes():
+    out = {}
+    for ex in ("default", "durable"):
+        res = CliRunner().invoke(cli, ["score", str(ROOT / "examples"), "--format", "json", "--jobs", "2",
+                                       "--engine", ex])
+        assert res.exit_code == 0, res.output
+        out[ex] = res.output
+    assert out["default"] == out["durable"]
+    assert all(f'"id": "{p}"' in out["durable"] for p in PACKS)  # both packs were scored

@@ -59,8 +59,10 @@ def collect_files(paths: list[str]) -> list[str | FileResult]:
 
 def _work(task: tuple[str, str | RulePack | None, bool, bool]) -> FileResult:
     path, rules, strict, encode = task[:4]
+    executor = task[4] if len(task) > 4 else "engine"
     try:
-        res = score_workbook(path, rules, strict, executor=task[4] if len(task) > 4 else "engine")
+        res = score_workbook(path, rules, strict) if executor == "engine" else \
+            score_workbook(path, rules, strict, executor=executor)
     except Exception as exc:  # a bug must not stop the batch
         res = FileResult(path, problems=[Problem(path, f"内部错误：{type(exc).__name__}: {exc}；"
                                                        "请将此文件报告给开发者")])
