@@ -41,10 +41,11 @@ def check_cmd(ctx, packs):
 @click.pass_context
 def test_cmd(ctx, packs, executor):
     """运行规则包自带的示例用例（rules/cases/<规则包>.yaml）。"""
+    from ..engine import score as engine_score
     from ..rules.cases import cases_path, load_cases, run_cases
     from .score import _durable_scorer
 
-    scorer = _durable_scorer() if executor == "durable" else None
+    scorer = _durable_scorer() if executor == "durable" else engine_score
 
     failed = 0
     for path in packs:

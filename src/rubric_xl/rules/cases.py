@@ -333,17 +333,16 @@ def find_grouping(groupings, name: str):
 # --- running -------------------------------------------------------------------
 
 
-def run_cases(pack: RulePack, cases: list[Case], score: Callable[..., Any] | None = None) -> list[CaseResult]:
-    """Score every case; never raises for a case's own problems.
+def run_cases(pack: RulePack, cases: list[Case], score: Callable[..., Any]) -> list[CaseResult]:
+    """Score every case with the executor *score*; never raises for a case's own problems.
 
-    *score*: the executor, called as ``score(pack, facts, source=name)`` (default
-    the engine's; the CLI passes :func:`rubric_xl.durable.score` for ``--engine durable``)."""
+    *score* is called as ``score(pack, facts, source=name)``: :func:`rubric_xl.engine.score`,
+    or :func:`rubric_xl.durable.score` (``rules test --engine durable``).  It is passed in:
+    this module is below every executor and imports none of them."""
     return [run_case(pack, c, score) for c in cases]
 
 
-def run_case(pack: RulePack, case: Case, score: Callable[..., Any] | None = None) -> CaseResult:
-    if score is None:
-        from ..engine import score  # engine imports rules; import late
+def run_case(pack: RulePack, case: Case, score: Callable[..., Any]) -> CaseResult:
 
     e = case.expect
     failures: list[str] = []
