@@ -347,3 +347,21 @@ def test_cli_score_workbooks_engine_durable_in_worker_processes():
         out[ex] = res.output
     assert out["default"] == out["durable"]
     assert all(f'"id": "{p}"' in out["durable"] for p in PACKS)  # both packs were scored
+
+
+def test_layers_durable_and_the_case_runner_import_nothing_above_them():
+    import ast
+    src = ROOT / "src" / "rubric_xl"
+    above = {"audit", "cli", "workbook", "addin", "formulas", "reader"}
+
+    def imported(path: Path) -> set[str]:
+        out = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 2 and node.module:  # from ..engine import
+                out.add(node.module.split(".")[0])
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("rubric_xl."):
+                out.add(node.module.split(".")[1])
+        return out
+    for path in (src / "durable").glob("*.py"):
+        assert not imported(path) & above, path.name
+    assert not imported(src / "rules" / "cases.py") & (above | {"engine", "durable"})
