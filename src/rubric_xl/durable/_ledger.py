@@ -90,7 +90,10 @@ class LedgerRuleset:
             clean = not any(v.__class__ is Invalid for v in row.values())
             for did, fn in plan.derived:  # the shared arithmetic; never from an invalid value
                 env[did] = fn(env) if clean else None
-            fact = self.s_terms.fields(env, set())
+            failed: set[str] = set()
+            fact = self.s_terms.fields(env, failed)
+            if failed and clean:  # the engine would not score this row either
+                raise _host.DurableError(f"durable-rules 执行器内部错误：第{i}行的状态条件无法计算，未给出结果")
             fact.update(ev="s", rid=i)
             envs.append(env)
             s_facts.append(fact)
