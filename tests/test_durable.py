@@ -9,6 +9,7 @@ bands is an internal error (never a score), a missing extra is a Chinese message
 """
 from __future__ import annotations
 
+import functools
 import json
 import random
 import sys
@@ -365,3 +366,45 @@ def test_layers_durable_and_the_case_runner_import_nothing_above_them():
     for path in (src / "durable").glob("*.py"):
         assert not imported(path) & above, path.name
     assert not imported(src / "rules" / "cases.py") & (above | {"engine", "durable"})
+
+
+def _boundaries(pack) -> list[tuple[str, Decimal]]:
+    """(fact, value) at, just below and just above every threshold a step rule compares a fact with."""
+    from rubric_xl.rules.model import StepRule
+    out = []
+    tiny = Decimal("0.0000001")
+    for ci in pack.items:
+        for cr in ci.rules:
+            r = cr.rule
+            if isinstance(r, StepRule) and r.value in pack.facts:
+                for d in (r.threshold, r.threshold - tiny, r.threshold + tiny, r.threshold - r.step,
+                          r.threshold + r.step, r.threshold - r.step / 2, r.threshold + Decimal("0.01")):
+                    out.append((r.value, d))
+    return out
+
+
+def test_thresholds_boundaries_match_the_engine():
+    pack = load_pack(PACKS["shanxi-2005"])
+    cases = _boundaries(pack)
+    assert len(cases) >= 30
+    base = random_facts(pack, random.Random(4))
+    for fid, v in cases:
+        values, _ = read_facts(pack, {**base, fid: v}, facts_file=True)
+        assert _outcome(durable.score_values, pack, values) == _outcome(engine.score_values, pack, values), (fid, v)
+
+
+@functools.lru_cache(maxsize=None)
+def _loaded(name: str):
+    return load_pack(PACKS[name])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2 ** 32), blank=st.sampled_from([0.0, 0.1, 0.5, 1.0]), name=st.sampled_from(list(PACKS)))
+def test_property_any_submission_same_card(seed, blank, name):
+    pack = _loaded(name)
+    rng = random.Random(seed)
+    facts = random_facts(pack, rng, blank_rate=blank if pack.model.kind == "rubric" else 0.0)
+    if seed % 2:
+        facts = _hostile(pack, facts, rng)
+    values, _ = read_facts(pack, facts, facts_file=True)
+    assert _outcome(durable.score_values, pack, values) == _outcome(engine.score_values, pack, values)
