@@ -6,14 +6,17 @@ of row dicts — or reported as a problem naming the fact, its label, the value
 and what was expected.  Blank (``None``, empty text) stays ``None``; whether a
 blank is acceptable is the engine's business, not this module's.
 
-Problems are collected for every fact, then raised together as one
-:class:`FactsError`: a submission is never scored from half-checked data.
+What each type accepts is the input contract (rules/contract.py).  Problems are
+collected for every fact: :func:`convert_facts` (facts files) raises them
+together as one :class:`FactsError`; :func:`read_facts` (workbooks) keeps each
+invalid value as a :class:`~rubric_xl.rules.contract.Invalid`, whose items are
+有误, and returns the problems.
 """
 from __future__ import annotations
 
 import datetime as _dt
 import difflib
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Callable, Mapping
 
 from ..errors import FactsError, ProblemList
@@ -26,15 +29,6 @@ from ..rules.pack import RulePack
 # inputs: what an input may hold is the input contract, rules/contract.py).
 TRUE_WORDS = {"是", "true", "yes", "y", "对", "√"}
 FALSE_WORDS = {"否", "false", "no", "n", "错", "×"}
-RANGE_WHAT = {"int": "整数", "decimal": "数值", "percent": "百分数"}
-
-
-def expected_range(f: Fact) -> str | None:
-    """"应为 0–100 之间的百分数" for a bounded numeric fact, else ``None``."""
-    r = C.number_range(f)
-    return f"应为 {r}" if r is not None else None
-
-
 is_blank = C.is_blank
 
 
@@ -180,11 +174,3 @@ def _convert_table(f: Fact, value: Any, where, problems: ProblemList,
             out[cid] = v
         rows.append(out)
     return rows
-
-
-def parse_decimal_text(text: str) -> Decimal:
-    """Parse user text such as ``'93.5'`` exactly (used by readers)."""
-    try:
-        return Decimal(text.strip())
-    except InvalidOperation:
-        raise BadValue("应为数值") from None

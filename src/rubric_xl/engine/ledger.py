@@ -18,6 +18,7 @@ from ..errors import FactsError, ProblemList
 from ..rules import expr as E
 from ..rules.model import Fact
 from ..rules.pack import RulePack
+from ..rules import lowered as L
 from ..rules import wording as W
 from ..rules.contract import Invalid
 from . import num
@@ -26,7 +27,7 @@ from .card import LedgerCard, PackInfo, Rollup, RowProblem, RowResult
 ZERO = Decimal(0)
 _ROW_METRICS = "\x00metrics"  # env key of a row's metric values (not a valid pack name)
 HUNDRED = Decimal(100)
-BLANK_GROUP = "（空白）"
+BLANK_GROUP = W.BLANK_GROUP
 
 Where = Callable[[str], str]
 
@@ -59,24 +60,26 @@ class LedgerPlan:
         led = m.ledger
         cl = pack.ledger
         assert led is not None and cl is not None
+        lg = L.lowered_ledger(pack)
         self.pack = pack
         self.info = PackInfo(m.id, m.title, m.version, pack.hash)
         self.table = led.table
         self.key = led.key
         self.table_fact = pack.facts[led.table]
         columns = {c.id: c for c in self.table_fact.columns or []}
-        self.required = [c.id for c in columns.values() if c.required and c.default is None]
+        self.required = list(lg.required)  # (column, message)
         self.labels = {c.id: c.label for c in columns.values()}
         self.deadlines = {d.id: d.date for d in m.deadlines}
-        self.derived = [(d.id, E.compile_py(n)) for d, n in cl.derived]
-        self.statuses = [(name, E.compile_py(n)) for name, n in cl.statuses]
-        self.checks = [(c, E.compile_py(n)) for c, n in cl.checks]
+        self.derived = [(did, E.compile_py(n)) for did, n in lg.derived]
+        self.statuses = [(name, E.compile_py(n)) for name, n in lg.statuses]
+        self.invalid_status = lg.invalid_status
+        self.checks = [(c, E.compile_py(n)) for c, n in lg.checks]
         self.metrics: list[tuple[Any, Callable | None]] = [
-            (mt, E.compile_py(n) if n is not None else None) for mt, n in cl.metrics
+            (mt, E.compile_py(n) if n is not None else None) for mt, n in lg.metrics
         ]
         self.top_facts = [f.id for f in m.facts if f.type != "table"]
         # top-level facts a ledger cannot do without (e.g. 填报单位: it names the group)
-        self.top_required = [f for f in m.facts if f.type != "table" and not f.blank_allowed]
+        self.top_required = list(lg.top_required)  # (fact, message)
         self.groups: list[_Group] = []
         for g in led.groupings:
             if g.by is None:
@@ -92,9 +95,9 @@ class LedgerPlan:
         """Raise FactsError when a top-level fact the ledger needs is blank."""
         where = where or (lambda k: f"facts: {k}")
         problems = ProblemList()
-        for f in self.top_required:
-            if values.get(f.id) is None:
-                problems.add(where(f.id), f"{f.label}为必填项，不能为空")
+        for fid, msg in self.top_required:
+            if values.get(fid) is None:
+                problems.add(where(fid), msg)
         for f in self.top_facts:
             if isinstance(values.get(f), Invalid):  # a top-level value names the group: no guess
                 problems.add(where(f), values[f].reason())
@@ -109,7 +112,7 @@ class LedgerPlan:
             bad = [v for v in row.values() if v.__class__ is Invalid]
             if bad:  # 有误: the reasons, nothing evaluated, in no roll-up (as the formulas)
                 res = RowResult(i, row.get(self.key) if isinstance(row.get(self.key), str) else None,
-                                W.INVALID, {k: (v.shown if v.__class__ is Invalid else v) for k, v in row.items()})
+                                self.invalid_status, {k: (v.shown if v.__class__ is Invalid else v) for k, v in row.items()})
                 res.errors.extend(RowProblem("invalid", "error", b.reason(), [b.fact.rpartition(".")[2]])
                                   for b in bad)
                 out.append((res, None))
@@ -126,10 +129,9 @@ class LedgerPlan:
             env["status"] = status
             res = RowResult(i, row.get(self.key), status or "",
                             {**row, **{d: env[d] for d, _ in self.derived}})
-            for col in self.required:
+            for col, msg in self.required:
                 if row.get(col) is None:
-                    res.errors.append(RowProblem(f"required_{col}", "error",
-                                                 f"{self.labels[col]}为必填项，不能为空", [col]))
+                    res.errors.append(RowProblem(f"required_{col}", "error", msg, [col]))
             for chk, fn in self.checks:
                 if fn(env):
                     p = RowProblem(chk.id, chk.level, chk.message, list(chk.columns))

@@ -246,13 +246,12 @@ class RubricPlan:
         ]
         self.derived_reads = {did: list(pack.derived_facts[did]) for did, _, _ in self.derived}
         self.items = [_ItemPlan(li) for li in L.lowered(pack)]
-        self.categories = [(c.name, c.cap, c.bonus_only) for c in m.categories]
-        self.grades = [(g.name, g.min) for g in m.settings.grades]
-        el = m.settings.eligibility
-        self.eligible_grades = set(el.grades) if el else None
-        self.eligibility_label = el.label if el else None
-        self.total_max = m.total if m.total is not None else sum(
-            (c.cap for c in m.categories), ZERO)
+        totals = L.lowered_totals(pack)
+        self.categories = [(name, cap, bonus_only) for name, cap, bonus_only, _ in totals.categories]
+        self.grades = list(totals.grades)
+        self.eligible_grades = set(totals.eligible_grades) if totals.eligible_grades is not None else None
+        self.eligibility_label = totals.eligibility_label
+        self.total_max = totals.total_max
 
     def env(self, values: dict) -> dict:
         env = dict(values)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..engine.facts import RANGE_WHAT, expected_range  # noqa: F401  (kept for callers)
 from ..rules import contract as C
 from ..rules import expr as E
 from ..rules.model import Fact

@@ -21,13 +21,14 @@ from ..rules import expr as E
 from ..rules.model import Fact
 from ..rules.pack import RulePack
 from ..conventions import LEDGER_SHEET
+from ..rules import lowered as L
 from ..rules import wording as W
 from . import _inputs as I
 from . import _xl as X
 from ._expr import Compiler, Unsupported, V, blank_test
 
 STATUS_NAME = "ledger_status"  # defined name of the status result column
-BLANK_GROUP = "（空白）"  # the engine's key for a blank group value
+BLANK_GROUP = W.BLANK_GROUP  # the key of a blank group value (the lowered form's)
 
 
 def column_name(table: str, column: str) -> str:
@@ -160,9 +161,8 @@ class _Ledger:
         is_bad = f"${get_column_letter(max(map(column_index_from_string, self.letters.values())) + 1)}{X.ROW}" \
                  f"={X.text(W.INVALID)}"
         errors: list[tuple[str, str]] = []
-        for cid, c in self.cols.items():
-            if c.required and c.default is None:
-                errors.append((blank_test(self.cell(cid)), X.text(f"{c.label}为必填项，不能为空")))
+        for cid, msg in L.lowered_ledger(self.pack).required:
+            errors.append((blank_test(self.cell(cid)), X.text(msg)))
         warnings: list[tuple[str, str]] = []
         for chk, node in self.cl.checks:
             cond = self.row_c.truth(self.row_c.compile(node))

@@ -318,27 +318,22 @@ def compile_rubric(pack: RulePack) -> RubricFormulas:
             problems.append(Problem(f"{pack.source}: 第{li.id}项", str(exc)))
     if problems:
         raise PackError("规则包无法编译为 Excel 公式", problems)
-    by_cat: dict[str, list[str]] = {c.name: [] for c in m.categories}
-    for ci in pack.items:
-        by_cat.setdefault(ci.item.category, []).append(points_name(ci.id))
-    cats = [f"=ROUND({X.call('SUM', *by_cat[c.name])},2)" if by_cat[c.name] else "=0"
-            for c in m.categories]
+    totals = L.lowered_totals(pack)
+    cats = [f"=ROUND({X.call('SUM', *map(points_name, ids))},2)" if ids else "=0"
+            for _, _, _, ids in totals.categories]
     pnames = [points_name(ci.id) for ci in pack.items]
     total = f"=ROUND({X.call('SUM', *pnames)},2)"
     counts = [X.call("COUNT", *pnames[i:i + X.MAX_ARGS]) for i in range(0, len(pnames), X.MAX_ARGS)]
     scored = counts[0] if len(counts) == 1 else X.call("SUM", *counts)
     provisional = f'=IF({scored}<{len(pnames)},"{YES}","{NO}")'
     grade = eligible = None
-    if m.settings.grades:
+    if totals.grades:
         g = '""'
-        for gr in reversed(m.settings.grades):
-            if gr.min is None:
-                g = X.text(gr.name)
-            else:
-                g = f"IF(total_points>={X.number(gr.min)},{X.text(gr.name)},{g})"
+        for name, lo in reversed(totals.grades):
+            g = X.text(name) if lo is None else f"IF(total_points>={X.number(lo)},{X.text(name)},{g})"
         grade = "=" + g
-    if m.settings.eligibility:
-        eligible = f'=IF({X.any_of([f"grade={X.text(n)}" for n in m.settings.eligibility.grades])},"{YES}","{NO}")'
+    if totals.eligible_grades is not None:
+        eligible = f'=IF({X.any_of([f"grade={X.text(n)}" for n in totals.eligible_grades])},"{YES}","{NO}")'
     names: dict[str, str] = {}
     where: dict[str, str] = {}
     for it in items.values():

@@ -4,10 +4,15 @@ representation that each executor consumes — the engine evaluates it
 it (:mod:`rubric_xl.formulas._rubric`), the add-in shows the engine's results.
 
 What a rule *kind* means (flat, per_unit, step with ceil / floor / prorate,
-late), the order of an item (有误 → 待填 → 不得分 → base or tier → deductions →
-floor 扣完为止 → bonuses), caps, and every piece of explanation wording are
+late: its condition, amount expression and explanation fields), caps and their
+text, zeroing texts, tiers, floor and every piece of explanation wording are
 decided here and nowhere else.  Consumers only know the few generic operations
-below; a further back-end is one more consumer of the same form.
+below and apply an :class:`Item` in the order of its fields (有误 → 待填 → 不得分
+→ base or tier → deductions → floor 扣完为止 → bonuses → 0.01); a further
+back-end is one more consumer of the same form.  Ledgers are lowered to
+:class:`Ledger` (row states, status chain, required-column texts, checks,
+metrics); what a metric kind computes (count, sum, all, none, rate) is still
+written in both the engine and the formula compiler.
 
 Amount expressions (:class:`Op`):
 
@@ -194,3 +199,71 @@ def lowered(pack: RulePack) -> list[Item]:
         items = [lower_item(ci, pack) for ci in pack.items]
         pack._lowered = items  # type: ignore[attr-defined]
     return items
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """A ledger, lowered: per row 有误 (an invalid cell), else the status chain
+    (first that holds), the required columns and the checks in pack order; the
+    metrics and groupings of the roll-ups (rows that are 有误 count in none)."""
+
+    table: str
+    key: str
+    columns: dict[str, Any]  # column id → Fact
+    derived: tuple[tuple[str, E.Node], ...]
+    statuses: tuple[tuple[str, E.Node], ...]
+    invalid_status: str
+    required: tuple[tuple[str, str], ...]  # (column, message) for a required column left blank
+    checks: tuple[tuple[Any, E.Node], ...]  # (check, condition): errors and warnings, pack order
+    metrics: tuple[tuple[Any, E.Node | None], ...]
+    top_required: tuple[tuple[str, str], ...]  # (top-level fact, message) it cannot do without
+    blank_group: str
+
+
+def lowered_ledger(pack: RulePack) -> Ledger:
+    """The ledger of *pack*, lowered once (cached on the pack)."""
+    lg = getattr(pack, "_lowered_ledger", None)
+    if lg is None:
+        m, cl = pack.model, pack.ledger
+        led = m.ledger
+        cols = {c.id: c for c in pack.facts[led.table].columns or []}
+        lg = Ledger(
+            led.table, led.key, cols, tuple((d.id, n) for d, n in cl.derived),
+            tuple(cl.statuses), W.INVALID,
+            tuple((c.id, W.REQUIRED.format(label=c.label)) for c in cols.values() if c.required and c.default is None),
+            tuple(cl.checks), tuple(cl.metrics),
+            tuple((f.id, W.REQUIRED.format(label=f.label)) for f in m.facts
+                  if f.type != "table" and not f.blank_allowed),
+            W.BLANK_GROUP)
+        pack._lowered_ledger = lg  # type: ignore[attr-defined]
+    return lg
+
+
+@dataclass(frozen=True)
+class Totals:
+    """How item points roll up: category subtotals (the items of each, pack
+    order), the total (every scored item; bonuses uncapped), the grade (first
+    band whose minimum the total reaches), eligibility (the grade is one of
+    these), provisional (any item not scored: 待填 or 有误)."""
+
+    categories: tuple[tuple[str, Decimal, bool, tuple[str, ...]], ...]  # (name, cap, bonus_only, item ids)
+    grades: tuple[tuple[str, Decimal | None], ...]  # (name, minimum; None = any total)
+    eligible_grades: tuple[str, ...] | None
+    eligibility_label: str | None
+    total_max: Decimal
+
+
+def lowered_totals(pack: RulePack) -> Totals:
+    t = getattr(pack, "_lowered_totals", None)
+    if t is None:
+        m = pack.model
+        by_cat: dict[str, list[str]] = {c.name: [] for c in m.categories}
+        for ci in pack.items:
+            by_cat.setdefault(ci.item.category, []).append(ci.id)
+        el = m.settings.eligibility
+        t = Totals(tuple((c.name, c.cap, c.bonus_only, tuple(by_cat[c.name])) for c in m.categories),
+                   tuple((g.name, g.min) for g in m.settings.grades),
+                   tuple(el.grades) if el else None, el.label if el else None,
+                   m.total if m.total is not None else sum((c.cap for c in m.categories), Decimal(0)))
+        pack._lowered_totals = t  # type: ignore[attr-defined]
+    return t

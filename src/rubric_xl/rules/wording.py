@@ -30,3 +30,7 @@ TIER_BASE = "{tier}，基础分{points}分"
 FLOORED = "扣完为止"
 GOT = "得{points}分"
 CAPPED = {"deduction": "（扣分以{cap}分为限）", "bonus": "（加分以{cap}分为限）"}
+
+# Ledgers
+REQUIRED = "{label}为必填项，不能为空"  # a required column (or top-level fact) left blank
+BLANK_GROUP = "（空白）"  # the roll-up line of rows whose grouping column is blank
