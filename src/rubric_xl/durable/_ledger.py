@@ -1,4 +1,5 @@
-"""A ledger (台账) on durable-rules: row statuses, row checks and metric conditions.
+"""A ledger (台账) on durable-rules: row statuses, row checks and metric conditions,
+compiled from the lowered ledger (:func:`rubric_xl.rules.lowered.lowered_ledger`).
 
 Two rulesets per pack, each fact one row:
 
@@ -19,7 +20,7 @@ from ..engine.card import LedgerCard, RowProblem, RowResult
 from ..engine.ledger import _ROW_METRICS, plan_for as engine_plan
 from ..errors import FactsError
 from ..rules import expr as E
-from ..rules import wording as W
+from ..rules import lowered as L
 from ..rules.contract import Invalid
 from ..rules.pack import RulePack
 from . import _host
@@ -32,9 +33,9 @@ class LedgerRuleset:
     def __init__(self, pack: RulePack):
         self.pack = pack
         self.plan = engine_plan(pack)  # shared: top-level checks, derived arithmetic, aggregation
-        cl = pack.ledger
+        lg = self.lg = L.lowered_ledger(pack)
         self.name = f"ledger-{pack.hash}"
-        self.columns = [c.id for c in self.plan.table_fact.columns or []]
+        self.columns = list(lg.columns)
         # statuses
         self.s_terms = Terms()
         comp = Compiler(self.s_terms)
@@ -46,26 +47,26 @@ class LedgerRuleset:
         conds: dict[str, tuple] = {"s.seen": TRUE, "row.invalid": negate(ok)}
         gate = ok
         self.status_names = []
-        for k, (name, node) in enumerate(cl.statuses):
+        for k, (name, node) in enumerate(lg.statuses):
             c = comp.cond(node)
             conds[f"st{k}"] = both(gate, c)
             self.status_names.append(name)
             gate = both(gate, negate(c))
         conds["row.none"] = gate
-        self.bands = ["row.invalid"] + [f"st{k}" for k in range(len(cl.statuses))] + ["row.none"]
+        self.bands = ["row.invalid"] + [f"st{k}" for k in range(len(lg.statuses))] + ["row.none"]
         # checks and metric conditions
         self.c_terms = Terms()
         comp = Compiler(self.c_terms)
         cconds: dict[str, tuple] = {"c.seen": TRUE}
-        for col in self.plan.required:
+        for col, _ in lg.required:
             t = comp.term(E.Node("name", col, type="text", nullable=True))
             cconds[f"req.{col}"] = cmp("eq", t.name + "p", 0)
         self.checks = []
-        for k, (chk, node) in enumerate(cl.checks):
+        for k, (chk, node) in enumerate(lg.checks):
             cconds[f"chk{k}"] = comp.cond(node)
             self.checks.append(chk)
         self.metric_kinds = []
-        for k, (mt, node) in enumerate(cl.metrics):
+        for k, (mt, node) in enumerate(lg.metrics):
             if node is not None and mt.kind in ("count", "all", "none"):
                 cconds[f"m{k}"] = comp.cond(node)
                 self.metric_kinds.append("cond")
@@ -80,7 +81,7 @@ class LedgerRuleset:
         plan = self.plan
         base = {f: values.get(f) for f in plan.top_facts}
         base.update(plan.deadlines)
-        rows = values.get(plan.table) or []
+        rows = values.get(self.lg.table) or []
         envs, s_facts = [], []
         for i, row in enumerate(rows, start=1):
             env = dict(base)
@@ -106,15 +107,15 @@ class LedgerRuleset:
             band = status_of[i]
             if band == "row.invalid":
                 bad = [v for v in row.values() if v.__class__ is Invalid]
-                key = row.get(plan.key)
-                res = RowResult(i, key if isinstance(key, str) else None, W.INVALID,
+                key = row.get(self.lg.key)
+                res = RowResult(i, key if isinstance(key, str) else None, self.lg.invalid_status,
                                 {k: (v.shown if v.__class__ is Invalid else v) for k, v in row.items()})
                 res.errors.extend(RowProblem("invalid", "error", b.reason(), [b.fact.rpartition(".")[2]]) for b in bad)
                 out.append((res, None))
                 continue
             status = None if band == "row.none" else self.status_names[int(band[2:])]
             env["status"] = status
-            res = RowResult(i, row.get(plan.key), status or "", {**row, **{d: env[d] for d, _ in plan.derived}})
+            res = RowResult(i, row.get(self.lg.key), status or "", {**row, **{d: env[d] for d, _ in plan.derived}})
             out.append((res, env))
             errors: set[str] = set()
             fact = self.c_terms.fields(env, errors)
@@ -132,10 +133,9 @@ class LedgerRuleset:
             fired = by_row.get(res.index, set())
             if "c.seen" not in fired:
                 raise _host.DurableError(f"durable-rules 执行器内部错误：第{res.index}行未被检查，未给出结果")
-            for col in plan.required:
+            for col, msg in self.lg.required:
                 if f"req.{col}" in fired:
-                    res.errors.append(RowProblem(f"required_{col}", "error",
-                                                 f"{plan.labels[col]}为必填项，不能为空", [col]))
+                    res.errors.append(RowProblem(f"required_{col}", "error", msg, [col]))
             for k, chk in enumerate(self.checks):
                 if f"chk{k}" in fired:
                     p = RowProblem(chk.id, chk.level, chk.message, list(chk.columns))

@@ -226,11 +226,12 @@ class RubricRuleset:
         for ic, cs in zip(self.items, conds):
             self.rules.update({name: to_json(c, ic.ev) for name, c in cs.items()})
         self.info = PackInfo(m.id, m.title, m.version, pack.hash)
-        self.categories = [(c.name, c.cap, c.bonus_only) for c in m.categories]
-        self.grades = [(g.name, g.min) for g in m.settings.grades]
-        el = m.settings.eligibility
-        self.eligible, self.eligibility_label = (set(el.grades), el.label) if el else (None, None)
-        self.total_max = m.total if m.total is not None else sum((c.cap for c in m.categories), ZERO)
+        totals = L.lowered_totals(pack)
+        self.categories = [(name, cap, bo) for name, cap, bo, _ in totals.categories]
+        self.grades = list(totals.grades)
+        self.eligible = set(totals.eligible_grades) if totals.eligible_grades is not None else None
+        self.eligibility_label = totals.eligibility_label
+        self.total_max = totals.total_max
 
     def facts(self, values: dict) -> tuple[dict, list[dict], list[set[str]]]:
         """(environment, one posted fact per item, terms that failed per item) for converted *values*."""
