@@ -408,3 +408,14 @@ def test_property_any_submission_same_card(seed, blank, name):
         facts = _hostile(pack, facts, rng)
     values, _ = read_facts(pack, facts, facts_file=True)
     assert _outcome(durable.score_values, pack, values) == _outcome(engine.score_values, pack, values)
+
+
+@pytest.mark.parametrize("rows", [0, 1, 4, 5, 6, 11])
+def test_ledger_rows_split_across_sessions_at_the_batch_boundary(rows, monkeypatch):
+    from rubric_xl.durable import _ledger
+    monkeypatch.setattr(_ledger, "ROW_BATCH", 5)
+    pack = load_pack(PACKS["xinzhou-2024"])
+    values, _ = read_facts(pack, random_facts(pack, random.Random(rows), rows=rows), facts_file=True)
+    card = durable.score_values(pack, values)
+    assert len(card.rows) == rows and [r.index for r in card.rows] == list(range(1, rows + 1))
+    assert to_dict(card) == to_dict(engine.score_values(pack, values))

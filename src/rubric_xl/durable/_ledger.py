@@ -27,6 +27,12 @@ from . import _host
 from ._terms import TRUE, Compiler, Terms, both, cmp, either, negate, to_json
 
 ZERO = Decimal(0)
+ROW_BATCH = 1000  # rows asserted per session (one session at a time, each deleted afterwards)
+
+
+def _batched(name: str, facts: list[dict]) -> list:
+    batches = [facts[i:i + ROW_BATCH] for i in range(0, len(facts), ROW_BATCH)]
+    return [hit for fired in _host.evaluate(name, batches) for hit in fired]
 
 
 class LedgerRuleset:
@@ -99,7 +105,7 @@ class LedgerRuleset:
             envs.append(env)
             s_facts.append(fact)
         _host.ensure(self.name, self.rules)
-        (s_fired,) = _host.evaluate(self.name, [s_facts])
+        s_fired = _batched(self.name, s_facts)
         status_of = self._one_per_row(s_fired, len(rows), "s", set(self.bands))
         out: list = []
         c_facts = []
@@ -123,7 +129,7 @@ class LedgerRuleset:
                 raise _host.DurableError(f"durable-rules 执行器内部错误：第{i}行的检查无法计算，未给出结果")
             fact.update(ev="c", rid=i)
             c_facts.append(fact)
-        (c_fired,) = _host.evaluate(self.name, [c_facts])
+        c_fired = _batched(self.name, c_facts)
         by_row: dict[int, set[str]] = {}
         for name, rid in c_fired:  # a rule with $or branches fires once per matching branch
             by_row.setdefault(rid, set()).add(name)
