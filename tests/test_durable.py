@@ -261,6 +261,7 @@ def test_one_host_no_timer_threads_and_sessions_deleted():
     finally:
         del host.assert_facts
     assert _host._host is host and threading.active_count() == before
+    assert not [t for t in threading.enumerate() if isinstance(t, threading.Timer)]  # the timer loop is off
     assert len(set(sids)) == 20  # a fresh session per evaluation
     rs = durable.ruleset_for(pack)
     _, facts, _ = rs.facts(read_facts(pack, random_facts(pack, random.Random(1)), facts_file=True)[0])
