@@ -20,6 +20,7 @@ import pytest
 from openpyxl import load_workbook
 
 from rubric_xl import FactsError, convert_facts, load_pack, score
+from rubric_xl.engine.facts import read_facts
 from rubric_xl.samples import random_facts
 from rubric_xl.workbook import template_bytes
 
@@ -214,8 +215,10 @@ def test_live_scoring_in_the_task_pane(browser, server, pack, template, tmp_path
     assert "deducted" in item10.get_attribute("class")
     item20 = pane.page.query_selector("[data-item='20']")
     assert item20.query_selector(".rubric-item-explain").inner_text() == expected.item("20").explanation
-    assert pane.page.query_selector("[data-item='28'] .rubric-item-explain").inner_text() == \
-        "输入有误：环保“三同时”制度执行合格率"
+    sheet, address = cells["three_simultaneous_rate"]  # 有误: the one wording, naming cell, value, expectation
+    assert pane.page.query_selector("[data-item='28'] .rubric-item-explain").inner_text() == (
+        f"有误：环保“三同时”制度执行合格率（{sheet}!{address}）为“九十”，应为 0–100 之间的百分数，不带 % 号"
+        "（如 93.5 表示 93.5%；大于 0、不大于 1 的数视为误带了 % 号）")
 
     # the problem list: wrong type, out of range (engine's own messages), missing
     issues = {li.get_attribute("data-fact"): li for li in pane.page.query_selector_all(".rubric-issue")}
@@ -223,10 +226,12 @@ def test_live_scoring_in_the_task_pane(browser, server, pack, template, tmp_path
             ("three_simultaneous_rate", "complaint_handling_rate", "media_reports_2005_11")} == \
         {"three_simultaneous_rate": "type", "complaint_handling_rate": "range", "media_reports_2005_11": "missing"}
     assert len(issues) == 3
-    with pytest.raises(FactsError) as exc:
+    with pytest.raises(FactsError):
         convert_facts(pack, {**facts, **bad})
+    # the engine's own reasons for the same values read from the same cells
+    _, problems = read_facts(pack, {**facts, **bad}, cells=lambda k: "!".join(cells[k]))
     assert sorted(issues[f].query_selector(".rubric-issue-msg").inner_text() for f in bad) == \
-        sorted(p.msg for p in exc.value.problems)
+        sorted(p.msg for p in problems)
     for fid, li in issues.items():
         assert li.query_selector(".rubric-ref").inner_text() == "!".join(cells[fid])
 
