@@ -239,6 +239,9 @@ def test_a_number_too_large_to_compare_exactly_is_refused(big):
 @pytest.mark.parametrize("raw", ["n/a", "NaN"])
 def test_text_in_a_number_fact_never_reaches_durable_rules(raw):
     """durable-rules itself lets 'n/a' satisfy rate >= 90; the project refuses it first."""
+    _host.ensure("test-cmp", _CMP_RULES)
+    (fired,) = _host.evaluate("test-cmp", [[{"ev": "cmp", "rid": 0, "t0": raw, "t0p": 1, "t0x": 0}]])
+    assert "gte" in {n for n, _ in fired}  # the defect the project guards against
     pack = load_pack(PACKS["shanxi-2005"])
     fid = next(k for k, f in pack.facts.items() if f.type == "percent")
     facts = {**random_facts(pack, random.Random(5)), fid: raw}
