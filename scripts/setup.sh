@@ -51,6 +51,6 @@ stamp=.venv/.rubric-xl-installed
 sum=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e ".[dev,addin]"
+  .venv/bin/python -m pip install -q -e ".[dev,addin,durable]"
   echo "$sum" > "$stamp"
 fi

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import RULES, SHANXI_PATH
-from rubric_xl import PackError, load_pack, load_pack_text
+from rubric_xl import PackError, load_pack, load_pack_text, score
 from rubric_xl.rules.cases import Case, cases_path, load_cases, run_cases
 from rubric_xl.rules.cases import cases_from_located
 from rubric_xl.rules.yamlsrc import load_text
@@ -35,7 +35,7 @@ def _collect():
 def test_case_file(pack, case):
     if pack is None:
         raise case
-    (result,) = run_cases(pack, [case])
+    (result,) = run_cases(pack, [case], score)
     assert result.ok, f"{case.loc} {case.name}:\n" + "\n".join(result.failures)
 
 
@@ -67,7 +67,7 @@ def _cases(pack, text: str, source="t.yaml") -> list[Case]:
 
 
 def _run1(pack, text: str):
-    (r,) = run_cases(pack, _cases(pack, text))
+    (r,) = run_cases(pack, _cases(pack, text), score)
     return r
 
 
@@ -167,7 +167,7 @@ def test_error_expectations(shanxi, base_yaml):
     facts: {complaint_handling_rate: n/a}
     expect: {total: 100}
 """)
-    ok, wrong_text, no_error, unexpected = run_cases(shanxi, cases)
+    ok, wrong_text, no_error, unexpected = run_cases(shanxi, cases, score)
     assert ok.ok and ok.failures == []
     assert not wrong_text.ok and wrong_text.failures[0].startswith("期望报错信息包含“weekly_reports_count”，实际报错为：")
     assert "complaint_handling_rate" in wrong_text.failures[0]
@@ -186,16 +186,13 @@ def test_base_is_merged_and_null_blanks_a_fact(shanxi, base_yaml):
 """)
     assert cases[0].facts["weekly_reports_count"] is None
     assert cases[0].facts["leading_group_established"] is True
-    assert run_cases(shanxi, cases)[0].ok
+    assert run_cases(shanxi, cases, score)[0].ok
 
 
-def test_runner_never_raises_on_engine_defects(shanxi, base_yaml, monkeypatch):
-    import rubric_xl.engine as engine
-
+def test_runner_never_raises_on_engine_defects(shanxi, base_yaml):
     def boom(*a, **k):
         raise RuntimeError("坏了")
-    monkeypatch.setattr(engine, "score", boom)
-    (r,) = run_cases(shanxi, _cases(shanxi, base_yaml + "cases:\n  - name: x\n    expect: {total: 100}\n"))
+    (r,) = run_cases(shanxi, _cases(shanxi, base_yaml + "cases:\n  - name: x\n    expect: {total: 100}\n"), boom)
     assert not r.ok and r.failures == ["程序内部错误 RuntimeError：坏了"]
 
 
@@ -257,7 +254,7 @@ def test_load_problems(shanxi, body, loc, msg):
 def test_unknown_fact_allowed_when_an_error_is_expected(shanxi):
     cases = _cases(shanxi, SHANXI_HEAD + "cases:\n  - {name: a, facts: {weekly_report_count: 3}, "
                                          "expect: {error: weekly_reports_count}}\n")
-    assert run_cases(shanxi, cases)[0].ok  # the engine suggests the right name
+    assert run_cases(shanxi, cases, score)[0].ok  # the engine suggests the right name
 
 
 def test_load_cases_file_errors(shanxi, tmp_path):

@@ -139,7 +139,7 @@ def test_example_case(pack, case):
 def test_cases_pass_the_case_runner(pack):
     from rubric_xl.rules.cases import load_cases, run_cases
 
-    results = run_cases(pack, load_cases(CASES_PATH, pack))
+    results = run_cases(pack, load_cases(CASES_PATH, pack), score)
     assert len(results) == len(CASES["cases"])
     assert [(r.name, r.failures) for r in results if not r.ok] == []
 

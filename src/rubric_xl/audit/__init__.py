@@ -84,7 +84,7 @@ def collect_files(paths: list[str]) -> list[str | FileResult]:
     return out
 
 
-Task = tuple[str, "str | RulePack | None", bool, bool]
+Task = tuple[str, "str | RulePack | None", bool, bool, str]  # path, pack, strict, encode, executor
 
 
 def _encoded(res: FileResult, encode: bool) -> FileResult:
@@ -94,9 +94,10 @@ def _encoded(res: FileResult, encode: bool) -> FileResult:
 
 
 def _work(task: Task) -> FileResult:
-    path, rules, strict, encode = task
+    path, rules, strict, encode, executor = task
     try:
-        res = score_workbook(path, rules, strict)
+        res = score_workbook(path, rules, strict) if executor == "engine" else \
+            score_workbook(path, rules, strict, executor=executor)
     except Exception as exc:  # a bug must not stop the batch (no text of it: it may name temp files)
         res = FileResult(path, problems=[Problem(path, (
             f"此文件未能评分：处理时遇到意外情况（{type(exc).__name__}）；请将此文件报告给开发者"))])
@@ -108,10 +109,11 @@ def _failed(task: Task, reason: str) -> FileResult:
 
 
 def _iter_results(files: list[str], rules: str | RulePack | None, strict: bool,
-                  jobs: int, encode: bool, timeout: float = _isolate.TIMEOUT) -> Generator[FileResult, None, None]:
+                  jobs: int, encode: bool, timeout: float = _isolate.TIMEOUT,
+                  executor: str = "engine") -> Generator[FileResult, None, None]:
     """Each file scored in a worker process (one per job) with bounded memory and
     time, so a file that crashes or hangs its worker fails alone."""
-    tasks = [(f, rules, strict, encode) for f in files]
+    tasks = [(f, rules, strict, encode, executor) for f in files]
     if not tasks:
         return
     if isinstance(rules, RulePack) and mp.get_start_method() != "fork":
@@ -134,10 +136,10 @@ def _pack_arg(rules: str | Path | RulePack | None, jobs: int) -> tuple[str | Rul
 
 def _run(entries: list[str | FileResult], rules: str | Path | RulePack | None, strict: bool,
          jobs: int, progress: Callable[[FileResult], None] | None, encode: bool = False,
-         timeout: float = _isolate.TIMEOUT) -> list[FileResult]:
+         timeout: float = _isolate.TIMEOUT, executor: str = "engine") -> list[FileResult]:
     pack_arg, jobs = _pack_arg(rules, jobs)
     files = [e for e in entries if isinstance(e, str)]
-    scored = _iter_results(files, pack_arg, strict, jobs, encode, timeout)
+    scored = _iter_results(files, pack_arg, strict, jobs, encode, timeout, executor)
     results: list[FileResult] = []
     for e in entries:
         res = next(scored) if isinstance(e, str) else e
@@ -209,7 +211,7 @@ def _progress_bar():
 
 
 def run_score(paths: list[str], rules: str | None = None, fmt: str = "table",
-              output: str | None = None, strict: bool = False, jobs: int = 1) -> int:
+              output: str | None = None, strict: bool = False, jobs: int = 1, executor: str = "engine") -> int:
     """``rubric-xl score WORKBOOK|DIR…``: re-score, report, return the exit code
     (0 no errors, 1 any file with errors or unreadable, 2 usage)."""
     import click
@@ -228,7 +230,7 @@ def run_score(paths: list[str], rules: str | None = None, fmt: str = "table",
         with _progress_bar() if show else contextlib.nullcontext() as bar:
             task = bar.add_task("score", total=len(entries)) if bar else None
             results = _run(entries, rules, strict, jobs, (lambda _: bar.advance(task)) if bar else None,
-                           encode=fmt == "json")
+                           encode=fmt == "json", executor=executor)
     except RubricError as exc:  # only a broken --rules pack gets here
         click.echo(f"错误：{exc}", err=True)
         return EXIT_INPUT

@@ -101,8 +101,9 @@ def _ledger_rows(reading: Reading, card: LedgerCard) -> list[Problem]:
 
 
 def score_workbook(path: str | Path, rules: RulePack | str | Path | None = None,
-                   strict: bool = False, display: str | None = None) -> FileResult:
-    """Re-score one workbook.  Every problem ends up in ``FileResult.problems``."""
+                   strict: bool = False, display: str | None = None, executor: str = "engine") -> FileResult:
+    """Re-score one workbook.  Every problem ends up in ``FileResult.problems``.
+    *executor* ``durable``: computed on durable-rules (:mod:`rubric_xl.durable`)."""
     shown = display or str(path)
     res = FileResult(shown)
     t0 = time.perf_counter()
@@ -120,7 +121,11 @@ def score_workbook(path: str | Path, rules: RulePack | str | Path | None = None,
     try:
         values, bad_values, bad = convert_lenient(reading)
         res.problems += bad_values
-        if reading.pack.model.kind == "ledger":  # checks the top-level facts too
+        if executor == "durable":
+            from ..durable import ruleset_for
+            rs = ruleset_for(reading.pack)
+            card = rs.run(values, reading.submission.where) if reading.pack.model.kind == "ledger" else rs.run(values)
+        elif reading.pack.model.kind == "ledger":  # checks the top-level facts too
             card = ledger_plan(reading.pack).run(values, reading.submission.where)
         else:
             card = score_values(reading.pack, values)

@@ -81,10 +81,16 @@ def check_cmd(ctx, packs):
 
 @rules_group.command("test")
 @click.argument("packs", nargs=-1, required=True, type=PACK)
+@click.option("--engine", "executor", type=click.Choice(["default", "durable"]), default="default", show_default=True,
+              help="执行器：default 为官方引擎；durable 用 durable-rules 独立复算（需安装 rubric-xl[durable]）。")
 @click.pass_context
-def test_cmd(ctx, packs):
+def test_cmd(ctx, packs, executor):
     """运行规则包自带的示例用例（rules/cases/<规则包>.yaml）。"""
+    from ..engine import score as engine_score
     from ..rules.cases import cases_path, load_cases, run_cases
+    from .score import _durable_scorer
+
+    scorer = _durable_scorer() if executor == "durable" else engine_score
 
     failed = 0
     for path in packs:
@@ -95,7 +101,7 @@ def test_cmd(ctx, packs):
                 click.echo(f"✗ {path}：找不到示例用例文件 {cpath}", err=True)
                 failed += 1
                 continue
-            results = run_cases(pack, load_cases(cpath, pack))
+            results = run_cases(pack, load_cases(cpath, pack), scorer)
         except RubricError as exc:
             failed += 1
             click.echo(f"✗ {path}\n{exc}", err=True)

@@ -22,8 +22,10 @@ from .render import card_text
 @click.option("-o", "--output", type=click.Path(), help="输出文件（默认打印到屏幕）。")
 @click.option("--strict", is_flag=True, help="严格模式：有待填项目即视为错误。")
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="并行进程数（工作簿模式）。")
+@click.option("--engine", "executor", type=click.Choice(["default", "durable"]), default="default", show_default=True,
+              help="执行器：default 为官方引擎；durable 用 durable-rules 独立复算（需安装 rubric-xl[durable]）。")
 @click.pass_context
-def score_cmd(ctx, paths, rules_path, facts_path, fmt, output, strict, jobs):
+def score_cmd(ctx, paths, rules_path, facts_path, fmt, output, strict, jobs, executor):
     """评分：--facts 给出事实文件时按规则包评分；给出工作簿或目录时批量重新评分。"""
     if facts_path and paths:
         raise click.UsageError("不能同时给出 --facts 和工作簿路径。")
@@ -34,21 +36,37 @@ def score_cmd(ctx, paths, rules_path, facts_path, fmt, output, strict, jobs):
             raise click.UsageError("使用 --facts 时必须用 --rules 指定规则包。")
         if fmt in ("csv", "xlsx"):
             raise click.UsageError("csv/xlsx 格式用于工作簿批量评分；事实文件请用 table 或 json。")
-        ctx.exit(_score_facts(rules_path, facts_path, fmt, output, strict))
+        ctx.exit(_score_facts(rules_path, facts_path, fmt, output, strict, executor))
     from ..audit import collect_files, run_score  # workbook mode lives with the auditor
     check_output(output, [("工作簿", f) for f in collect_files(list(paths)) if isinstance(f, str)]
                  + rules_inputs(rules_path))
 
-    ctx.exit(run_score(list(paths), rules=rules_path, fmt=fmt, output=output, strict=strict, jobs=jobs))
+    if executor == "durable":
+        _durable_scorer()  # a missing extra fails once, before any file
+    ctx.exit(run_score(list(paths), rules=rules_path, fmt=fmt, output=output, strict=strict, jobs=jobs,
+                       executor="durable" if executor == "durable" else "engine"))
 
 
-def _score_facts(rules_path: str, facts_path: str, fmt: str, output: str | None, strict: bool) -> int:
+def _durable_scorer():
+    """durable-rules' score function, or a Chinese error (exit 1) when the extra is missing."""
+    from ..durable import require, score
+
+    try:
+        require()
+    except RubricError as exc:
+        fail(exc)
+    return score
+
+
+def _score_facts(rules_path: str, facts_path: str, fmt: str, output: str | None, strict: bool,
+                 executor: str = "default") -> int:
     inputs = [("规则包", rules_path), ("事实文件", facts_path)]
     check_output(output, inputs)
+    scorer = _durable_scorer() if executor == "durable" else score_facts
     try:
         pack = load_pack(rules_path)
         facts = load_facts_file(facts_path)
-        card = score_facts(pack, facts, source=facts_path)
+        card = scorer(pack, facts, source=facts_path)
     except RubricError as exc:
         fail(exc)
     text = dumps(to_dict(card)) if fmt == "json" else card_text(card)

@@ -43,7 +43,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Callable, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
 
@@ -333,13 +333,16 @@ def find_grouping(groupings, name: str):
 # --- running -------------------------------------------------------------------
 
 
-def run_cases(pack: RulePack, cases: list[Case]) -> list[CaseResult]:
-    """Score every case; never raises for a case's own problems."""
-    return [run_case(pack, c) for c in cases]
+def run_cases(pack: RulePack, cases: list[Case], score: Callable[..., Any]) -> list[CaseResult]:
+    """Score every case with the executor *score*; never raises for a case's own problems.
+
+    *score* is called as ``score(pack, facts, source=name)``: :func:`rubric_xl.engine.score`,
+    or :func:`rubric_xl.durable.score` (``rules test --engine durable``).  It is passed in:
+    this module is below every executor and imports none of them."""
+    return [run_case(pack, c, score) for c in cases]
 
 
-def run_case(pack: RulePack, case: Case) -> CaseResult:
-    from ..engine import score  # engine imports rules; import late
+def run_case(pack: RulePack, case: Case, score: Callable[..., Any]) -> CaseResult:
 
     e = case.expect
     failures: list[str] = []
