@@ -13,7 +13,7 @@ from pathlib import Path
 from openpyxl.packaging.custom import StringProperty
 from openpyxl.workbook import Workbook
 
-from .. import __version__
+from .._version import __version__
 from ..conventions import META_SHEET, PROP_PREFIX
 from ..errors import InputFileError, Problem
 from ..reader._meta import missing_keys, parse_meta_rows
