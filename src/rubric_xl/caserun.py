@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import engine
+from ._decimal import plain
 from .errors import RubricError
 from .rules.cases import CENT, TOTAL_KEY, Case, CaseResult, Expect, find_grouping
 from .rules.pack import RulePack
@@ -107,7 +108,7 @@ def _show(v: Any) -> str:
     if isinstance(v, bool) or v is None:
         return _yn(v) if v is not None else "无（null）"
     if isinstance(v, Decimal):
-        return format(v.normalize(), "f") if v == v.to_integral_value() else format(v, "f")
+        return plain(v)
     return str(v)
 
 

@@ -22,7 +22,7 @@ from typing import Callable, Generator
 
 from ..engine.card import LedgerCard, dumps
 from ..engine.ledger import plan_for
-from ..errors import Problem, RubricError
+from ..errors import Problem
 from ..reader import load_cached
 from ..rules import RulePack
 from . import _isolate

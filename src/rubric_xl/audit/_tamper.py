@@ -14,6 +14,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from .._decimal import plain
 from ..conventions import SCORE_SHEET, category_points_name, item_points_name
 from ..engine import num
 from ..engine.card import ScoreCard
@@ -48,7 +49,7 @@ def _show(v: Any) -> str:
     if isinstance(v, bool):
         return "TRUE" if v else "FALSE"
     if isinstance(v, float):
-        return format(float_decimal(v).normalize(), "f")
+        return plain(float_decimal(v))
     return f"“{v}”" if isinstance(v, str) else str(v)
 
 
