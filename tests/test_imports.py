@@ -178,3 +178,46 @@ def test_core_layers_import_without_io_libraries(name):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert not set(json.loads(out)) & set(HEAVY)
+
+
+# issue 10: engine/ and formulas/ are being rewritten on wt-oneform; their
+# one-letter aliases are listed here until that branch is merged.
+KNOWN_ALIASES = {
+    ("engine/ledger.py", "E"), ("engine/rubric.py", "E"),
+    ("formulas/_expr.py", "E"), ("formulas/_expr.py", "X"),
+    ("formulas/_inputs.py", "E"), ("formulas/_inputs.py", "X"),
+    ("formulas/_ledger.py", "E"), ("formulas/_ledger.py", "I"), ("formulas/_ledger.py", "X"),
+    ("formulas/_rubric.py", "E"), ("formulas/_rubric.py", "I"), ("formulas/_rubric.py", "X"),
+}
+
+
+def _short_aliases(path: Path) -> list[tuple[int, str]]:
+    """``import x as E`` / ``from . import y as _y``: a one-letter name for a module or name."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return [(node.lineno, alias.asname) for node in ast.walk(tree)
+            if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names
+            if alias.asname and len(alias.asname.lstrip("_")) == 1]
+
+
+def test_no_one_letter_import_aliases():
+    bad = []
+    for path, parts in _modules():
+        rel = "/".join(parts[:-1] + [path.name])
+        bad += [f"{rel}:{line}: as {name}" for line, name in _short_aliases(path)
+                if (rel, name) not in KNOWN_ALIASES]
+    assert not bad, "\n".join(bad)
+
+
+@pytest.mark.parametrize("line", ["from . import expr as E", "import datetime as _d",
+                                  "from .x import thing as T"])
+def test_the_alias_check_sees_each_spelling(tmp_path, line):
+    probe = tmp_path / "probe.py"
+    probe.write_text(f"def f():\n    {line}\n", encoding="utf-8")
+    assert len(_short_aliases(probe)) == 1
+    probe.write_text("import datetime as dt\nfrom . import expr\n", encoding="utf-8")
+    assert _short_aliases(probe) == []
+
+
+def test_known_aliases_still_exist():
+    for rel, name in KNOWN_ALIASES:
+        assert name in {n for _, n in _short_aliases(SRC / rel)}, (rel, name)

@@ -34,7 +34,6 @@ __all__ = ["score_workbooks", "score_entries", "score_workbook", "collect_files"
            "render", "FileResult", "Combined", "summary_line", "safe_text", "STATUS_TEXT"]
 
 SUFFIXES = (".xlsx", ".xlsm", ".xls")  # .xls only to tell its sender to save it as .xlsx
-FORMATS = ("table", "json", "csv", "xlsx")
 
 
 def _folder_files(folder: Path) -> list[str | FileResult]:
@@ -192,12 +191,13 @@ def summary_line(results: list[FileResult]) -> str:
     return line
 
 
+_RENDER: dict[str, Callable[[list[FileResult], list[Combined]], str | bytes]] = {
+    "table": batch_text, "json": json_text, "xlsx": xlsx_bytes,
+    "csv": lambda results, _combined: csv_text(results),
+}
+FORMATS = tuple(_RENDER)
+
+
 def render(results: list[FileResult], fmt: str) -> str | bytes:
-    combined = combine_ledgers(results)
-    if fmt == "json":
-        return json_text(results, combined)
-    if fmt == "csv":
-        return csv_text(results)
-    if fmt == "xlsx":
-        return xlsx_bytes(results, combined)
-    return batch_text(results, combined)
+    """The batch report in *fmt* (one of :data:`FORMATS`): text, or bytes for xlsx."""
+    return _RENDER[fmt](results, combine_ledgers(results))
