@@ -50,7 +50,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, 
 
 from ..errors import PackError, Problem, ProblemList, RubricError
 from .pack import RulePack, _pyd_problems
-from .yamlsrc import Located, format_path, load_file
+from .yamlsrc import Located, load_file
 
 TOTAL_KEY = "_total"
 OVERALL = "overall"
@@ -219,10 +219,7 @@ class _Checker:
         for n, part in enumerate(path):
             if isinstance(part, str) and part.isdigit() and look[:n + 1] not in self.loc.lines:
                 look = look[:n] + (int(part),) + look[n + 1:]
-        line = self.loc.line_of(look)
-        head = f"{self.loc.source}:{line}" if line else self.loc.source
-        text = format_path(path)
-        return f"{head} {text}" if text else head
+        return self.loc.where(path, look)
 
     def run(self, model: _FileModel) -> None:
         m = self.pack.model

@@ -59,27 +59,22 @@ def _not(node: Node) -> Fn:
     return lambda env: not inner(env)
 
 
-def _and(node: Node) -> Fn:
-    parts = _flatten(node, "and")
+def _logic(node: Node) -> Fn:
+    """``and`` / ``or``: a chain is one closure; it stops at the first operand
+    that decides (``false`` for and, ``true`` for or)."""
+    parts = _flatten(node, node.kind)
     if all(p.kind == "name" for p in parts):
         names = [p.value for p in parts]
-        return lambda env: all([env[n] for n in names])
+        fold = all if node.kind == "and" else any
+        return lambda env: fold([env[n] for n in names])
     fns = [compile_py(p) for p in parts]
-
-    def all_of(env):
-        for f in fns:
-            if not f(env):
-                return False
-        return True
-    return all_of
-
-
-def _or(node: Node) -> Fn:
-    parts = _flatten(node, "or")
-    if all(p.kind == "name" for p in parts):
-        names = [p.value for p in parts]
-        return lambda env: any([env[n] for n in names])
-    fns = [compile_py(p) for p in parts]
+    if node.kind == "and":
+        def all_of(env):
+            for f in fns:
+                if not f(env):
+                    return False
+            return True
+        return all_of
 
     def any_of(env):
         for f in fns:
@@ -178,6 +173,6 @@ _CALLS: dict[str, Callable[[list[Fn]], Fn]] = {
 
 _BUILD: dict[str, Callable[[Node], Fn]] = {
     **{kind: _const for kind in CONSTANTS},
-    "name": _name, "not": _not, "and": _and, "or": _or, "cmp": _cmp, "neg": _neg,
+    "name": _name, "not": _not, "and": _logic, "or": _logic, "cmp": _cmp, "neg": _neg,
     "arith": _arith, "in": _in, "call": _call,
 }
