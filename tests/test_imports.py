@@ -23,6 +23,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "rubric_xl"
 LAYERS: dict[str, int] = {
     "errors": -1,  # the error types, below everything
     "_version": 0, "conventions": 0, "_files": 0, "_decimal": 0, "sheettext": 0, "_print": 0,
+    "layout": 0,
     "rules": 1,
     "engine": 2, "factsfile": 2, "samples": 2,
     "formulas": 3, "reader": 3, "caserun": 3, "durable": 3,

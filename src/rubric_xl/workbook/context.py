@@ -12,7 +12,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..rules.model import Fact
 from ..rules.pack import RulePack
 from . import inputs, names
-from .layout import WorkbookLayout
+from ..layout import WorkbookLayout
 
 LISTS_SHEET = "_lists"
 UNIT_LABEL = "填报单位"

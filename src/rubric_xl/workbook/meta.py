@@ -29,7 +29,8 @@ def generator() -> str:
 
 
 def _sources() -> list[Path]:
-    files = sorted(Path(__file__).parent.glob("*.py")) + [Path(__file__).parent.parent / "_print.py"]
+    files = sorted(Path(__file__).parent.glob("*.py")) + [
+        Path(__file__).parent.parent / name for name in ("_print.py", "layout.py", "_decimal.py")]
     try:  # the formula compiler's code shapes the template too
         import rubric_xl.formulas as fm  # noqa: PLC0415
     except ImportError:

@@ -12,7 +12,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..rules.model import Fact
 from . import inputs, styles
 from .context import Ctx
-from .layout import CellRef
+from ..layout import CellRef
 from .._decimal import plain
 from .text import chinese_number, put
 

@@ -12,7 +12,7 @@ from ..errors import RubricError
 from ..rules.model import Fact
 from . import inputs, names, styles
 from .context import Ctx
-from .layout import ColumnLayout, RangeRef, SummaryBlock, TableLayout
+from ..layout import ColumnLayout, RangeRef, SummaryBlock, TableLayout
 
 SHEET = "台账"
 SUMMARY_SHEET = "汇总"
