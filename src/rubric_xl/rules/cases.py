@@ -35,9 +35,8 @@ Ledger packs expect rows and roll-ups instead::
               忻府区: {listed: 3, completion_rate: 66.67, cleared: false}
               _total: {listed: 3}            # the all-groups line
 
-Only what a case states is compared.  Numbers compare as Decimal equality after
-quantizing the actual value to 0.01; check-id lists compare as sets.  Failures
-are Chinese sentences such as ``第10项：期望 2.00 分，实际 1.50 分``.
+Only what a case states is compared, by ``rubric_xl.caserun``; expected numbers
+have at most two decimals (actual values are quantized to 0.01).
 """
 from __future__ import annotations
 
