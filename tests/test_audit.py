@@ -18,7 +18,8 @@ from click.testing import CliRunner
 
 from conftest import full_marks_facts
 from rubric_xl import dumps, score, to_dict
-from rubric_xl.audit import collect_files, combine_ledgers, run_score, score_workbooks, summary_line
+from rubric_xl.audit import collect_files, combine_ledgers, score_workbooks, summary_line
+from rubric_xl.cli.score import run_score
 from rubric_xl.audit import score_workbook as _real_score_workbook
 from rubric_xl.audit._reports import safe_text
 from rubric_xl.cli import cli, main

@@ -1,5 +1,5 @@
-"""The example-case runner (rubric_xl.rules.cases) and every case file under
-rules/cases/: each case is a test of its own, so a failure names the case."""
+"""Example cases: the case file (rubric_xl.rules.cases), the runner
+(rubric_xl.caserun) and every case file under rules/cases/: each case is a test of its own, so a failure names the case."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -9,7 +9,8 @@ import pytest
 
 from conftest import RULES, SHANXI_PATH
 from rubric_xl import PackError, load_pack, load_pack_text, score
-from rubric_xl.rules.cases import Case, cases_path, load_cases, run_cases
+from rubric_xl.caserun import run_cases
+from rubric_xl.rules.cases import Case, cases_path, load_cases
 from rubric_xl.rules.cases import cases_from_located
 from rubric_xl.rules.yamlsrc import load_text
 

@@ -30,7 +30,8 @@ from rubric_xl.engine.card import dumps, to_dict
 from rubric_xl.engine.facts import read_facts
 from rubric_xl.errors import FactsError, RubricError
 from rubric_xl.rules import load_pack
-from rubric_xl.rules.cases import cases_path, load_cases, run_cases
+from rubric_xl.caserun import run_cases
+from rubric_xl.rules.cases import cases_path, load_cases
 from rubric_xl.samples import random_facts
 
 ROOT = Path(__file__).resolve().parents[1]

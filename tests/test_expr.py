@@ -9,21 +9,21 @@ from decimal import Decimal
 import pytest
 
 from rubric_xl import ExpressionError, FactsError, PackError, load_pack_text, score
-from rubric_xl.rules import expr as E
+from rubric_xl.rules import expr
 
 SYMS = {
-    "n": E.Symbol(E.NUMBER),
-    "m": E.Symbol(E.NUMBER),
-    "rate": E.Symbol(E.NUMBER),
-    "flag": E.Symbol(E.BOOL),
-    "other": E.Symbol(E.BOOL),
-    "third": E.Symbol(E.BOOL),
-    "name": E.Symbol(E.TEXT),
-    "level": E.Symbol(E.TEXT, options=("一级", "二级", "三级", "未达标")),
-    "d": E.Symbol(E.DATE, nullable=True),
-    "deadline": E.Symbol(E.DATE),
-    "maybe": E.Symbol(E.NUMBER, nullable=True),
-    "maybe_flag": E.Symbol(E.BOOL, nullable=True),
+    "n": expr.Symbol(expr.NUMBER),
+    "m": expr.Symbol(expr.NUMBER),
+    "rate": expr.Symbol(expr.NUMBER),
+    "flag": expr.Symbol(expr.BOOL),
+    "other": expr.Symbol(expr.BOOL),
+    "third": expr.Symbol(expr.BOOL),
+    "name": expr.Symbol(expr.TEXT),
+    "level": expr.Symbol(expr.TEXT, options=("一级", "二级", "三级", "未达标")),
+    "d": expr.Symbol(expr.DATE, nullable=True),
+    "deadline": expr.Symbol(expr.DATE),
+    "maybe": expr.Symbol(expr.NUMBER, nullable=True),
+    "maybe_flag": expr.Symbol(expr.BOOL, nullable=True),
 }
 
 ENV = {"n": Decimal(6), "m": Decimal(4), "rate": Decimal("89.99"), "flag": True, "other": False,
@@ -32,8 +32,8 @@ ENV = {"n": Decimal(6), "m": Decimal(4), "rate": Decimal("89.99"), "flag": True,
 
 
 def ev(text, env=None, want=None):
-    node = E.check(text, SYMS, want)
-    return E.compile_py(node)({**ENV, **(env or {})})
+    node = expr.check(text, SYMS, want)
+    return expr.compile_py(node)({**ENV, **(env or {})})
 
 
 # --- parsing and precedence ------------------------------------------------------
@@ -81,17 +81,17 @@ def test_arithmetic(text, value):
     ("true and not false", True),
 ])
 def test_logic_and_comparison(text, value):
-    assert ev(text, want=E.BOOL) is value
+    assert ev(text, want=expr.BOOL) is value
 
 
 def test_ast_shape():
-    node = E.parse("a or b and not c")
+    node = expr.parse("a or b and not c")
     assert node.kind == "or"
     assert node.args[1].kind == "and" and node.args[1].args[1].kind == "not"
-    node = E.parse("1 + 2 * 3")
+    node = expr.parse("1 + 2 * 3")
     assert (node.kind, node.value) == ("arith", "+")
     assert (node.args[1].kind, node.args[1].value) == ("arith", "*")
-    assert E.parse("x > 1 and y").names() == {"x", "y"}
+    assert expr.parse("x > 1 and y").names() == {"x", "y"}
 
 
 def test_division_is_exact_decimal():
@@ -102,7 +102,7 @@ def test_division_is_exact_decimal():
 
 
 def test_division_by_zero_at_evaluation():
-    fn = E.compile_py(E.check("n / m", SYMS))
+    fn = expr.compile_py(expr.check("n / m", SYMS))
     with pytest.raises(ZeroDivisionError):
         fn({**ENV, "m": Decimal(0)})
 
@@ -133,13 +133,13 @@ def test_division_by_zero_at_evaluation():
 ])
 def test_syntax_errors(text, msg):
     with pytest.raises(ExpressionError) as ei:
-        E.check(text, SYMS)
+        expr.check(text, SYMS)
     assert msg in ei.value.message
 
 
 def test_error_position():
     with pytest.raises(ExpressionError) as ei:
-        E.parse("n + $")
+        expr.parse("n + $")
     assert ei.value.pos == 4 and ei.value.expr == "n + $"
 
 
@@ -162,12 +162,12 @@ def test_error_position():
 ])
 def test_python_is_rejected(text):
     with pytest.raises(ExpressionError):
-        E.check(text, SYMS)
+        expr.check(text, SYMS)
 
 
 def test_unknown_function_lists_the_allowed_ones():
     with pytest.raises(ExpressionError) as ei:
-        E.check("__import__('os')", SYMS)
+        expr.check("__import__('os')", SYMS)
     assert "未知的函数 __import__()" in ei.value.message and "blank" in ei.value.message
 
 
@@ -178,7 +178,7 @@ def test_evaluation_never_calls_eval_or_exec(monkeypatch):
         monkeypatch.setattr(builtins, name, forbidden)
     for text in ("1 + 2 * 3 > n and not other", "level in ['一级']", "blank(d) or d > deadline",
                  "min(n, m) / 2"):
-        E.compile_py(E.check(text, SYMS))(ENV)
+        expr.compile_py(expr.check(text, SYMS))(ENV)
 
 
 # --- type errors, unknown names, enum options -------------------------------------
@@ -200,8 +200,8 @@ def test_evaluation_never_calls_eval_or_exec(monkeypatch):
     ("min()", None, "参数个数不对"),
     ("date(name)", None, "文字常量"),
     ("date('2005-02-30')", None, "不是有效日期"),
-    ("n + 1", E.BOOL, "表达式结果应为是/否"),
-    ("flag", E.NUMBER, "表达式结果应为数值"),
+    ("n + 1", expr.BOOL, "表达式结果应为是/否"),
+    ("flag", expr.NUMBER, "表达式结果应为数值"),
     ("rat > 90", None, "未知的名称 'rat'"),
     ("level == '一极'", None, "'一极' 不是 level 的可选值"),
     ("'特级' != level", None, "'特级' 不是 level 的可选值"),
@@ -212,7 +212,7 @@ def test_evaluation_never_calls_eval_or_exec(monkeypatch):
 ])
 def test_type_errors(text, want, msg):
     with pytest.raises(ExpressionError) as ei:
-        E.check(text, SYMS, want)
+        expr.check(text, SYMS, want)
     assert msg in ei.value.message
 
 
@@ -230,8 +230,8 @@ def test_type_errors(text, want, msg):
     ("blank(d) or d > deadline", True, True),
 ])
 def test_blank_semantics(text, with_date, without):
-    assert ev(text, want=E.BOOL) is with_date
-    assert ev(text, {"d": None}, want=E.BOOL) is without
+    assert ev(text, want=expr.BOOL) is with_date
+    assert ev(text, {"d": None}, want=expr.BOOL) is without
 
 
 def test_blank_of_nullable_bool_and_number():
@@ -317,9 +317,9 @@ def test_derived_value_reading_a_blank_allowed_fact_is_computed():
 def test_too_deep_expressions_are_pack_errors_not_tracebacks():
     from rubric_xl import PackError, load_pack_text
 
-    for expr in (" + ".join(["n"] * 900) + " > 1", "(" * 400 + "n" + ")" * 400 + " > 1"):
+    for source in (" + ".join(["n"] * 900) + " > 1", "(" * 400 + "n" + ")" * 400 + " > 1"):
         with pytest.raises(PackError) as exc:
-            load_pack_text(_DERIVED_PACK.replace('"sent < 2"', f'"{expr}"'))
+            load_pack_text(_DERIVED_PACK.replace('"sent < 2"', f'"{source}"'))
         text = str(exc.value)
         assert "items[0].zero_if[0].when" in text
         assert ("过深" in text) or ("过长" in text)

@@ -137,7 +137,8 @@ def test_example_case(pack, case):
 
 
 def test_cases_pass_the_case_runner(pack):
-    from rubric_xl.rules.cases import load_cases, run_cases
+    from rubric_xl.caserun import run_cases
+    from rubric_xl.rules.cases import load_cases
 
     results = run_cases(pack, load_cases(CASES_PATH, pack), score)
     assert len(results) == len(CASES["cases"])

@@ -14,9 +14,8 @@ from .engine.card import LedgerCard, ScoreCard, dumps, to_dict
 from .engine.facts import convert_facts
 from .errors import (ExpressionError, FactsError, InputFileError, PackError, Problem,
                      RubricError)
+from ._version import __version__
 from .rules import RulePack, load_pack, load_pack_text
-
-__version__ = "0.1.0"
 
 __all__ = [
     "load_pack", "load_pack_text", "RulePack", "score", "score_values", "convert_facts",

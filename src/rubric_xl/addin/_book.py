@@ -155,9 +155,6 @@ class BookView:
         idx, r0, c0, r1, c1 = a
         return self.book.sheets[idx].range((r0, c0), (r1, c1))
 
-    def sent_cells(self) -> int:
-        return sum(len(s["values"]) * len(s["values"][0]) for s in self._sheets if s["values"])
-
     def _need(self, idx: int, row: int, col: int) -> None:
         """Record that cell (*row*, *col*) of sheet *idx* will be read."""
         r, c = self._needed.get(idx, (0, 0))

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
-from .. import __version__
+from .._version import __version__
 from ._env import ADDIN_DIR, ADDIN_ID, NAMESPACE
 
 TEMPLATE = ADDIN_DIR / "templates" / "rubric-manifest.xml"

@@ -9,20 +9,20 @@ Public API::
 
     results = score_workbooks(["提交/"], jobs=2)     # list[FileResult], input order
     combined = combine_ledgers(results)              # city-wide ledger roll-ups
-    code = run_score(["提交/"], fmt="xlsx", output="汇总.xlsx", jobs=2)  # the CLI
+    data = render(results, "xlsx")                   # report: str (table/json/csv) or bytes
+
+``rubric-xl score WORKBOOK|DIR…`` (``cli.score``) is built on these.
 """
 from __future__ import annotations
 
-import contextlib
 import multiprocessing as mp
 import os
-import sys
 from pathlib import Path
 from typing import Callable, Generator
 
 from ..engine.card import LedgerCard, dumps
 from ..engine.ledger import plan_for
-from ..errors import Problem, RubricError
+from ..errors import Problem
 from ..reader import load_cached
 from ..rules import RulePack
 from . import _isolate
@@ -30,11 +30,10 @@ from ._one import STATUS_TEXT, FileResult, score_workbook
 from ._reports import Combined, batch_counts, csv_text, json_text, safe_text, xlsx_bytes
 from ._text import batch_text
 
-__all__ = ["run_score", "score_workbooks", "score_workbook", "collect_files", "combine_ledgers",
+__all__ = ["score_workbooks", "score_entries", "score_workbook", "collect_files", "combine_ledgers",
            "render", "FileResult", "Combined", "summary_line", "safe_text", "STATUS_TEXT"]
 
 SUFFIXES = (".xlsx", ".xlsm", ".xls")  # .xls only to tell its sender to save it as .xlsx
-FORMATS = ("table", "json", "csv", "xlsx")
 
 
 def _folder_files(folder: Path) -> list[str | FileResult]:
@@ -134,9 +133,13 @@ def _pack_arg(rules: str | Path | RulePack | None, jobs: int) -> tuple[str | Rul
     return None, jobs
 
 
-def _run(entries: list[str | FileResult], rules: str | Path | RulePack | None, strict: bool,
-         jobs: int, progress: Callable[[FileResult], None] | None, encode: bool = False,
-         timeout: float = _isolate.TIMEOUT, executor: str = "engine") -> list[FileResult]:
+def score_entries(entries: list[str | FileResult], rules: str | Path | RulePack | None = None,
+                  strict: bool = False, jobs: int = 1,
+                  progress: Callable[[FileResult], None] | None = None, encode: bool = False,
+                  timeout: float = _isolate.TIMEOUT, executor: str = "engine") -> list[FileResult]:
+    """:func:`score_workbooks` for entries already listed by :func:`collect_files`
+    (failed entries are kept in their place).  *executor* ``durable``: each
+    workbook computed on durable-rules (:mod:`rubric_xl.durable`)."""
     pack_arg, jobs = _pack_arg(rules, jobs)
     files = [e for e in entries if isinstance(e, str)]
     scored = _iter_results(files, pack_arg, strict, jobs, encode, timeout, executor)
@@ -164,7 +167,7 @@ def score_workbooks(paths: list[str], rules: str | Path | RulePack | None = None
     is scored (speeds up ``render(results, "json")``).  Raises
     :class:`PackError` only when *rules* itself is broken.
     """
-    return _run(collect_files(paths), rules, strict, jobs, progress, encode_json, timeout)
+    return score_entries(collect_files(paths), rules, strict, jobs, progress, encode_json, timeout)
 
 
 def combine_ledgers(results: list[FileResult]) -> list[Combined]:
@@ -191,53 +194,13 @@ def summary_line(results: list[FileResult]) -> str:
     return line
 
 
+_RENDER: dict[str, Callable[[list[FileResult], list[Combined]], str | bytes]] = {
+    "table": batch_text, "json": json_text, "xlsx": xlsx_bytes,
+    "csv": lambda results, _combined: csv_text(results),
+}
+FORMATS = tuple(_RENDER)
+
+
 def render(results: list[FileResult], fmt: str) -> str | bytes:
-    combined = combine_ledgers(results)
-    if fmt == "json":
-        return json_text(results, combined)
-    if fmt == "csv":
-        return csv_text(results)
-    if fmt == "xlsx":
-        return xlsx_bytes(results, combined)
-    return batch_text(results, combined)
-
-
-def _progress_bar():
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    return Progress(TextColumn("评分中"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                    console=Console(stderr=True), transient=True)
-
-
-def run_score(paths: list[str], rules: str | None = None, fmt: str = "table",
-              output: str | None = None, strict: bool = False, jobs: int = 1, executor: str = "engine") -> int:
-    """``rubric-xl score WORKBOOK|DIR…``: re-score, report, return the exit code
-    (0 no errors, 1 any file with errors or unreadable, 2 usage)."""
-    import click
-
-    from ..cli.common import EXIT_INPUT, EXIT_OK, EXIT_USAGE, emit, write_atomic
-
-    if fmt not in FORMATS:
-        click.echo(f"错误：未知的输出格式 {fmt}（可选 {'、'.join(FORMATS)}）", err=True)
-        return EXIT_USAGE
-    if fmt == "xlsx" and (not output or output == "-"):
-        click.echo("错误：xlsx 格式需要用 -o 指定输出文件（如 -o 汇总.xlsx）", err=True)
-        return EXIT_USAGE
-    entries = collect_files(paths)
-    show = sys.stderr.isatty() and fmt != "json" and len(entries) > 1
-    try:
-        with _progress_bar() if show else contextlib.nullcontext() as bar:
-            task = bar.add_task("score", total=len(entries)) if bar else None
-            results = _run(entries, rules, strict, jobs, (lambda _: bar.advance(task)) if bar else None,
-                           encode=fmt == "json", executor=executor)
-    except RubricError as exc:  # only a broken --rules pack gets here
-        click.echo(f"错误：{exc}", err=True)
-        return EXIT_INPUT
-    out = render(results, fmt)
-    if isinstance(out, bytes):
-        write_atomic(output, out)  # type: ignore[arg-type]
-    else:
-        emit(out, output)
-    click.echo(summary_line(results), err=True)
-    return EXIT_INPUT if any(r.status in ("error", "failed") for r in results) else EXIT_OK
+    """The batch report in *fmt* (one of :data:`FORMATS`): text, or bytes for xlsx."""
+    return _RENDER[fmt](results, combine_ledgers(results))

@@ -42,7 +42,7 @@ def limit_memory(extra: int) -> None:
     base = _address_space()
     if not base:
         return
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
     limit = base + extra
     if hard != resource.RLIM_INFINITY:
         limit = min(limit, hard)

@@ -12,8 +12,9 @@ compared: that is reported too (deleting a name must not hide a change).
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Callable
 
+from .._decimal import plain
 from ..conventions import SCORE_SHEET, category_points_name, item_points_name
 from ..engine import num
 from ..engine.card import ScoreCard
@@ -40,6 +41,26 @@ def _cached(book: Workbook, name: str, sheet: str) -> tuple[str, Any] | Problem:
     return ref.cell(), book.value(ref.sheet, ref.row1, ref.col1)
 
 
+def _compare_points(cached: Any, engine: Decimal | None) -> tuple[bool | None, str]:
+    return _points_agree(cached, engine), _points_text(engine)
+
+
+def _compare_text(cached: Any, engine: str | None) -> tuple[bool | None, str]:
+    text = "" if cached is None else str(cached).strip()
+    return (None if not text else text == (engine or "")), (f"“{engine}”" if engine else "（无）")
+
+
+def _compare_flag(cached: Any, engine: bool) -> tuple[bool | None, str]:
+    flag = _flag(cached)
+    return (None if flag is None else flag == engine), ("是" if engine else "否")
+
+
+# kind of result cell -> (does the cached value agree with the engine's?, the engine's value as shown)
+_COMPARE: dict[str, Callable[[Any, Any], tuple[bool | None, str]]] = {
+    "points": _compare_points, "text": _compare_text, "flag": _compare_flag,
+}
+
+
 def _points_text(d: Decimal | None) -> str:
     return "待填" if d is None else num.amount(d)
 
@@ -48,7 +69,7 @@ def _show(v: Any) -> str:
     if isinstance(v, bool):
         return "TRUE" if v else "FALSE"
     if isinstance(v, float):
-        return format(float_decimal(v).normalize(), "f")
+        return plain(float_decimal(v))
     return f"“{v}”" if isinstance(v, str) else str(v)
 
 
@@ -107,17 +128,7 @@ def compare_results(book: Workbook, card: ScoreCard) -> list[Problem]:
             out.append(found)
             continue
         cell, cached = found
-        if kind == "points":
-            agree = _points_agree(cached, engine)
-            shown = _points_text(engine)
-        elif kind == "text":
-            text = "" if cached is None else str(cached).strip()
-            agree = None if not text else text == (engine or "")
-            shown = f"“{engine}”" if engine else "（无）"
-        else:
-            flag = _flag(cached)
-            agree = None if flag is None else flag == engine
-            shown = "是" if engine else "否"
+        agree, shown = _COMPARE[kind](cached, engine)
         if agree is False:
             out.append(Problem(f"{book.path} {cell}", (
                 f"结果单元格 {name} 显示 {_show(cached)}，重新计算为 {shown}；"

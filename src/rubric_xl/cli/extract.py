@@ -7,6 +7,7 @@ from typing import Any
 import click
 import yaml
 
+from .._decimal import plain
 from ..engine.card import dumps
 from ..errors import RubricError
 from . import cli
@@ -19,7 +20,7 @@ class _Dumper(yaml.SafeDumper):
 
 def _decimal(dumper: yaml.SafeDumper, d: Decimal) -> yaml.Node:
     if d == d.to_integral_value():
-        return dumper.represent_scalar("tag:yaml.org,2002:int", str(int(d)))
+        return dumper.represent_scalar("tag:yaml.org,2002:int", plain(d))
     text = format(d, "f")
     return dumper.represent_scalar("tag:yaml.org,2002:float", text)
 

@@ -58,7 +58,7 @@ def list_cmd(ctx):
 @click.pass_context
 def check_cmd(ctx, packs):
     """校验规则包：结构、表达式、分值合计、引用，以及能否生成填报模板。"""
-    from ..workbook.names import check_pack_names
+    from ..rules.names import check_pack_names
 
     bad = 0
     for path in packs:  # every pack is checked, whatever the ones before it gave
@@ -86,8 +86,9 @@ def check_cmd(ctx, packs):
 @click.pass_context
 def test_cmd(ctx, packs, executor):
     """运行规则包自带的示例用例（rules/cases/<规则包>.yaml）。"""
+    from ..caserun import run_cases
     from ..engine import score as engine_score
-    from ..rules.cases import cases_path, load_cases, run_cases
+    from ..rules.cases import cases_path, load_cases
     from .score import _durable_scorer
 
     scorer = _durable_scorer() if executor == "durable" else engine_score

@@ -1,6 +1,9 @@
 """``rubric-xl score``: score a facts file, or re-score workbooks (auditor mode)."""
 from __future__ import annotations
 
+import contextlib
+import sys
+
 import click
 
 from ..engine import score as score_facts
@@ -9,7 +12,8 @@ from ..errors import RubricError
 from ..factsfile import load_facts_file
 from ..rules import load_pack
 from . import cli
-from .common import EXIT_INPUT, PACK, check_output, emit, fail, rules_inputs
+from .common import (EXIT_INPUT, EXIT_OK, EXIT_USAGE, PACK, check_output, emit, fail, rules_inputs,
+                     write_atomic)
 from .render import card_text
 
 
@@ -37,10 +41,6 @@ def score_cmd(ctx, paths, rules_path, facts_path, fmt, output, strict, jobs, exe
         if fmt in ("csv", "xlsx"):
             raise click.UsageError("csv/xlsx 格式用于工作簿批量评分；事实文件请用 table 或 json。")
         ctx.exit(_score_facts(rules_path, facts_path, fmt, output, strict, executor))
-    from ..audit import collect_files, run_score  # workbook mode lives with the auditor
-    check_output(output, [("工作簿", f) for f in collect_files(list(paths)) if isinstance(f, str)]
-                 + rules_inputs(rules_path))
-
     if executor == "durable":
         _durable_scorer()  # a missing extra fails once, before any file
     ctx.exit(run_score(list(paths), rules=rules_path, fmt=fmt, output=output, strict=strict, jobs=jobs,
@@ -56,6 +56,47 @@ def _durable_scorer():
     except RubricError as exc:
         fail(exc)
     return score
+
+
+def _progress_bar():
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(TextColumn("评分中"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=Console(stderr=True), transient=True)
+
+
+def run_score(paths: list[str], rules: str | None = None, fmt: str = "table",
+              output: str | None = None, strict: bool = False, jobs: int = 1, executor: str = "engine") -> int:
+    """Workbook mode of ``rubric-xl score WORKBOOK|DIR…``: re-score, report, return
+    the exit code (0 no errors, 1 any file with errors or unreadable, 2 usage)."""
+    from ..audit import FORMATS, collect_files, render, score_entries, summary_line
+
+    if fmt not in FORMATS:
+        click.echo(f"错误：未知的输出格式 {fmt}（可选 {'、'.join(FORMATS)}）", err=True)
+        return EXIT_USAGE
+    if fmt == "xlsx" and (not output or output == "-"):
+        click.echo("错误：xlsx 格式需要用 -o 指定输出文件（如 -o 汇总.xlsx）", err=True)
+        return EXIT_USAGE
+    entries = collect_files(paths)
+    check_output(output, [("工作簿", f) for f in entries if isinstance(f, str)] + rules_inputs(rules))
+    show = sys.stderr.isatty() and fmt != "json" and len(entries) > 1
+    try:
+        with _progress_bar() if show else contextlib.nullcontext() as bar:
+            task = bar.add_task("score", total=len(entries)) if bar else None
+            results = score_entries(entries, rules, strict, jobs,
+                                    (lambda _: bar.advance(task)) if bar else None, encode=fmt == "json",
+                                    executor=executor)
+    except RubricError as exc:  # only a broken --rules pack gets here
+        click.echo(f"错误：{exc}", err=True)
+        return EXIT_INPUT
+    out = render(results, fmt)
+    if isinstance(out, bytes):
+        write_atomic(output, out)  # type: ignore[arg-type]
+    else:
+        emit(out, output)
+    click.echo(summary_line(results), err=True)
+    return EXIT_INPUT if any(r.status in ("error", "failed") for r in results) else EXIT_OK
 
 
 def _score_facts(rules_path: str, facts_path: str, fmt: str, output: str | None, strict: bool,

@@ -313,10 +313,6 @@ class Workbook:
     def sheet(self, name: str) -> Sheet | None:
         return self._by_name.get(name)
 
-    def scan(self, sheet: str) -> SheetScan | None:
-        """The scan of a sheet the reader reads (``None`` for any other sheet)."""
-        return self._scans.get(sheet)
-
     def grid(self, sheet: str) -> list[list[Any]]:
         """The sheet's values from A1; empty for a sheet that does not exist."""
         grid = self._grids.get(sheet)

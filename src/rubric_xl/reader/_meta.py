@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Sequence
 
 from ..conventions import META_KEYS
+from .._decimal import plain
 from ._cells import float_decimal
 
 ROW_KEYS = META_KEYS + ("fingerprint",)  # every key a template writes to _meta
@@ -21,7 +22,7 @@ def cell_text(v: Any) -> str:
         return "true" if v else "false"
     if isinstance(v, (int, float)):
         d = float_decimal(v)
-        return str(int(d)) if d == d.to_integral_value() else format(d.normalize(), "f")
+        return plain(d)
     return str(v).strip() if v is not None else ""
 
 

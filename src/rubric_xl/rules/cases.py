@@ -1,8 +1,9 @@
 """Example cases of a rule pack: facts in, expected results out.
 
 ``rubric-xl rules test PACK`` loads ``rules/cases/<pack stem>.yaml`` (see
-:func:`cases_path`), checks it against the pack (:func:`load_cases`) and scores
-every case (:func:`run_cases`).  A case file::
+:func:`cases_path`) and checks it against the pack (:func:`load_cases`);
+``rubric_xl.caserun.run_cases`` scores every case (the engine is a layer above
+this one).  A case file::
 
     pack: shanxi-2005                 # the pack id
     base: {fact: value, ...}          # optional; merged under every case's facts
@@ -34,9 +35,8 @@ Ledger packs expect rows and roll-ups instead::
               忻府区: {listed: 3, completion_rate: 66.67, cleared: false}
               _total: {listed: 3}            # the all-groups line
 
-Only what a case states is compared.  Numbers compare as Decimal equality after
-quantizing the actual value to 0.01; check-id lists compare as sets.  Failures
-are Chinese sentences such as ``第10项：期望 2.00 分，实际 1.50 分``.
+Only what a case states is compared, by ``rubric_xl.caserun``; expected numbers
+have at most two decimals (actual values are quantized to 0.01).
 """
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, 
 
 from ..errors import PackError, Problem, ProblemList, RubricError
 from .pack import RulePack, _pyd_problems
-from .yamlsrc import Located, format_path, load_file
+from .yamlsrc import Located, load_file
 
 TOTAL_KEY = "_total"
 OVERALL = "overall"
@@ -218,10 +218,7 @@ class _Checker:
         for n, part in enumerate(path):
             if isinstance(part, str) and part.isdigit() and look[:n + 1] not in self.loc.lines:
                 look = look[:n] + (int(part),) + look[n + 1:]
-        line = self.loc.line_of(look)
-        head = f"{self.loc.source}:{line}" if line else self.loc.source
-        text = format_path(path)
-        return f"{head} {text}" if text else head
+        return self.loc.where(path, look)
 
     def run(self, model: _FileModel) -> None:
         m = self.pack.model
@@ -330,162 +327,5 @@ def find_grouping(groupings, name: str):
     return None
 
 
-# --- running -------------------------------------------------------------------
-
-
-def run_cases(pack: RulePack, cases: list[Case], score: Callable[..., Any]) -> list[CaseResult]:
-    """Score every case with the executor *score*; never raises for a case's own problems.
-
-    *score* is called as ``score(pack, facts, source=name)``: :func:`rubric_xl.engine.score`,
-    or :func:`rubric_xl.durable.score` (``rules test --engine durable``).  It is passed in:
-    this module is below every executor and imports none of them."""
-    return [run_case(pack, c, score) for c in cases]
-
-
-def run_case(pack: RulePack, case: Case, score: Callable[..., Any]) -> CaseResult:
-
-    e = case.expect
-    failures: list[str] = []
-    try:
-        card = score(pack, case.facts, source=case.name)
-    except RubricError as exc:
-        text = str(exc)
-        if e.error is None:
-            failures.append(f"意外报错：{text}")
-        elif e.error not in text:
-            failures.append(f"期望报错信息包含“{e.error}”，实际报错为：{text}")
-        return CaseResult(case.name, not failures, failures, case.loc)
-    except Exception as exc:  # an engine defect: report it, keep running the others
-        failures.append(f"程序内部错误 {type(exc).__name__}：{exc}")
-        return CaseResult(case.name, False, failures, case.loc)
-    if e.error is not None:
-        failures.append(f"期望报错（含“{e.error}”），实际未报错")
-    elif card.kind == "rubric":
-        failures.extend(_compare_rubric(card, e))
-    else:
-        failures.extend(_compare_ledger(card, e))
-    return CaseResult(case.name, not failures, failures, case.loc)
-
-
-def _pts(d: Decimal | None) -> str:
-    return "待填" if d is None else f"{d.quantize(CENT)} 分"
-
-
-def _q(d: Decimal) -> Decimal:
-    return d.quantize(CENT)
-
-
-def _yn(b: Any) -> str:
-    return {True: "是", False: "否", None: "无"}.get(b, str(b))
-
-
-def _list(xs) -> str:
-    return "、".join(sorted(xs)) if xs else "无"
-
-
-def _compare_rubric(card, e: Expect) -> list[str]:
-    out: list[str] = []
-    for iid, ie in e.items.items():
-        it = card.item(iid)
-        head = f"第{iid}项："
-        want_status = ie.status or ("scored" if ie.points is not None or ie.zeroed is not None else None)
-        if want_status == "incomplete" and it.status != "incomplete":
-            out.append(f"{head}期望 待填，实际 {_pts(it.points)}（{it.explanation}）")
-            continue  # the other comparisons would only repeat this one
-        if want_status == "scored" and it.status != "scored":
-            want = f"{_pts(ie.points)}" if ie.points is not None else "已评分"
-            out.append(f"{head}期望 {want}，实际 {it.explanation}")
-            continue
-        if ie.points is not None and _q(it.points) != ie.points:
-            out.append(f"{head}期望 {_pts(ie.points)}，实际 {_pts(it.points)}")
-        if ie.zeroed is not None and it.zeroed != ie.zeroed:
-            out.append(f"{head}期望{'' if ie.zeroed else '未'}判为不得分，实际{'' if it.zeroed else '未'}判为不得分"
-                       f"（{it.explanation}）")
-        if ie.flags is not None and sorted(it.flags) != sorted(ie.flags):
-            out.append(f"{head}期望标记 {_list(ie.flags)}，实际 {_list(it.flags)}")
-        if ie.explain is not None and ie.explain not in it.explanation:
-            out.append(f"{head}说明应包含“{ie.explain}”，实际说明为“{it.explanation}”")
-        if ie.missing is not None and set(it.missing) != set(ie.missing):
-            out.append(f"{head}期望待填事实 {_list(ie.missing)}，实际 {_list(it.missing)}")
-    cats = {c.name: c for c in card.categories}
-    for name, pts in e.categories.items():
-        if _q(cats[name].points) != pts:
-            out.append(f"类别“{name}”：期望 {_pts(pts)}，实际 {_pts(cats[name].points)}")
-    if e.total is not None and _q(card.total) != e.total:
-        out.append(f"总分：期望 {_pts(e.total)}，实际 {_pts(card.total)}")
-    if e.grade is not None and card.grade != e.grade:
-        out.append(f"等次：期望 {e.grade}，实际 {card.grade or '无'}")
-    if e.eligible is not None and card.eligible != e.eligible:
-        out.append(f"{card.eligibility_label or '评选资格'}：期望 {_yn(e.eligible)}，实际 {_yn(card.eligible)}")
-    if e.provisional is not None and card.provisional != e.provisional:
-        out.append(f"暂定分：期望 {_yn(e.provisional)}，实际 {_yn(card.provisional)}")
-    if e.flags is not None and sorted(card.flags) != sorted(e.flags):
-        out.append(f"标记：期望 {_list(e.flags)}，实际 {_list(card.flags)}")
-    return out
-
-
-def _show(v: Any) -> str:
-    if isinstance(v, bool) or v is None:
-        return _yn(v) if v is not None else "无（null）"
-    if isinstance(v, Decimal):
-        return format(v.normalize(), "f") if v == v.to_integral_value() else format(v, "f")
-    return str(v)
-
-
-def _same(want: Any, got: Any) -> bool:
-    if want is None or isinstance(want, bool):
-        return type(got) is type(want) and got == want
-    if isinstance(got, bool) or not isinstance(got, (int, Decimal)):
-        return False
-    return _q(Decimal(got)) == Decimal(want)
-
-
-def _compare_ledger(card, e: Expect) -> list[str]:
-    out: list[str] = []
-    for r in e.rows:
-        head = f"第{r.row}行："
-        if r.row > len(card.rows):
-            out.append(f"{head}台账中没有这一行（共 {len(card.rows)} 行）")
-            continue
-        got = card.rows[r.row - 1]
-        if r.key is not None and got.key != r.key:
-            out.append(f"{head}期望名称 {r.key}，实际 {got.key or '空'}")
-        if r.status is not None and got.status != r.status:
-            out.append(f"{head}期望状态 {r.status}，实际 {got.status or '无'}")
-        for key, word in (("errors", "错误"), ("warnings", "提醒")):
-            want = getattr(r, key)
-            if want is None:
-                continue
-            have = {p.check for p in getattr(got, key)}
-            if have != set(want):
-                out.append(f"{head}期望{word} {_list(set(want))}，实际 {_list(have)}")
-    for gname, groups in e.rollups.items():
-        ru = _find_rollup(card.rollups, gname)
-        if ru is None:  # pragma: no cover - checked at load time
-            out.append(f"汇总 {gname}：规则包没有这种汇总")
-            continue
-        for key, vals in groups.items():
-            head = f"汇总“{ru.label}” {'合计' if key == TOTAL_KEY else key}："
-            line = ru.total if key == TOTAL_KEY else ru.groups.get(key)
-            if line is None:
-                out.append(f"{head}没有这一组（实有：{_list(ru.groups)}）")
-                continue
-            for mid, want in vals.items():
-                got = line.get(mid)
-                if not _same(want, got):
-                    out.append(f"{head}{mid} 期望 {_show(want)}，实际 {_show(got)}")
-    return out
-
-
-def _find_rollup(rollups, name: str):
-    for ru in rollups:
-        if (ru.by or OVERALL) == name:
-            return ru
-    for ru in rollups:
-        if ru.label == name:
-            return ru
-    return None
-
-
 __all__ = ["Case", "CaseResult", "Expect", "ItemExpect", "RowExpect", "cases_path", "load_cases",
-           "run_cases", "run_case"]
+           "cases_from_located", "find_grouping", "CENT", "OVERALL", "TOTAL_KEY"]

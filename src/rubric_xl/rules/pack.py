@@ -17,14 +17,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import ExpressionError, PackError, Problem, ProblemList
-from . import expr as E
+from .expr import BOOL, DATE, NUMBER, TEXT, Node, Symbol, check, compile_py
 from .model import (
     PACK_PLACES, Derived, Fact, FlatRule, Item, LateRule, Pack, PerUnitRule, StepRule, number_problem,
 )
 from .yamlsrc import Located, load_file, load_text
 
-TYPE_OF = {"bool": E.BOOL, "int": E.NUMBER, "decimal": E.NUMBER, "percent": E.NUMBER,
-           "date": E.DATE, "enum": E.TEXT, "text": E.TEXT}
+TYPE_OF = {"bool": BOOL, "int": NUMBER, "decimal": NUMBER, "percent": NUMBER,
+           "date": DATE, "enum": TEXT, "text": TEXT}
 
 PLACEHOLDERS = {
     "zero": {"reason"},
@@ -40,14 +40,14 @@ PLACEHOLDERS = {
 class CheckedRule:
     rule: Any  # FlatRule | PerUnitRule | StepRule | LateRule
     role: str  # "deduction" | "bonus"
-    nodes: dict[str, E.Node]  # "when" / "count" / "value" → checked AST
+    nodes: dict[str, Node]  # "when" / "count" / "value" → checked AST
     deadline: Any = None  # model.Deadline for late rules
 
 
 @dataclass
 class CheckedItem:
     item: Item
-    zero_if: list[tuple[E.Node, Any]]
+    zero_if: list[tuple[Node, Any]]
     rules: list[CheckedRule]
     facts: list[str]  # every fact the item reads (derived values expanded), in pack order
     required: list[str]  # those that must not be blank for the item to be scorable
@@ -70,10 +70,10 @@ class CheckedItem:
 
 @dataclass
 class CheckedLedger:
-    derived: list[tuple[Derived, E.Node]]
-    statuses: list[tuple[str, E.Node]]
-    checks: list[tuple[Any, E.Node]]
-    metrics: list[tuple[Any, E.Node | None]]
+    derived: list[tuple[Derived, Node]]
+    statuses: list[tuple[str, Node]]
+    checks: list[tuple[Any, Node]]
+    metrics: list[tuple[Any, Node | None]]
 
 
 @dataclass
@@ -82,7 +82,7 @@ class RulePack:
     source: str
     hash: str
     facts: dict[str, Fact]
-    derived: list[tuple[Derived, E.Node]]
+    derived: list[tuple[Derived, Node]]
     derived_facts: dict[str, list[str]]
     items: list[CheckedItem] = field(default_factory=list)
     ledger: CheckedLedger | None = None
@@ -246,18 +246,18 @@ def _format_error(exc: ValueError) -> str:
     return text
 
 
-def _constant(node: E.Node) -> bool:
+def _constant(node: Node) -> bool:
     return not node.names()
 
 
-def _division_by_zero(node: E.Node) -> bool:
+def _division_by_zero(node: Node) -> bool:
     """A ``/`` whose divisor is a constant equal to 0 (``a / 0``, ``a / (1 - 1)``)."""
     stack = [node]
     while stack:
         n = stack.pop()
         if n.kind == "arith" and n.value == "/" and _constant(n.args[1]):
             try:
-                if E.compile_py(n.args[1])({}) == 0:
+                if compile_py(n.args[1])({}) == 0:
                     return True
             except (ArithmeticError, ZeroDivisionError):
                 return True
@@ -265,7 +265,7 @@ def _division_by_zero(node: E.Node) -> bool:
     return False
 
 
-def _bad_numbers(node: E.Node) -> list[str]:
+def _bad_numbers(node: Node) -> list[str]:
     out = []
     stack = [node]
     while stack:
@@ -288,10 +288,10 @@ class _Checker:
     def err(self, path: tuple, msg: str) -> None:
         self.p.add(self.loc.where(path), msg)
 
-    def expr(self, path: tuple, text: str, symbols: dict, want: str | None) -> E.Node | None:
+    def expr(self, path: tuple, text: str, symbols: dict, want: str | None) -> Node | None:
         shown = text if len(text) <= 80 else text[:80] + "…"
         try:
-            node = E.check(text, symbols, want)
+            node = check(text, symbols, want)
         except ExpressionError as exc:
             where = f"（位置 {exc.pos + 1}）" if exc.pos is not None else ""
             self.err(path, f"表达式 {shown!r} 有误{where}：{exc.message}")
@@ -317,16 +317,16 @@ class _Checker:
                     if c.id in seen:
                         self.err(("facts", i, "columns", j, "id"), f"列 id {c.id!r} 重复")
                     seen.add(c.id)
-        symbols: dict[str, E.Symbol] = {}
+        symbols: dict[str, Symbol] = {}
         for f in m.facts:
             if f.type != "table":
-                symbols[f.id] = E.Symbol(TYPE_OF[f.type], f.blank_allowed,
+                symbols[f.id] = Symbol(TYPE_OF[f.type], f.blank_allowed,
                                          tuple(f.options) if f.options else None)
         for i, d in enumerate(m.deadlines):
             if d.id in symbols:
                 self.err(("deadlines", i, "id"), f"名称 {d.id!r} 与事实或其他期限重复")
-            symbols[d.id] = E.Symbol(E.DATE)
-        derived: list[tuple[Derived, E.Node]] = []
+            symbols[d.id] = Symbol(DATE)
+        derived: list[tuple[Derived, Node]] = []
         derived_facts: dict[str, list[str]] = {}
         for i, d in enumerate(m.derived):
             if d.id in symbols:
@@ -335,7 +335,7 @@ class _Checker:
             node = self.expr(("derived", i, "expr"), d.expr, symbols, None)
             if node is None:
                 continue
-            symbols[d.id] = E.Symbol(node.type, node.nullable)
+            symbols[d.id] = Symbol(node.type, node.nullable)
             derived.append((d, node))
             deps: set[str] = set()
             for n in node.names():
@@ -417,7 +417,7 @@ class _Checker:
         names: set[str] = set()
         ok = True
 
-        def x(path: tuple, text: str, want: str) -> E.Node | None:
+        def x(path: tuple, text: str, want: str) -> Node | None:
             nonlocal ok
             node = self.expr(base + path, text, symbols, want)
             if node is None:
@@ -428,7 +428,7 @@ class _Checker:
 
         zero_if = []
         for j, z in enumerate(item.zero_if):
-            node = x(("zero_if", j, "when"), z.when, E.BOOL)
+            node = x(("zero_if", j, "when"), z.when, BOOL)
             zero_if.append((node, z))
             self.template(base + ("zero_if", j, "reason"), z.reason, "zero")
         rules: list[CheckedRule] = []
@@ -436,16 +436,16 @@ class _Checker:
             key = "deductions" if role == "deduction" else "bonuses"
             for j, r in enumerate(lst):
                 path = (key, j)
-                nodes: dict[str, E.Node] = {}
+                nodes: dict[str, Node] = {}
                 deadline = None
                 if isinstance(r, FlatRule):
-                    nodes["when"] = x(path + ("when",), r.when, E.BOOL)
+                    nodes["when"] = x(path + ("when",), r.when, BOOL)
                 elif isinstance(r, PerUnitRule):
-                    nodes["count"] = x(path + ("count",), r.count, E.NUMBER)
+                    nodes["count"] = x(path + ("count",), r.count, NUMBER)
                     if r.when:
-                        nodes["when"] = x(path + ("when",), r.when, E.BOOL)
+                        nodes["when"] = x(path + ("when",), r.when, BOOL)
                 elif isinstance(r, StepRule):
-                    nodes["value"] = x(path + ("value",), r.value, E.NUMBER)
+                    nodes["value"] = x(path + ("value",), r.value, NUMBER)
                 elif isinstance(r, LateRule):
                     for k, d in enumerate(r.dates):
                         f = pack.facts.get(d)
@@ -509,7 +509,7 @@ class _Checker:
             # evaluated (its status and roll-ups), so any column without a default
             # may be blank when an expression reads it.
             nullable = c.blank_allowed or c.default is None
-            row_syms[c.id] = E.Symbol(TYPE_OF[c.type], nullable, tuple(c.options) if c.options else None)
+            row_syms[c.id] = Symbol(TYPE_OF[c.type], nullable, tuple(c.options) if c.options else None)
         if led.key not in cols:
             self.err(base + ("key",), f"key {led.key!r} 不是表格 {led.table} 的列")
         derived = []
@@ -519,17 +519,17 @@ class _Checker:
                 continue
             node = self.expr(base + ("derived", i, "expr"), d.expr, row_syms, None)
             if node is not None:
-                row_syms[d.id] = E.Symbol(node.type, node.nullable)
+                row_syms[d.id] = Symbol(node.type, node.nullable)
                 derived.append((d, node))
         statuses = []
         for i, s in enumerate(led.statuses):
-            node = self.expr(base + ("statuses", i, "when"), s.when, row_syms, E.BOOL)
+            node = self.expr(base + ("statuses", i, "when"), s.when, row_syms, BOOL)
             if node is not None:
                 statuses.append((s.name, node))
-        row_syms["status"] = E.Symbol(E.TEXT, False, tuple(s.name for s in led.statuses))
+        row_syms["status"] = Symbol(TEXT, False, tuple(s.name for s in led.statuses))
         checks = []
         for i, c in enumerate(led.checks):
-            node = self.expr(base + ("checks", i, "when"), c.when, row_syms, E.BOOL)
+            node = self.expr(base + ("checks", i, "when"), c.when, row_syms, BOOL)
             for j, col in enumerate(c.columns):
                 if col not in cols:
                     self.err(base + ("checks", i, "columns", j), f"{col!r} 不是表格 {led.table} 的列")
@@ -540,9 +540,9 @@ class _Checker:
         for i, mt in enumerate(led.metrics):
             node = None
             if mt.where:
-                node = self.expr(base + ("metrics", i, "where"), mt.where, row_syms, E.BOOL)
+                node = self.expr(base + ("metrics", i, "where"), mt.where, row_syms, BOOL)
             if mt.value:
-                node = self.expr(base + ("metrics", i, "value"), mt.value, row_syms, E.NUMBER)
+                node = self.expr(base + ("metrics", i, "value"), mt.value, row_syms, NUMBER)
             for ref in (mt.numerator, mt.denominator):
                 if ref is not None and ref not in ids:
                     self.err(base + ("metrics", i), f"比率引用的指标 {ref!r} 必须在它之前定义")

@@ -91,8 +91,10 @@ class Located:
             path = path[:-1]
         return self.lines.get((), None)
 
-    def where(self, path: tuple) -> str:
-        line = self.line_of(path)
+    def where(self, path: tuple, line_path: tuple | None = None) -> str:
+        """``file:line a.b[0]`` of *path*; the line looked up by *line_path* when
+        given (the same place, spelt as the YAML spells its keys)."""
+        line = self.line_of(path if line_path is None else line_path)
         p = format_path(path)
         head = f"{self.source}:{line}" if line else self.source
         return f"{head} {p}" if p else head

@@ -16,8 +16,8 @@ formulas are compiled from the same pack by :mod:`rubric_xl.formulas`
 from .build import LEDGER_ROWS, build_template, template_bytes
 from .distribute import ManifestRow, distribute, safe_filename
 from .fill import fill_template, fill_workbook
-from .layout import (CategoryLayout, CellRef, ColumnLayout, ItemLayout, RangeRef, SummaryBlock,
-                     TableLayout, WorkbookLayout)
+from ..layout import (CategoryLayout, CellRef, ColumnLayout, ItemLayout, RangeRef, SummaryBlock,
+                      TableLayout, WorkbookLayout)
 from .meta import TEMPLATE_VERSION, fingerprint, read_meta
 from .output import workbook_bytes
 from .units import BUILTIN_UNITS, load_units, parse_units

@@ -10,7 +10,7 @@ from ..errors import PackError, Problem
 from ..rules.pack import RulePack
 from . import names
 from .context import LISTS_SHEET, Ctx
-from .layout import WorkbookLayout
+from ..layout import WorkbookLayout
 from .meta import meta_values, write_meta
 from .output import workbook_bytes
 from .sheet_guide import build_info_sheet, create_guide_sheet, write_guide

@@ -13,7 +13,7 @@ from ..conventions import unit_fact
 from ..rules.model import Fact
 from ..rules.pack import RulePack
 from . import inputs, names
-from .layout import WorkbookLayout
+from ..layout import WorkbookLayout
 
 LISTS_SHEET = "_lists"
 

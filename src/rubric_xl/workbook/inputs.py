@@ -8,7 +8,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..rules.contract import PERCENT_AMBIGUOUS
 from ..rules.model import Fact
-from .text import num
+from .._decimal import plain
 
 MAX_INLINE_LIST = 255  # characters of an inline list validation
 MAX_TEXT = 255
@@ -20,11 +20,11 @@ FORMATS = {"int": "0", "decimal": "General", "percent": "General", "date": "yyyy
 
 def _range_text(lo: Decimal | None, hi: Decimal | None) -> str:
     if lo is not None and hi is not None:
-        return f"{num(lo)}–{num(hi)}"
+        return f"{plain(lo)}–{plain(hi)}"
     if lo is not None:
-        return f"≥{num(lo)}"
+        return f"≥{plain(lo)}"
     if hi is not None:
-        return f"≤{num(hi)}"
+        return f"≤{plain(hi)}"
     return ""
 
 
@@ -52,7 +52,7 @@ def type_hint(f: Fact, column: bool = False) -> str:
         if (lo, hi) == (0, 100):
             text = "0–100 的百分数（如 93.5 表示 93.5%，不带 % 号）"
         else:
-            text = f"{num(lo)}–{num(hi)} 的百分数（不带 % 号）"
+            text = f"{plain(lo)}–{plain(hi)} 的百分数（不带 % 号）"
     elif t == "date":
         text = "日期 YYYY-MM-DD"
     elif t == "enum":
@@ -109,14 +109,14 @@ def validation(f: Fact, list_ref: str | None = None, column: bool = False,
         kind = "whole" if t == "int" else "decimal"
         what = {"int": "整数", "decimal": "数值", "percent": "百分数（0–100 的数字，不带 % 号）"}[t]
         if lo is not None and hi is not None:
-            kw = dict(type=kind, operator="between", formula1=num(lo), formula2=num(hi))
-            error = f"请输入 {num(lo)} 到 {num(hi)} 之间的{what}。"
+            kw = dict(type=kind, operator="between", formula1=plain(lo), formula2=plain(hi))
+            error = f"请输入 {plain(lo)} 到 {plain(hi)} 之间的{what}。"
         elif lo is not None:
-            kw = dict(type=kind, operator="greaterThanOrEqual", formula1=num(lo))
-            error = f"请输入不小于 {num(lo)} 的{what}。"
+            kw = dict(type=kind, operator="greaterThanOrEqual", formula1=plain(lo))
+            error = f"请输入不小于 {plain(lo)} 的{what}。"
         elif hi is not None:
-            kw = dict(type=kind, operator="lessThanOrEqual", formula1=num(hi))
-            error = f"请输入不大于 {num(hi)} 的{what}。"
+            kw = dict(type=kind, operator="lessThanOrEqual", formula1=plain(hi))
+            error = f"请输入不大于 {plain(hi)} 的{what}。"
         else:  # any number: a range wide enough for every real answer
             kw = dict(type=kind, operator="between", formula1="-1E+15", formula2="1E+15")
             error = f"请输入{what}。"

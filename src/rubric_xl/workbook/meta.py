@@ -13,7 +13,7 @@ from pathlib import Path
 from openpyxl.packaging.custom import StringProperty
 from openpyxl.workbook import Workbook
 
-from .. import __version__
+from .._version import __version__
 from ..conventions import META_SHEET, PROP_PREFIX
 from ..errors import InputFileError, Problem
 from ..reader._meta import missing_keys, parse_meta_rows
@@ -29,7 +29,8 @@ def generator() -> str:
 
 
 def _sources() -> list[Path]:
-    files = sorted(Path(__file__).parent.glob("*.py")) + [Path(__file__).parent.parent / "_print.py"]
+    files = sorted(Path(__file__).parent.glob("*.py")) + [
+        Path(__file__).parent.parent / name for name in ("_print.py", "layout.py", "_decimal.py")]
     try:  # the formula compiler's code shapes the template too
         import rubric_xl.formulas as fm  # noqa: PLC0415
     except ImportError:

@@ -1,76 +1,10 @@
-"""Defined-name rules of the workbook conventions (docs/ARCHITECTURE.md).
-
-One place for the names every executor agrees on, and for the check that a
-pack's ids can all become Excel names (``abc1`` cannot: it is cell ABC1).
-"""
+"""Defined names of the workbook conventions (docs/ARCHITECTURE.md), for the
+sheet builders: the names themselves live in ``conventions``, the check that a
+pack's ids can become Excel names in ``rules.names``."""
 from __future__ import annotations
-
-import re
-
-from openpyxl.utils import column_index_from_string
-
-from ..errors import PackError, Problem
-from ..rules.pack import RulePack
 
 from ..conventions import (  # noqa: F401  (re-exported for the sheet builders)
     INFO_NAMES, LEDGER_RESULTS, RESULT_NAMES, category_points_name, column_name,
     item_explain_name, item_points_name, list_name,
 )
-
-_NAME = re.compile(r"^[A-Za-z_\\][A-Za-z0-9_.]{0,254}$")
-_A1 = re.compile(r"^([A-Za-z]{1,3})([0-9]+)$")
-_R1C1 = re.compile(r"^([Rr][0-9]*)?([Cc][0-9]*)?$")
-
-
-def why_invalid(name: str) -> str | None:
-    """``None`` when *name* is a valid Excel defined name, else the reason in Chinese."""
-    if not _NAME.match(name):
-        return "只能由字母、数字、下划线和点组成，且不能以数字开头"
-    m = _A1.match(name)
-    if m:
-        try:
-            col = column_index_from_string(m.group(1).upper())
-        except ValueError:
-            col = 0
-        if 1 <= col <= 16384 and 1 <= int(m.group(2)) <= 1048576:
-            return f"与单元格地址 {name.upper()} 相同"
-    if _R1C1.match(name):
-        return "与 R1C1 样式的单元格地址相同"
-    return None
-
-
-def check_pack_names(pack: RulePack) -> None:
-    """Raise :class:`PackError` when the pack's ids cannot all become Excel names,
-    or when two names would collide."""
-    problems: list[Problem] = []
-    taken: dict[str, str] = {}
-
-    def claim(name: str, what: str) -> None:
-        reason = why_invalid(name)
-        if reason:
-            problems.append(Problem(f"{pack.source}: {what}", f"{name!r} 不能用作 Excel 名称：{reason}"))
-        elif name.lower() in taken:
-            problems.append(Problem(f"{pack.source}: {what}",
-                                    f"Excel 名称 {name!r} 与{taken[name.lower()]}重复（名称不区分大小写）"))
-        else:
-            taken[name.lower()] = what
-
-    for n in INFO_NAMES:
-        taken[n] = "基本信息的名称"
-    if pack.model.kind == "rubric":
-        for n in RESULT_NAMES:
-            taken[n] = "评分结果的名称"
-        for i, _ in enumerate(pack.model.categories, start=1):
-            taken[category_points_name(i)] = "类别得分的名称"
-        for ci in pack.items:
-            claim(item_points_name(ci.id), f"评分项 {ci.id}")
-            claim(item_explain_name(ci.id), f"评分项 {ci.id}")
-    if pack.ledger is not None:
-        for n in LEDGER_RESULTS.values():
-            taken[n] = "台账结果列的名称"
-    for f in pack.model.facts:
-        claim(f.id, f"事实 {f.id}")
-        for c in f.columns or []:
-            claim(column_name(f.id, c.id), f"表格 {f.id} 的列 {c.id}")
-    if problems:
-        raise PackError(f"规则包不能生成填报模板：{pack.source}", problems)
+from ..rules.names import check_pack_names  # noqa: F401  (the formula compiler imports it here)

@@ -5,7 +5,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from . import inputs, styles
 from .context import Ctx
-from .layout import CellRef
+from ..layout import CellRef
 from .meta import TEMPLATE_VERSION, generator
 from .sheet_ledger import BLANK_PRINT_ROWS
 from .text import chinese_number, grade_text, put

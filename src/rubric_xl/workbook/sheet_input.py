@@ -12,8 +12,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..rules.model import Fact
 from . import inputs, styles
 from .context import Ctx
-from .layout import CellRef
-from .text import chinese_number, num, put
+from ..layout import CellRef
+from .._decimal import plain
+from .text import chinese_number, put
 
 SHEET = "填报"
 COLS = {"seq": 1, "label": 2, "unit": 3, "value": 4, "hint": 5, "note": 6}
@@ -83,7 +84,7 @@ def _groups(ctx: Ctx) -> tuple[Groups, dict[str, list[str]]]:
             if ci.item.category != cat.name:
                 continue
             it = ci.item
-            worth = "加分项" if cat.bonus_only and it.max == 0 else f"{num(it.max)}分"
+            worth = "加分项" if cat.bonus_only and it.max == 0 else f"{plain(it.max)}分"
             heading = f"第{it.id}项　{it.title}（{worth}）"
             new = [f for f in ci.facts if f not in placed and f != asked]
             earlier = [f for f in ci.facts if f in placed]
@@ -98,7 +99,7 @@ def _groups(ctx: Ctx) -> tuple[Groups, dict[str, list[str]]]:
             entries.append((heading, new, note))
         if entries:
             n += 1
-            worth = "加分项" if cat.bonus_only else f"{num(cat.cap)}分"
+            worth = "加分项" if cat.bonus_only else f"{plain(cat.cap)}分"
             out.append((f"{chinese_number(n)}、{cat.name}（{worth}）", entries))
     rest = [f for f in top if f not in placed]
     if rest:

@@ -12,7 +12,7 @@ from ..errors import RubricError
 from ..rules.model import Fact
 from . import inputs, names, styles
 from .context import Ctx
-from .layout import ColumnLayout, RangeRef, SummaryBlock, TableLayout
+from ..layout import ColumnLayout, RangeRef, SummaryBlock, TableLayout
 
 SHEET = "台账"
 SUMMARY_SHEET = "汇总"
@@ -128,7 +128,7 @@ def build_ledger_sheet(ctx: Ctx) -> Worksheet:
                 widths[col] = RESULT_WIDTHS[key]
                 _format_column(ws, col, FIRST_ROW, last_row, "@", locked=True, wrap=True)
                 col += 1
-        for c_id, cl in {**columns, **results}.items():
+        for cl in [*columns.values(), *results.values()]:
             cell = ws.cell(HEADER_ROW, cl.data.col, cl.label)
             styles.style(cell, font=styles.BOLD, align=styles.CENTER)
             header_lines = max(header_lines, styles.lines_needed(cl.label, widths[cl.data.col]))

@@ -17,7 +17,7 @@ from ..formulas._xl import text as xl_text
 from ..samples import random_facts
 from . import names, styles
 from .context import Ctx
-from .layout import CategoryLayout, CellRef, ItemLayout
+from ..layout import CategoryLayout, CellRef, ItemLayout
 from .text import grade_text
 
 SHEET = "评分"

@@ -1,16 +1,10 @@
 """Small Chinese text helpers shared by the sheet builders."""
 from __future__ import annotations
 
-from decimal import Decimal
-
+from .._decimal import plain
 from ..sheettext import clean_text
 
 _DIGITS = "零一二三四五六七八九"
-
-
-def num(d: Decimal) -> str:
-    """``Decimal('2.50')`` → ``2.5``; ``Decimal('3')`` → ``3``."""
-    return format(d.normalize(), "f") if d != d.to_integral_value() else str(int(d))
 
 
 def chinese_number(n: int) -> str:
@@ -28,10 +22,10 @@ def grade_text(grades) -> str:
     upper = None
     for g in grades:
         if g.min is None:
-            parts.append(f"低于{num(upper)}分为{g.name}" if upper is not None else g.name)
+            parts.append(f"低于{plain(upper)}分为{g.name}" if upper is not None else g.name)
         else:
-            parts.append(f"{num(g.min)}分及以上为{g.name}" if upper is None
-                         else f"{num(g.min)}分及以上、低于{num(upper)}分为{g.name}")
+            parts.append(f"{plain(g.min)}分及以上为{g.name}" if upper is None
+                         else f"{plain(g.min)}分及以上、低于{plain(upper)}分为{g.name}")
             upper = g.min
     return "；".join(parts)
 

@@ -4,6 +4,8 @@
 alongside the workbook; :func:`rubric_xl.formulas.write_formulas` passes it
 to the formula compiler.  Addresses are 1-based rows and columns plus helpers
 for A1 text, so a consumer never has to re-derive positions from the pack.
+Plain data below every executor, so the formula writer can name its type
+without importing the workbook builder.
 """
 from __future__ import annotations
 
