@@ -241,25 +241,25 @@ class Compiler:
     def _cmp(self, n: E.Node) -> tuple:
         a, b = n.args
         op = _OPS[n.value]
-        if E._is_const(a) and not E._is_const(b):
+        if (a.kind in E.CONSTANTS) and not (b.kind in E.CONSTANTS):
             a, b, op = b, a, _MIRROR[op]
-        if E._is_const(a):  # two constants: the pack checker allows it; fold it
+        if (a.kind in E.CONSTANTS):  # two constants: the pack checker allows it; fold it
             f = E.compile_py(n)
             return TRUE if f({}) else FALSE
         if a.type == "number":
-            if E._is_const(b) and (b.value * SCALE) == (b.value * SCALE).to_integral_value():
+            if (b.kind in E.CONSTANTS) and (b.value * SCALE) == (b.value * SCALE).to_integral_value():
                 t = self.term(a)
                 return both(present(t), num_cmp(t.name, op, int(b.value * SCALE)))
             t = self.diff(a, b)
             return both(present(t), num_cmp(t.name, op, 0))
         if a.type == "date":
-            if E._is_const(b):
+            if (b.kind in E.CONSTANTS):
                 t = self.term(a)
                 return both(present(t), cmp(op, t.name, _date(b.value).toordinal()))
             t = self.diff(a, b)
             return both(present(t), num_cmp(t.name, op, 0))
         t = self.term(a)
-        if E._is_const(b):
+        if (b.kind in E.CONSTANTS):
             return both(present(t), cmp(op, t.name, b.value))
         u = self.term(b)
         return both(present(t), present(u), cmp(op, t.name, ("ref", u.name)))

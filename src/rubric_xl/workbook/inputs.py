@@ -121,10 +121,10 @@ def validation(f: Fact, list_ref: str | None = None, column: bool = False,
             kw = dict(type=kind, operator="between", formula1="-1E+15", formula2="1E+15")
             error = f"请输入{what}。"
         if t == "percent" and first and lo is not None and hi is not None:
-            a, b = (num(x) for x in PERCENT_AMBIGUOUS)
-            kw = dict(type="custom", formula1=(f"AND(ISNUMBER({first}),{first}>={num(lo)},{first}<={num(hi)},"
+            a, b = (plain(x) for x in PERCENT_AMBIGUOUS)
+            kw = dict(type="custom", formula1=(f"AND(ISNUMBER({first}),{first}>={plain(lo)},{first}<={plain(hi)},"
                                                f"NOT(AND({first}>{a},{first}<={b})))"))
-            error = (f"请输入 {num(lo)} 到 {num(hi)} 之间的数字，不带 % 号（95% 填 95）；"
+            error = (f"请输入 {plain(lo)} 到 {plain(hi)} 之间的数字，不带 % 号（95% 填 95）；"
                      f"大于 {a}、不大于 {b} 的数会被当作误带了 % 号。")
     elif t == "date":
         kw = dict(type="date", operator="between", formula1=str(DATE_MIN), formula2=str(DATE_MAX))

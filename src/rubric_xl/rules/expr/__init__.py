@@ -33,11 +33,11 @@ formulas (``rubric_xl.formulas._expr``).
 """
 from __future__ import annotations
 
-from ._ast import BOOL, DATE, FUNCTIONS, NUMBER, TEXT, Node, Symbol, type_name
+from ._ast import BOOL, CONSTANTS, DATE, FUNCTIONS, NUMBER, TEXT, Node, Symbol, type_name
 from ._checker import check
 from ._lexer import KEYWORDS, tokenize
 from ._parser import MAX_LENGTH, parse
 from ._python import Env, Fn, compile_py
 
-__all__ = ["BOOL", "DATE", "NUMBER", "TEXT", "FUNCTIONS", "KEYWORDS", "MAX_LENGTH", "Node",
+__all__ = ["BOOL", "CONSTANTS", "DATE", "NUMBER", "TEXT", "FUNCTIONS", "KEYWORDS", "MAX_LENGTH", "Node",
            "Symbol", "Env", "Fn", "check", "compile_py", "parse", "tokenize", "type_name"]
