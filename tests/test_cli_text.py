@@ -16,7 +16,7 @@ ALLOWED = {
     "Microsoft", "HTTPS", "https", "pingfen", "example", "gov", "cn", "manifest", "xml", "csv",
     "xlsx", "SHA", "UTF", "YYYY", "MM", "DD", "RUBRIC_XL_RULES", "Markdown", "_meta", "meta",
     "rules", "cases", "yaml", "shanxi", "xinzhou", "cities", "bodies",
-    "MB", "RUBRIC_XL_ADDIN_MAX_BODY_MB",
+    "MB", "RUBRIC_XL_ADDIN_MAX_BODY_MB", "SQLite", "PostgreSQL", "postgresql", "RUBRIC_XL_DB", "db",
 }
 
 
@@ -30,7 +30,7 @@ def _commands(group: click.Group, path: tuple[str, ...] = ()):
 
 
 ALL = list(_commands(cli))
-NAMES = {n for path, _ in ALL for n in path}
+NAMES = {n for path, _ in ALL for n in path} | {part for path, _ in ALL for n in path for part in n.split("-")}
 
 
 def _english_words(text: str, cmd: click.Command) -> set[str]:

@@ -15,14 +15,21 @@ from typing import Any
 from ..engine.facts import convert_facts
 from ..errors import FactsError, Problem
 from ..rules import RulePack
+from ..rules.contract import Invalid
 from ..rules.model import Fact
 
 NUMERIC = ("int", "decimal", "percent")
 
 
+INVALID = "$invalid"  # a value that broke the input contract, kept so its items stay 有误
+_INVALID_FIELDS = ("fact", "label", "shown", "expected", "cell")
+
+
 def _enc(f: Fact, v: Any) -> Any:
     if v is None:
         return None
+    if isinstance(v, Invalid):
+        return {INVALID: {k: getattr(v, k) for k in _INVALID_FIELDS}}
     if f.type == "table":
         cols = {c.id: c for c in f.columns or []}
         return [{k: _enc(cols[k], x) if k in cols else None for k, x in row.items()} for row in v]
@@ -36,6 +43,11 @@ def _enc(f: Fact, v: Any) -> Any:
 def _dec(f: Fact, v: Any) -> Any:
     if v is None:
         return None
+    if isinstance(v, dict) and isinstance(v.get(INVALID), dict):
+        d = v[INVALID]
+        if all(isinstance(d.get(k), str) for k in _INVALID_FIELDS[:4]):
+            return Invalid(*(d.get(k) for k in _INVALID_FIELDS))
+        return v  # a row edited by hand: convert_facts reports it
     if f.type == "table":
         cols = {c.id: c for c in f.columns or []}
         return [{k: _dec(cols[k], x) for k, x in row.items() if k in cols} for row in v]

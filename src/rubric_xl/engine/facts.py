@@ -105,6 +105,9 @@ def read_facts(pack: RulePack, raw: Mapping[str, Any], source: str = "facts",
         if f.type == "table":
             out[fid] = _convert_table(f, value, where, problems, memo, cells, facts_file)
             continue
+        if value.__class__ is C.Invalid:  # kept from an earlier reading (a campaign's stored facts)
+            out[fid] = value
+            continue
         try:
             # converted values are memoised per fact on (type, raw value): raw
             # values repeat across submissions and conversion is pure
@@ -149,7 +152,7 @@ def _convert_table(f: Fact, value: Any, where, problems: ProblemList,
         for cid, c in cols.items():
             raw = row.get(cid)
             cls = raw.__class__
-            if cls is bool and c.type == "bool" or cls is _dt.date and c.type == "date":
+            if cls is bool and c.type == "bool" or cls is _dt.date and c.type == "date" or cls is C.Invalid:
                 out[cid] = raw  # already the right type: nothing to convert
                 continue
             memo = memos[cid]

@@ -102,7 +102,7 @@ def expected(f: Fact) -> str:
     if t == "enum":
         return "应为以下之一：" + "、".join(f.options or [])
     if t == "date":
-        return "应为日期，格式 YYYY-MM-DD（如 2005-07-15）"
+        return "应为日期，格式 YYYY-MM-DD"  # pack-neutral: a template speaks only of its own pack
     if t == "percent":
         return f"应为 {number_range(f)}，不带 % 号（如 93.5 表示 93.5%；大于 0、不大于 1 的数视为误带了 % 号）"
     if t == "int":

@@ -128,7 +128,7 @@ def validation(f: Fact, list_ref: str | None = None, column: bool = False,
                      f"大于 {a}、不大于 {b} 的数会被当作误带了 % 号。")
     elif t == "date":
         kw = dict(type="date", operator="between", formula1=str(DATE_MIN), formula2=str(DATE_MAX))
-        error = "请输入日期，格式 YYYY-MM-DD（如 2005-07-15）。"
+        error = "请输入日期，格式 YYYY-MM-DD。"
     else:
         kw = dict(type="textLength", operator="lessThanOrEqual", formula1=str(MAX_TEXT))
         error = f"文字不能超过 {MAX_TEXT} 个字。"
@@ -155,7 +155,7 @@ def date_validation(title: str, prompt: str) -> DataValidation:
     dv = DataValidation(type="date", operator="between", formula1=str(DATE_MIN), formula2=str(DATE_MAX),
                         allow_blank=True, showErrorMessage=True, showInputMessage=True, errorStyle="stop")
     dv.errorTitle = _short(f"{title}：输入无效", 32)
-    dv.error = "请输入日期，格式 YYYY-MM-DD（如 2005-07-15）。"
+    dv.error = "请输入日期，格式 YYYY-MM-DD。"
     dv.promptTitle = _short(title, 32)
     dv.prompt = _short(prompt, 255)
     return dv
