@@ -176,3 +176,17 @@ def test_an_invalid_input_makes_exactly_its_readers_invalid(shanxi, seed, which,
             assert it.status in ("scored", "incomplete")
     scored = [it.points for it in card.items if it.points is not None]
     assert card.total == sum(scored, Decimal(0)) and card.provisional
+
+
+@pytest.mark.parametrize("points,status,shown", [
+    (None, "invalid", "有误"), (None, "incomplete", "待填"), (Decimal("0.00"), "scored", "0.00"),
+    (Decimal("2.5"), "scored", "2.50"),
+])
+def test_reports_show_an_invalid_item_as_invalid_not_pending(points, status, shown):
+    """The terminal table and the xlsx report show 有误 where the 评分 sheet does (one wording)."""
+    from rubric_xl.audit._terminal import _pts
+    from rubric_xl.rules.wording import INCOMPLETE, INVALID, points_state
+
+    assert _pts(points, status) == shown
+    assert points_state(points, status) == (points if points is not None else
+                                            INVALID if status == "invalid" else INCOMPLETE)

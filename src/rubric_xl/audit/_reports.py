@@ -13,6 +13,7 @@ from typing import Any, Iterable
 from .._print import page_setup, row_height, text_units
 from ..engine import num
 from ..engine.card import LedgerCard, PackInfo, Rollup, ScoreCard, dumps, to_dict
+from ..rules.wording import points_state
 from ..sheettext import report_text, safe_text  # noqa: F401  (safe_text re-exported)
 from ._one import STATUS_TEXT, FileResult
 
@@ -371,14 +372,14 @@ def _items_sheet(wb, results: list[FileResult], doc: _Doc) -> None:
     head = (["规则包"] if several else []) + ["序号", "考核内容", "分值"] + units
     keys: list[tuple[str, str]] = []
     meta: dict[tuple[str, str], tuple[str, Decimal]] = {}
-    points: dict[tuple[str, str], dict[int, Decimal | None]] = {}
+    points: dict[tuple[str, str], dict[int, Decimal | str]] = {}
     for j, r in enumerate(scored):
         for it in r.card.items:  # type: ignore[union-attr]
             key = (r.card.pack.id, it.id)  # type: ignore[union-attr]
             if key not in meta:
                 keys.append(key)
                 meta[key] = (it.title, it.max)
-            points.setdefault(key, {})[j] = it.points
+            points.setdefault(key, {})[j] = points_state(it.points, it.status)  # 有误 / 待填
     base = len(head) - len(scored)
     widths = {base - 2: 6.0, base - 1: 44.0, base: 6.0}
     if several:
@@ -394,7 +395,7 @@ def _items_sheet(wb, results: list[FileResult], doc: _Doc) -> None:
         for j in range(len(scored)):
             if j in points[key]:
                 v = points[key][j]
-                _put(ws, i, base + j + 1, "待填" if v is None else v, "0.00")
+                _put(ws, i, base + j + 1, v, "0.00")
     _print(ws, doc, len(keys) + HEAD_ROW, title_cols=f"A:{_col(base)}", wrap=(base - 1,), center=(base - 2,))
 
 

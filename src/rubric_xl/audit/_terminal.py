@@ -22,6 +22,7 @@ from ..engine import num
 from ..engine.card import LedgerCard, PackInfo, ScoreCard
 from ..errors import Problem
 from ..rules import catalog
+from ..rules.wording import points_state
 
 # a number, date, id or latin word stays on one line: 2.50  2005-07-15  95%  A1
 _TOKEN = re.compile(r"[0-9A-Za-z][0-9A-Za-z.,:/%_+\-]*[0-9A-Za-z%]|[0-9A-Za-z]|\s+|.", re.S)
@@ -86,8 +87,9 @@ def wrap(text: str, width: int) -> str:
     return "\n".join(lines)
 
 
-def _pts(d: Decimal | None) -> str:
-    return "待填" if d is None else num.amount(d)
+def _pts(d: Decimal | None, status: str = "incomplete") -> str:
+    state = points_state(d, status)
+    return num.amount(state) if isinstance(state, Decimal) else state
 
 
 def _header(con: Console, info: PackInfo, title: str | None) -> None:
@@ -122,7 +124,7 @@ def card_text(card: ScoreCard | LedgerCard, title: str | None = None) -> str:
     t.add_column("分值", justify="right", no_wrap=True)
     t.add_column("说明", max_width=52, overflow="fold")
     for it in card.items:
-        t.add_row(it.id, wrap(it.title, 34), _pts(it.points), num.amount(it.max), wrap(it.explanation, 52))
+        t.add_row(it.id, wrap(it.title, 34), _pts(it.points, it.status), num.amount(it.max), wrap(it.explanation, 52))
     con.print(t)
     if card.flags:
         con.print("通报事项：" + "；".join(card.flags))

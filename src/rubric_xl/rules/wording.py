@@ -23,6 +23,13 @@ STATE_SEP = "："  # 待填：甲、乙 / 有误：<reason>；<reason>
 MISSING_SEP = "、"
 INVALID_SEP = "；"
 PART_SEP = "；"  # between the pieces of a scored item's explanation
+
+
+def points_state(points, status: str):
+    """An item's points as a report shows them: the number, or 有误 / 待填."""
+    if points is not None:
+        return points
+    return INVALID if status == "invalid" else INCOMPLETE
 ZEROED = "{reason}，不得分"
 ZEROED_FLAG = "，{flag}"
 FULL = "符合要求，得{points}分"
