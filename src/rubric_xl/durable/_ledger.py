@@ -18,13 +18,12 @@ from decimal import Decimal
 
 from ..engine.card import LedgerCard, RowProblem, RowResult
 from ..engine.ledger import _ROW_METRICS, plan_for as engine_plan
-from ..errors import FactsError
 from ..rules import expr as E
 from ..rules import lowered as L
 from ..rules.contract import Invalid
 from ..rules.pack import RulePack
 from . import _host
-from ._terms import TRUE, Compiler, Terms, both, cmp, either, negate, to_json
+from ._terms import TRUE, Compiler, Terms, both, cmp, negate, to_json
 
 ZERO = Decimal(0)
 ROW_BATCH = 1000  # rows asserted per session (one session at a time, each deleted afterwards)
@@ -167,28 +166,9 @@ class LedgerRuleset:
         return out
 
     def run(self, values: dict, where=None) -> LedgerCard:
-        plan = self.plan
-        plan.check_facts(values, where)
-        evaluated = self._rows(values)
-        facts = {f: values.get(f) for f in plan.top_facts}
-        rollups = plan._rollups([(facts, [env for _, env in evaluated])])
-        labels = {mt.id: mt.label for mt, _ in plan.metrics}
-        return LedgerCard(plan.info, facts, [r for r, _ in evaluated], rollups, labels)
+        """The engine's card assembly (:meth:`LedgerPlan.run`) with durable-rules deciding each row."""
+        return self.plan.run(values, where, evaluate=self._rows)
 
     def combine(self, submissions: list[dict], sources: list[str] | None = None):
-        """Like :meth:`rubric_xl.engine.ledger.LedgerPlan.combine`: several submissions rolled up together."""
-        plan = self.plan
-        problems = []
-        prepared = []
-        for n, values in enumerate(submissions, start=1):
-            src = sources[n - 1] if sources else f"第{n}份"
-            try:
-                plan.check_facts(values, lambda k, src=src: f"{src}: {k}")
-            except FactsError as exc:
-                problems.extend(exc.problems)
-                continue
-            facts = {f: values.get(f) for f in plan.top_facts}
-            prepared.append((facts, [env for _, env in self._rows(values)]))
-        if problems:
-            raise FactsError("提交的数据不完整", problems)
-        return plan._rollups(prepared)
+        """Like :meth:`rubric_xl.engine.ledger.LedgerPlan.combine`, rows decided by durable-rules."""
+        return self.plan.combine(submissions, sources, evaluate=self._rows)

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from ..engine import num
-from ..engine.card import Adjustment, CategoryResult, ItemResult, PackInfo, ScoreCard
+from ..engine.card import Adjustment, ItemResult, ScoreCard
 from ..engine.rubric import _OPS, plan_for as engine_plan
 from ..errors import FactsError, Problem
 from ..rules import expr as E
@@ -199,7 +199,6 @@ class _ItemCode:
 class RubricRuleset:
     def __init__(self, pack: RulePack):
         self.pack = pack
-        m = pack.model
         self.name = f"rubric-{pack.hash}"
         self.terms = Terms()
         comp = Compiler(self.terms)
@@ -225,13 +224,6 @@ class RubricRuleset:
         self.rules: dict[str, dict] = {f"{ev}.seen": to_json(TRUE, ev) for ev, _, _ in self.chunks}
         for ic, cs in zip(self.items, conds):
             self.rules.update({name: to_json(c, ic.ev) for name, c in cs.items()})
-        self.info = PackInfo(m.id, m.title, m.version, pack.hash)
-        totals = L.lowered_totals(pack)
-        self.categories = [(name, cap, bo) for name, cap, bo, _ in totals.categories]
-        self.grades = list(totals.grades)
-        self.eligible = set(totals.eligible_grades) if totals.eligible_grades is not None else None
-        self.eligibility_label = totals.eligibility_label
-        self.total_max = totals.total_max
 
     def facts(self, values: dict) -> tuple[dict, list[dict], list[set[str]]]:
         """(environment, one posted fact per item, terms that failed per item) for converted *values*."""
@@ -250,20 +242,7 @@ class RubricRuleset:
         if any(f"{ev}.seen" not in seen for ev, _, _ in self.chunks):
             raise _host.DurableError("durable-rules 执行器内部错误：有提交的事实未被匹配，未给出分数")
         items = [ic.result(env, seen, bool(err)) for ic, err in zip(self.items, errors)]
-        by_cat = {n: CategoryResult(n, ZERO, cap, bo) for n, cap, bo in self.categories}
-        total, flags, provisional = ZERO, [], False
-        for it in items:
-            cat = by_cat[it.category]
-            if it.points is None:
-                provisional, cat.complete = True, False
-                continue
-            cat.points += it.points
-            total += it.points
-            flags += [f"第{it.id}项：{fl}" for fl in it.flags]
-        grade = next((n for n, lo in self.grades if lo is None or total >= lo), None) if self.grades else None
-        eligible = grade in self.eligible if self.eligible is not None else None
-        return ScoreCard(self.info, num.q2(total), self.total_max, grade, eligible, self.eligibility_label,
-                         provisional, list(by_cat.values()), items, flags)
+        return engine_plan(self.pack).card(items)  # totals, grade, eligibility: the engine's one assembly
 
     def run(self, values: dict) -> ScoreCard:
         _host.ensure(self.name, self.rules)

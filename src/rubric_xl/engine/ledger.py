@@ -188,20 +188,25 @@ class LedgerPlan:
 
     # --- entry points ---------------------------------------------------------
 
-    def run(self, values: dict, where: Where | None = None) -> LedgerCard:
-        """Score one converted submission.  Raises FactsError (see check_facts)."""
+    def run(self, values: dict, where: Where | None = None, evaluate=None) -> LedgerCard:
+        """Score one converted submission.  Raises FactsError (see check_facts).
+        *evaluate* decides each row (default this plan's own; the durable-rules
+        executor passes its own) — the card is assembled here, once."""
         self.check_facts(values, where)
-        evaluated = self._evaluate(values)
+        evaluated = (evaluate or self._evaluate)(values)
         facts = {f: values.get(f) for f in self.top_facts}
         rollups = self._rollups([(facts, [env for _, env in evaluated])])
         labels = {mt.id: mt.label for mt, _ in self.metrics}
         return LedgerCard(self.info, facts, [r for r, _ in evaluated], rollups, labels)
 
-    def combine(self, submissions: list[dict], sources: list[str] | None = None) -> list[Rollup]:
+    def combine(self, submissions: list[dict], sources: list[str] | None = None,
+                evaluate=None) -> list[Rollup]:
         """Roll several converted submissions up together (e.g. the whole city).
 
-        *sources* names each submission in error locations (default 第n份).
+        *sources* names each submission in error locations (default 第n份);
+        *evaluate* as for :meth:`run`.
         """
+        evaluate = evaluate or self._evaluate
         problems = ProblemList()
         prepared = []
         for n, values in enumerate(submissions, start=1):
@@ -212,7 +217,7 @@ class LedgerPlan:
                 problems.items.extend(exc.problems)
                 continue
             facts = {f: values.get(f) for f in self.top_facts}
-            prepared.append((facts, [env for _, env in self._evaluate(values)]))
+            prepared.append((facts, [env for _, env in evaluate(values)]))
         if problems.errors:
             raise FactsError("提交的数据不完整", problems.errors)
         return self._rollups(prepared)

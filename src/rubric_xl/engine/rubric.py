@@ -288,6 +288,11 @@ class RubricPlan:
             except ZeroDivisionError:
                 raise FactsError(f"第{ip.id}项计算时除数为0",
                                  [Problem(f"第{ip.id}项", "表达式中的除数为0，请检查相关数据")]) from None
+        return self.card(items)
+
+    def card(self, items: list[ItemResult]) -> ScoreCard:
+        """The score card of scored *items* (pack order): category subtotals, total,
+        grade, eligibility, provisional, flags — also for the durable-rules executor."""
         by_cat: dict[str, CategoryResult] = {
             name: CategoryResult(name, ZERO, cap, bonus_only) for name, cap, bonus_only in self.categories
         }
