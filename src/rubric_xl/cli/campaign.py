@@ -12,7 +12,7 @@ import click
 from ..engine.card import dumps
 from ..errors import InputFileError, Problem, RubricError
 from . import cli
-from .common import EXIT_INPUT, EXIT_OK, emit, fail, write_atomic
+from .common import EXIT_INPUT, EXIT_OK, PACK, emit, fail, write_atomic
 
 
 def _db(f):
@@ -64,7 +64,7 @@ def campaign_group() -> None:
 
 
 @campaign_group.command("init")
-@click.option("--rules", "rules_path", required=True, type=click.Path(), help="规则包文件（YAML）。")
+@click.option("--rules", "rules_path", required=True, type=PACK, help="规则包文件（YAML）或编号（如 shanxi-2005，见 rules list）。")
 @click.option("--period", required=True, help="考核期次，如 2005、2024-03。")
 @click.option("--units", default="shanxi-cities", show_default=True,
               help="单位名单：内置列表（shanxi-cities、xinzhou-bodies）或每行一个单位的文件。")
@@ -385,7 +385,7 @@ def diff_cmd(unit, against, db, period, fmt):
 
 
 @campaign_group.command("rescore")
-@click.option("--rules", "rules_path", required=True, type=click.Path(), help="新版本的规则包文件。")
+@click.option("--rules", "rules_path", required=True, type=PACK, help="新版本的规则包文件（YAML）或编号。")
 @_db
 @_period
 @_fmt()
