@@ -1,5 +1,6 @@
-"""Text bound for a spreadsheet: one sanitiser for every xlsx writer, one
-formula-injection guard for every CSV and report.
+"""Text bound for a spreadsheet or a terminal: one sanitiser for every xlsx
+writer, one formula-injection guard for every CSV and report, one guard for
+text printed to a terminal.
 
 An xlsx file (XML 1.0) cannot hold C0 control characters other than tab,
 line feed and carriage return; openpyxl raises ``IllegalCharacterError`` on
@@ -20,6 +21,12 @@ _ESCAPED = re.compile(r"_x(?:000[0-8bBcCeEfF]|001[0-9a-fA-F])_")
 # instead (＝ ＋ － ＠): guarded too, in case a spreadsheet program folds them
 _INJECT = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 MAX_CELL = 32767  # characters Excel shows in one cell
+# what a terminal would act on rather than show: C0 controls but tab and line
+# feed (ESC starts a colour, cursor or title sequence; BEL ends one; a CR
+# not followed by a line feed overwrites the line), DEL, the C1 controls (U+009B is an 8-bit CSI), and the
+# bidirectional controls that reorder what is shown (U+202A–U+202E,
+# U+2066–U+2069, U+200E/U+200F, U+061C)
+_TERMINAL = re.compile("\r(?!\n)|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_text(s: str) -> str:
@@ -41,3 +48,10 @@ def report_text(s: str) -> str:
     """Text for a report cell: cleaned, and cut (with “…”) to what one cell holds."""
     s = clean_text(s)
     return s if len(s) <= MAX_CELL else s[:MAX_CELL - 1] + "…"
+
+
+def terminal_text(s: str) -> str:
+    """*s* safe to print to a terminal: every control character a terminal
+    would act on (see ``_TERMINAL``) is shown as its escape ``\\u001b`` —
+    visible, and still valid inside a JSON string."""
+    return _TERMINAL.sub(lambda m: "\\u%04x" % ord(m.group()), s)

@@ -8,6 +8,7 @@ import click
 from .._files import Inputs, find_input, os_error_text, output_is_input, pack_inputs, write_output
 from ..errors import RubricError
 from ..rules.catalog import locate
+from ..sheettext import terminal_text
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
 
@@ -31,7 +32,7 @@ def error_text(err: RubricError) -> str:
     from ..audit._terminal import summarise_other_pack
 
     problems = summarise_other_pack(err.problems)
-    return "\n".join([err.message] + [f"  - {p}" for p in problems])
+    return terminal_text("\n".join([err.message] + [f"  - {p}" for p in problems]))
 
 
 class PackRef(click.ParamType):
@@ -78,12 +79,12 @@ def run_main(group: click.Group, argv: list[str] | None) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except OSError as exc:
-        click.echo(f"错误：无法读写文件 {exc.filename or ''}：{os_error_text(exc)}", err=True)
+        click.echo(terminal_text(f"错误：无法读写文件 {exc.filename or ''}：{os_error_text(exc)}"), err=True)
         return EXIT_INPUT
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     except Exception as exc:  # last resort: never a traceback
-        click.echo(f"内部错误：{type(exc).__name__}: {exc}。请将此信息和输入文件报告给开发者。", err=True)
+        click.echo(terminal_text(f"内部错误：{type(exc).__name__}: {exc}。请将此信息和输入文件报告给开发者。"), err=True)
         return 3
     return code if isinstance(code, int) else EXIT_OK
 
@@ -118,4 +119,4 @@ def emit(text: str, output: str | None, inputs: Inputs = ()) -> None:
     if output and output != "-":
         write_atomic(output, text if text.endswith("\n") else text + "\n", inputs)
     else:
-        click.echo(text)
+        click.echo(terminal_text(text))
