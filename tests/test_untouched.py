@@ -350,15 +350,24 @@ def test_the_started_name_is_a_formula_over_every_input_but_the_unit(books):
 def test_untouched_score_sheet_prints_待填_and_暂定(books, tmp_path):
     files = [books[n][0] for n in ("untouched", "distributed", "date")]
     PR._to_pdf(files, tmp_path)
+    # the 评分细则 column says 不得分 itself: count what the results add to the printed text
+    ws = load_workbook(books["untouched"][0])["评分"]
+    static = sum(PR._squash(str(c.value)).count("不得分") for row in ws.iter_rows() for c in row
+                 if c.value is not None and not str(c.value).startswith("="))
+    assert static > 0
     for name in ("untouched", "distributed", "date"):
         pages = "".join(p for s, p in PR._pages(tmp_path / f"{name}.pdf", ["填报说明", "基本信息", "填报", "评分"])
                         if s == "评分")
         squashed = PR._squash(pages)
-        if name == "date":
-            assert "不得分" in squashed and WAITING not in squashed
+        if name == "date":  # one value entered: item 19 (and the other 未报 items) print 不得分
+            assert squashed.count("不得分") > static and WAITING not in squashed
+            assert PR._squash(ITEM19) in squashed
             continue
         assert squashed.count(WAITING) == len(SHANXI.items), name
-        assert "不得分" not in squashed, name
+        assert squashed.count("不得分") == static, name
         assert "暂定" in squashed, name
         grade_line = next(ln for ln in pages.splitlines() if ln.startswith("等次"))
-        assert "不合格" not in grade_line.split("有“待填”")[0], name
+        assert "不合格" not in grade_line.split("优秀")[0], name  # before the bands' text: 暂定, no grade
+        assert "尚未开始填报，等次暂定。" in squashed and "按已填项目为" not in squashed, name
+    date = PR._squash("".join(p for _, p in PR._pages(tmp_path / "date.pdf", ["评分"])))
+    assert "按已填项目为不合格" in date and "尚未开始填报，等次暂定" not in date
