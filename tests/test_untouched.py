@@ -262,7 +262,7 @@ def test_auditor_reads_untouched_as_provisional(books, audited):
         assert r.status == ("error" if name.startswith("invalid") else "provisional"), name
     # the durable executor on the workbooks, too
     from rubric_xl.audit._one import score_workbook
-    for name in ("distributed", "int-zero", "invalid-enum"):
+    for name in (*UNTOUCHED, *ONE_VALUE):
         a, b = score_workbook(books[name][0], SHANXI), score_workbook(books[name][0], SHANXI, executor="durable")
         assert [(i.status, i.points, i.explanation) for i in a.card.items] == \
             [(i.status, i.points, i.explanation) for i in b.card.items], name
@@ -295,7 +295,7 @@ def test_addin_shows_the_engines_waiting_card(books, tmp_path):
     from rubric_xl.addin._payload import payload_from_xlsx
 
     client = TestClient(create_app([ROOT / "rules" / "shanxi-2005.yaml"]))
-    for name in ("untouched", "distributed", "spaces-only", "int-zero", "date", "invalid-text-in-int"):
+    for name in (*UNTOUCHED, *ONE_VALUE):
         book = payload_from_xlsx(books[name][0])
         r = client.post("/rubric/score", content=json.dumps(book, ensure_ascii=False).encode())
         assert r.status_code == 200, r.text
