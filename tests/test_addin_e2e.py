@@ -177,6 +177,9 @@ def test_live_scoring_in_the_task_pane(browser, server, pack, template, tmp_path
     # the blank template: everything 待填, total provisional
     assert pane.text("#rubric-total-label") == "暂定总分"
     assert pane.text("#rubric-grade").endswith("（暂定）")
+    # not started (only 填报单位 prefilled): every item 待填, also item 19 whose blank dates would be 未报
+    explains = [e.inner_text() for e in pane.page.query_selector_all(".rubric-item-explain")]
+    assert explains == ["待填：尚未开始填报"] * len(pack.items)
 
     facts = random_facts(pack, 20051)
     facts.update(weekly_reports_count=17, media_reports_2005_11=None, supervised_cases_count=18)

@@ -91,11 +91,13 @@ def test_provisional_iff_an_item_is_incomplete(shanxi, facts):
     card = score(shanxi, facts)
     incomplete = [it for it in card.items if it.status == "incomplete"]
     assert card.provisional is bool(incomplete)
+    started = any(v is not None for v in facts.values())  # shanxi-2005 has no unit fact
     for it in card.items:
         ci = shanxi.item(it.id)
-        # a blank date is 未报 (scorable); any other blank input → 待填
+        # a blank date is 未报 (scorable); any other blank input → 待填; nothing entered → all 待填
         blanks = [f for f in ci.facts if facts[f] is None and shanxi.facts[f].type != "date"]
-        assert (it.status == "incomplete") is bool(blanks), (it.id, blanks)
+        assert (it.status == "incomplete") is (bool(blanks) or not started), (it.id, blanks)
+        assert (it.explanation == "待填：尚未开始填报") is (not started)
         if blanks:
             assert it.points is None and sorted(it.missing) == sorted(blanks)
     assert card.total == sum((it.points for it in card.items if it.points is not None), Decimal(0))

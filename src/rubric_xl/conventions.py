@@ -22,6 +22,7 @@ def unit_fact(facts):
     fact id).  The builder places it there and the reader expects it there."""
     return next((f for f in facts if f.type == "enum" and f.label == UNIT_LABEL), None)
 RESULT_NAMES = ("total_points", "grade", "eligible", "provisional")
+STARTED_NAME = "submission_started"  # named formula: TRUE once any input but the unit holds a value
 LEDGER_RESULTS = {"status": "ledger_status", "errors": "ledger_errors", "warnings": "ledger_warnings"}
 
 

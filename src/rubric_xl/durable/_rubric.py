@@ -3,8 +3,9 @@
 Rules per item (the ruleset is data: rule name → condition):
 
 * ``<i>.invalid`` / ``<i>.incomplete`` / ``<i>.zero<k>`` / ``<i>.scored`` — the
-  item's state bands, mutually exclusive by construction (有误 → 待填 → the first
-  zeroing condition that holds → scored); exactly one must fire;
+  item's state bands, mutually exclusive by construction (有误 → 待填, also while
+  the submission is not started (a posted ``started`` term, ``lowered.Totals``) →
+  the first zeroing condition that holds → scored); exactly one must fire;
 * ``<i>.tier<k>`` — one per option of a tiered item; exactly one must fire when scored;
 * ``<i>.d<k>`` / ``<i>.b<k>`` — a deduction / bonus applies; ``….cap`` — its cap applies.
 
@@ -98,7 +99,7 @@ class _RuleCode:
 
 
 class _ItemCode:
-    def __init__(self, idx: int, li: L.Item, comp: Compiler, rules: dict[str, tuple]):
+    def __init__(self, idx: int, li: L.Item, comp: Compiler, rules: dict[str, tuple], started: Callable):
         self.li = li
         p = f"i{idx}"
         self.prefix = p
@@ -109,7 +110,9 @@ class _ItemCode:
             t = comp.terms.add(("valid", f), "bool", (lambda env, f=f: env.get(f).__class__ is not Invalid), ())
             valid.append(cmp("eq", t.name, True))
         ok = both(*valid)
-        missing = []
+        # not started (no input but the unit holds a value): 待填 like a blank required fact
+        st = comp.terms.add(("started",), "bool", started, ())
+        missing = [cmp("eq", st.name, False)]
         for f in li.required:
             t = comp.term(E.Node("name", f, type="text", nullable=True))
             missing.append(cmp("eq", t.name + "p", 0))
@@ -142,7 +145,8 @@ class _ItemCode:
         self.terms = [t for t in comp.terms.terms if t.name in comp.terms.used]
         self.bands = [p + ".invalid", p + ".incomplete"] + [f"{p}.zero{k}" for k in range(len(self.zero))] + [p + ".scored"]
 
-    def result(self, env: dict, fired: set[str], errors: bool) -> ItemResult:
+    def result(self, env: dict, fired: set[str], errors: bool, waiting: str | None) -> ItemResult:
+        """*waiting*: the 待填 text of a submission not started, else ``None``."""
         li, p = self.li, self.prefix
         hit = [b for b in self.bands if b in fired]
         if len(hit) != 1:
@@ -157,7 +161,8 @@ class _ItemCode:
         if band == p + ".incomplete":
             missing = [f for f in li.required if env[f] is None]
             return ItemResult(li.id, li.title, li.category, li.max, li.bonus_cap, "incomplete", missing=missing,
-                              explanation=W.INCOMPLETE + W.STATE_SEP + W.MISSING_SEP.join(li.labels[f] for f in missing))
+                              explanation=waiting or
+                              W.INCOMPLETE + W.STATE_SEP + W.MISSING_SEP.join(li.labels[f] for f in missing))
         if band != p + ".scored":
             text, flag = self.zero[int(band[len(p) + 5:])]
             return ItemResult(li.id, li.title, li.category, li.max, li.bonus_cap, "scored", ZERO, True,
@@ -204,9 +209,10 @@ class RubricRuleset:
         comp = Compiler(self.terms)
         self.items: list[_ItemCode] = []
         conds: list[dict[str, tuple]] = []
+        started = engine_plan(pack).started
         for i, li in enumerate(L.lowered(pack)):
             conds.append({})
-            self.items.append(_ItemCode(i, li, comp, conds[-1]))
+            self.items.append(_ItemCode(i, li, comp, conds[-1], started))
         # pack items into facts of at most MAX_FIELDS fields (3 per term)
         self.chunks: list[tuple[str, list[_ItemCode], list]] = []
         names: set[str] = set()
@@ -241,8 +247,10 @@ class RubricRuleset:
         seen = {n for n, _ in fired}
         if any(f"{ev}.seen" not in seen for ev, _, _ in self.chunks):
             raise _host.DurableError("durable-rules 执行器内部错误：有提交的事实未被匹配，未给出分数")
-        items = [ic.result(env, seen, bool(err)) for ic, err in zip(self.items, errors)]
-        return engine_plan(self.pack).card(items)  # totals, grade, eligibility: the engine's one assembly
+        plan = engine_plan(self.pack)
+        waiting = None if plan.started(env) else plan.not_started_text
+        items = [ic.result(env, seen, bool(err), waiting) for ic, err in zip(self.items, errors)]
+        return plan.card(items)  # totals, grade, eligibility: the engine's one assembly
 
     def run(self, values: dict) -> ScoreCard:
         _host.ensure(self.name, self.rules)

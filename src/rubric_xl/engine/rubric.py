@@ -5,6 +5,8 @@ scoring one submission then runs each item's plan over the converted facts.
 
 Per item, in order:
 0. any input that breaks the input contract → *invalid* (有误), naming cell, value, expectation;
+0½. the submission not started (no input but the unit fact holds a value,
+   ``lowered.Totals``) → *incomplete* (待填：尚未开始填报);
 1. any required fact blank → *incomplete* (待填), listing the missing facts;
 2. the first zeroing condition that holds → 0 (不得分), with its flag;
 3. base points (``max``, or the tier of an enum fact);
@@ -175,13 +177,25 @@ class _ItemPlan:
             self.memo[key] = res
         return res
 
+    def _invalid(self, env: dict) -> ItemResult | None:
+        bad = [env[f] for f in self.inputs if env[f].__class__ is Invalid]
+        if bad:
+            return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap, "invalid",
+                              invalid=[b.fact for b in bad],
+                              explanation=W.INVALID + W.STATE_SEP + W.INVALID_SEP.join(b.reason() for b in bad))
+        return None
+
+    def not_started(self, env: dict, text: str) -> ItemResult:
+        """The item of a submission not yet started: 有误 when an input is invalid, else 待填 (*text*)."""
+        res = self._invalid(env) if env.get(_ANY_INVALID) else None
+        return res or ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap, "incomplete",
+                                 missing=[f for f in self.required if env[f] is None], explanation=text)
+
     def run(self, env: dict) -> ItemResult:
         if env.get(_ANY_INVALID):
-            bad = [env[f] for f in self.inputs if env[f].__class__ is Invalid]
-            if bad:
-                return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap, "invalid",
-                                  invalid=[b.fact for b in bad],
-                                  explanation=W.INVALID + W.STATE_SEP + W.INVALID_SEP.join(b.reason() for b in bad))
+            res = self._invalid(env)
+            if res is not None:
+                return res
         for f in self.required:
             if env[f] is None:
                 return self._incomplete(env)
@@ -252,6 +266,7 @@ class RubricPlan:
         self.eligible_grades = set(totals.eligible_grades) if totals.eligible_grades is not None else None
         self.eligibility_label = totals.eligibility_label
         self.total_max = totals.total_max
+        self.started_facts, self.not_started_text = totals.started_facts, totals.not_started_text
 
     def env(self, values: dict) -> dict:
         env = dict(values)
@@ -279,8 +294,14 @@ class RubricPlan:
                 return name
         return None
 
+    def started(self, env: dict) -> bool:
+        """Whether any input but the unit fact holds a value (an invalid one counts)."""
+        return any(env[f] is not None for f in self.started_facts)
+
     def run(self, values: dict) -> ScoreCard:
         env = self.env(values)
+        if not self.started(env):  # not started: every item 待填 (lowered.Totals)
+            return self.card([ip.not_started(env, self.not_started_text) for ip in self.items])
         items: list[ItemResult] = []
         for ip in self.items:
             try:

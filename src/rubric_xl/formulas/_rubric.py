@@ -1,8 +1,10 @@
 """Compile a rubric pack's items to Excel formulas that score exactly like
 :mod:`rubric_xl.engine.rubric`, explanation texts included.
 
-Per item (engine order): a blank required input → 待填 (the points cell holds
-text, so totals skip it); an input of the wrong type → 有误; the first
+Per item (engine order): an input of the wrong type → 有误; a submission not
+started (the named formula ``submission_started`` is FALSE: no input but the
+unit holds a value) or a blank required input → 待填 (the points cell holds
+text, so totals skip it); the first
 ``zero_if`` that holds → 0; otherwise base (``max`` or the tier) minus the
 deductions, floored at 0 unless ``floor: false``, plus the bonuses, rounded to
 0.01.  Inputs are read by their defined names (fact ids), other results by
@@ -21,7 +23,7 @@ from ..errors import PackError, Problem
 from ..rules import expr as E
 from ..rules.model import FlatRule, LateRule, PerUnitRule, StepRule
 from ..rules.pack import CheckedItem, CheckedRule, RulePack
-from ..conventions import INPUT_SHEET
+from ..conventions import INPUT_SHEET, STARTED_NAME
 from ..rules import lowered as L
 from ..rules import wording as W
 from ..rules.wording import DEFAULT_TEMPLATES
@@ -58,6 +60,7 @@ class RubricFormulas:
     eligible: str | None  # 是/否; None when the pack has no eligibility setting
     provisional: str  # 是 when any item is 待填 or 有误 (the total counts only scored items), else 否
     names: dict[str, str] = field(default_factory=dict)  # defined name → formula
+    started: str = "=FALSE"  # submission_started, a named formula (no cell): any input but the unit filled
 
     def item(self, item_id: str) -> ItemFormulas:
         return self.items[item_id]
@@ -86,6 +89,7 @@ class _ItemCompiler:
     def __init__(self, pack: RulePack, li: L.Item):
         self.pack = pack
         self.li = li
+        self.not_started_text = L.lowered_totals(pack).not_started_text
         self.where = f"{pack.source}: 第{li.id}项"
         self.may_blank = {f for f in li.inputs if f not in li.required}
         self.derived = {d.id: node for d, node in pack.derived}
@@ -260,8 +264,8 @@ class _ItemCompiler:
         points = score
         for cond, _ in reversed(zero):
             points = f"IF({cond},0,{points})"
-        if missing:
-            points = f"IF({X.any_of([m for m, _ in missing])},{X.text(INCOMPLETE)},{points})"
+        waiting = [f"NOT({STARTED_NAME})"] + [m for m, _ in missing]  # not started, or a blank required input
+        points = f"IF({X.any_of(waiting)},{X.text(INCOMPLETE)},{points})"
         if bad:  # outermost: an invalid input is 有误, never 待填 (and never evaluated)
             points = f"IF({X.any_of([b for b, _ in bad])},{X.text(INVALID)},{points})"
 
@@ -287,6 +291,7 @@ class _ItemCompiler:
         if missing:
             explain = (f"IF({pname}={X.text(INCOMPLETE)},"
                        f"{X.concat([X.text(INCOMPLETE + W.STATE_SEP), X.joined(missing, W.MISSING_SEP)])},{explain})")
+        explain = f"IF(NOT({STARTED_NAME}),{X.text(self.not_started_text)},{explain})"
         if bad:
             explain = (f"IF({pname}={X.text(INVALID)},"
                        f"{X.concat([X.text(INVALID + W.STATE_SEP), X.joined(bad, W.INVALID_SEP)])},{explain})")
@@ -326,6 +331,8 @@ def compile_rubric(pack: RulePack) -> RubricFormulas:
     counts = [X.call("COUNT", *pnames[i:i + X.MAX_ARGS]) for i in range(0, len(pnames), X.MAX_ARGS)]
     scored = counts[0] if len(counts) == 1 else X.call("SUM", *counts)
     provisional = f'=IF({scored}<{len(pnames)},"{YES}","{NO}")'
+    # filled: not blank (the engine's blank: only spaces); an error value is a value too
+    started = "=" + X.any_of([f'IF(ISERROR({f}),TRUE,TRIM({f})<>"")' for f in totals.started_facts])
     grade = eligible = None
     if totals.grades:
         g = '""'
@@ -345,7 +352,8 @@ def compile_rubric(pack: RulePack) -> RubricFormulas:
         where[category_name(n)] = f"{pack.source}: categories[{n - 1}]"
     names["total_points"] = total
     names["provisional"] = provisional
-    where["total_points"] = where["provisional"] = f"{pack.source}: items"
+    names[STARTED_NAME] = started
+    where["total_points"] = where["provisional"] = where[STARTED_NAME] = f"{pack.source}: items"
     if grade:
         names["grade"] = grade
         where["grade"] = f"{pack.source}: settings.grades"
@@ -353,4 +361,4 @@ def compile_rubric(pack: RulePack) -> RubricFormulas:
         names["eligible"] = eligible
         where["eligible"] = f"{pack.source}: settings.eligibility"
     _check_all(names, where)
-    return RubricFormulas(items, cats, total, grade, eligible, provisional, names)
+    return RubricFormulas(items, cats, total, grade, eligible, provisional, names, started)

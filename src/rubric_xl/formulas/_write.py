@@ -17,6 +17,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.workbook import Workbook
 from openpyxl.workbook.defined_name import DefinedName
 
+from ..conventions import STARTED_NAME
 from ..errors import PackError, Problem
 from ..rules import wording as W
 from ..rules.pack import RulePack
@@ -82,6 +83,8 @@ def _write_rubric(wb: Workbook, pack: RulePack, layout: Any) -> int:
             raise PackError("填报模板缺少评分结果的位置", [Problem(pack.source, name)])
         n += _put(wb, ref, formula)
         _ensure_name(wb, name, ref.absolute)
+    # a named formula, no cell: the items read it (the workbook need not make room for it)
+    wb.defined_names[STARTED_NAME] = DefinedName(STARTED_NAME, attr_text=rf.started[1:])
     _mark_items(wb, layout)
     return n
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from ..conventions import unit_fact
 from . import expr as E
 from . import wording as W
 from .model import FlatRule, LateRule, PerUnitRule, StepRule
@@ -244,13 +245,28 @@ class Totals:
     """How item points roll up: category subtotals (the items of each, pack
     order), the total (every scored item; bonuses uncapped), the grade (first
     band whose minimum the total reaches), eligibility (the grade is one of
-    these), provisional (any item not scored: 待填 or 有误)."""
+    these), provisional (any item not scored: 待填 or 有误).
+
+    Not started: while no fact of ``started_facts`` (every top-level input but
+    the unit fact, ``conventions.unit_fact``, which a distributed template
+    prefills) holds a value — an invalid value counts as one — the submission
+    has not been started and every item is 待填 (``not_started_text``; an item
+    with an invalid input stays 有误), whatever blanks would otherwise mean (a
+    blank 未报 date).  Consumers apply it between 有误 and the item's own 待填."""
 
     categories: tuple[tuple[str, Decimal, bool, tuple[str, ...]], ...]  # (name, cap, bonus_only, item ids)
     grades: tuple[tuple[str, Decimal | None], ...]  # (name, minimum; None = any total)
     eligible_grades: tuple[str, ...] | None
     eligibility_label: str | None
     total_max: Decimal
+    started_facts: tuple[str, ...] = ()
+    not_started_text: str = W.INCOMPLETE + W.STATE_SEP + W.NOT_STARTED
+
+
+def started_facts(pack: RulePack) -> tuple[str, ...]:
+    """The inputs whose value means the submission has been started (see :class:`Totals`)."""
+    unit = unit_fact(pack.model.facts)
+    return tuple(f.id for f in pack.model.facts if f.type != "table" and f is not unit)
 
 
 def lowered_totals(pack: RulePack) -> Totals:
@@ -264,6 +280,7 @@ def lowered_totals(pack: RulePack) -> Totals:
         t = Totals(tuple((c.name, c.cap, c.bonus_only, tuple(by_cat[c.name])) for c in m.categories),
                    tuple((g.name, g.min) for g in m.settings.grades),
                    tuple(el.grades) if el else None, el.label if el else None,
-                   m.total if m.total is not None else sum((c.cap for c in m.categories), Decimal(0)))
+                   m.total if m.total is not None else sum((c.cap for c in m.categories), Decimal(0)),
+                   started_facts(pack))
         pack._lowered_totals = t  # type: ignore[attr-defined]
     return t

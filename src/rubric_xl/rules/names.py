@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ..conventions import (
-    INFO_NAMES, LEDGER_RESULTS, RESULT_NAMES, category_points_name, column_name,
+    INFO_NAMES, LEDGER_RESULTS, RESULT_NAMES, STARTED_NAME, category_points_name, column_name,
     item_explain_name, item_points_name,
 )
 from ..errors import PackError, Problem
@@ -64,6 +64,7 @@ def check_pack_names(pack: RulePack) -> None:
     if pack.model.kind == "rubric":
         for n in RESULT_NAMES:
             taken[n] = "评分结果的名称"
+        taken[STARTED_NAME] = "评分结果的名称"
         for i, _ in enumerate(pack.model.categories, start=1):
             taken[category_points_name(i)] = "类别得分的名称"
         for ci in pack.items:

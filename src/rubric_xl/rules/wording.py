@@ -18,6 +18,7 @@ DEFAULT_TEMPLATES = {
 
 # Item states and the fixed pieces of an explanation (engine and formulas alike).
 INCOMPLETE = "待填"  # a required input is blank
+NOT_STARTED = "尚未开始填报"  # 待填：尚未开始填报 — no input but the unit holds a value (lowered.Totals)
 INVALID = "有误"  # an input breaks the input contract (rules/contract.py)
 STATE_SEP = "："  # 待填：甲、乙 / 有误：<reason>；<reason>
 MISSING_SEP = "、"

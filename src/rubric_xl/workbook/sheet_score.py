@@ -11,6 +11,7 @@ from openpyxl.styles.numbers import NumberFormat
 from openpyxl.styles.differential import DifferentialStyle
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ..conventions import STARTED_NAME
 from ..engine import score
 from ..errors import RubricError
 from ..formulas._xl import text as xl_text
@@ -182,8 +183,8 @@ def build_score_sheet(ctx: Ctx) -> Worksheet:
     if grades:  # the note says what the grade would be once the total is final
         note = ws.cell(layout.grade.row, H)
         bands = grade_text(grades)
-        note.value = (f'=IF(provisional="是","有“待填”项目，等次暂定；按已填项目为"&grade&"。",'
-                      f'"")&{xl_text(bands)}')
+        note.value = (f'=IF(provisional="是",IF({STARTED_NAME},"有“待填”项目，等次暂定；按已填项目为"&grade&"。",'
+                      f'"尚未开始填报，等次暂定。"),"")&{xl_text(bands)}')  # submission_started: formulas/_write
         styles.fit_row(ws, layout.grade.row, {H: "有“待填”项目，等次暂定；按已填项目为不合格。" + bands},
                        WIDTHS, sizes={H: 10})
 
