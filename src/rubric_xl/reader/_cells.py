@@ -65,16 +65,5 @@ def cell_to_raw(value: Any, fact: Fact, date1904: bool = False) -> tuple[Any, st
 
 def error_at(book: Any, sheet: str, row: int, col: int) -> str | None:
     """The error value (``#N/A``) shown by a cell that python-calamine read as
-    empty, or ``None``.  The sheet's XML is scanned once per workbook."""
-    cache = book.__dict__.setdefault("_error_cells", {})
-    found = cache.get(sheet)
-    if found is None:
-        info = book.sheet(sheet)
-        xml = b""
-        if info is not None and getattr(info, "part", None):
-            try:
-                xml = book._zip.read(info.part)
-            except Exception:  # a damaged part: calamine reports the sheet itself
-                xml = b""
-        found = cache[sheet] = error_cells(xml)
-    return found.get((row, col))
+    empty, or ``None`` (found by the sheet's scan when the file was opened)."""
+    return book.error_value(sheet, row, col)

@@ -35,7 +35,8 @@ from defusedxml.ElementTree import fromstring
 from ..conventions import META_SHEET
 from ..errors import InputFileError, Problem
 from ._refs import parse_ref
-from ._scan import ScanError, SheetScan, check_xml, first_attribute, raw_attributes, scan_sheet
+from ._scan import ScanError, SheetScan, first_attribute, raw_attributes, scan_sheet
+from ._values import UNSURE, decode, style_kinds
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
@@ -80,14 +81,19 @@ class Workbook:
         self._local_names: dict[str, list[str]] = {}
         self._grids: dict[str, list[list[Any]]] = {}
         self._scans: dict[str, SheetScan] = {}
+        self._values: dict[str, dict[tuple[int, int], Any]] = {}  # sheets read without calamine
+        self._kinds: tuple[str, ...] | None = None  # what each cell style makes of a number
+        self._cal: Any = None
         self._base = self._package()
         self._parse_workbook()
         self.custom = self._custom_properties()
+        self._check_strings_and_styles()
         for sheet in self._needed_sheets():
             self._scan(sheet)
-        self._check_strings_and_styles()
-        self._cal = self._open_calamine()
-        self._checked = {}  # calamine holds its copy
+        for sheet in list(self._scans):
+            self._plain_values(sheet)
+        if any(sheet not in self._values for sheet in self._scans):
+            self._calamine()
 
     # -- parts ---------------------------------------------------------------
 
@@ -273,13 +279,35 @@ class Workbook:
                 continue
             try:
                 if name == "styles.xml":
-                    check_xml(data)
+                    self._kinds = style_kinds(data)
                     continue
                 count = first_attribute(data, "sst", "uniqueCount")
             except ScanError as exc:
                 raise _bad(self.path, f"文件已损坏（{part}：{exc.msg}）") from None
             if count is not None and (not count.isascii() or not count.isdigit() or int(count) > MAX_STRINGS):
                 raise _bad(self.path, f"文件已损坏或被改动（{part} 声明的字符串个数“{count[:20]}”无效或超过 {MAX_STRINGS}）")
+
+    def _plain_values(self, sheet: str) -> None:
+        """The sheet's values decoded from its checked XML, when every cell is
+        plainly written (:mod:`._values`); otherwise calamine reads it."""
+        scan = self._scans[sheet]
+        if scan.raw is None:
+            return
+        out: dict[tuple[int, int], Any] = {}
+        for rc, (attrs, v, inline) in scan.raw.items():
+            value = decode(attrs, v, inline, self._kinds, self.date1904)
+            if value is UNSURE:
+                return
+            if value != "":
+                out[rc] = value
+        self._values[sheet] = out
+
+    def _calamine(self) -> Any:
+        """calamine on a copy of the checked parts (opened once, when a sheet needs it)."""
+        if self._cal is None:
+            self._cal = self._open_calamine()
+            self._checked = {}  # calamine holds its copy
+        return self._cal
 
     def _open_calamine(self) -> Any:
         out = io.BytesIO()
@@ -321,14 +349,21 @@ class Workbook:
                 return []
             if sheet not in self._scans:  # every sheet read is scanned when the file is opened
                 raise KeyError(f"sheet {sheet!r} was not scanned")
+            values = self._values.get(sheet)
+            if values is not None:
+                self._grids[sheet] = grid = _dense(values)
+                return grid
             try:
-                grid = self._cal.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+                grid = self._calamine().get_sheet_by_name(sheet).to_python(skip_empty_area=False)
             except Exception as exc:
                 raise _bad(self.path, f"工作表“{sheet}”已损坏，无法读取（{type(exc).__name__}）") from None
             self._grids[sheet] = grid
         return grid
 
     def value(self, sheet: str, row: int, col: int) -> Any:
+        values = self._values.get(sheet)
+        if values is not None:
+            return values.get((row, col), "")
         grid = self.grid(sheet)
         if row - 1 < len(grid):
             r = grid[row - 1]
@@ -340,6 +375,24 @@ class Workbook:
         """(row, col) of every cell of *sheet* that holds a formula."""
         found = self._scans.get(sheet)
         return found.formulas if found is not None else set()
+
+    def error_value(self, sheet: str, row: int, col: int) -> str | None:
+        """The error value (``#N/A``) a cell holds (``t="e"``), which calamine
+        reads as ``""``; ``None`` for any other cell."""
+        found = self._scans.get(sheet)
+        return found.errors.get((row, col)) if found is not None else None
+
+
+def _dense(values: dict[tuple[int, int], Any]) -> list[list[Any]]:
+    """Values by (row, col) as calamine's grid from A1 (``""`` for empty cells)."""
+    if not values:
+        return []
+    rows = max(r for r, _ in values)
+    cols = max(c for _, c in values)
+    grid = [[""] * cols for _ in range(rows)]
+    for (r, c), v in values.items():
+        grid[r - 1][c - 1] = v
+    return grid
 
 
 def _bad(path: str, msg: str) -> InputFileError:

@@ -154,6 +154,9 @@ class SheetScan:
     """What a worksheet part holds: formula cells and the used extent (1-based)."""
 
     formulas: set[tuple[int, int]] = field(default_factory=set)
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)  # cells holding an error value (t="e")
+    # the byte-level pass only: (attributes, <v> element, <is> element) of every cell with content
+    raw: dict[tuple[int, int], tuple[bytes, bytes, bytes]] | None = None
     rows: int = 0
     cols: int = 0
     cells: int = 0
@@ -185,7 +188,14 @@ def _dimension(ref: str | None) -> None:
 
 
 def scan_sheet(data: bytes) -> SheetScan:
-    """Scan a worksheet part in one linear pass.  Raises :class:`ScanError` for
+    """Scan a worksheet part: the byte-level pass (:func:`fast_scan`) when the
+    part is written the plain way Excel, WPS and openpyxl write it, otherwise
+    (and for every part that breaks a rule, to say which) the expat pass."""
+    return fast_scan(data) or full_scan(data)
+
+
+def full_scan(data: bytes) -> SheetScan:
+    """Scan a worksheet part in one linear pass (expat callbacks).  Raises :class:`ScanError` for
     malformed XML, a DTD, an invalid or out-of-bounds reference or dimension,
     a cell that appears twice and a cell child calamine would reject.  Every cell
 an array formula or data table covers counts as a formula cell (only its
@@ -199,9 +209,11 @@ first cell holds the ``<f>``; the others hold just the cached result)."""
     crow = ccol = 0  # the open cell, 1-based
     rows = cols = 0  # the extent
     formula = False
+    error = False  # the open cell is t="e"
+    text: list[str] = []  # the open error cell's <v> text
 
     def start(name, attrs):
-        nonlocal phase, row0, col0, depth, crow, ccol, formula
+        nonlocal phase, row0, col0, depth, crow, ccol, formula, error
         if depth >= 0:  # inside a <c>: only its direct children matter
             if depth == 0:
                 if ":" in name:
@@ -211,7 +223,11 @@ first cell holds the ``<f>``; the others hold just the cached result)."""
                     kind = attrs.get("t")
                     if kind == "array" or kind == "dataTable":  # its other cells hold only a cached <v>
                         spill(attrs.get("ref"), f"{letters(ccol)}{crow}")
-                elif name != "v" and name != "is":
+                elif name == "v":
+                    if error:
+                        text.clear()
+                        p.CharacterDataHandler = text.append
+                elif name != "is":
                     raise ScanError(f"单元格 {letters(ccol)}{crow} 中有无法识别的内容 <{name}>，文件已损坏",
                                     f"{letters(ccol)}{crow}")
             depth += 1
@@ -233,6 +249,7 @@ first cell holds the ``<f>``; the others hold just the cached result)."""
                     raise _bounds_error(crow, ccol)
                 depth = 0
                 formula = False
+                error = attrs.get("t") == "e"
             elif name == "row":
                 r = attrs.get("r")
                 if r is not None:
@@ -249,6 +266,11 @@ first cell holds the ``<f>``; the others hold just the cached result)."""
         nonlocal phase, row0, col0, depth, rows, cols
         if depth > 0:
             depth -= 1
+            if depth == 0 and p.CharacterDataHandler is not None:  # </v> of an error cell
+                p.CharacterDataHandler = None
+                value = "".join(text).strip()
+                if 0 < len(value) <= 16:
+                    out.errors[(crow, ccol)] = value
             return
         if depth == 0:  # </c>
             depth = -1
@@ -291,5 +313,96 @@ first cell holds the ``<f>``; the others hold just the cached result)."""
     parse(data, p)
     if phase == 0:  # calamine would read no cells at all: every input would silently be blank
         raise ScanError("内容不是工作表（没有 sheetData），文件已损坏；请重新保存或重新提交")
+    out.cells, out.rows, out.cols = len(seen), rows, cols
+    return out
+
+
+# -- the byte-level pass ------------------------------------------------------------------------
+#
+# Excel, WPS and openpyxl write a worksheet the same plain way: no comments,
+# CDATA or processing instructions, no prefixes on the elements up to the end
+# of <sheetData>, every <row> and <c> with ``r`` first, attribute values in
+# double quotes without references, and a cell holding at most an <f> then a
+# <v> or an <is>.  For such a part, once expat (C, no Python callbacks) has
+# checked it is well-formed and has no DTD, every "<" starts a tag, so the
+# regular expressions below see exactly the elements expat sees, and the cells
+# they find are the cells the expat pass finds.  Whatever does not fit that
+# shape — or breaks any rule — goes to the expat pass, which decides (and
+# words the error).  ``tests/test_scan_fast.py`` checks both agree.
+
+_ATTRS = rb'(?:[ \t\r\n]+[A-Za-z_][\w.:-]*="[^"&<]*")*'
+_CELL_RX = re.compile(
+    rb'<c r="([A-Z]{1,3}[1-9][0-9]{0,6})"(' + _ATTRS + rb')[ \t\r\n]*(?:/>|>'
+    rb'(?:(<f)(' + _ATTRS + rb')[ \t\r\n]*(?:/>|>[^<]*</f>))?'
+    rb'(<v[ \t\r\n]*/>|<v>[^<]*</v>)?(<is>[^<]*(?:<(?!/is>)[^<]*)*</is>)?</c>)')
+_CELL_OPEN = re.compile(rb"<c[ \t\r\n/>]")
+_ROW_RX = re.compile(rb'<row r="[1-9][0-9]{0,6}"' + _ATTRS + rb'[ \t\r\n]*/?>')
+_ROW_OPEN = re.compile(rb"<row[ \t\r\n/>]")
+_DIM_RX = re.compile(rb'<dimension(' + _ATTRS + rb')[ \t\r\n]*/?>')
+_DIM_OPEN = re.compile(rb"<dimension[ \t\r\n/>]")
+_REF_ATTR = re.compile(rb'[ \t\r\n]ref="([^"]*)"')
+_UNPLAIN = re.compile(rb"<(?:[!?]|/?[^ \t\r\n/>]*:)")  # comment, CDATA, DTD, PI, prefixed element
+_ERROR_T = re.compile(rb'[ \t\r\n]t="e"')
+_SPILL_T = re.compile(rb'[ \t\r\n]t="(?:array|dataTable)"')
+
+
+def fast_scan(data: bytes) -> SheetScan | None:
+    """What :func:`full_scan` returns for a plainly written, valid worksheet
+    part, found at the byte level; ``None`` when the part is written another
+    way or breaks a rule (the caller then runs :func:`full_scan`)."""
+    start = data.find(b"<sheetData")
+    if start < 0 or data[start + 10:start + 11] not in (b">", b"/", b" ", b"\t", b"\r", b"\n"):
+        return None
+    end = data.find(b"</sheetData>", start)
+    if end < 0:  # <sheetData/> (or malformed: expat decides below)
+        end = start
+    if _UNPLAIN.search(data, 1, end) is not None:
+        return None
+    try:
+        parse(data, safe_parser())  # well-formed, no DTD: C only, no callbacks
+    except ScanError:
+        return None
+    head, body = data[:start], data[start:end]
+    dims = _DIM_RX.findall(head)
+    if len(dims) != len(_DIM_OPEN.findall(head)):
+        return None
+    try:
+        for attrs in dims:
+            m = _REF_ATTR.search(attrs)
+            _dimension(m.group(1).decode("utf-8") if m else None)
+    except ScanError:
+        return None
+    if len(_ROW_RX.findall(body)) != len(_ROW_OPEN.findall(body)):
+        return None
+    cells = _CELL_RX.findall(body)
+    if len(cells) != len(_CELL_OPEN.findall(body)) or len(cells) > MAX_CELLS:
+        return None
+    out = SheetScan(raw={})
+    formulas, errors, raw, seen = out.formulas, out.errors, out.raw, set()
+    rows = cols = 0
+    for ref, attrs, f, fattrs, v, inline in cells:
+        rc = parse_cell(ref.decode("ascii"))
+        if rc is None or rc in seen:
+            return None
+        row, col = rc
+        if row > MAX_ROWS or col > MAX_COLS:
+            return None
+        seen.add(rc)
+        if f:
+            if fattrs and _SPILL_T.search(fattrs):
+                return None
+            formulas.add(rc)
+        if v or inline:
+            raw[rc] = (attrs, v, inline)
+            if v.startswith(b"<v>") and attrs and _ERROR_T.search(attrs):
+                if b"&" in v:
+                    return None
+                value = v[3:-4].decode("utf-8").strip()
+                if 0 < len(value) <= 16:
+                    errors[rc] = value
+        if row > rows:
+            rows = row
+        if col > cols:
+            cols = col
     out.cells, out.rows, out.cols = len(seen), rows, cols
     return out
