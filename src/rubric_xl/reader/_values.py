@@ -132,7 +132,7 @@ def decode(attrs: bytes, v: bytes, inline: bytes, kinds: tuple[str, ...] | None,
             return float(v)
         if kind == DATE:
             x = float(v)
-            if x != int(x) or not (0 if date1904 else SERIAL_MIN) <= x <= SERIAL_MAX:
+            if x != int(x) or not (1 if date1904 else SERIAL_MIN) <= x <= SERIAL_MAX - (1462 if date1904 else 0):
                 return UNSURE
             return _EPOCH[date1904] + _dt.timedelta(days=int(x))
         return UNSURE
