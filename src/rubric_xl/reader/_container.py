@@ -92,8 +92,6 @@ class Workbook:
             self._scan(sheet)
         for sheet in list(self._scans):
             self._plain_values(sheet)
-        if any(sheet not in self._values for sheet in self._scans):
-            self._calamine()
 
     # -- parts ---------------------------------------------------------------
 
@@ -288,19 +286,23 @@ class Workbook:
                 raise _bad(self.path, f"文件已损坏或被改动（{part} 声明的字符串个数“{count[:20]}”无效或超过 {MAX_STRINGS}）")
 
     def _plain_values(self, sheet: str) -> None:
-        """The sheet's values decoded from its checked XML, when every cell is
-        plainly written (:mod:`._values`); otherwise calamine reads it."""
-        scan = self._scans[sheet]
-        if scan.raw is None:
-            return
-        out: dict[tuple[int, int], Any] = {}
-        for rc, (attrs, v, inline) in scan.raw.items():
-            value = decode(attrs, v, inline, self._kinds, self.date1904)
-            if value is UNSURE:
-                return
-            if value != "":
-                out[rc] = value
-        self._values[sheet] = out
+        """Read *sheet* from its checked XML (:mod:`._values`) when the scan
+        kept its cells; each cell is decoded when first asked for."""
+        if self._scans[sheet].raw is not None:
+            self._values[sheet] = {}
+
+    def _decoded(self, sheet: str, values: dict[tuple[int, int], Any], rc: tuple[int, int]) -> Any:
+        """The value of one cell of a sheet read without calamine; a cell that
+        is not plainly written hands the whole sheet to calamine."""
+        raw = self._scans[sheet].raw.get(rc)  # type: ignore[union-attr]
+        if raw is None:
+            return ""
+        value = decode(raw[0], raw[1], raw[2], self._kinds, self.date1904)
+        if value is UNSURE:
+            del self._values[sheet]
+            return self.value(sheet, *rc)
+        values[rc] = value
+        return value
 
     def _calamine(self) -> Any:
         """calamine on a copy of the checked parts (opened once, when a sheet needs it)."""
@@ -351,7 +353,12 @@ class Workbook:
                 raise KeyError(f"sheet {sheet!r} was not scanned")
             values = self._values.get(sheet)
             if values is not None:
-                self._grids[sheet] = grid = _dense(values)
+                for rc in self._scans[sheet].raw:  # type: ignore[union-attr]
+                    if rc not in values:
+                        self._decoded(sheet, values, rc)
+                        if sheet not in self._values:  # handed to calamine
+                            return self.grid(sheet)
+                self._grids[sheet] = grid = _dense({k: v for k, v in values.items() if v != ""})
                 return grid
             try:
                 grid = self._calamine().get_sheet_by_name(sheet).to_python(skip_empty_area=False)
@@ -363,7 +370,10 @@ class Workbook:
     def value(self, sheet: str, row: int, col: int) -> Any:
         values = self._values.get(sheet)
         if values is not None:
-            return values.get((row, col), "")
+            try:
+                return values[(row, col)]
+            except KeyError:
+                return self._decoded(sheet, values, (row, col))
         grid = self.grid(sheet)
         if row - 1 < len(grid):
             r = grid[row - 1]

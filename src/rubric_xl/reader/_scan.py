@@ -346,6 +346,9 @@ _ERROR_T = re.compile(rb'[ \t\r\n]t="e"')
 _SPILL_T = re.compile(rb'[ \t\r\n]t="(?:array|dataTable)"')
 
 
+_SEEN_REFS: dict[bytes, tuple[int, int]] = {}  # b"D28" -> (28, 4): the same cells recur in every workbook
+
+
 def fast_scan(data: bytes) -> SheetScan | None:
     """What :func:`full_scan` returns for a plainly written, valid worksheet
     part, found at the byte level; ``None`` when the part is written another
@@ -380,9 +383,16 @@ def fast_scan(data: bytes) -> SheetScan | None:
     out = SheetScan(raw={})
     formulas, errors, raw, seen = out.formulas, out.errors, out.raw, set()
     rows = cols = 0
+    known = _SEEN_REFS
     for ref, attrs, f, fattrs, v, inline in cells:
-        rc = parse_cell(ref.decode("ascii"))
-        if rc is None or rc in seen:
+        rc = known.get(ref)
+        if rc is None:
+            rc = parse_cell(ref.decode("ascii"))
+            if rc is None:
+                return None
+            if len(known) < 200_000:
+                known[ref] = rc
+        if rc in seen:
             return None
         row, col = rc
         if row > MAX_ROWS or col > MAX_COLS:
