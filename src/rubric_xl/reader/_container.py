@@ -26,7 +26,9 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+import re
 from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import fromstring as plain_fromstring
 
 import python_calamine as pc
 from defusedxml import DefusedXmlException
@@ -52,6 +54,11 @@ SHEET_TYPES = ("worksheet", "chartsheet", "dialogsheet")
 # Attributes calamine takes as written, without decoding ``&#49;`` or ``&amp;``
 # (by local name): the container check must see the same text.
 RAW_ATTRIBUTES = {"Relationship": ("Id", "Target", "Type"), "sheet": ("id", "state"), "workbookPr": ("date1904",)}
+
+
+# no declaration, or one naming UTF-8 (and no byte-order mark, no UTF-16)
+_UTF8_DECL = re.compile(rb"""(?!\xef\xbb\xbf|\xff\xfe|\xfe\xff)(?:<\?xml(?:\s+version\s*=\s*["'][^"']*["'])?"""
+                        rb"""(?:\s+encoding\s*=\s*["'](?i:utf-?8)["'])?(?:\s+standalone\s*=\s*["'][^"']*["'])?\s*\?>|(?!<\?xml)[^\0]{2})""")
 
 
 def _local(tag: str) -> str:
@@ -122,10 +129,15 @@ class Workbook:
         return data
 
     def _xml(self, part: str) -> Element | None:
+        """*part* parsed as a tree.  A part without ``<!`` (so without a DTD,
+        hence without entity declarations) in UTF-8 goes to the C parser;
+        any other to defusedxml, which refuses DTDs and entities."""
         data = self._read(part, MAX_SMALL_PART)
         if data is None:
             return None
         try:
+            if b"<!" not in data and _UTF8_DECL.match(data):
+                return plain_fromstring(data)
             return fromstring(data)
         except (ParseError, DefusedXmlException, ValueError):
             raise _bad(self.path, f"文件已损坏（{part} 无法解析），请重新保存或重新提交") from None

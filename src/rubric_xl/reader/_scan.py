@@ -335,13 +335,13 @@ _CELL_RX = re.compile(
     rb'<c r="([A-Z]{1,3}[1-9][0-9]{0,6})"(' + _ATTRS + rb')[ \t\r\n]*(?:/>|>'
     rb'(?:(<f)(' + _ATTRS + rb')[ \t\r\n]*(?:/>|>[^<]*</f>))?'
     rb'(<v[ \t\r\n]*/>|<v>[^<]*</v>)?(<is>[^<]*(?:<(?!/is>)[^<]*)*</is>)?</c>)')
-_CELL_OPEN = re.compile(rb"<c[ \t\r\n/>]")
 _ROW_RX = re.compile(rb'<row r="[1-9][0-9]{0,6}"' + _ATTRS + rb'[ \t\r\n]*/?>')
-_ROW_OPEN = re.compile(rb"<row[ \t\r\n/>]")
+# every start of a cell or row tag, and whatever is not plain: comments, CDATA, a DTD,
+# processing instructions, prefixed elements (counted against what the expressions above match)
+_OPENS = re.compile(rb"<(c|row)[ \t\r\n/>]|<([!?]|/?[^ \t\r\n/>]*:)")
 _DIM_RX = re.compile(rb'<dimension(' + _ATTRS + rb')[ \t\r\n]*/?>')
 _DIM_OPEN = re.compile(rb"<dimension[ \t\r\n/>]")
 _REF_ATTR = re.compile(rb'[ \t\r\n]ref="([^"]*)"')
-_UNPLAIN = re.compile(rb"<(?:[!?]|/?[^ \t\r\n/>]*:)")  # comment, CDATA, DTD, PI, prefixed element
 _ERROR_T = re.compile(rb'[ \t\r\n]t="e"')
 _SPILL_T = re.compile(rb'[ \t\r\n]t="(?:array|dataTable)"')
 
@@ -359,7 +359,8 @@ def fast_scan(data: bytes) -> SheetScan | None:
     end = data.find(b"</sheetData>", start)
     if end < 0:  # <sheetData/> (or malformed: expat decides below)
         end = start
-    if _UNPLAIN.search(data, 1, end) is not None:
+    opens = _OPENS.findall(data, 1, end)
+    if any(odd for _, odd in opens):
         return None
     try:
         parse(data, safe_parser())  # well-formed, no DTD: C only, no callbacks
@@ -375,10 +376,8 @@ def fast_scan(data: bytes) -> SheetScan | None:
             _dimension(m.group(1).decode("utf-8") if m else None)
     except ScanError:
         return None
-    if len(_ROW_RX.findall(body)) != len(_ROW_OPEN.findall(body)):
-        return None
     cells = _CELL_RX.findall(body)
-    if len(cells) != len(_CELL_OPEN.findall(body)) or len(cells) > MAX_CELLS:
+    if len(cells) + len(_ROW_RX.findall(body)) != len(opens) or len(cells) > MAX_CELLS:
         return None
     out = SheetScan(raw={})
     formulas, errors, raw, seen = out.formulas, out.errors, out.raw, set()
