@@ -7,8 +7,9 @@ numbers become dates, and nothing else is reinterpreted — a number or date
 typed as text is invalid (有误) here exactly as in the workbook's formulas.
 
 python-calamine shows a spreadsheet error value (``#DIV/0!``) as an empty
-string; :func:`error_cells` finds those cells in the sheet XML so that they
-read as the error, never as blank.
+string (and so does the reader's own decoding); the sheet's scan keeps those
+cells' errors so that they read as the error, never as blank
+(:func:`error_cells` does the same on a sheet's bytes).
 """
 from __future__ import annotations
 

@@ -12,9 +12,11 @@ compression ratio; every part read is decompressed with its CRC checked and
 parsed as XML (DTDs refused); duplicate part or sheet names and broken
 relationship targets are errors.  Each sheet the reader will read (``_meta``
 and every sheet a defined name points at) is scanned in one pass
-(:mod:`._scan`): formula cells, out-of-bounds cells and dimensions.  calamine
-then opens a copy rebuilt from exactly the parts that were checked, so it can
-never read anything else.
+(:mod:`._scan`): formula cells, error values, out-of-bounds cells and
+dimensions, and — for a plainly written sheet — its cells, decoded when first
+read (:mod:`._values`).  Only a sheet with a cell that is not plainly written
+is read by calamine, which then opens (once) a copy rebuilt from exactly the
+parts that were checked, so it can never read anything else.
 """
 from __future__ import annotations
 
