@@ -275,3 +275,18 @@ def test_a_date_cell_reads_as_a_date_without_calamine(tmp_path):
     wb.save(out)
     book = open_bytes(out.getvalue(), "d.xlsx", ("S",))
     assert _plain(book, "S") == {(1, 1): dt.date(2024, 4, 15)} and book._cal is None
+
+
+@pytest.mark.parametrize("unit", [b"<a", b"</a"])
+def test_fast_scan_is_linear_on_runs_of_unclosed_tags(unit):
+    """Before expat has seen the part, the byte-level expressions must not go
+    quadratic on text that is not XML."""
+    import time
+
+    def took(n: int) -> float:
+        data = b"<worksheet><sheetData>" + unit * n + b"</sheetData></worksheet>"
+        t = time.perf_counter()
+        assert fast_scan(data) is None
+        return time.perf_counter() - t
+    small, big = took(20_000), took(200_000)
+    assert big < 2.0 and big < 25 * max(small, 0.002)

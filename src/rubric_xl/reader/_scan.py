@@ -338,7 +338,7 @@ _CELL_RX = re.compile(
 _ROW_RX = re.compile(rb'<row r="[1-9][0-9]{0,6}"' + _ATTRS + rb'[ \t\r\n]*/?>')
 # every start of a cell or row tag, and whatever is not plain: comments, CDATA, a DTD,
 # processing instructions, prefixed elements (counted against what the expressions above match)
-_OPENS = re.compile(rb"<(c|row)[ \t\r\n/>]|<([!?]|/?[^ \t\r\n/>]*:)")
+_OPENS = re.compile(rb"<(c|row)[ \t\r\n/>]|<([!?]|/?[^ \t\r\n/><]*:)")  # (no "<" in a name: linear)
 _DIM_RX = re.compile(rb'<dimension(' + _ATTRS + rb')[ \t\r\n]*/?>')
 _DIM_OPEN = re.compile(rb"<dimension[ \t\r\n/>]")
 _REF_ATTR = re.compile(rb'[ \t\r\n]ref="([^"]*)"')
