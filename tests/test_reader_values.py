@@ -283,10 +283,29 @@ def test_fast_scan_is_linear_on_runs_of_unclosed_tags(unit):
     quadratic on text that is not XML."""
     import time
 
-    def took(n: int) -> float:
+    def took(n: int) -> float:  # the best of three (the machine is shared)
         data = b"<worksheet><sheetData>" + unit * n + b"</sheetData></worksheet>"
-        t = time.perf_counter()
-        assert fast_scan(data) is None
-        return time.perf_counter() - t
-    small, big = took(20_000), took(200_000)
-    assert big < 2.0 and big < 25 * max(small, 0.002)
+        best = 1e9
+        for _ in range(3):
+            t = time.perf_counter()
+            assert fast_scan(data) is None
+            best = min(best, time.perf_counter() - t)
+        return best
+    small, big = took(20_000), took(200_000)  # quadratic, 20,000 took 8 s
+    assert big < 2.0 and big < 25 * max(small, 0.01)
+
+
+def test_parts_are_remembered_by_exact_content_only():
+    from rubric_xl.reader._scan import scan_sheet
+    ok = hostile.sheet_xml(b'<row r="1"><c r="A1"><f>1+1</f><v>2</v></c></row>')
+    first = scan_sheet(ok)
+    assert scan_sheet(bytes(ok)) is first  # the same bytes: the same (read-only) result
+    changed = ok.replace(b'<c r="A1"><f>1+1</f>', b'<c r="B1"><f>1+1</f>')
+    assert scan_sheet(changed).formulas == {(1, 2)}
+    bad = ok.replace(b'r="A1"', b'r="A1" t="x" t="y"')  # malformed: refused every time, never remembered
+    for _ in range(2):
+        with pytest.raises(ScanError):
+            scan_sheet(bad)
+    big = hostile.sheet_xml(b"".join(b'<row r="%d"><c r="A%d"><v>1</v></c></row>' % (r, r) for r in range(1, 60_000)),
+                            b"A1:A59999")
+    assert len(big) > 1024 * 1024 and scan_sheet(big) is not scan_sheet(big)  # large parts are not kept

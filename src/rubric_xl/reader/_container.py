@@ -39,7 +39,7 @@ from defusedxml.ElementTree import fromstring
 from ..conventions import META_SHEET
 from ..errors import InputFileError, Problem
 from ._refs import parse_ref
-from ._scan import ScanError, SheetScan, first_attribute, raw_attributes, scan_sheet
+from ._scan import ScanError, SheetScan, by_content, first_attribute, raw_attributes, scan_sheet
 from ._values import UNSURE, decode, style_kinds
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -61,6 +61,14 @@ RAW_ATTRIBUTES = {"Relationship": ("Id", "Target", "Type"), "sheet": ("id", "sta
 # no declaration, or one naming UTF-8 (and no byte-order mark, no UTF-16)
 _UTF8_DECL = re.compile(rb"""(?!\xef\xbb\xbf|\xff\xfe|\xfe\xff)(?:<\?xml(?:\s+version\s*=\s*["'][^"']*["'])?"""
                         rb"""(?:\s+encoding\s*=\s*["'](?i:utf-?8)["'])?(?:\s+standalone\s*=\s*["'][^"']*["'])?\s*\?>|(?!<\?xml)[^\0]{2})""")
+
+
+@by_content
+def _tree(data: bytes) -> Element:
+    """A small part's tree (read only by the callers)."""
+    if b"<!" not in data and _UTF8_DECL.match(data):
+        return plain_fromstring(data)
+    return fromstring(data)
 
 
 def _local(tag: str) -> str:
@@ -138,9 +146,7 @@ class Workbook:
         if data is None:
             return None
         try:
-            if b"<!" not in data and _UTF8_DECL.match(data):
-                return plain_fromstring(data)
-            return fromstring(data)
+            return _tree(data)
         except (ParseError, DefusedXmlException, ValueError):
             raise _bad(self.path, f"文件已损坏（{part} 无法解析），请重新保存或重新提交") from None
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any, Callable
 from xml.parsers import expat
 
 from ._refs import col_letters as letters, col_number
@@ -30,6 +31,36 @@ MAX_ROWS = 10_000
 MAX_COLS = 200
 MAX_CELLS = 400_000  # <c> elements in one sheet (the ledger template has 10,000)
 _CELL = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
+
+
+MEMO_PART = 1024 * 1024  # parts up to this size are remembered by content
+MEMO_ENTRIES = 8  # per function, least recently used dropped first
+
+
+def by_content(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """*fn* of a part's bytes (and hashable arguments), remembered for a part
+    byte-for-byte equal to one checked before: the template's parts recur in
+    every workbook of a batch.  Only results are kept (a part that raises is
+    checked again each time); the results must not be changed by callers."""
+    cache: dict[tuple, Any] = {}
+
+    def wrapped(data: bytes, *args: Any) -> Any:
+        if len(data) > MEMO_PART:
+            return fn(data, *args)
+        key = (data, *args)
+        try:
+            out = cache[key] = cache.pop(key)  # the most recently used last
+            return out
+        except KeyError:
+            pass
+        out = fn(data, *args)
+        if len(cache) >= MEMO_ENTRIES:
+            cache.pop(next(iter(cache)))
+        cache[key] = out
+        return out
+
+    wrapped.__doc__, wrapped.__name__, wrapped.__wrapped__ = fn.__doc__, fn.__name__, fn  # type: ignore[attr-defined]
+    return wrapped
 
 
 class ScanError(Exception):
@@ -115,6 +146,7 @@ def first_attribute(data: bytes, element: str, attribute: str) -> str | None:
 _ATTRIBUTE = re.compile(r"""([^\s=]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
 
+@by_content
 def raw_attributes(data: bytes, elements: frozenset[str]) -> list[tuple[str, dict[str, str]]]:
     """(local name, attributes as written) of every start tag named one of
     *elements*: character and entity references are *not* decoded, because
@@ -187,6 +219,7 @@ def _dimension(ref: str | None) -> None:
     _range(ref, "已用区域")
 
 
+@by_content
 def scan_sheet(data: bytes) -> SheetScan:
     """Scan a worksheet part: the byte-level pass (:func:`fast_scan`) when the
     part is written the plain way Excel, WPS and openpyxl write it, otherwise

@@ -17,7 +17,7 @@ import datetime as _dt
 import re
 from typing import Any
 
-from ._scan import ScanError, parse, safe_parser
+from ._scan import ScanError, by_content, parse, safe_parser
 
 UNSURE = object()  # "ask calamine"
 
@@ -51,6 +51,7 @@ def format_kind(code: str) -> str:
     return OTHER
 
 
+@by_content
 def style_kinds(data: bytes) -> tuple[str, ...]:
     """The kind of each cell style (``cellXfs`` index) of a styles part, in one
     expat pass that also checks the part (DTD refused).  Raises ScanError."""
