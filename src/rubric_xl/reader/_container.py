@@ -380,8 +380,9 @@ class Workbook:
                             return self.grid(sheet)
                 self._grids[sheet] = grid = _dense({k: v for k, v in values.items() if v != ""})
                 return grid
+            cal = self._calamine()  # its own Chinese error when calamine cannot open the copy
             try:
-                grid = self._calamine().get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+                grid = cal.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
             except Exception as exc:
                 raise _bad(self.path, f"工作表“{sheet}”已损坏，无法读取（{type(exc).__name__}）") from None
             self._grids[sheet] = grid
