@@ -309,3 +309,25 @@ def test_parts_are_remembered_by_exact_content_only():
     big = hostile.sheet_xml(b"".join(b'<row r="%d">' % r + b"".join(b'<c r="%s%d"><v>1</v></c>' % (bytes([c]), r) for c in b"ABCDEFGHIJ")
                                      + b"</row>" for r in range(1, 8_000)), b"A1:J7999")
     assert len(big) > 1024 * 1024 and scan_sheet(big) is not scan_sheet(big)  # large parts are not kept
+
+
+def test_scores_are_the_same_when_calamine_reads_every_sheet(good, tmp_path, monkeypatch):
+    """End to end: the auditor's result for every example and hostile workbook is
+    the same whether the reader decodes the cells or calamine reads them all."""
+    from rubric_xl.audit._one import score_workbook
+    from rubric_xl.reader import _container
+    paths = []
+    for name, data in _books(good):
+        path = tmp_path / f"{name}.xlsx"
+        path.write_bytes(data)
+        paths.append(path)
+    opened = []
+    real_open = _container.Workbook._open_calamine
+    monkeypatch.setattr(_container.Workbook, "_open_calamine", lambda self: opened.append(1) or real_open(self))
+    ours = [score_workbook(p).to_dict() for p in paths]
+    plain = len(opened)  # only the hostile sheets that are not plainly written needed calamine …
+    monkeypatch.setattr(_container, "decode", lambda *a: UNSURE)
+    theirs = [score_workbook(p).to_dict() for p in paths]
+    assert plain < 10 and len(opened) - plain > 20  # … and now calamine read them all
+    assert ours == theirs
+    assert sum(r["status"] != "failed" for r in ours) > 20
