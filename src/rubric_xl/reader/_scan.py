@@ -54,8 +54,11 @@ def by_content(fn: Callable[..., Any]) -> Callable[..., Any]:
         except KeyError:
             pass
         out = fn(data, *args)
-        if len(cache) >= MEMO_ENTRIES:
-            cache.pop(next(iter(cache)))
+        try:
+            while len(cache) >= MEMO_ENTRIES:
+                cache.pop(next(iter(cache)))
+        except (KeyError, RuntimeError, StopIteration):  # another thread got there first
+            pass
         cache[key] = out
         return out
 
