@@ -1,7 +1,10 @@
 """Read facts back out of a submission workbook.
 
-Cell values come from python-calamine (fast, read-only); the defined names,
-sheets and custom properties are read from the zip directly.  Inputs are found
+The file is read once into a snapshot (:class:`Workbook`: names, sheets,
+``_meta``, and each sheet read checked in one pass, its formula cells, error
+values and cells); everything after interprets it.  Plainly written cells are
+decoded from the checked XML as python-calamine would return them
+(:mod:`._values`); calamine, the reference, reads any sheet that is not.  Inputs are found
 by defined name, so moved rows, renamed sheets and reordered ledger columns
 still read correctly.  Nothing in the workbook is ever executed (macros in
 ``.xlsm`` files are not run) and the file is never written.

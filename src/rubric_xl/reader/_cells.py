@@ -7,8 +7,9 @@ numbers become dates, and nothing else is reinterpreted — a number or date
 typed as text is invalid (有误) here exactly as in the workbook's formulas.
 
 python-calamine shows a spreadsheet error value (``#DIV/0!``) as an empty
-string; :func:`error_cells` finds those cells in the sheet XML so that they
-read as the error, never as blank.
+string (and so does the reader's own decoding); the sheet's scan keeps those
+cells' errors so that they read as the error, never as blank
+(:func:`error_cells` does the same on a sheet's bytes).
 """
 from __future__ import annotations
 
@@ -65,16 +66,5 @@ def cell_to_raw(value: Any, fact: Fact, date1904: bool = False) -> tuple[Any, st
 
 def error_at(book: Any, sheet: str, row: int, col: int) -> str | None:
     """The error value (``#N/A``) shown by a cell that python-calamine read as
-    empty, or ``None``.  The sheet's XML is scanned once per workbook."""
-    cache = book.__dict__.setdefault("_error_cells", {})
-    found = cache.get(sheet)
-    if found is None:
-        info = book.sheet(sheet)
-        xml = b""
-        if info is not None and getattr(info, "part", None):
-            try:
-                xml = book._zip.read(info.part)
-            except Exception:  # a damaged part: calamine reports the sheet itself
-                xml = b""
-        found = cache[sheet] = error_cells(xml)
-    return found.get((row, col))
+    empty, or ``None`` (found by the sheet's scan when the file was opened)."""
+    return book.error_value(sheet, row, col)

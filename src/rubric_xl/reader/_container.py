@@ -12,9 +12,11 @@ compression ratio; every part read is decompressed with its CRC checked and
 parsed as XML (DTDs refused); duplicate part or sheet names and broken
 relationship targets are errors.  Each sheet the reader will read (``_meta``
 and every sheet a defined name points at) is scanned in one pass
-(:mod:`._scan`): formula cells, out-of-bounds cells and dimensions.  calamine
-then opens a copy rebuilt from exactly the parts that were checked, so it can
-never read anything else.
+(:mod:`._scan`): formula cells, error values, out-of-bounds cells and
+dimensions, and — for a plainly written sheet — its cells, decoded when first
+read (:mod:`._values`).  Only a sheet with a cell that is not plainly written
+is read by calamine, which then opens (once) a copy rebuilt from exactly the
+parts that were checked, so it can never read anything else.
 """
 from __future__ import annotations
 
@@ -26,7 +28,9 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+import re
 from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import fromstring as plain_fromstring
 
 import python_calamine as pc
 from defusedxml import DefusedXmlException
@@ -35,7 +39,8 @@ from defusedxml.ElementTree import fromstring
 from ..conventions import META_SHEET
 from ..errors import InputFileError, Problem
 from ._refs import parse_ref
-from ._scan import ScanError, SheetScan, check_xml, first_attribute, raw_attributes, scan_sheet
+from ._scan import ScanError, SheetScan, by_content, first_attribute, raw_attributes, scan_sheet
+from ._values import UNSURE, decode, style_kinds
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
@@ -51,6 +56,19 @@ SHEET_TYPES = ("worksheet", "chartsheet", "dialogsheet")
 # Attributes calamine takes as written, without decoding ``&#49;`` or ``&amp;``
 # (by local name): the container check must see the same text.
 RAW_ATTRIBUTES = {"Relationship": ("Id", "Target", "Type"), "sheet": ("id", "state"), "workbookPr": ("date1904",)}
+
+
+# no declaration, or one naming UTF-8 (and no byte-order mark, no UTF-16)
+_UTF8_DECL = re.compile(rb"""(?!\xef\xbb\xbf|\xff\xfe|\xfe\xff)(?:<\?xml(?:\s+version\s*=\s*["'][^"']*["'])?"""
+                        rb"""(?:\s+encoding\s*=\s*["'](?i:utf-?8)["'])?(?:\s+standalone\s*=\s*["'][^"']*["'])?\s*\?>|(?!<\?xml)[^\0]{2})""")
+
+
+@by_content
+def _tree(data: bytes) -> Element:
+    """A small part's tree (read only by the callers)."""
+    if b"<!" not in data and _UTF8_DECL.match(data):
+        return plain_fromstring(data)
+    return fromstring(data)
 
 
 def _local(tag: str) -> str:
@@ -80,14 +98,17 @@ class Workbook:
         self._local_names: dict[str, list[str]] = {}
         self._grids: dict[str, list[list[Any]]] = {}
         self._scans: dict[str, SheetScan] = {}
+        self._values: dict[str, dict[tuple[int, int], Any]] = {}  # sheets read without calamine
+        self._kinds: tuple[str, ...] | None = None  # what each cell style makes of a number
+        self._cal: Any = None
         self._base = self._package()
         self._parse_workbook()
         self.custom = self._custom_properties()
+        self._check_strings_and_styles()
         for sheet in self._needed_sheets():
             self._scan(sheet)
-        self._check_strings_and_styles()
-        self._cal = self._open_calamine()
-        self._checked = {}  # calamine holds its copy
+        for sheet in list(self._scans):
+            self._plain_values(sheet)
 
     # -- parts ---------------------------------------------------------------
 
@@ -118,11 +139,14 @@ class Workbook:
         return data
 
     def _xml(self, part: str) -> Element | None:
+        """*part* parsed as a tree.  A part without ``<!`` (so without a DTD,
+        hence without entity declarations) in UTF-8 goes to the C parser;
+        any other to defusedxml, which refuses DTDs and entities."""
         data = self._read(part, MAX_SMALL_PART)
         if data is None:
             return None
         try:
-            return fromstring(data)
+            return _tree(data)
         except (ParseError, DefusedXmlException, ValueError):
             raise _bad(self.path, f"文件已损坏（{part} 无法解析），请重新保存或重新提交") from None
 
@@ -273,13 +297,39 @@ class Workbook:
                 continue
             try:
                 if name == "styles.xml":
-                    check_xml(data)
+                    self._kinds = style_kinds(data)
                     continue
                 count = first_attribute(data, "sst", "uniqueCount")
             except ScanError as exc:
                 raise _bad(self.path, f"文件已损坏（{part}：{exc.msg}）") from None
             if count is not None and (not count.isascii() or not count.isdigit() or int(count) > MAX_STRINGS):
                 raise _bad(self.path, f"文件已损坏或被改动（{part} 声明的字符串个数“{count[:20]}”无效或超过 {MAX_STRINGS}）")
+
+    def _plain_values(self, sheet: str) -> None:
+        """Read *sheet* from its checked XML (:mod:`._values`) when the scan
+        kept its cells; each cell is decoded when first asked for."""
+        if self._scans[sheet].raw is not None:
+            self._values[sheet] = {}
+
+    def _decoded(self, sheet: str, values: dict[tuple[int, int], Any], rc: tuple[int, int]) -> Any:
+        """The value of one cell of a sheet read without calamine; a cell that
+        is not plainly written hands the whole sheet to calamine."""
+        raw = self._scans[sheet].raw.get(rc)  # type: ignore[union-attr]
+        if raw is None:
+            return ""
+        value = decode(raw[0], raw[1], raw[2], self._kinds, self.date1904)
+        if value is UNSURE:
+            del self._values[sheet]
+            return self.value(sheet, *rc)
+        values[rc] = value
+        return value
+
+    def _calamine(self) -> Any:
+        """calamine on a copy of the checked parts (opened once, when a sheet needs it)."""
+        if self._cal is None:
+            self._cal = self._open_calamine()
+            self._checked = {}  # calamine holds its copy
+        return self._cal
 
     def _open_calamine(self) -> Any:
         out = io.BytesIO()
@@ -321,14 +371,30 @@ class Workbook:
                 return []
             if sheet not in self._scans:  # every sheet read is scanned when the file is opened
                 raise KeyError(f"sheet {sheet!r} was not scanned")
+            values = self._values.get(sheet)
+            if values is not None:
+                for rc in self._scans[sheet].raw:  # type: ignore[union-attr]
+                    if rc not in values:
+                        self._decoded(sheet, values, rc)
+                        if sheet not in self._values:  # handed to calamine
+                            return self.grid(sheet)
+                self._grids[sheet] = grid = _dense({k: v for k, v in values.items() if v != ""})
+                return grid
+            cal = self._calamine()  # its own Chinese error when calamine cannot open the copy
             try:
-                grid = self._cal.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+                grid = cal.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
             except Exception as exc:
                 raise _bad(self.path, f"工作表“{sheet}”已损坏，无法读取（{type(exc).__name__}）") from None
             self._grids[sheet] = grid
         return grid
 
     def value(self, sheet: str, row: int, col: int) -> Any:
+        values = self._values.get(sheet)
+        if values is not None:
+            try:
+                return values[(row, col)]
+            except KeyError:
+                return self._decoded(sheet, values, (row, col))
         grid = self.grid(sheet)
         if row - 1 < len(grid):
             r = grid[row - 1]
@@ -340,6 +406,24 @@ class Workbook:
         """(row, col) of every cell of *sheet* that holds a formula."""
         found = self._scans.get(sheet)
         return found.formulas if found is not None else set()
+
+    def error_value(self, sheet: str, row: int, col: int) -> str | None:
+        """The error value (``#N/A``) a cell holds (``t="e"``), which calamine
+        reads as ``""``; ``None`` for any other cell."""
+        found = self._scans.get(sheet)
+        return found.errors.get((row, col)) if found is not None else None
+
+
+def _dense(values: dict[tuple[int, int], Any]) -> list[list[Any]]:
+    """Values by (row, col) as calamine's grid from A1 (``""`` for empty cells)."""
+    if not values:
+        return []
+    rows = max(r for r, _ in values)
+    cols = max(c for _, c in values)
+    grid = [[""] * cols for _ in range(rows)]
+    for (r, c), v in values.items():
+        grid[r - 1][c - 1] = v
+    return grid
 
 
 def _bad(path: str, msg: str) -> InputFileError:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any, Callable
 from xml.parsers import expat
 
 from ._refs import col_letters as letters, col_number
@@ -30,6 +31,39 @@ MAX_ROWS = 10_000
 MAX_COLS = 200
 MAX_CELLS = 400_000  # <c> elements in one sheet (the ledger template has 10,000)
 _CELL = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
+
+
+MEMO_PART = 1024 * 1024  # parts up to this size are remembered by content
+MEMO_ENTRIES = 8  # per function, least recently used dropped first
+
+
+def by_content(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """*fn* of a part's bytes (and hashable arguments), remembered for a part
+    byte-for-byte equal to one checked before: the template's parts recur in
+    every workbook of a batch.  Only results are kept (a part that raises is
+    checked again each time); the results must not be changed by callers."""
+    cache: dict[tuple, Any] = {}
+
+    def wrapped(data: bytes, *args: Any) -> Any:
+        if len(data) > MEMO_PART:
+            return fn(data, *args)
+        key = (data, *args)
+        try:
+            out = cache[key] = cache.pop(key)  # the most recently used last
+            return out
+        except KeyError:
+            pass
+        out = fn(data, *args)
+        try:
+            while len(cache) >= MEMO_ENTRIES:
+                cache.pop(next(iter(cache)))
+        except (KeyError, RuntimeError, StopIteration):  # another thread got there first
+            pass
+        cache[key] = out
+        return out
+
+    wrapped.__doc__, wrapped.__name__, wrapped.__wrapped__ = fn.__doc__, fn.__name__, fn  # type: ignore[attr-defined]
+    return wrapped
 
 
 class ScanError(Exception):
@@ -115,6 +149,7 @@ def first_attribute(data: bytes, element: str, attribute: str) -> str | None:
 _ATTRIBUTE = re.compile(r"""([^\s=]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
 
+@by_content
 def raw_attributes(data: bytes, elements: frozenset[str]) -> list[tuple[str, dict[str, str]]]:
     """(local name, attributes as written) of every start tag named one of
     *elements*: character and entity references are *not* decoded, because
@@ -154,6 +189,9 @@ class SheetScan:
     """What a worksheet part holds: formula cells and the used extent (1-based)."""
 
     formulas: set[tuple[int, int]] = field(default_factory=set)
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)  # cells holding an error value (t="e")
+    # the byte-level pass only: (attributes, <v> element, <is> element) of every cell with content
+    raw: dict[tuple[int, int], tuple[bytes, bytes, bytes]] | None = None
     rows: int = 0
     cols: int = 0
     cells: int = 0
@@ -184,8 +222,16 @@ def _dimension(ref: str | None) -> None:
     _range(ref, "已用区域")
 
 
+@by_content
 def scan_sheet(data: bytes) -> SheetScan:
-    """Scan a worksheet part in one linear pass.  Raises :class:`ScanError` for
+    """Scan a worksheet part: the byte-level pass (:func:`fast_scan`) when the
+    part is written the plain way Excel, WPS and openpyxl write it, otherwise
+    (and for every part that breaks a rule, to say which) the expat pass."""
+    return fast_scan(data) or full_scan(data)
+
+
+def full_scan(data: bytes) -> SheetScan:
+    """Scan a worksheet part in one linear pass (expat callbacks).  Raises :class:`ScanError` for
     malformed XML, a DTD, an invalid or out-of-bounds reference or dimension,
     a cell that appears twice and a cell child calamine would reject.  Every cell
 an array formula or data table covers counts as a formula cell (only its
@@ -199,9 +245,11 @@ first cell holds the ``<f>``; the others hold just the cached result)."""
     crow = ccol = 0  # the open cell, 1-based
     rows = cols = 0  # the extent
     formula = False
+    error = False  # the open cell is t="e"
+    text: list[str] = []  # the open error cell's <v> text
 
     def start(name, attrs):
-        nonlocal phase, row0, col0, depth, crow, ccol, formula
+        nonlocal phase, row0, col0, depth, crow, ccol, formula, error
         if depth >= 0:  # inside a <c>: only its direct children matter
             if depth == 0:
                 if ":" in name:
@@ -211,7 +259,11 @@ first cell holds the ``<f>``; the others hold just the cached result)."""
                     kind = attrs.get("t")
                     if kind == "array" or kind == "dataTable":  # its other cells hold only a cached <v>
                         spill(attrs.get("ref"), f"{letters(ccol)}{crow}")
-                elif name != "v" and name != "is":
+                elif name == "v":
+                    if error:
+                        text.clear()
+                        p.CharacterDataHandler = text.append
+                elif name != "is":
                     raise ScanError(f"单元格 {letters(ccol)}{crow} 中有无法识别的内容 <{name}>，文件已损坏",
                                     f"{letters(ccol)}{crow}")
             depth += 1
@@ -233,6 +285,7 @@ first cell holds the ``<f>``; the others hold just the cached result)."""
                     raise _bounds_error(crow, ccol)
                 depth = 0
                 formula = False
+                error = attrs.get("t") == "e"
             elif name == "row":
                 r = attrs.get("r")
                 if r is not None:
@@ -249,6 +302,11 @@ first cell holds the ``<f>``; the others hold just the cached result)."""
         nonlocal phase, row0, col0, depth, rows, cols
         if depth > 0:
             depth -= 1
+            if depth == 0 and p.CharacterDataHandler is not None:  # </v> of an error cell
+                p.CharacterDataHandler = None
+                value = "".join(text).strip()
+                if 0 < len(value) <= 16:
+                    out.errors[(crow, ccol)] = value
             return
         if depth == 0:  # </c>
             depth = -1
@@ -291,5 +349,105 @@ first cell holds the ``<f>``; the others hold just the cached result)."""
     parse(data, p)
     if phase == 0:  # calamine would read no cells at all: every input would silently be blank
         raise ScanError("内容不是工作表（没有 sheetData），文件已损坏；请重新保存或重新提交")
+    out.cells, out.rows, out.cols = len(seen), rows, cols
+    return out
+
+
+# -- the byte-level pass ------------------------------------------------------------------------
+#
+# Excel, WPS and openpyxl write a worksheet the same plain way: no comments,
+# CDATA or processing instructions, no prefixes on the elements up to the end
+# of <sheetData>, every <row> and <c> with ``r`` first, attribute values in
+# double quotes without references, and a cell holding at most an <f> then a
+# <v> or an <is>.  For such a part, once expat (C, no Python callbacks) has
+# checked it is well-formed and has no DTD, every "<" starts a tag, so the
+# regular expressions below see exactly the elements expat sees, and the cells
+# they find are the cells the expat pass finds.  Whatever does not fit that
+# shape — or breaks any rule — goes to the expat pass, which decides (and
+# words the error).  ``tests/test_scan_fast.py`` checks both agree.
+
+_ATTRS = rb'(?:[ \t\r\n]+[A-Za-z_][\w.:-]*="[^"&<]*")*'
+_CELL_RX = re.compile(
+    rb'<c r="([A-Z]{1,3}[1-9][0-9]{0,6})"(' + _ATTRS + rb')[ \t\r\n]*(?:/>|>'
+    rb'(?:(<f)(' + _ATTRS + rb')[ \t\r\n]*(?:/>|>[^<]*</f>))?'
+    rb'(<v[ \t\r\n]*/>|<v>[^<]*</v>)?(<is>[^<]*(?:<(?!/is>)[^<]*)*</is>)?</c>)')
+_ROW_RX = re.compile(rb'<row r="[1-9][0-9]{0,6}"' + _ATTRS + rb'[ \t\r\n]*/?>')
+# every start of a cell or row tag, and whatever is not plain: comments, CDATA, a DTD,
+# processing instructions, prefixed elements (counted against what the expressions above match)
+_OPENS = re.compile(rb"<(c|row)[ \t\r\n/>]|<([!?]|/?[^ \t\r\n/><]*:)")  # (no "<" in a name: linear)
+_DIM_RX = re.compile(rb'<dimension(' + _ATTRS + rb')[ \t\r\n]*/?>')
+_DIM_OPEN = re.compile(rb"<dimension[ \t\r\n/>]")
+_REF_ATTR = re.compile(rb'[ \t\r\n]ref="([^"]*)"')
+_ERROR_T = re.compile(rb'[ \t\r\n]t="e"')
+_SPILL_T = re.compile(rb'[ \t\r\n]t="(?:array|dataTable)"')
+
+
+_SEEN_REFS: dict[bytes, tuple[int, int]] = {}  # b"D28" -> (28, 4): the same cells recur in every workbook
+
+
+def fast_scan(data: bytes) -> SheetScan | None:
+    """What :func:`full_scan` returns for a plainly written, valid worksheet
+    part, found at the byte level; ``None`` when the part is written another
+    way or breaks a rule (the caller then runs :func:`full_scan`)."""
+    start = data.find(b"<sheetData")
+    if start < 0 or data[start + 10:start + 11] not in (b">", b"/", b" ", b"\t", b"\r", b"\n"):
+        return None
+    end = data.find(b"</sheetData>", start)
+    if end < 0:  # <sheetData/> (or malformed: expat decides below)
+        end = start
+    opens = _OPENS.findall(data, 1, end)
+    if any(odd for _, odd in opens):
+        return None
+    try:
+        parse(data, safe_parser())  # well-formed, no DTD: C only, no callbacks
+    except ScanError:
+        return None
+    head, body = data[:start], data[start:end]
+    dims = _DIM_RX.findall(head)
+    if len(dims) != len(_DIM_OPEN.findall(head)):
+        return None
+    try:
+        for attrs in dims:
+            m = _REF_ATTR.search(attrs)
+            _dimension(m.group(1).decode("utf-8") if m else None)
+    except ScanError:
+        return None
+    cells = _CELL_RX.findall(body)
+    if len(cells) + len(_ROW_RX.findall(body)) != len(opens) or len(cells) > MAX_CELLS:
+        return None
+    out = SheetScan(raw={})
+    formulas, errors, raw, seen = out.formulas, out.errors, out.raw, set()
+    rows = cols = 0
+    known = _SEEN_REFS
+    for ref, attrs, f, fattrs, v, inline in cells:
+        rc = known.get(ref)
+        if rc is None:
+            rc = parse_cell(ref.decode("ascii"))
+            if rc is None:
+                return None
+            if len(known) < 200_000:
+                known[ref] = rc
+        if rc in seen:
+            return None
+        row, col = rc
+        if row > MAX_ROWS or col > MAX_COLS:
+            return None
+        seen.add(rc)
+        if f:
+            if fattrs and _SPILL_T.search(fattrs):
+                return None
+            formulas.add(rc)
+        if v or inline:
+            raw[rc] = (attrs, v, inline)
+            if v.startswith(b"<v>") and attrs and _ERROR_T.search(attrs):
+                if b"&" in v:
+                    return None
+                value = v[3:-4].decode("utf-8").strip()
+                if 0 < len(value) <= 16:
+                    errors[rc] = value
+        if row > rows:
+            rows = row
+        if col > cols:
+            cols = col
     out.cells, out.rows, out.cols = len(seen), rows, cols
     return out
