@@ -300,3 +300,17 @@ def test_durable_rules_agrees_on_random_demo_submissions():
     values = [convert_facts(PACK, s) for s in subs]
     rs = durable.ruleset_for(PACK)
     assert rs.combine_tables(values) == plan_for(PACK).combine_tables(values)
+
+
+# --- rules show --------------------------------------------------------------------------
+
+
+def test_rules_show_renders_the_new_kinds_in_chinese():
+    from rubric_xl.cli.render import pack_markdown
+    text = pack_markdown(PACK)
+    for want in ("## 台账：清零任务（tasks）", "## 台账：执法案件（cases）", "| blacklist_complaints | 纳入黑名单的群众投诉次数 | 3 |",
+                 "决策“处罚建议”（penalty_advice，取第一条满足的规则）", "| 依法处罚 | 其余情形 |",
+                 "| lagging | 进度滞后 | 由其他指标计算 |", "没有行时显示“无任务”",
+                 "多份汇总时排名：完成率（%）从高到低、逾期数从低到高", "标出“进度滞后”为是的分组",
+                 "分母为 0 时不计算", "| campaign_days | 已开展天数 |"):
+        assert want in text, want
