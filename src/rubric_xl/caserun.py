@@ -122,13 +122,29 @@ def _same(want: Any, got: Any) -> bool:
 
 
 def _compare_ledger(card, e: Expect) -> list[str]:
+    tables = card.tables
+    several = len(tables) > 1
     out: list[str] = []
-    for r in e.rows:
+    for t in tables:
+        te = e.per_table(tables[0].table).get(t.table)
+        if te is not None:
+            out.extend((f"{t.label}：" if several else "") + msg for msg in _compare_table(t, te.rows, te.rollups))
+    return out
+
+
+def _compare_table(card, rows, rollups) -> list[str]:
+    """*card*: one table's result (rows, rollups)."""
+    out: list[str] = []
+    for r in rows:
         head = f"第{r.row}行："
         if r.row > len(card.rows):
             out.append(f"{head}台账中没有这一行（共 {len(card.rows)} 行）")
             continue
         got = card.rows[r.row - 1]
+        for vid, want in r.values.items():
+            have = got.values.get(vid)
+            if not (have == want if isinstance(want, str) else _same(want, have)):
+                out.append(f"{head}{vid} 期望 {_show(want)}，实际 {_show(have)}")
         if r.key is not None and got.key != r.key:
             out.append(f"{head}期望名称 {r.key}，实际 {got.key or '空'}")
         if r.status is not None and got.status != r.status:
@@ -140,7 +156,7 @@ def _compare_ledger(card, e: Expect) -> list[str]:
             have = {p.check for p in getattr(got, key)}
             if have != set(want):
                 out.append(f"{head}期望{word} {_list(set(want))}，实际 {_list(have)}")
-    for gname, groups in e.rollups.items():
+    for gname, groups in rollups.items():
         ru = find_grouping(card.rollups, gname)
         if ru is None:  # pragma: no cover - checked at load time
             out.append(f"汇总 {gname}：规则包没有这种汇总")
