@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 R=.venv/bin/rubric-xl
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for pack in shanxi-2005 xinzhou-2024; do
+for pack in shanxi-2005 xinzhou-2024 changzhi-2019; do
   $R template build --rules rules/$pack.yaml -o workbook_templates/$pack.xlsx
 done
 $R template build --rules rules/shanxi-2005.yaml --unit 示例市 -o "$tmp/示例市.xlsx"
