@@ -190,15 +190,33 @@ def _table_text(con: Console, table, decisions: dict[str, str]) -> None:
                   wrap("；".join(w.message for w in r.warnings), 40))
     con.print(t)
     for ru in table.rollups:
-        rt = Table(title=ru.label, box=box.SIMPLE_HEAD, show_edge=False)
-        rt.add_column("分组")
-        for mid, label in table.metric_labels.items():
-            rt.add_column(label, justify="right", no_wrap=True)
-        for key, vals in ru.groups.items():
-            rt.add_row(key or "（空）", *[num.metric(vals[m]) for m in table.metric_labels])
-        if ru.total is not None:
-            rt.add_row(ru.total_label or "合计", *[num.metric(ru.total[m]) for m in table.metric_labels])
-        con.print(rt)
+        con.print(rollup_table(ru, table.metric_labels))
+
+
+WIDE_METRICS = 7  # more metrics than this: one line per metric, a column per group
+
+
+def rollup_table(ru, metric_labels: dict[str, str]) -> Table:
+    """One roll-up as a text table: a line per group (a column per metric), or,
+    with more than :data:`WIDE_METRICS` metrics, a line per metric and a column
+    per group (twelve metric columns do not fit a terminal)."""
+    lines = [(key or "（空）", vals) for key, vals in ru.groups.items()]
+    if ru.total is not None:
+        lines.append((ru.total_label or "合计", ru.total))
+    rt = Table(title=ru.label, box=box.SIMPLE_HEAD, show_edge=False)
+    if len(metric_labels) > WIDE_METRICS:
+        rt.add_column("指标")
+        for key, _ in lines:
+            rt.add_column(key, justify="right", no_wrap=True)
+        for mid, label in metric_labels.items():
+            rt.add_row(label, *[num.metric(vals.get(mid)) for _, vals in lines])
+        return rt
+    rt.add_column("分组")
+    for mid, label in metric_labels.items():
+        rt.add_column(label, justify="right", no_wrap=True)
+    for key, vals in lines:
+        rt.add_row(key, *[num.metric(vals.get(mid)) for mid in metric_labels])
+    return rt
 
 
 # --- many problems of one kind, said once ---------------------------------------
