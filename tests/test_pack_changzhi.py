@@ -206,3 +206,12 @@ def test_a_wrong_cell_in_a_facts_file_names_table_row_column_and_value(value, sh
     (p,) = exc.value.problems
     assert p.loc.endswith("self_checks[2].problems_found")
     assert "排污单位自查和整改情况表 第2行 自查发现问题数" in p.msg and shown in p.msg and "整数" in p.msg
+
+
+def test_a_number_column_defaults_to_the_number_0_not_to_no():
+    (r,) = tables(score(PACK, facts(self_checks=[{"unit_name": "甲厂", "permit_held": True}])))["self_checks"].rows
+    assert r.values["problems_found"] == 0 and r.values["problems_found"] is not False
+    assert type(r.values["problems_found"]) is Decimal
+    (c,) = tables(score(PACK, facts(cases=[{"case_unit": "甲", "found_date": dt.date(2019, 6, 10),
+                                            "found_by": "属地排查", "violation": "超标排放"}])))["cases"].rows
+    assert type(c.values["complaints"]) is Decimal and c.values["complaints"] == 0
