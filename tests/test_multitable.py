@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import io
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -24,6 +25,8 @@ from rubric_xl.errors import PackError
 from rubric_xl.reader import extract_facts
 from rubric_xl.workbook import build_template, fill_template
 from rubric_xl.workbook.sheet_ledger import sheet_title
+
+from test_campaign import db_url, store  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parents[1]
 CHANGZHI = ROOT / "rules" / "changzhi-2019.yaml"
@@ -212,3 +215,32 @@ def test_the_add_in_names_the_table_of_a_row_error(tmp_path, books):
     a = assess_payload(payload_from_xlsx(path))
     (issue,) = [i for i in a.issues if i.kind == "check"]
     assert issue.label == f"{CASES}第1行" and "结案日期早于发现日期" in issue.msg
+
+
+def test_the_campaign_stores_both_tables_and_reports_each(store, books):  # noqa: F811
+    from rubric_xl.campaign import derive, import_files
+    from rubric_xl.campaign.codec import decode
+    from rubric_xl.campaign.report import csv_text, report_data, table_text, xlsx_bytes
+
+    text = CHANGZHI.read_text(encoding="utf-8")
+    bodies = list(PACK.facts["reporting_body"].options)
+    c = store.create(load_pack_text(text, str(CHANGZHI)), text, "2019-06", bodies)
+    folder = str(books["潞州区"].parent)
+    rep = import_files(store, c, [folder], {f"{b}.xlsx": b for b in bodies})
+    assert sorted(f.outcome for f in rep.files) == ["new", "new"]
+    (ev,) = [e for e in store.events(c) if e.unit == "潞州区" and "facts" in e.payload]
+    stored = decode(PACK, ev.payload["facts"])
+    assert len(stored["self_checks"]) == 6 and len(stored["cases"]) == 4  # both tables' rows
+    assert stored["cases"][3]["fine_wan"] == Decimal("12.35")
+    assert [t["rows"] for t in ev.payload["self_card"]["tables"]] == [6, 4]
+    state = derive(c, store.events(c))
+    data = report_data(state)
+    led = data["ledger"]
+    assert [t["label"] for t in led["tables"]] == [SELF, CASES]
+    u = next(x for x in led["units"] if x["unit"] == "潞州区")
+    assert u["table_rows"] == {SELF: 6, CASES: 4}
+    lines = table_text(data)
+    assert f"{SELF} 6 条，{CASES} 4 条" in lines and f"{CASES} 按填报单位" in lines
+    assert "6" in csv_text(data)
+    wb = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(data)))
+    assert f"{CASES} 按发现途径" in [c.value for c in wb["台账汇总"]["A"]]
