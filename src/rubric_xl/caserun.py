@@ -21,10 +21,21 @@ from .rules.pack import RulePack
 def run_cases(pack: RulePack, cases: list[Case], score: Callable[..., Any] | None = None) -> list[CaseResult]:
     """Score every case with *score* (default :func:`rubric_xl.engine.score`; ``rules test
     --engine durable`` passes durable-rules' one); never raises for a case's own problems."""
-    return [run_case(pack, c, score) for c in cases]
+    return [r for r, _ in run_cases_cards(pack, cases, score)]
+
+
+def run_cases_cards(pack: RulePack, cases: list[Case],
+                    score: Callable[..., Any] | None = None) -> list[tuple[CaseResult, Any]]:
+    """As :func:`run_cases`, each result with its score card (None when scoring raised),
+    for ``rules test --coverage`` (:mod:`rubric_xl.coverage`)."""
+    return [_run(pack, c, score) for c in cases]
 
 
 def run_case(pack: RulePack, case: Case, score: Callable[..., Any] | None = None) -> CaseResult:
+    return _run(pack, case, score)[0]
+
+
+def _run(pack: RulePack, case: Case, score: Callable[..., Any] | None) -> tuple[CaseResult, Any]:
     e = case.expect
     failures: list[str] = []
     try:
@@ -35,17 +46,17 @@ def run_case(pack: RulePack, case: Case, score: Callable[..., Any] | None = None
             failures.append(f"意外报错：{text}")
         elif e.error not in text:
             failures.append(f"期望报错信息包含“{e.error}”，实际报错为：{text}")
-        return CaseResult(case.name, not failures, failures, case.loc)
+        return CaseResult(case.name, not failures, failures, case.loc), None
     except Exception as exc:  # an engine defect: report it, keep running the others
         failures.append(f"程序内部错误 {type(exc).__name__}：{exc}")
-        return CaseResult(case.name, False, failures, case.loc)
+        return CaseResult(case.name, False, failures, case.loc), None
     if e.error is not None:
         failures.append(f"期望报错（含“{e.error}”），实际未报错")
     elif card.kind == "rubric":
         failures.extend(_compare_rubric(card, e))
     else:
         failures.extend(_compare_ledger(card, e))
-    return CaseResult(case.name, not failures, failures, case.loc)
+    return CaseResult(case.name, not failures, failures, case.loc), card
 
 
 def _pts(d: Decimal | None) -> str:
@@ -158,4 +169,4 @@ def _compare_ledger(card, e: Expect) -> list[str]:
     return out
 
 
-__all__ = ["run_cases", "run_case"]
+__all__ = ["run_cases", "run_cases_cards", "run_case"]
