@@ -13,33 +13,47 @@ from typing import Any, Callable
 
 from . import engine
 from ._decimal import plain
+from .engine.facts import read_facts
 from .errors import RubricError
 from .rules.cases import CENT, TOTAL_KEY, Case, CaseResult, Expect, find_grouping
 from .rules.pack import RulePack
 
 
-def run_cases(pack: RulePack, cases: list[Case], score: Callable[..., Any] | None = None) -> list[CaseResult]:
+Score = Callable[..., Any]
+
+
+def run_cases(pack: RulePack, cases: list[Case], score: Score | None = None,
+              score_values: Score | None = None) -> list[CaseResult]:
     """Score every case with *score* (default :func:`rubric_xl.engine.score`; ``rules test
-    --engine durable`` passes durable-rules' one); never raises for a case's own problems."""
-    return [r for r, _ in run_cases_cards(pack, cases, score)]
+    --engine durable`` passes durable-rules' one) — a ``keep_invalid`` case with
+    *score_values* (default :func:`rubric_xl.engine.score_values`) after reading its facts
+    as a workbook is read; never raises for a case's own problems."""
+    return [r for r, _ in run_cases_cards(pack, cases, score, score_values)]
 
 
-def run_cases_cards(pack: RulePack, cases: list[Case],
-                    score: Callable[..., Any] | None = None) -> list[tuple[CaseResult, Any]]:
+def run_cases_cards(pack: RulePack, cases: list[Case], score: Score | None = None,
+                    score_values: Score | None = None) -> list[tuple[CaseResult, Any]]:
     """As :func:`run_cases`, each result with its score card (None when scoring raised),
     for ``rules test --coverage`` (:mod:`rubric_xl.coverage`)."""
-    return [_run(pack, c, score) for c in cases]
+    return [_run(pack, c, score, score_values) for c in cases]
 
 
-def run_case(pack: RulePack, case: Case, score: Callable[..., Any] | None = None) -> CaseResult:
-    return _run(pack, case, score)[0]
+def run_case(pack: RulePack, case: Case, score: Score | None = None, score_values: Score | None = None) -> CaseResult:
+    return _run(pack, case, score, score_values)[0]
 
 
-def _run(pack: RulePack, case: Case, score: Callable[..., Any] | None) -> tuple[CaseResult, Any]:
+def _score(pack: RulePack, case: Case, score: Score | None, score_values: Score | None) -> Any:
+    if not case.keep_invalid:
+        return (score or engine.score)(pack, case.facts, source=case.name)
+    values, _ = read_facts(pack, case.facts, case.name, facts_file=True)  # bad values kept as 有误
+    return (score_values or engine.score_values)(pack, values)
+
+
+def _run(pack: RulePack, case: Case, score: Score | None, score_values: Score | None) -> tuple[CaseResult, Any]:
     e = case.expect
     failures: list[str] = []
     try:
-        card = (score or engine.score)(pack, case.facts, source=case.name)
+        card = _score(pack, case, score, score_values)
     except RubricError as exc:
         text = str(exc)
         if e.error is None:

@@ -20,7 +20,7 @@ passing case is at 0 %.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any, Iterable
 
 from .rules import lowered
@@ -95,17 +95,59 @@ def _rule_text(r: lowered.Rule) -> str:
     return "".join(out)
 
 
-def _bound(r: lowered.Rule) -> Decimal | None:
-    """The most a rule can take away, when known without the facts."""
+def _range(op: lowered.Op, pack: RulePack) -> tuple[Decimal, Decimal] | None:
+    """The interval an amount expression can take, from the facts' allowed ranges
+    (``min``/``max``, percentages 0–100); None when a part is unbounded."""
+    if op.op == "const":
+        return op.value, op.value
+    if op.op == "expr":
+        node = op.value
+        if node.kind == "num":
+            return Decimal(node.value), Decimal(node.value)
+        fact = pack.facts.get(node.value) if node.kind == "name" else None
+        lo, hi = fact.bounds() if fact is not None and fact.type in ("int", "decimal", "percent") else (None, None)
+        return None if lo is None or hi is None else (lo, hi)
+    parts = [_range(a, pack) for a in op.args]
+    if any(p is None for p in parts):
+        return None
+    if op.op == "sub":
+        (a, b), (c, d) = parts
+        return a - d, b - c
+    if op.op in ("mul", "div"):
+        (a, b), (c, d) = parts
+        if op.op == "div":
+            if c <= 0 <= d:
+                return None
+            c, d = 1 / d, 1 / c
+        ends = [a * c, a * d, b * c, b * d]
+        return min(ends), max(ends)
+    fn = {"ceil": lambda x: x.to_integral_value(ROUND_CEILING), "floor": lambda x: x.to_integral_value(ROUND_FLOOR),
+          "round2": lambda x: x.quantize(Decimal("0.01"), ROUND_HALF_UP)}[op.op]
+    (a, b), = parts
+    return fn(a), fn(b)  # each is monotone
+
+
+def _bound(r: lowered.Rule, pack: RulePack) -> Decimal | None:
+    """The most a rule can take away (its cap, else its amount's upper end), when
+    known without the facts."""
+    rng = _range(r.raw, pack)
+    hi = None if rng is None else rng[1]
     if r.cap is not None:
-        return r.cap if r.static is None else min(r.cap, r.static)
-    return r.static
+        return r.cap if hi is None else min(r.cap, hi)
+    return hi
 
 
-def _floor_can_bite(it: lowered.Item) -> bool:
+def _can_exceed(r: lowered.Rule, pack: RulePack) -> bool:
+    """Whether the rule's amount can go past its cap (else its 封顶 is no target)."""
+    rng = _range(r.raw, pack)
+    return rng is None or rng[1] > r.cap
+
+
+def _floor_can_bite(it: lowered.Item, pack: RulePack) -> bool:
+    """Whether the item's deductions together can exceed its lowest base."""
     if not it.floor or not it.deductions:
         return False
-    bounds = [_bound(r) for r in it.deductions]
+    bounds = [_bound(r, pack) for r in it.deductions]
     if any(b is None for b in bounds):
         return True
     base = min(it.tiers[1].values()) if it.tiers else it.max
@@ -127,10 +169,10 @@ def item_targets(pack: RulePack) -> list[Target]:
             word = CATEGORY[role]
             for k, r in enumerate(rules):
                 out.append(Target(role, f"{at} {word}{k + 1}", _rule_text(r), (role, it.id, k)))
-                if r.cap is not None and (r.static is None or r.static > r.cap):
+                if r.cap is not None and _can_exceed(r, pack):
                     out.append(Target("cap", f"{at} {word}{k + 1} 封顶", f"{_rule_text(r)}{r.cap_text}",
                                       ("cap", it.id, role, k)))
-        if _floor_can_bite(it):
+        if _floor_can_bite(it, pack):
             out.append(Target("floor", f"{at} 扣完为止", wording.FLOORED, ("floor", it.id)))
     return out
 

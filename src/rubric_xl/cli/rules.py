@@ -97,8 +97,8 @@ def check_cmd(ctx, packs):
 @click.pass_context
 def test_cmd(ctx, packs, executor, coverage, fail_under, fmt):
     """运行规则包自带的示例用例（rules/cases/<规则包>.yaml），可同时统计规则覆盖率（--coverage）。"""
+    from .. import engine
     from ..caserun import run_cases_cards
-    from ..engine import score as engine_score
     from ..rules.cases import cases_path, load_cases
     from .score import _durable_scorer
 
@@ -107,7 +107,12 @@ def test_cmd(ctx, packs, executor, coverage, fail_under, fmt):
     if coverage and executor != "default":
         raise click.UsageError("--coverage 只统计官方引擎（--engine default）的结果，不能与 --engine durable 同用。")
     threshold = Decimal(str(fail_under if fail_under is not None else 100))
-    scorer = _durable_scorer() if executor == "durable" else engine_score
+    if executor == "durable":
+        from .. import durable
+
+        scorer, score_values = _durable_scorer(), durable.score_values
+    else:
+        scorer, score_values = engine.score, engine.score_values
 
     failed = 0
     below = False
@@ -120,7 +125,7 @@ def test_cmd(ctx, packs, executor, coverage, fail_under, fmt):
                 click.echo(f"✗ {path}：找不到示例用例文件 {cpath}", err=True)
                 failed += 1
                 continue
-            results = run_cases_cards(pack, load_cases(cpath, pack), scorer)
+            results = run_cases_cards(pack, load_cases(cpath, pack), scorer, score_values)
         except RubricError as exc:
             failed += 1
             click.echo(f"✗ {path}\n{exc}", err=True)
