@@ -325,7 +325,7 @@ def test_cli_table_lists_never_fired_and_fails_under_100(tmp_path):
     assert "第1项 加分1 封顶" in out.split("从未触发")[1]
     # 计分 1, 2, 3; 不得分条件1; 档次“高” = 5 of 15
     assert "覆盖率：33.33%（5/15，计入 2 个通过的用例）" in out
-    assert "规则覆盖率低于 100%" in res.output
+    assert "✗ tiny-cov：规则覆盖率 33.33%，低于要求的 100%（10 处从未触发）" in res.output
     assert "tiny-cov：2 个用例通过，0 个失败" in out
 
 

@@ -143,15 +143,16 @@ def test_cmd(ctx, packs, executor, coverage, fail_under, fmt):
             from ..coverage import measure, to_dict
 
             cov = measure(pack, [(r.name, card) for r, card in results if r.ok and card is not None])
-            below = below or cov.percent < threshold
             entry["coverage"] = to_dict(cov)
             if fmt == "table":
                 click.echo(_coverage_text(cov), nl=False)
+            if cov.percent < threshold:
+                below = True
+                click.echo(f"✗ {pack.id}：规则覆盖率 {cov.percent}%，低于要求的 {plain(threshold)}%"
+                           f"（{len(cov.missed)} 处从未触发）", err=True)
         report.append(entry)
         if fmt == "table":
             click.echo(summary)
-    if coverage and below and fmt == "table":
-        click.echo(f"✗ 规则覆盖率低于 {plain(threshold)}%", err=True)
     if fmt == "json":
         click.echo(json.dumps({"packs": report, "fail_under": plain(threshold) if coverage else None},
                               ensure_ascii=False, indent=2))
