@@ -162,8 +162,7 @@ def item_targets(pack: RulePack) -> list[Target]:
         for k, (_, text, _) in enumerate(it.zero):
             out.append(Target("zero", f"{at} 不得分条件{k + 1}", text, ("zero", it.id, k)))
         if it.tiers:
-            fact, points = it.tiers
-            for opt, pts in points.items():
+            for opt, pts in it.tiers[1].items():
                 out.append(Target("tier", f"{at} 档次“{opt}”", it.tier_text(opt, pts), ("tier", it.id, opt)))
         for role, rules in (("deduction", it.deductions), ("bonus", it.bonuses)):
             word = CATEGORY[role]
