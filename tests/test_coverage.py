@@ -475,3 +475,17 @@ def test_whatever_fires_in_a_ledger_was_enumerated(pack):
         assert got <= known, got - known
         seen += len(got)
     assert seen > 60  # the submissions did fire things
+
+
+@pytest.mark.parametrize("reason", ["[/red]漏报[bold]", "[link=https://example.com]点此[/link]\\\\[x]"])
+def test_pack_text_is_never_read_as_markup(tmp_path, reason):
+    text = TINY.replace("reason: 少报}", f"reason: {json.dumps(reason, ensure_ascii=False)}}}")
+    text = text.replace("reason: 未落实}", f"reason: {json.dumps('[' + reason, ensure_ascii=False)}}}")
+    assert text != TINY
+    path = _pack_dir(tmp_path, PARTIAL)
+    (tmp_path / "tiny-cov.yaml").write_text(text, encoding="utf-8")
+    res = CliRunner().invoke(cli, ["rules", "test", path, "--coverage"])
+    assert res.exit_code == 1, res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
+    assert f"第1项 扣分1：{reason}" in res.output  # the never-fired line, verbatim
+    assert "Traceback" not in res.output

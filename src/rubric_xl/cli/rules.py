@@ -160,30 +160,33 @@ def test_cmd(ctx, packs, executor, coverage, fail_under, fmt):
 
 
 def _coverage_text(cov) -> str:
-    """The Chinese coverage table of one pack, the never-fired lines, the percentage."""
+    """The Chinese coverage table of one pack, the never-fired lines, the percentage
+    (pack text is shown as it is: never read as rich markup)."""
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     from ..audit._terminal import console, wrap
 
     buf = io.StringIO()
     con = console(buf, 140)
-    t = Table(box=box.SIMPLE_HEAD, show_edge=False, title=f"{cov.pack_id} 规则覆盖")
+    t = Table(box=box.SIMPLE_HEAD, show_edge=False, title=Text(f"{cov.pack_id} 规则覆盖"))
     t.add_column("类别", no_wrap=True)
     t.add_column("位置", max_width=36, overflow="fold")
     t.add_column("描述", max_width=60, overflow="fold")
     t.add_column("命中用例数", justify="right", no_wrap=True)
     for tg in cov.targets:
-        t.add_row(tg.label, wrap(tg.location, 36), wrap(tg.description, 60), str(len(tg.hits)) if tg.hits else "0 ✗")
+        t.add_row(Text(tg.label), Text(wrap(tg.location, 36)), Text(wrap(tg.description, 60)),
+                  Text(str(len(tg.hits)) if tg.hits else "0 ✗"))
     con.print(t)
     missed = cov.missed
     if missed:
-        con.print(f"从未触发（{len(missed)} 处）：")
+        con.print(f"从未触发（{len(missed)} 处）：", markup=False)
         for tg in missed:
-            con.print(f"  ✗ {tg.label}　{tg.location}：{tg.description}")
+            con.print(f"  ✗ {tg.label}　{tg.location}：{tg.description}", markup=False)
     else:
-        con.print("每一处规则都至少被一个用例触发。")
-    con.print(f"覆盖率：{cov.percent}%（{cov.covered}/{len(cov.targets)}，计入 {cov.cases} 个通过的用例）")
+        con.print("每一处规则都至少被一个用例触发。", markup=False)
+    con.print(f"覆盖率：{cov.percent}%（{cov.covered}/{len(cov.targets)}，计入 {cov.cases} 个通过的用例）", markup=False)
     return buf.getvalue()
 
 
