@@ -352,12 +352,13 @@ def test_cli_a_failing_case_counts_for_nothing(tmp_path):
     (entry,) = data["packs"]
     assert entry["failed"] == 1 and entry["failures"][0]["case"] == "写错的期望"
     cov = entry["coverage"]
-    assert cov["cases"] == 2 and cov["covered"] == 5 and cov["targets"] == 15 and cov["percent"] == "33.33"
+    assert cov["cases"] == 2 and cov["covered"] == 5 and cov["targets"] == 15 and cov["percent"] == 33.33
     line = next(x for x in cov["lines"] if x["location"] == "第2项 档次“中”")
     assert line == {"category": "tier", "label": "档次", "location": "第2项 档次“中”",
                     "description": "中，基础分1.00分", "hits": 0, "cases": []}
     assert "第2项 档次“中”" in cov["missed"]
-    assert data["fail_under"] == "100"
+    assert data["fail_under"] == 100
+    assert '"percent": 33.33,' in res.stdout  # a JSON number, written exactly
 
 
 @pytest.mark.parametrize("path", PACKS, ids=[p.stem for p in PACKS])
@@ -365,7 +366,7 @@ def test_cli_every_pack_at_100(path):
     res = CliRunner().invoke(cli, ["rules", "test", str(path), "--coverage", "--format", "json"])
     assert res.exit_code == 0, res.output
     (entry,) = json.loads(res.stdout)["packs"]
-    assert entry["coverage"]["percent"] == "100.00" and entry["coverage"]["missed"] == []
+    assert entry["coverage"]["percent"] == 100 and entry["coverage"]["missed"] == []
 
 
 @pytest.mark.parametrize("args, says", [

@@ -302,7 +302,7 @@ def measure(pack: RulePack, cards: Iterable[tuple[str, Any]]) -> Coverage:
 def to_dict(cov: Coverage) -> dict:
     return {
         "pack": cov.pack_id, "cases": cov.cases, "targets": len(cov.targets), "covered": cov.covered,
-        "percent": str(cov.percent),
+        "percent": cov.percent,  # Decimal: a JSON number through engine.card.dumps
         "lines": [{"category": t.category, "label": t.label, "location": t.location,
                    "description": t.description, "hits": len(t.hits), "cases": t.hits} for t in cov.targets],
         "missed": [t.location for t in cov.missed],

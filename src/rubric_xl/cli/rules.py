@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import json
 from decimal import Decimal
 
 import click
@@ -154,8 +153,9 @@ def test_cmd(ctx, packs, executor, coverage, fail_under, fmt):
         if fmt == "table":
             click.echo(summary)
     if fmt == "json":
-        click.echo(json.dumps({"packs": report, "fail_under": plain(threshold) if coverage else None},
-                              ensure_ascii=False, indent=2))
+        from ..engine.card import dumps
+
+        click.echo(dumps({"packs": report, "fail_under": threshold if coverage else None}))
     ctx.exit(EXIT_INPUT if failed or below else 0)
 
 
