@@ -14,7 +14,8 @@ What *did* fire is read from the score cards the engine returns, never from the
 explanation text: ``ItemResult.zero_rule`` / ``tier`` / ``floored``,
 ``Adjustment.rule`` / ``capped``; per table of a ledger card ``RowResult.status``,
 its decision values, the check ids of its errors and warnings, and the roll-ups
-for metric conditions.
+for metric conditions (a count > 0, a sum ≠ 0 — a sum of zeros shows nothing —,
+none false, all true on a line with rows).
 
 Only cases that passed count (a failing case proves nothing); a pack with no
 passing case is at 0 %.
@@ -47,7 +48,7 @@ class Target:
     category: str  # a key of CATEGORY
     location: str  # 第10项 扣分1, 台账 状态“已销号”, …
     description: str
-    key: tuple  # what the card must show (see _hits)
+    key: tuple  # what a card shows when it fired (see fired)
     hits: list[str] = field(default_factory=list)
 
     @property
