@@ -204,7 +204,7 @@ def run():
     src = Path(tempfile.mkdtemp(prefix="rxl-cz-"))
     try:
         # the hand-worked example cases first (every branch), then random ones
-        cases = [c.facts for c in load_cases(cases_path(CHANGZHI), PACK) if not c.expect.error]
+        cases = [c.facts for c in load_cases(cases_path(CHANGZHI), PACK) if not c.expect.error and not c.keep_invalid]
         clean = [convert_facts(PACK, f) for f in cases] + random_submissions(N_CLEAN, SEED)
         cpaths, clayout = write_clean(clean, src)
         messy_facts = random_submissions(N_MESSY, SEED + 1)
