@@ -3,6 +3,8 @@ pre-formatted rows, one defined name per column) and the 汇总 sheet (room for
 the roll-ups, filled by the formula compiler)."""
 from __future__ import annotations
 
+import re
+
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.table import Table, TableStyleInfo
@@ -304,16 +306,16 @@ def _summary_blocks(ctx: Ctx, ws: Worksheet, led, table: Fact, row: int, table_i
             keys, blank = list(dict.fromkeys(s.name for s in led.statuses)), ""
         if keys is not None:
             for k in keys:
-                _summary_line(ws, row, k or blank, metrics)
+                _summary_line(ws, row, k or blank, metrics, cols=cols)
                 group_rows.append((k, row))
                 row += 1
         elif by_kind == "fact":
-            _summary_line(ws, row, None, metrics)
+            _summary_line(ws, row, None, metrics, cols=cols)
             group_rows.append((None, row))
             row += 1
         total_row = None
         if g.by is None or g.total_label:
-            _summary_line(ws, row, g.total_label or g.label, metrics, bold=True)
+            _summary_line(ws, row, g.total_label or g.label, metrics, bold=True, cols=cols)
             total_row = row
             row += 1
         layout.summary.append(SummaryBlock(gi, g.by, by_kind, g.label, title_row, header_row, metric_cols,
@@ -322,10 +324,18 @@ def _summary_blocks(ctx: Ctx, ws: Worksheet, led, table: Fact, row: int, table_i
     return row
 
 
-def _summary_line(ws: Worksheet, row: int, label: str | None, metrics, bold: bool = False) -> None:
+def _summary_line(ws: Worksheet, row: int, label: str | None, metrics, bold: bool = False,
+                  cols: dict | None = None) -> None:
     styles.style(ws.cell(row, 1, label), font=styles.BOLD if bold else styles.BODY)
     styles.fit_row(ws, row, {1: label or ""}, {1: SUMMARY_LABEL_WIDTH})
     for j, mt in enumerate(metrics, start=2):
-        fmt = {"rate": "0.00", "count": "0"}.get(mt.kind, "General")
-        styles.style(ws.cell(row, j), font=styles.RESULT, fill=styles.RESULT_FILL, align=styles.CENTER, fmt=fmt)
+        styles.style(ws.cell(row, j), font=styles.RESULT, fill=styles.RESULT_FILL, align=styles.CENTER,
+                     fmt=_metric_format(mt, cols or {}))
 
+
+def _metric_format(mt, cols: dict) -> str:
+    """Rates and sums of decimal columns (罚款金额（万元）) with two decimals, counts whole."""
+    if mt.kind == "sum" and mt.value and any(
+            c.type in ("decimal", "percent") and re.search(rf"\b{c.id}\b", mt.value) for c in cols.values()):
+        return "0.00"
+    return {"rate": "0.00", "count": "0"}.get(mt.kind, "General")
