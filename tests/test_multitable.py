@@ -117,7 +117,9 @@ def test_a_table_label_becomes_a_valid_sheet_name(label, sheet):
 def test_two_labels_that_are_the_same_sheet_name_are_a_pack_error():
     text = CHANGZHI.read_text(encoding="utf-8")
     long = "违法排污行为大整治工作台账" * 3
-    for a, b in ((long + "甲", long + "乙"), ("附件:一", "附件/一")):  # cut to 31 characters / cleaned alike
+    # cut to 31 characters / cleaned alike / the same but for case / another sheet's name
+    for a, b in ((long + "甲", long + "乙"), ("附件:一", "附件/一"), ("Annex A", "ANNEX A"), ("汇总", "附件二"),
+                 ("附件一", "填报")):
         clash = text.replace("label: 排污单位自查和整改情况表\n", f"label: {a}\n").replace(
             "label: 违法排污行为大整治工作台账\n", f"label: {b}\n")
         with pytest.raises(PackError) as exc:

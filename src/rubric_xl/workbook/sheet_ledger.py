@@ -10,10 +10,11 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..errors import RubricError
+from ..errors import PackError, Problem, RubricError
 from ..rules.model import Fact
 from . import inputs, names, styles
 from .context import Ctx
+from ..conventions import TEMPLATE_SHEETS
 from ..layout import ColumnLayout, RangeRef, SummaryBlock, TableLayout
 
 SHEET = "台账"
@@ -143,9 +144,12 @@ def build_ledger_sheet(ctx: Ctx) -> list[Worksheet]:
     ctx.layout.ledger_table = scored[0] if scored else None
     ctx.layout.ledger_tables = list(scored)
     sheets = ledger_sheets(ctx.pack)
-    if len({name for name, _ in sheets}) != len(sheets):
-        from ..errors import PackError, Problem  # noqa: PLC0415
-        raise PackError("台账工作表名称重复", [Problem(ctx.pack.source, "多张表格的名称（label）取前31个字后相同")])
+    taken = {name.casefold() for name in TEMPLATE_SHEETS if name != SHEET} if len(sheets) > 1 else set()
+    clash = [name for name, _ in sheets if name.casefold() in taken]
+    if len({name.casefold() for name, _ in sheets}) != len(sheets) or clash:
+        why = (f"表格名称“{clash[0]}”与模板的其他工作表同名" if clash
+               else "多张表格的名称（label）作为工作表名（去掉 :\\/?*[]、取前31个字）后相同")
+        raise PackError("台账工作表名称重复", [Problem(ctx.pack.source, why + "，请修改表格的 label")])
     out = [_build_sheet(ctx, name, tables, scored) for name, tables in sheets]
     ctx.layout.ledger_sheet = out[0].title if out else SHEET
     return out
