@@ -2,7 +2,8 @@
 in headless LibreOffice (its own native formulas), on clean and messy input:
 every row's status, 处罚建议, errors and warnings on both ledger sheets and every
 roll-up line of both tables on 汇总.  The messy workbooks (accepted spellings,
-invalid values) are also read by the auditor and the add-in, which must agree.
+invalid values, error values such as #N/A) are also read by the auditor and the
+add-in, which must agree.
 
 Known gap kept out of the messy proof (see write_messy): text typed into a
 number column (２, 很多) breaks that column's 汇总 SUMPRODUCTs in the workbook.
@@ -32,7 +33,6 @@ from rubric_xl.rules.cases import cases_path, load_cases
 from rubric_xl.addin._payload import payload_from_xlsx
 from rubric_xl.audit import score_workbook
 from rubric_xl.engine.card import dumps, to_dict
-from rubric_xl.rules.contract import ERROR_VALUES
 from rubric_xl.rules.lowered import lowered_ledgers
 from rubric_xl.workbook import build_template, fill_workbook
 
@@ -116,8 +116,6 @@ def write_messy(facts_list: list[dict], outdir: Path, seed: int) -> tuple[list[P
                     v, x, cell = row.get(cid), rng.random(), None
                     if x < p_bad and c.type != "text":
                         cell = messy.invalid(rng, c, v)
-                        if cell[0] in ERROR_VALUES:  # as tests/messy.py: error values are s3-lang's proof
-                            cell = ("是的" if c.type == "bool" else "未知", None)
                     elif v is not None and x < p_bad + p_acc and c.type != "text":
                         cell = messy.accepted(rng, c, v)
                     if cell is not None and c.type in NUMBER_TYPES and isinstance(cell[0], str):
