@@ -28,6 +28,7 @@ from rubric_xl.workbook import template_bytes
 ROOT = Path(__file__).resolve().parents[1]
 SHANXI = ROOT / "rules" / "shanxi-2005.yaml"
 XINZHOU = ROOT / "rules" / "xinzhou-2024.yaml"
+CHANGZHI = ROOT / "rules" / "changzhi-2019.yaml"
 FAKE_OFFICE = Path(__file__).with_name("addin_fake_office") / "office.js"
 SCREENSHOT = ROOT / "docs" / "addin-taskpane.png"
 CHROMIUM = "/usr/bin/chromium"
@@ -51,7 +52,7 @@ def server(tmp_path_factory):
     proc = subprocess.Popen(
         [sys.executable, "-c", "from rubric_xl.cli import main; main()",
          "addin", "serve", "--host", "127.0.0.1", "--port", str(port), "--rules", str(SHANXI),
-         "--rules", str(XINZHOU)],
+         "--rules", str(XINZHOU), "--rules", str(CHANGZHI)],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -382,6 +383,33 @@ def test_ledger_workbook_in_the_pane(browser, server, tmp_path):
     first.click()
     pane.page.wait_for_function("a => __fakeExcel.selection().address === a", arg=address, timeout=5000)
     assert pane.js("() => __fakeExcel.selection().sheet") == sheet == "台账"
+    assert pane.errors == []
+
+
+def test_two_table_workbook_in_the_pane(browser, server, tmp_path):
+    import yaml
+
+    from rubric_xl.workbook import fill_template
+
+    pack = load_pack(CHANGZHI)
+    tpl = tmp_path / "潞州区模板.xlsx"
+    tpl.write_bytes(template_bytes(pack))
+    facts = yaml.safe_load((ROOT / "examples" / "changzhi-2019-luzhou.yaml").read_text(encoding="utf-8"))
+    facts["cases"][1]["closed_date"] = dt.date(2019, 6, 1)  # before its 发现日期 6月11日: a row error
+    filled = tmp_path / "潞州区.xlsx"
+    filled.write_bytes(fill_template(tpl, facts, rules=pack))
+    card = score(pack, facts)
+    first, second = card.tables
+    pane = Pane(browser, server, fake_workbook(filled, "潞州区.xlsx"))
+    text = pane.text("#rubric-ledger")
+    assert text.startswith(f"{first.label}共 6 行；错误 0 处，提醒 1 处。")
+    assert f"{second.label}共 4 行；错误 1 处，提醒 1 处。" in text
+    (check,) = pane.page.query_selector_all(".rubric-issue[data-kind='check']")
+    assert f"{second.label}第2行" in check.inner_text() and "结案日期早于发现日期" in check.inner_text()
+    sheet, address = check.query_selector(".rubric-ref").inner_text().split("!")
+    check.click()
+    pane.page.wait_for_function("a => __fakeExcel.selection().address === a", arg=address, timeout=5000)
+    assert pane.js("() => __fakeExcel.selection().sheet") == sheet == second.label
     assert pane.errors == []
 
 

@@ -44,7 +44,7 @@ def test_local_rules_folder_comes_first(elsewhere):
     shutil.copyfile(RULES / "shanxi-2005.yaml", mine)
     assert catalog.locate("shanxi-2005").resolve() == mine.resolve()
     found, broken = catalog.available()
-    assert [m.pack.id for m in found] == ["shanxi-2005", "xinzhou-2024"] and not broken
+    assert [m.pack.id for m in found] == ["shanxi-2005", "changzhi-2019", "xinzhou-2024"] and not broken
     assert found[0].path.resolve() == mine.resolve()
 
 
@@ -102,10 +102,14 @@ def test_cli_takes_pack_ids(elsewhere):
     res = runner.invoke(cli, ["rules", "list"])
     assert res.exit_code == 0
     lines = res.output.splitlines()
-    assert lines[0].startswith("shanxi-2005\t版本 2005.1\t评分细则\t")
-    assert lines[1] == f"  填报模板：{TEMPLATES / 'shanxi-2005.xlsx'}"
-    assert lines[2].startswith("xinzhou-2024\t版本 2024.1\t台账\t")
-    assert "共 2 个规则包" in lines[4]
+    ids = [ln.split("\t")[0] for ln in lines if "\t" in ln]
+    assert ids == sorted(ids) and {"shanxi-2005", "xinzhou-2024", "changzhi-2019"} <= set(ids)
+    i = next(n for n, ln in enumerate(lines) if ln.startswith("shanxi-2005\t"))
+    assert lines[i].startswith("shanxi-2005\t版本 2005.1\t评分细则\t")
+    assert lines[i + 1] == f"  填报模板：{TEMPLATES / 'shanxi-2005.xlsx'}"
+    assert any(ln.startswith("xinzhou-2024\t版本 2024.1\t台账\t") for ln in lines)
+    assert any(ln.startswith("changzhi-2019\t版本 2019.1\t台账\t") for ln in lines)
+    assert f"共 {len(ids)} 个规则包" in lines[-1]
 
 
 def test_rules_list_reports_broken_packs_and_stale_templates(elsewhere):
@@ -129,7 +133,7 @@ def test_server_packs_default_to_the_catalog(elsewhere, monkeypatch):
     monkeypatch.setattr(_packs, "_registry", None)  # restored afterwards for the other tests
     monkeypatch.delenv(_packs.ENV_RULES, raising=False)
     reg = _packs.configure(None)
-    assert isinstance(reg, ServerPacks) and sorted(reg.by_id) == ["shanxi-2005", "xinzhou-2024"]
+    assert isinstance(reg, ServerPacks) and sorted(reg.by_id) == ["changzhi-2019", "shanxi-2005", "xinzhou-2024"]
     pack = reg.by_id["shanxi-2005"][0]
     assert reg.resolve({"pack_id": pack.id, "pack_hash": pack.hash}, "x.xlsx") is pack
 

@@ -15,7 +15,7 @@ ALLOWED = {
     "rubric", "xl", "YAML", "JSON", "Excel", "WPS", "xlwings", "Server", "uvicorn", "Office",
     "Microsoft", "HTTPS", "https", "pingfen", "example", "gov", "cn", "manifest", "xml", "csv",
     "xlsx", "SHA", "UTF", "YYYY", "MM", "DD", "RUBRIC_XL_RULES", "Markdown", "_meta", "meta",
-    "rules", "cases", "yaml", "shanxi", "xinzhou", "cities", "bodies",
+    "rules", "cases", "yaml", "shanxi", "xinzhou", "changzhi", "cities", "bodies",
     "MB", "RUBRIC_XL_ADDIN_MAX_BODY_MB", "SQLite", "PostgreSQL", "postgresql", "RUBRIC_XL_DB", "db",
 }
 

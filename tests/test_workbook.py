@@ -682,7 +682,8 @@ def test_checked_in_templates_are_fresh(pack_file):
     assert not meta["unit"]  # not pre-filled for any unit
 
 
-@pytest.mark.parametrize("name", ["shanxi-2005-full", "yuncheng-2004-seed", "xinzhou-2024-xinfu"])
+@pytest.mark.parametrize("name", ["shanxi-2005-full", "yuncheng-2004-seed", "xinzhou-2024-xinfu",
+                                  "changzhi-2019-luzhou"])
 def test_examples_are_filled_from_their_facts(name):
     facts_file = EXAMPLES / f"{name}.yaml"
     book = EXAMPLES / f"{name}.xlsx"

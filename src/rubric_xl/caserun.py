@@ -13,39 +13,64 @@ from typing import Any, Callable
 
 from . import engine
 from ._decimal import plain
+from .engine.facts import read_facts
 from .errors import RubricError
 from .rules.cases import CENT, TOTAL_KEY, Case, CaseResult, Expect, find_grouping
 from .rules.pack import RulePack
 
 
-def run_cases(pack: RulePack, cases: list[Case], score: Callable[..., Any] | None = None) -> list[CaseResult]:
+Score = Callable[..., Any]
+
+
+def run_cases(pack: RulePack, cases: list[Case], score: Score | None = None,
+              score_values: Score | None = None) -> list[CaseResult]:
     """Score every case with *score* (default :func:`rubric_xl.engine.score`; ``rules test
-    --engine durable`` passes durable-rules' one); never raises for a case's own problems."""
-    return [run_case(pack, c, score) for c in cases]
+    --engine durable`` passes durable-rules' one) — a ``keep_invalid`` case with
+    *score_values* (default :func:`rubric_xl.engine.score_values`) after reading its facts
+    as a workbook is read; never raises for a case's own problems."""
+    return [r for r, _ in run_cases_cards(pack, cases, score, score_values)]
 
 
-def run_case(pack: RulePack, case: Case, score: Callable[..., Any] | None = None) -> CaseResult:
+def run_cases_cards(pack: RulePack, cases: list[Case], score: Score | None = None,
+                    score_values: Score | None = None) -> list[tuple[CaseResult, Any]]:
+    """As :func:`run_cases`, each result with its score card (None when scoring raised),
+    for ``rules test --coverage`` (:mod:`rubric_xl.coverage`)."""
+    return [_run(pack, c, score, score_values) for c in cases]
+
+
+def run_case(pack: RulePack, case: Case, score: Score | None = None, score_values: Score | None = None) -> CaseResult:
+    return _run(pack, case, score, score_values)[0]
+
+
+def _score(pack: RulePack, case: Case, score: Score | None, score_values: Score | None) -> Any:
+    if not case.keep_invalid:
+        return (score or engine.score)(pack, case.facts, source=case.name)
+    values, _ = read_facts(pack, case.facts, case.name, facts_file=True)  # bad values kept as 有误
+    return (score_values or engine.score_values)(pack, values)
+
+
+def _run(pack: RulePack, case: Case, score: Score | None, score_values: Score | None) -> tuple[CaseResult, Any]:
     e = case.expect
     failures: list[str] = []
     try:
-        card = (score or engine.score)(pack, case.facts, source=case.name)
+        card = _score(pack, case, score, score_values)
     except RubricError as exc:
         text = str(exc)
         if e.error is None:
             failures.append(f"意外报错：{text}")
         elif e.error not in text:
             failures.append(f"期望报错信息包含“{e.error}”，实际报错为：{text}")
-        return CaseResult(case.name, not failures, failures, case.loc)
+        return CaseResult(case.name, not failures, failures, case.loc), None
     except Exception as exc:  # an engine defect: report it, keep running the others
         failures.append(f"程序内部错误 {type(exc).__name__}：{exc}")
-        return CaseResult(case.name, False, failures, case.loc)
+        return CaseResult(case.name, False, failures, case.loc), None
     if e.error is not None:
         failures.append(f"期望报错（含“{e.error}”），实际未报错")
     elif card.kind == "rubric":
         failures.extend(_compare_rubric(card, e))
     else:
         failures.extend(_compare_ledger(card, e))
-    return CaseResult(case.name, not failures, failures, case.loc)
+    return CaseResult(case.name, not failures, failures, case.loc), card
 
 
 def _pts(d: Decimal | None) -> str:
@@ -122,13 +147,29 @@ def _same(want: Any, got: Any) -> bool:
 
 
 def _compare_ledger(card, e: Expect) -> list[str]:
+    tables = card.tables
+    several = len(tables) > 1
     out: list[str] = []
-    for r in e.rows:
+    for t in tables:
+        te = e.per_table(tables[0].table).get(t.table)
+        if te is not None:
+            out.extend((f"{t.label}：" if several else "") + msg for msg in _compare_table(t, te.rows, te.rollups))
+    return out
+
+
+def _compare_table(card, rows, rollups) -> list[str]:
+    """*card*: one table's result (rows, rollups)."""
+    out: list[str] = []
+    for r in rows:
         head = f"第{r.row}行："
         if r.row > len(card.rows):
             out.append(f"{head}台账中没有这一行（共 {len(card.rows)} 行）")
             continue
         got = card.rows[r.row - 1]
+        for vid, want in r.values.items():
+            have = got.values.get(vid)
+            if not (have == want if isinstance(want, str) else _same(want, have)):
+                out.append(f"{head}{vid} 期望 {_show(want)}，实际 {_show(have)}")
         if r.key is not None and got.key != r.key:
             out.append(f"{head}期望名称 {r.key}，实际 {got.key or '空'}")
         if r.status is not None and got.status != r.status:
@@ -140,7 +181,7 @@ def _compare_ledger(card, e: Expect) -> list[str]:
             have = {p.check for p in getattr(got, key)}
             if have != set(want):
                 out.append(f"{head}期望{word} {_list(set(want))}，实际 {_list(have)}")
-    for gname, groups in e.rollups.items():
+    for gname, groups in rollups.items():
         ru = find_grouping(card.rollups, gname)
         if ru is None:  # pragma: no cover - checked at load time
             out.append(f"汇总 {gname}：规则包没有这种汇总")
@@ -158,4 +199,4 @@ def _compare_ledger(card, e: Expect) -> list[str]:
     return out
 
 
-__all__ = ["run_cases", "run_case"]
+__all__ = ["run_cases", "run_cases_cards", "run_case"]

@@ -26,6 +26,16 @@ STARTED_NAME = "submission_started"  # named formula: TRUE once any input but th
 LEDGER_RESULTS = {"status": "ledger_status", "errors": "ledger_errors", "warnings": "ledger_warnings"}
 
 
+def ledger_result_name(which: str, table: str | None = None) -> str:
+    """The defined name of a ledger table's result column: *which* = status |
+    errors | warnings of a pack's first (or only) ledger table (*table*
+    ``None``) is ``ledger_status`` …; of a further table, or a decision column
+    of any table, ``<table>__<which>`` (``cases__status``, ``cases__penalty_advice``)."""
+    if table is None and which in LEDGER_RESULTS:
+        return LEDGER_RESULTS[which]
+    return column_name(table or "", which)
+
+
 def item_points_name(item_id: str) -> str:
     return f"item_{item_id}_points"
 

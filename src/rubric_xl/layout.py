@@ -126,7 +126,8 @@ class TableLayout:
     # Result columns reserved for the formula compiler, inside the Excel table
     # after the input columns: keys "status" (状态), "errors" (错误),
     # "warnings" (警告); defined names ledger_status / ledger_errors /
-    # ledger_warnings.  Only the pack's ledger table has them.
+    # ledger_warnings (``conventions.ledger_result_name``: a further ledger
+    # table's are ledger_status__<table> …).  Only scored tables have them.
     results: dict[str, ColumnLayout] = field(default_factory=dict)
 
     @property
@@ -155,15 +156,16 @@ class SummaryBlock:
     group label.
     """
 
-    index: int  # 0-based position in ledger.groupings
+    index: int  # 0-based position in the groupings of its ledger
     by: str | None
-    by_kind: str | None  # "column" | "fact" | None (overall)
+    by_kind: str | None  # "column" | "fact" | "decision" | "status" | None (overall)
     label: str
     title_row: int
     header_row: int
     metric_cols: dict[str, int]  # metric id -> column number
     group_rows: list[tuple[str | None, int]]
     total_row: int | None
+    table: str | None = None  # the ledger's table fact (None: the pack's first ledger)
 
 
 @dataclass
@@ -183,7 +185,10 @@ class WorkbookLayout:
       is ``None`` when the pack has no eligibility setting — the cell and its
       name still exist then, and stay empty.
     * ``tables`` (ledger packs): table fact id → :class:`TableLayout`;
-      ``ledger_table`` is the id of the scored table.
+      ``ledger_table`` is the id of the (first) scored table, ``ledger_tables``
+      every scored table in pack order.  A pack with one ledger has one 台账
+      sheet; a pack with several (``ledgers:``) has one sheet per table fact,
+      named by the table's label, each with its own result columns.
     * ``summary_sheet`` / ``summary``: the 汇总 sheet and its blocks.
     * ``names``: every defined name the generator created → its reference text
       (``'填报'!$D$12``), including the hidden option lists ``_list_*``.
@@ -206,5 +211,6 @@ class WorkbookLayout:
     provisional: CellRef | None = None
     tables: dict[str, TableLayout] = field(default_factory=dict)
     ledger_table: str | None = None
+    ledger_tables: list[str] = field(default_factory=list)  # every scored table, pack order
     summary: list[SummaryBlock] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)

@@ -69,6 +69,10 @@ class Assessment:
         if not self.ok:
             return "无法评分"
         if isinstance(self.card, LedgerCard):
+            tables = self.card.tables
+            if len(tables) > 1:  # several tables: each one's rows, then the problems of all
+                rows = "，".join(f"{t.label}{len(t.rows)}行" for t in tables)
+                return f"台账：{rows}，错误{self.card.error_count}处，提醒{self.card.warning_count}处"
             return f"台账：{len(self.card.rows)}行，错误{self.card.error_count}处，提醒{self.card.warning_count}处"
         bad = sum(1 for i in self.issues if i.kind in ("type", "range"))
         pending = sum(1 for it in self.card.items if it.status == "incomplete")
@@ -195,12 +199,16 @@ def _score_into(a: Assessment, pack: RulePack, raw: dict, cells: dict[str, Cell]
             ids = "、".join(f"第{i}项" for i in items)
             a.issues.append(InputIssue("missing", fid, f.label, f"{f.label}（{ids}待填）", cells.get(fid)))
     else:
-        for row in card.rows:
-            for prob in row.errors:
-                col = prob.columns[0] if prob.columns else None
-                key = f"{_ledger_table(pack)}[{row.index}].{col}" if col else None
-                a.issues.append(InputIssue("check", key or "", f"第{row.index}行",
-                                           f"第{row.index}行：{prob.message}", cells.get(key) if key else None))
+        tables = card.tables
+        for t in tables:  # every table, pack order; several: the row names its table
+            where = t.label if len(tables) > 1 else ""
+            for row in t.rows:
+                for prob in row.errors:
+                    col = prob.columns[0] if prob.columns else None
+                    key = f"{t.table}[{row.index}].{col}" if col else None
+                    a.issues.append(InputIssue("check", key or "", f"{where}第{row.index}行",
+                                               f"{where}第{row.index}行：{prob.message}",
+                                               cells.get(key) if key else None))
     order = {"type": 0, "range": 0, "check": 0, "missing": 1, "template": 2}
     a.issues.sort(key=lambda i: order[i.kind])
 
@@ -242,10 +250,6 @@ def _kind(pack: RulePack, key: str, raw: dict) -> str:
     if f.type == "int" and v != int(v):
         return "type"
     return "range"
-
-
-def _ledger_table(pack: RulePack) -> str:
-    return pack.model.ledger.table if pack.model.ledger else ""
 
 
 def _cell_at(loc: str, cells: dict[str, Cell]) -> Cell | None:

@@ -27,11 +27,11 @@ from ..reader import load_cached
 from ..rules import RulePack
 from . import _isolate
 from ._one import STATUS_TEXT, FileResult, score_workbook
-from ._reports import Combined, batch_counts, csv_text, json_text, safe_text, xlsx_bytes
+from ._reports import Combined, CombinedTable, batch_counts, csv_text, json_text, safe_text, xlsx_bytes
 from ._text import batch_text
 
 __all__ = ["score_workbooks", "score_entries", "score_workbook", "collect_files", "combine_ledgers",
-           "render", "FileResult", "Combined", "summary_line", "safe_text", "STATUS_TEXT"]
+           "render", "FileResult", "Combined", "CombinedTable", "summary_line", "safe_text", "STATUS_TEXT"]
 
 SUFFIXES = (".xlsx", ".xlsm", ".xls")  # .xls only to tell its sender to save it as .xlsx
 
@@ -180,9 +180,12 @@ def combine_ledgers(results: list[FileResult]) -> list[Combined]:
     for members in groups.values():
         pack = load_cached(members[0].pack_source)  # type: ignore[arg-type]
         plan = plan_for(pack)
-        rollups = plan.combine([r.values for r in members])  # type: ignore[misc]
-        labels = {mt.id: mt.label for mt, _ in plan.metrics}
-        out.append(Combined(plan.info, [r.file for r in members], rollups, labels))
+        per_table = plan.combine_tables([r.values for r in members])  # type: ignore[misc]
+        tables = [CombinedTable(tp.table, tp.lg.label, rollups, {mt.id: mt.label for mt, _ in tp.metrics})
+                  for tp, rollups in zip(plan.tables, per_table)]
+        first = tables[0]
+        out.append(Combined(plan.info, [r.file for r in members], first.rollups, first.labels,
+                            first.table, first.label, tables[1:]))
     return out
 
 

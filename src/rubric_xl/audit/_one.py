@@ -86,17 +86,22 @@ def _missing(reading: Reading, card: ScoreCard, bad: set[str], strict: bool) -> 
 
 
 def _ledger_rows(reading: Reading, card: LedgerCard) -> list[Problem]:
+    """Every row problem of every table, pointing at the cell (a pack with
+    several tables names the table: 违法排污行为大整治工作台账第3条)."""
     sub = reading.submission
-    table = reading.pack.model.ledger.table  # type: ignore[union-attr]
+    tables = card.tables
     out = []
-    for row in card.rows:
-        for level, items in (("error", row.errors), ("warning", row.warnings)):
-            for p in items:
-                key = f"{table}[{row.index}].{p.columns[0]}" if p.columns else f"{table}[{row.index}]"
-                if key not in sub.locs:
-                    key = f"{table}[{row.index}]"
-                name = f"（{row.key}）" if row.key else ""
-                out.append(Problem(sub.where(key), f"台账第{row.index}条{name}：{p.message}", level))
+    for t in tables:
+        table = t.table
+        what = t.label if len(tables) > 1 else "台账"
+        for row in t.rows:
+            for level, items in (("error", row.errors), ("warning", row.warnings)):
+                for p in items:
+                    key = f"{table}[{row.index}].{p.columns[0]}" if p.columns else f"{table}[{row.index}]"
+                    if key not in sub.locs:
+                        key = f"{table}[{row.index}]"
+                    name = f"（{row.key}）" if row.key else ""
+                    out.append(Problem(sub.where(key), f"{what}第{row.index}条{name}：{p.message}", level))
     return out
 
 

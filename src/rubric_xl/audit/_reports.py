@@ -6,13 +6,13 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Iterable
 
 from .._print import page_setup, row_height, text_units
 from ..engine import num
-from ..engine.card import LedgerCard, PackInfo, Rollup, ScoreCard, dumps, to_dict
+from ..engine.card import LedgerCard, PackInfo, Rollup, ScoreCard, TableResult, dumps, to_dict
 from ..rules.wording import points_state
 from ..sheettext import report_text, safe_text  # noqa: F401  (safe_text re-exported)
 from ._one import STATUS_TEXT, FileResult
@@ -35,19 +35,42 @@ def problem_lines(r: FileResult) -> list[str]:
 
 
 @dataclass
+class CombinedTable:
+    """One table's roll-ups over several submissions."""
+
+    table: str
+    label: str
+    rollups: list[Rollup]
+    labels: dict[str, str]  # metric id -> label
+
+
+@dataclass
 class Combined:
-    """The roll-ups of several ledger submissions of one pack (e.g. the city)."""
+    """The roll-ups of several ledger submissions of one pack (e.g. the city).
+    ``rollups`` / ``labels`` are the first table's; ``more`` the further
+    tables' of a pack with several (pack order)."""
 
     info: PackInfo
     files: list[str]
     rollups: list[Rollup]
     labels: dict[str, str]  # metric id -> label
+    table: str = ""
+    label: str = ""
+    more: list[CombinedTable] = field(default_factory=list)
+
+    @property
+    def tables(self) -> list[CombinedTable]:
+        return [CombinedTable(self.table, self.label, self.rollups, self.labels), *self.more]
 
     def to_dict(self) -> dict:
-        card = LedgerCard(self.info, {}, [], self.rollups, self.labels)
+        card = LedgerCard(self.info, {}, [], self.rollups, self.labels, self.table, self.label,
+                          [TableResult(t.table, t.label, [], t.rollups, t.labels) for t in self.more])
         d = to_dict(card)
-        return {"kind": "ledger_combined", "pack": d["pack"], "files": self.files,
-                "rollups": d["rollups"], "metrics": d["metrics"]}
+        out = {"kind": "ledger_combined", "pack": d["pack"], "files": self.files,
+               "rollups": d["rollups"], "metrics": d["metrics"]}
+        if self.more:  # every table, pack order (the first one also above)
+            out["tables"] = [{k: t[k] for k in ("table", "label", "rollups", "metrics")} for t in d["tables"]]
+        return out
 
 
 # --- JSON ---------------------------------------------------------------------
@@ -113,6 +136,16 @@ def _rubric_packs(results: Iterable[FileResult]) -> list[str]:
     return sorted({r.card.pack.id for r in results if isinstance(r.card, ScoreCard)})
 
 
+def _table_labels(results: Iterable[FileResult]) -> list[str]:
+    """The labels of the tables of ledger cards with several tables (first seen
+    order): their row counts get a column each; a one-table ledger needs none."""
+    out: dict[str, None] = {}
+    for r in results:
+        if isinstance(r.card, LedgerCard) and r.card.more:
+            out.update((t.label, None) for t in r.card.tables)
+    return list(out)
+
+
 def csv_text(results: list[FileResult]) -> str:
     """One row per workbook, UTF-8 with BOM so Excel opens it in Chinese."""
     rubric = any(isinstance(r.card, ScoreCard) for r in results) or not any(
@@ -123,8 +156,9 @@ def csv_text(results: list[FileResult]) -> str:
     head = ["文件", "单位"] + (["规则包"] if several else [])
     if rubric:
         head += ["总分", "等次", "评选资格", "暂定"] + cats
+    tables = _table_labels(results)
     if ledger:
-        head += ["台账条数", "错误数", "警告数"]
+        head += ["台账条数"] + [f"{label}条数" for label in tables] + ["错误数", "警告数"]
     head += ["状态", "问题"]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
@@ -143,9 +177,11 @@ def csv_text(results: list[FileResult]) -> str:
                 row += [""] * (4 + len(cats))
         if ledger:
             if isinstance(card, LedgerCard):
-                row += [str(len(card.rows)), str(card.error_count), str(card.warning_count)]
+                counts = {t.label: len(t.rows) for t in card.tables}
+                row += [str(sum(counts.values()))] + [str(counts[x]) if x in counts else "" for x in tables] \
+                    + [str(card.error_count), str(card.warning_count)]
             else:
-                row += ["", "", ""]
+                row += [""] * (3 + len(tables))
         row += [STATUS_TEXT[r.status], safe_text("\n".join(problem_lines(r)))]
         w.writerow(row)
     return "\ufeff" + buf.getvalue()
@@ -423,41 +459,56 @@ def _ledger_sheets(wb, results: list[FileResult], combined: list[Combined], doc:
     if not ledgers:
         return
     ws = wb.create_sheet("台账情况")
-    _header(ws, ["文件", "单位", "台账条数", "错误数", "警告数", "状态"], doc, {1: 30, 2: 16})
+    tables = _table_labels(ledgers)
+    counted = [f"{label}条数" for label in tables]
+    _header(ws, ["文件", "单位", "台账条数", *counted, "错误数", "警告数", "状态"], doc,
+            {1: 30, 2: 16, **{j: _fit([x], 10, 16) for j, x in enumerate(counted, start=4)}})
     for i, r in enumerate(ledgers, start=FIRST):
         card: LedgerCard = r.card  # type: ignore[assignment]
-        for j, v in enumerate([r.file, _unit_label(r), len(card.rows), card.error_count,
-                               card.warning_count, STATUS_TEXT[r.status]], start=1):
+        counts = {t.label: len(t.rows) for t in card.tables}
+        for j, v in enumerate([r.file, _unit_label(r), sum(counts.values()), *[counts.get(x, "") for x in tables],
+                               card.error_count, card.warning_count, STATUS_TEXT[r.status]], start=1):
             _put(ws, i, j, v)
     _print(ws, doc, len(ledgers) + HEAD_ROW, wrap=(1, 2))
     for c in combined:
         ws = wb.create_sheet("台账汇总" if len(combined) == 1 else f"台账汇总-{c.info.id}"[:31])
-        labels = ["分组"] + list(c.labels.values())
-        _header(ws, [], doc, {1: 22, **{j: _fit([x], 10, 14) for j, x in enumerate(labels[1:], start=2)}})
+        widest = max((t.labels for t in c.tables), key=len)
+        _header(ws, [], doc, {1: 22, **{j: _fit([x], 10, 14) for j, x in enumerate(widest.values(), start=2)}})
         row = HEAD_ROW
-        for ru in c.rollups:
-            _put(ws, row, 1, ru.label).font = _bold()
-            row += 1
-            for j, v in enumerate(labels, start=1):
-                cell = _put(ws, row, j, v)
-                cell.font = _bold()
-            ws.row_dimensions[row].height = row_height(
-                [(v, ws.column_dimensions[_col(j)].width or 10, 11) for j, v in enumerate(labels, 1)])
-            for j in range(1, len(labels) + 1):
-                ws.cell(row, j).alignment = _wrap()
-            row += 1
-            lines = list(ru.groups.items())
-            if ru.total is not None:
-                lines.append((ru.total_label or "合计", ru.total))
-            for key, vals in lines:
-                _put(ws, row, 1, key or "（空）").alignment = _wrap()
-                ws.row_dimensions[row].height = row_height([(key or "（空）", 22, 11)], minimum=15)
-                for j, mid in enumerate(c.labels, start=2):
-                    v = _metric_value(vals.get(mid))
-                    _put(ws, row, j, v, "0.00" if isinstance(v, Decimal) and v != v.to_integral_value() else None)
+        for t in c.tables:
+            if len(c.tables) > 1:  # several tables: each one's roll-ups under its label
+                _put(ws, row, 1, t.label).font = _bold()
                 row += 1
-            row += 1
+            row = _combined_rollups(ws, t, row)
         page_setup(ws, landscape=True, header=doc.title)
+
+
+def _combined_rollups(ws, c: "CombinedTable", row: int) -> int:
+    """One table's combined roll-ups from *row* on; the row after them."""
+    labels = ["分组"] + list(c.labels.values())
+    for ru in c.rollups:
+        _put(ws, row, 1, ru.label).font = _bold()
+        row += 1
+        for j, v in enumerate(labels, start=1):
+            cell = _put(ws, row, j, v)
+            cell.font = _bold()
+        ws.row_dimensions[row].height = row_height(
+            [(v, ws.column_dimensions[_col(j)].width or 10, 11) for j, v in enumerate(labels, 1)])
+        for j in range(1, len(labels) + 1):
+            ws.cell(row, j).alignment = _wrap()
+        row += 1
+        lines = list(ru.groups.items())
+        if ru.total is not None:
+            lines.append((ru.total_label or "合计", ru.total))
+        for key, vals in lines:
+            _put(ws, row, 1, key or "（空）").alignment = _wrap()
+            ws.row_dimensions[row].height = row_height([(key or "（空）", 22, 11)], minimum=15)
+            for j, mid in enumerate(c.labels, start=2):
+                v = _metric_value(vals.get(mid))
+                _put(ws, row, j, v, "0.00" if isinstance(v, Decimal) and v != v.to_integral_value() else None)
+            row += 1
+        row += 1
+    return row
 
 
 def _wrap():

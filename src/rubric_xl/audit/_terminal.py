@@ -131,46 +131,92 @@ def card_text(card: ScoreCard | LedgerCard, title: str | None = None) -> str:
     return buf.getvalue().rstrip() + "\n"
 
 
-def fact_labels(info: PackInfo) -> dict[str, str]:
-    """Fact id → Chinese label for the pack a card was scored with (the
-    pack of exactly that content, if this process can find it)."""
+def _pack_of(info: PackInfo):
+    """The pack of exactly the content a card was scored with, if this process can find it."""
     pack = catalog.cached(info.hash)
     if pack is None:
         match, _ = catalog.find_pack(info.id, info.hash)
         pack = match.pack if match is not None and match.exact else None
+    return pack
+
+
+def fact_labels(info: PackInfo) -> dict[str, str]:
+    """Fact id → Chinese label for the pack a card was scored with (the
+    pack of exactly that content, if this process can find it)."""
+    pack = _pack_of(info)
     return {} if pack is None else {fid: f.label for fid, f in pack.facts.items()}
 
 
+def decision_labels(info: PackInfo) -> dict[str, dict[str, str]]:
+    """Table fact id → (decision id → label) of the pack a card was scored with
+    (empty when the pack cannot be found: the rows then show no decisions)."""
+    pack = _pack_of(info)
+    if pack is None:
+        return {}
+    return {led.table: {d.id: d.label for d in led.decisions} for led in pack.model.ledgers}
+
+
 def ledger_text(card: LedgerCard, title: str | None = None) -> str:
+    """A ledger card: its facts, then per table (pack order) the rows and the
+    roll-ups; a pack with several tables heads each with the table's label."""
     buf = io.StringIO()
     con = console(buf)
     _header(con, card.pack, title)
     labels = fact_labels(card.pack)
     con.print(wrap("    ".join(f"{labels.get(k, k)}：{num.value(v) if v is not None else '（空）'}"
                              for k, v in card.facts.items()), 118))
-    con.print(f"共 {len(card.rows)} 行，错误 {card.error_count} 处，警告 {card.warning_count} 处")
+    tables = card.tables
+    decisions = decision_labels(card.pack)
+    for t in tables:
+        head = f"{t.label}：" if len(tables) > 1 else ""
+        con.print(f"{head}共 {len(t.rows)} 行，错误 {t.error_count} 处，警告 {t.warning_count} 处")
+        _table_text(con, t, decisions.get(t.table, {}))
+    return buf.getvalue().rstrip() + "\n"
+
+
+def _table_text(con: Console, table, decisions: dict[str, str]) -> None:
     t = Table(box=box.SIMPLE_HEAD, show_edge=False)
     t.add_column("行", justify="right", no_wrap=True)
     t.add_column("名称", max_width=24, overflow="fold")
     t.add_column("状态", no_wrap=True)
+    for label in decisions.values():
+        t.add_column(label, no_wrap=True)
     t.add_column("错误", max_width=40, overflow="fold")
     t.add_column("警告", max_width=40, overflow="fold")
-    for r in card.rows:
+    for r in table.rows:
         t.add_row(str(r.index), wrap(r.key or "", 24), r.status,
+                  *[str(r.values.get(d) or "") for d in decisions],
                   wrap("；".join(e.message for e in r.errors), 40),
                   wrap("；".join(w.message for w in r.warnings), 40))
     con.print(t)
-    for ru in card.rollups:
-        rt = Table(title=ru.label, box=box.SIMPLE_HEAD, show_edge=False)
-        rt.add_column("分组")
-        for mid, label in card.metric_labels.items():
-            rt.add_column(label, justify="right", no_wrap=True)
-        for key, vals in ru.groups.items():
-            rt.add_row(key or "（空）", *[num.metric(vals[m]) for m in card.metric_labels])
-        if ru.total is not None:
-            rt.add_row(ru.total_label or "合计", *[num.metric(ru.total[m]) for m in card.metric_labels])
-        con.print(rt)
-    return buf.getvalue().rstrip() + "\n"
+    for ru in table.rollups:
+        con.print(rollup_table(ru, table.metric_labels))
+
+
+WIDE_METRICS = 7  # more metrics than this: one line per metric, a column per group
+
+
+def rollup_table(ru, metric_labels: dict[str, str]) -> Table:
+    """One roll-up as a text table: a line per group (a column per metric), or,
+    with more than :data:`WIDE_METRICS` metrics, a line per metric and a column
+    per group (twelve metric columns do not fit a terminal)."""
+    lines = [(key or "（空）", vals) for key, vals in ru.groups.items()]
+    if ru.total is not None:
+        lines.append((ru.total_label or "合计", ru.total))
+    rt = Table(title=ru.label, box=box.SIMPLE_HEAD, show_edge=False)
+    if len(metric_labels) > WIDE_METRICS:
+        rt.add_column("指标")
+        for key, _ in lines:
+            rt.add_column(key, justify="right", no_wrap=True)
+        for mid, label in metric_labels.items():
+            rt.add_row(label, *[num.metric(vals.get(mid)) for _, vals in lines])
+        return rt
+    rt.add_column("分组")
+    for mid, label in metric_labels.items():
+        rt.add_column(label, justify="right", no_wrap=True)
+    for key, vals in lines:
+        rt.add_row(key, *[num.metric(vals.get(mid)) for mid in metric_labels])
+    return rt
 
 
 # --- many problems of one kind, said once ---------------------------------------

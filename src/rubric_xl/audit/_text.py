@@ -11,7 +11,7 @@ from ..engine import num
 from ..engine.card import LedgerCard, ScoreCard
 from ._one import STATUS_TEXT, FileResult
 from ._reports import LEVEL_TEXT, Combined, _short_loc
-from ._terminal import card_text, summarise_blanks, wrap
+from ._terminal import card_text, rollup_table, summarise_blanks, wrap
 
 
 def _console(buf: io.StringIO) -> Console:
@@ -35,16 +35,11 @@ def _problems(con: Console, results: list[FileResult]) -> None:
 
 def _combined(con: Console, c: Combined) -> None:
     con.print(f"{c.info.title}（{len(c.files)} 份台账汇总）")
-    for ru in c.rollups:
-        t = Table(title=ru.label, box=box.SIMPLE_HEAD, show_edge=False)
-        t.add_column("分组")
-        for label in c.labels.values():
-            t.add_column(label, justify="right")
-        for key, vals in ru.groups.items():
-            t.add_row(key or "（空）", *[num.metric(vals.get(m)) for m in c.labels])
-        if ru.total is not None:
-            t.add_row(ru.total_label or "合计", *[num.metric(ru.total.get(m)) for m in c.labels])
-        con.print(t)
+    for tc in c.tables:
+        if len(c.tables) > 1:
+            con.print(tc.label)
+        for ru in tc.rollups:
+            con.print(rollup_table(ru, tc.labels))
 
 
 def batch_text(results: list[FileResult], combined: list[Combined]) -> str:

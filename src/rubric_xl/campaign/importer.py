@@ -60,7 +60,11 @@ class ImportReport:
 
 def _card_record(card) -> dict:
     if isinstance(card, LedgerCard):
-        return {"kind": "ledger", "rows": len(card.rows), "errors": card.error_count, "warnings": card.warning_count}
+        out = {"kind": "ledger", "rows": len(card.rows), "errors": card.error_count, "warnings": card.warning_count}
+        if card.more:  # several tables: each one's counts, pack order (``rows`` is the first table's)
+            out["tables"] = [{"table": t.table, "label": t.label, "rows": len(t.rows), "errors": t.error_count,
+                              "warnings": t.warning_count} for t in card.tables]
+        return out
     return {"total": format(card.total, "f"), "grade": card.grade, "provisional": card.provisional,
             "eligible": card.eligible, "flags": list(card.flags),
             "items": {it.id: None if it.points is None else format(it.points, "f") for it in card.items}}

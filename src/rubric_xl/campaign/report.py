@@ -114,19 +114,27 @@ def ledger_data(state: CampaignState) -> dict:
     final = []
     for u in state.units.values():
         card = u.card if isinstance(u.card, LedgerCard) else None
-        units.append({"unit": u.unit, "status": u.status, "status_text": STATUS_TEXT[u.status],
-                      "rows": len(card.rows) if card else None, "errors": card.error_count if card else None,
-                      "warnings": card.warning_count if card else None})
+        line = {"unit": u.unit, "status": u.status, "status_text": STATUS_TEXT[u.status],
+                "rows": len(card.rows) if card else None, "errors": card.error_count if card else None,
+                "warnings": card.warning_count if card else None}
+        if card is not None and card.more:  # several tables: the rows of each (``rows``: the first's)
+            line["table_rows"] = {t.label: len(t.rows) for t in card.tables}
+        units.append(line)
         if u.status == "final" and card is not None:
             final.append(u)
-    rollups: list = []
-    labels: dict = {}
+    plan = plan_for(state.pack)
+    tables = []
     if final:
-        plan = plan_for(state.pack)
-        combined = plan.combine([u.values for u in final], [u.unit for u in final])
-        d = to_dict(LedgerCard(plan.info, {}, [], combined, {mt.id: mt.label for mt, _ in plan.metrics}))
-        rollups, labels = d["rollups"], d["metrics"]
-    return {"units": units, "rollups": rollups, "metrics": labels, "combined_units": [u.unit for u in final]}
+        per_table = plan.combine_tables([u.values for u in final], [u.unit for u in final])
+        for tp, combined in zip(plan.tables, per_table):
+            d = to_dict(LedgerCard(plan.info, {}, [], combined, {mt.id: mt.label for mt, _ in tp.metrics}))
+            tables.append({"table": tp.table, "label": tp.lg.label, "rollups": d["rollups"], "metrics": d["metrics"]})
+    first = tables[0] if tables else {"rollups": [], "metrics": {}}
+    out = {"units": units, "rollups": first["rollups"], "metrics": first["metrics"],
+           "combined_units": [u.unit for u in final]}
+    if len(plan.tables) > 1:
+        out["tables"] = tables  # every table, pack order (the first one also above)
+    return out
 
 
 def _common(state: CampaignState, ranking, apart, items, flagged, pub, day) -> dict:
@@ -177,14 +185,23 @@ def _ledger_lines(led: dict) -> list[str]:
     lines = ["台账：单位、状态、条数、错误、警告"]
     for u in led["units"]:
         if u["rows"] is not None:
-            lines.append(f"  {u['unit']}：{u['status_text']}，{u['rows']} 条，错误 {u['errors']}，警告 {u['warnings']}")
-    for ru in led["rollups"]:
-        lines += ["", f"{ru['label']}（{len(led['combined_units'])} 个单位的正式台账）"]
-        rows = list(ru["groups"]) + ([ru["total"]] if ru.get("total") else [])
-        for g in rows:
-            vals = "，".join(f"{led['metrics'][k]} {_metric(v)}" for k, v in g.items() if k != "key")
-            lines.append(f"  {g['key'] or '（空）'}：{vals}")
+            count = "，".join(f"{k} {n} 条" for k, n in u["table_rows"].items()) if u.get("table_rows") \
+                else f"{u['rows']} 条"
+            lines.append(f"  {u['unit']}：{u['status_text']}，{count}，错误 {u['errors']}，警告 {u['warnings']}")
+    for t in _ledger_tables(led):
+        for ru in t["rollups"]:
+            head = f"{t['label']} " if t.get("label") else ""
+            lines += ["", f"{head}{ru['label']}（{len(led['combined_units'])} 个单位的正式台账）"]
+            rows = list(ru["groups"]) + ([ru["total"]] if ru.get("total") else [])
+            for g in rows:
+                vals = "，".join(f"{t['metrics'][k]} {_metric(v)}" for k, v in g.items() if k in t["metrics"])
+                lines.append(f"  {g['key'] or '（空）'}：{vals}")
     return lines
+
+
+def _ledger_tables(led: dict) -> list[dict]:
+    """The roll-ups of every table: ``tables`` (several tables) or the one table's."""
+    return led.get("tables") or [{"label": "", "rollups": led["rollups"], "metrics": led["metrics"]}]
 
 
 def csv_text(data: dict) -> str:
@@ -321,12 +338,21 @@ def _ledger_sheet(wb, led: dict, doc: _Doc) -> None:
         for j, v in enumerate([u["unit"], u["status_text"], u["rows"], u["errors"], u["warnings"]], start=1):
             _put(ws, r, j, "" if v is None else v)
         r += 1
-    for ru in led["rollups"]:
+    for t in _ledger_tables(led):
+        r = _ledger_rollups(ws, t, r)
+    _widths(ws, {1: 22, 2: 12})
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+
+
+def _ledger_rollups(ws, t: dict, r: int) -> int:
+    """One table's roll-ups below row *r*; the last row written."""
+    for ru in t["rollups"]:
         r += 1
-        _put(ws, r, 1, ru["label"])
+        _put(ws, r, 1, f"{t['label']} {ru['label']}" if t.get("label") else ru["label"])
         r += 1
-        keys = list(led["metrics"])
-        for j, v in enumerate(["分组"] + [led["metrics"][k] for k in keys], start=1):
+        keys = list(t["metrics"])
+        for j, v in enumerate(["分组"] + [t["metrics"][k] for k in keys], start=1):
             _put(ws, r, j, v)
         r += 1
         for g in list(ru["groups"]) + ([ru["total"]] if ru.get("total") else []):
@@ -335,6 +361,4 @@ def _ledger_sheet(wb, led: dict, doc: _Doc) -> None:
                 v = g.get(k)
                 _put(ws, r, j, _metric(v) if isinstance(v, bool) or v is None else Decimal(str(v)))
             r += 1
-    _widths(ws, {1: 22, 2: 12})
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape"
+    return r

@@ -67,7 +67,7 @@ def campaign_group() -> None:
 @click.option("--rules", "rules_path", required=True, type=PACK, help="规则包文件（YAML）或编号（如 shanxi-2005，见 rules list）。")
 @click.option("--period", required=True, help="考核期次，如 2005、2024-03。")
 @click.option("--units", default="shanxi-cities", show_default=True,
-              help="单位名单：内置列表（shanxi-cities、xinzhou-bodies）或每行一个单位的文件。")
+              help="单位名单：内置列表（shanxi-cities、xinzhou-bodies、changzhi-bodies）或每行一个单位的文件。")
 @_db
 @_fmt()
 def init_cmd(rules_path, period, units, db, fmt):

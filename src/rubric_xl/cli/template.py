@@ -69,7 +69,7 @@ def build_cmd(rules_path: str, unit: str | None, output: str) -> None:
 @template_group.command("distribute")
 @click.option("--rules", "rules_path", required=True, type=PACK, help="规则包文件（YAML）或编号（如 xinzhou-2024）。")
 @click.option("--units", required=True,
-              help="单位列表：内置的 shanxi-cities（山西11市）、xinzhou-bodies（忻州16个填报单位），"
+              help="单位列表：内置的 shanxi-cities（山西11市）、xinzhou-bodies（忻州16个填报单位）、changzhi-bodies（长治13个填报单位），"
                    "或 UTF-8 文本文件（每行一个单位，# 开头为注释）。")
 @click.option("-o", "--output", required=True, type=click.Path(), help="输出目录（应为空目录）。")
 @click.option("--force", is_flag=True, help="输出目录不是空的也写入（覆盖同名文件）。")

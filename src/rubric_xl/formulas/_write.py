@@ -4,8 +4,8 @@
 :class:`rubric_xl.workbook.layout.WorkbookLayout` that ``build_template``
 returned and fills every result cell it reserved: item points and explanations,
 category subtotals, total, grade, eligibility and the provisional flag on 评分;
-status, errors and warnings of every pre-formatted ledger row on 台账; the
-roll-up lines on 汇总.  It also adds conditional formatting that marks zeroed
+status, decisions, errors and warnings of every pre-formatted ledger row on
+each ledger sheet (one per table of the pack); the roll-up lines on 汇总.  It also adds conditional formatting that marks zeroed
 items, items that lost points, unfinished items and ledger rows with problems.
 """
 from __future__ import annotations
@@ -109,22 +109,36 @@ def _mark_items(wb: Workbook, layout: Any) -> None:
 
 
 def _write_ledger(wb: Workbook, pack: RulePack, layout: Any) -> int:
-    table = pack.model.ledger.table
+    """Every ledger (table) of the pack, pack order: its row results on its sheet,
+    its roll-up lines in its blocks on 汇总."""
+    from ..rules.lowered import lowered_ledgers  # noqa: PLC0415
+
+    n = 0
+    ledgers = lowered_ledgers(pack)
+    for lg in ledgers:
+        n += _write_table(wb, pack, layout, lg, several=len(ledgers) > 1)
+    return n
+
+
+def _write_table(wb: Workbook, pack: RulePack, layout: Any, lg: Any, several: bool) -> int:
+    table = lg.table
     tl = layout.tables.get(table)
     if tl is None or not all(k in tl.results for k in ("status", "errors", "warnings")):
         raise PackError("填报模板缺少台账结果列", [Problem(pack.source, f"表格 {table} 的 状态/错误/警告 列")])
-    lf = compile_ledger(pack, lambda cid: tl.columns[cid].data.column)
+    lf = compile_ledger(pack, lambda cid: tl.columns[cid].data.column, ledger=lg, sheet=tl.sheet)
     for name, value in lf.constants.items():  # e.g. the error codes the reasons name
         _ensure_name(wb, name, value)
     n = 0
-    for which in ("status", "errors", "warnings"):
-        col = tl.results[which]
+    for which in ("status", *lf.decisions, "errors", "warnings"):
+        col = tl.results.get(which)
+        if col is None:
+            raise PackError("填报模板缺少台账结果列", [Problem(pack.source, f"表格 {table} 的 {which} 列")])
         ws = wb[col.data.sheet]
-        template = getattr(lf, which)
+        template = lf.decisions[which] if which in lf.decisions else getattr(lf, which)
         for r in range(col.data.first_row, col.data.last_row + 1):
             ws.cell(r, col.data.col).value = template.replace(ROW, str(r))
             n += 1
-        _ensure_name(wb, col.name, col.data.absolute)
+        _ensure_name(wb, lf.names.get(which, col.name), col.data.absolute)
     for which, font in (("errors", ERROR_FONT), ("warnings", WARN_FONT)):
         col = tl.results[which]
         top = f"${col.data.column}{col.data.first_row}"
@@ -132,10 +146,13 @@ def _write_ledger(wb: Workbook, pack: RulePack, layout: Any) -> int:
             col.data.coord, FormulaRule(formula=[f'LEN({top})>0'], font=font))
     if not layout.summary:
         return n
-    if len(layout.summary) != len(lf.rollups):
-        raise PackError("汇总表与规则包的分组不符", [Problem(pack.source, "ledger.groupings")])
+    mine = None if lg.index == 0 else table
+    blocks = [b for b in layout.summary if getattr(b, "table", None) == mine]
+    if len(blocks) != len(lf.rollups):
+        where = f"ledgers[{lg.index}].groupings" if several else "ledger.groupings"
+        raise PackError("汇总表与规则包的分组不符", [Problem(pack.source, where)])
     ws = wb[layout.summary_sheet]
-    for block, ru in zip(layout.summary, lf.rollups):
+    for block, ru in zip(blocks, lf.rollups):
         for key, row in block.group_rows:
             gf = ru.group(key)
             if gf is None:

@@ -35,6 +35,26 @@ Ledger packs expect rows and roll-ups instead::
               忻府区: {listed: 3, completion_rate: 66.67, cleared: false}
               _total: {listed: 3}            # the all-groups line
 
+A pack with several tables (``ledgers:``) states them per table (the first
+table may also use ``rows`` / ``rollups`` above); a row may compare its derived
+values and decisions::
+
+        expect:
+          tables:
+            cases:                           # a table fact id
+              rows:
+                - {row: 1, values: {penalty_advice: 严查重处, blacklist: true}}
+              rollups: {reporting_body: {潞州区: {cases: 1}}}
+
+``keep_invalid: true`` on a case reads its facts as a workbook is read: a value
+that breaks the input contract is kept, its row (or item) is 有误, instead of the
+whole case being an error::
+
+      - name: 入账日期写成文字 该行有误
+        keep_invalid: true
+        facts: {enterprises: [{enterprise_name: 甲厂, listed_date: 三月}]}
+        expect: {rows: [{row: 1, status: 有误, errors: [invalid]}]}
+
 Only what a case states is compared, by ``rubric_xl.caserun``; expected numbers
 have at most two decimals (actual values are quantized to 0.01).
 """
@@ -49,6 +69,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, 
 
 from ..errors import PackError, Problem, ProblemList, RubricError
 from .pack import RulePack, _pyd_problems
+from .wording import INVALID
 from .yamlsrc import Located, load_file
 
 TOTAL_KEY = "_total"
@@ -99,6 +120,27 @@ class RowExpect(_M):
     status: Optional[str] = None
     errors: Optional[list[str]] = None
     warnings: Optional[list[str]] = None
+    values: dict[str, Any] = {}  # derived value or decision id -> expected value
+
+
+def _rollup_keys(v: Any) -> Any:
+    if isinstance(v, dict) and isinstance(v.get("rollups"), dict):
+        v = dict(v)
+        v["rollups"] = {str(g): {str(k): x for k, x in grp.items()} if isinstance(grp, dict) else grp
+                        for g, grp in v["rollups"].items()}
+    return v
+
+
+class TableExpect(_M):
+    """What one table of a several-table ledger pack must give."""
+
+    rows: list[RowExpect] = []
+    rollups: dict[str, dict[str, dict[str, Any]]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keys_as_text(cls, v: Any) -> Any:
+        return _rollup_keys(v)
 
 
 class Expect(_M):
@@ -114,6 +156,7 @@ class Expect(_M):
     # ledger packs
     rows: list[RowExpect] = []
     rollups: dict[str, dict[str, dict[str, Any]]] = {}
+    tables: dict[str, TableExpect] = {}  # several-table packs: table fact id -> expectations
 
     @model_validator(mode="before")
     @classmethod
@@ -123,23 +166,30 @@ class Expect(_M):
             for k in ("items", "categories", "rollups"):
                 if isinstance(v.get(k), dict):
                     v[k] = {str(key): val for key, val in v[k].items()}
-            if isinstance(v.get("rollups"), dict):
-                v["rollups"] = {g: {str(k): x for k, x in grp.items()} if isinstance(grp, dict) else grp
-                                for g, grp in v["rollups"].items()}
+            v = _rollup_keys(v)
         return v
+
+    def per_table(self, first: str) -> dict[str, TableExpect]:
+        """Table fact id -> expectations (``rows`` / ``rollups`` belong to the *first* table)."""
+        out = dict(self.tables)
+        if self.rows or self.rollups:
+            out[first] = TableExpect(rows=[*self.rows, *(out[first].rows if first in out else [])],
+                                     rollups={**(out[first].rollups if first in out else {}), **self.rollups})
+        return out
 
     def rubric_fields(self) -> list[str]:
         return [f for f in ("items", "categories", "total", "grade", "eligible", "provisional", "flags")
                 if getattr(self, f) not in (None, {}, [])]
 
     def ledger_fields(self) -> list[str]:
-        return [f for f in ("rows", "rollups") if getattr(self, f)]
+        return [f for f in ("rows", "rollups", "tables") if getattr(self, f)]
 
 
 class _CaseModel(_M):
     name: Text
     facts: dict[str, Any] = {}
     expect: Expect
+    keep_invalid: StrictBool = False  # read as a workbook is: a bad value makes its item / row 有误
 
 
 class _FileModel(_M):
@@ -157,6 +207,7 @@ class Case:
     facts: dict[str, Any]
     expect: Expect
     loc: str = ""  # "file:line" of the case
+    keep_invalid: bool = False  # a value breaking the input contract is kept (有误), as read from a workbook
 
 
 @dataclass
@@ -197,7 +248,7 @@ def cases_from_located(located: Located, pack: RulePack) -> list[Case]:
     _Checker(located, pack, problems).run(model)
     if problems.errors:
         raise PackError(title, problems.errors)
-    return [Case(c.name, {**model.base, **c.facts}, c.expect, located.where(("cases", i)))
+    return [Case(c.name, {**model.base, **c.facts}, c.expect, located.where(("cases", i)), c.keep_invalid)
             for i, c in enumerate(model.cases)]
 
 
@@ -272,12 +323,27 @@ class _Checker:
             self.err(path + ("eligible",), "规则包没有设置评选资格（settings.eligibility）")
 
     def ledger(self, path: tuple, e: Expect) -> None:
-        led = self.pack.model.ledger
-        assert led is not None
-        statuses = [s.name for s in led.statuses]
+        ledgers = self.pack.ledgers
+        by_table = {cl.model.table: cl for cl in ledgers}
+        for tid in e.tables:
+            if tid not in by_table:
+                self.err(path + ("tables", tid), f"没有表格 {tid!r}（台账表格：{'、'.join(by_table)}）")
+        first = ledgers[0].model.table
+        if e.rows or e.rollups:
+            self.table(path, e.rows, e.rollups, ledgers[0])
+        for tid, te in e.tables.items():
+            if tid in by_table:
+                if tid == first and (e.rows or e.rollups):
+                    self.err(path + ("tables", tid), f"表格 {tid} 的期望写在 rows/rollups 中，不能再写在 tables 中")
+                self.table(path + ("tables", tid), te.rows, te.rollups, by_table[tid])
+
+    def table(self, path: tuple, rows: list[RowExpect], rollups: dict, cl) -> None:
+        led = cl.model
+        statuses = [s.name for s in led.statuses] + [INVALID]  # 有误: a cell breaking the input contract
         table = self.pack.facts[led.table]
-        checks = {c.id for c in led.checks} | {f"required_{c.id}" for c in table.columns or []}
-        for j, r in enumerate(e.rows):
+        checks = {c.id for c in led.checks} | {f"required_{c.id}" for c in table.columns or []} | {"invalid"}
+        values = {d.id for d in led.derived} | {d.id for d in getattr(led, "decisions", [])}
+        for j, r in enumerate(rows):
             rp = path + ("rows", j)
             if r.status is not None and r.status not in statuses:
                 self.err(rp + ("status",), f"状态“{r.status}”未在规则包中定义（已定义：{'、'.join(statuses)}）")
@@ -285,8 +351,11 @@ class _Checker:
                 for k, cid in enumerate(getattr(r, key) or []):
                     if cid not in checks:
                         self.err(rp + (key, k), f"未知的检查 {cid!r}")
+            for vid in r.values:
+                if vid not in values:
+                    self.err(rp + ("values", vid), f"未知的派生值或决策 {vid!r}（已定义：{'、'.join(values) or '无'}）")
         metrics = {mt.id: mt for mt in led.metrics}
-        for gname, groups in e.rollups.items():
+        for gname, groups in rollups.items():
             gp = path + ("rollups", gname)
             grouping = find_grouping(led.groupings, gname)
             if grouping is None:
@@ -305,14 +374,14 @@ class _Checker:
                 for mid, val in vals.items():
                     mp = kp + (mid,)
                     mt = metrics.get(mid)
+                    nullable = mt is not None and mt.kind in ("rate", "expr")
                     if mt is None:
                         self.err(mp, f"未知的指标 {mid!r}（已定义：{'、'.join(metrics)}）")
-                    elif mt.kind in ("all", "none"):
+                    elif mt.kind in ("all", "none") or (mt.kind == "expr" and isinstance(val, bool)):
                         if not isinstance(val, bool):
                             self.err(mp, "应为 true/false")
-                    elif isinstance(val, bool) or not (isinstance(val, (int, Decimal))
-                                                      or (val is None and mt.kind == "rate")):
-                        self.err(mp, "应为数值" + ("（或 null 表示无法计算）" if mt.kind == "rate" else ""))
+                    elif isinstance(val, bool) or not (isinstance(val, (int, Decimal)) or (val is None and nullable)):
+                        self.err(mp, "应为数值" + ("（或 null 表示无法计算）" if nullable else ""))
                     elif val is not None and Decimal(val).as_tuple().exponent < -2:
                         self.err(mp, "最多两位小数（实际值按0.01比较）")
 
@@ -327,5 +396,5 @@ def find_grouping(groupings, name: str):
     return None
 
 
-__all__ = ["Case", "CaseResult", "Expect", "ItemExpect", "RowExpect", "cases_path", "load_cases",
+__all__ = ["Case", "CaseResult", "Expect", "ItemExpect", "RowExpect", "TableExpect", "cases_path", "load_cases",
            "cases_from_located", "find_grouping", "CENT", "OVERALL", "TOTAL_KEY"]

@@ -86,6 +86,12 @@ class Fact(_Base):
     default: Optional[Union[bool, Number, str]] = None  # table columns only
     columns: Optional[list["Fact"]] = None  # table facts only
 
+    @field_validator("default", mode="before")
+    @classmethod
+    def _number_default(cls, v):
+        # YAML 0 / 1 is a number, not 否 / 是 (bool would win the union otherwise)
+        return Decimal(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
     @model_validator(mode="after")
     def _shape(self) -> "Fact":
         if self.type == "enum":

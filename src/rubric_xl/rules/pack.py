@@ -620,8 +620,11 @@ class _Checker:
             elif mt.kind == "rate":
                 for part in ("numerator", "denominator"):
                     ref = getattr(mt, part)
-                    if kinds.get(ref) not in ("count", "sum"):
-                        self.err(path + (part,), f"比率引用的指标 {ref!r} 必须是在它之前定义的计数（count）或求和（sum）指标")
+                    # a denominator may also be a number expr metric (e.g. a top-level total: units_total)
+                    if not (kinds.get(ref) in ("count", "sum") or (part == "denominator" and kinds.get(ref) == "expr"
+                                                                   and types.get(ref, ("",))[0] == NUMBER)):
+                        self.err(path + (part,), f"比率引用的指标 {ref!r} 必须是在它之前定义的计数（count）或求和（sum）指标"
+                                                 + ("（分母也可以是数值型的 expr 指标）" if part == "denominator" else ""))
             elif mt.kind == "expr":
                 node = self.expr(path + ("expr",), mt.expr, metric_syms, None)
             if mt.kind in ("count", "sum"):

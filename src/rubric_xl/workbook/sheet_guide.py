@@ -7,7 +7,7 @@ from . import inputs, styles
 from .context import Ctx
 from ..layout import CellRef
 from .meta import TEMPLATE_VERSION, generator
-from .sheet_ledger import BLANK_PRINT_ROWS
+from .sheet_ledger import BLANK_PRINT_ROWS, ledger_sheets
 from .text import chinese_number, grade_text, put
 
 GUIDE_SHEET = "填报说明"
@@ -39,19 +39,22 @@ def _steps(ctx: Ctx, formulas: bool) -> list[str]:
     if rubric:
         steps.append("除可留空的日期外，其他项目留空时，该项评分显示为“待填”，总分为暂定分。")
     else:
-        tables = [f for f in pack.model.facts if f.type == "table"]
-        for t in tables:
-            steps.append(f"在“台账”工作表填写{t.label}：每行一条，从第3行开始，已预留{ctx.ledger_rows}行；"
-                         "如不够用，请联系上级获取行数更多的模板。")
-        if tables:
-            steps.append(f"“台账”的打印区域为已填写的行（空白模板为前{BLANK_PRINT_ROWS}行，可打印后手工填写）；"
+        sheets = ledger_sheets(pack)
+        for sheet, tables in sheets:
+            for t in tables:
+                steps.append(f"在“{sheet}”工作表填写{t.label}：每行一条，从第3行开始，已预留{ctx.ledger_rows}行；"
+                             "如不够用，请联系上级获取行数更多的模板。")
+        shown = "、".join(f"“{sheet}”" for sheet, tables in sheets if tables)
+        if shown:
+            steps.append(f"{shown}的打印区域为已填写的行（空白模板为前{BLANK_PRINT_ROWS}行，可打印后手工填写）；"
                          "在表中直接增加行后，打印前请选中表头和所有已填写的行，"
                          "在“页面布局—打印区域—设置打印区域”中重新设置。")
+    ledgers = "、".join(f"“{sheet}”" for sheet, _ in ledger_sheets(pack)) if not rubric else ""
     if formulas:
-        target = "“评分”工作表" if rubric else "“台账”的状态、错误、警告列和“汇总”工作表"
+        target = "“评分”工作表" if rubric else f"{ledgers}的状态、错误、警告列和“汇总”工作表"
         steps.append(f"{target}由公式自动计算，打开文件后即可查看（如未更新，请按 F9 重新计算）。")
     else:
-        target = "“评分”工作表的得分" if rubric else "“台账”的状态、错误、警告列和“汇总”"
+        target = "“评分”工作表的得分" if rubric else f"{ledgers}的状态、错误、警告列和“汇总”"
         steps.append(f"{target}由审核程序（rubric-xl）根据填报数据计算，本模板中不填写。")
     steps.append("各工作表已保护（无密码），只有黄色单元格可以填写；请勿删除、重命名或新增工作表，不要修改表格结构。")
     steps.append("请保存为 .xlsx 格式报送，文件名建议包含填报单位名称。")

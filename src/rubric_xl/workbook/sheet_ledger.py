@@ -3,15 +3,18 @@ pre-formatted rows, one defined name per column) and the 汇总 sheet (room for
 the roll-ups, filled by the formula compiler)."""
 from __future__ import annotations
 
+import re
+
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..errors import RubricError
+from ..errors import PackError, Problem, RubricError
 from ..rules.model import Fact
 from . import inputs, names, styles
 from .context import Ctx
+from ..conventions import TEMPLATE_SHEETS
 from ..layout import ColumnLayout, RangeRef, SummaryBlock, TableLayout
 
 SHEET = "台账"
@@ -20,6 +23,7 @@ HEADER_ROW, FIRST_ROW = 2, 3
 RESULT_COLUMNS = (("status", "状态"), ("errors", "错误"), ("warnings", "警告"))
 # narrow columns (long text wraps): the whole table prints across one landscape A4 page
 RESULT_WIDTHS = {"status": 10, "errors": 24, "warnings": 24}
+DECISION_WIDTH = 12  # a decision's value (处罚建议)
 TYPE_WIDTHS = {"text": 18, "date": 11, "bool": 5, "int": 8, "decimal": 10, "percent": 9}
 SUMMARY_LABEL_WIDTH = 30
 BLANK_PRINT_ROWS = 20  # an empty ledger prints as a blank form of this many rows
@@ -46,33 +50,43 @@ def print_rows_in_use(ws: Worksheet, last_used: int) -> None:
 
 
 def fit_filled_ledger(wb, pack, values: dict) -> None:
-    """After a ledger is filled: print area on the rows in use, and each filled
-    row as high as its wrapped text — the typed cells and the row's 错误/警告,
-    which the formulas show once recalculated (their text is the engine's)."""
-    if pack.model.ledger is None or SHEET not in wb.sheetnames:
+    """After a ledger is filled: on each ledger sheet, print area on the rows in
+    use, and each filled row as high as its wrapped text — the typed cells and
+    the row's results (状态, decisions, 错误/警告), which the formulas show once
+    recalculated (their text is the engine's)."""
+    scored = scored_tables(pack)
+    if not scored:
         return
     from ..engine import score_values  # noqa: PLC0415  (the engine is below the workbook)
 
-    ws = wb[SHEET]
-    table = pack.facts[pack.model.ledger.table]
     try:
-        rows = score_values(pack, values).rows
+        results = {t.table: t.rows for t in score_values(pack, values).tables}
     except RubricError:  # e.g. a blank top-level fact: the formulas show 有误; size by the typed text
-        rows = []
-    widths = {c: ws.column_dimensions[get_column_letter(c)].width or 10 for c in range(1, ws.max_column + 1)}
-    heads = {ws.cell(HEADER_ROW, c).value: c for c in range(1, ws.max_column + 1)}
-    result_cols = {key: heads.get(label) for key, label in RESULT_COLUMNS}
-    count = len(values.get(table.id) or [])
-    for i in range(count):
-        r = FIRST_ROW + i
-        texts = {c: str(ws.cell(r, c).value) for c in range(2, ws.max_column + 1)
-                 if ws.cell(r, c).data_type == "s" and ws.cell(r, c).value}  # typed text, not formulas
-        if i < len(rows):
-            shown = {"status": rows[i].status, "errors": "；".join(p.message for p in rows[i].errors),
-                     "warnings": "；".join(p.message for p in rows[i].warnings)}
-            texts.update({c: shown[key] for key, c in result_cols.items() if c})
-        styles.fit_row(ws, r, texts, widths, minimum=16)
-    print_rows_in_use(ws, FIRST_ROW + count - 1)
+        results = {}
+    for sheet, tables in ledger_sheets(pack):
+        if sheet not in wb.sheetnames:
+            continue
+        ws = wb[sheet]
+        widths = {c: ws.column_dimensions[get_column_letter(c)].width or 10 for c in range(1, ws.max_column + 1)}
+        heads = {ws.cell(HEADER_ROW, c).value: c for c in range(1, ws.max_column + 1)}
+        count = 0
+        for t in tables:
+            rows = results.get(t.id, [])
+            result_cols = {key: heads.get(label) for key, label in result_columns(pack, t.id)}
+            n = len(values.get(t.id) or [])
+            count = max(count, n)
+            for i in range(n):
+                r = FIRST_ROW + i
+                texts = {c: str(ws.cell(r, c).value) for c in range(2, ws.max_column + 1)
+                         if ws.cell(r, c).data_type == "s" and ws.cell(r, c).value}  # typed text, not formulas
+                if i < len(rows):
+                    row = rows[i]
+                    shown = {"status": row.status, "errors": "；".join(p.message for p in row.errors),
+                             "warnings": "；".join(p.message for p in row.warnings)}
+                    texts.update({c: shown.get(key, str(row.values.get(key) or "")) for key, c in result_cols.items()
+                                  if c and t.id in scored})
+                styles.fit_row(ws, r, texts, widths, minimum=16)
+        print_rows_in_use(ws, FIRST_ROW + count - 1)
 
 
 def _unique_headers(cols: list[Fact]) -> dict[str, str]:
@@ -87,19 +101,69 @@ def _unique_headers(cols: list[Fact]) -> dict[str, str]:
     return out
 
 
-def build_ledger_sheet(ctx: Ctx) -> Worksheet:
+def scored_tables(pack) -> list[str]:
+    """The table facts a ledger pack scores, pack order (``ledger:`` or ``ledgers:``)."""
+    return [led.table for led in getattr(pack.model, "ledgers", None) or
+            ([pack.model.ledger] if pack.model.ledger else [])]
+
+
+def ledger_sheets(pack) -> list[tuple[str, list[Fact]]]:
+    """(sheet name, the table facts on it), in order.  A pack with one ledger
+    keeps every table fact side by side on one 台账 sheet; a pack with several
+    ledgers gets one sheet per table fact, named by the table's label."""
+    tables = [f for f in pack.model.facts if f.type == "table"]
+    if len(scored_tables(pack)) <= 1:
+        return [(SHEET, tables)]
+    return [(sheet_title(t.label), [t]) for t in tables]
+
+
+def sheet_title(label: str) -> str:
+    """A table label as an Excel sheet name: at most 31 characters, none of :\\/?*[]."""
+    text = "".join("_" if ch in ':\\/?*[]' else ch for ch in label).strip("'")
+    return text[:31] or SHEET
+
+
+def result_name(pack, table: str, which: str) -> str:
+    """The defined name of *table*'s result column *which* (status, errors,
+    warnings or a decision id; the first ledger's status is ledger_status …)."""
+    first = scored_tables(pack)[:1] == [table] and which in names.LEDGER_RESULTS
+    return names.ledger_result_name(which, None if first else table)
+
+
+def result_columns(pack, table: str) -> list[tuple[str, str]]:
+    """(key, header) of *table*'s result columns: 状态, each decision of its
+    ledger (e.g. 处罚建议), 错误, 警告 — the status right after the inputs."""
+    led = next((led for led in getattr(pack.model, "ledgers", None) or [] if led.table == table), None)
+    decisions = [(d.id, d.label) for d in getattr(led, "decisions", None) or []]
+    return [RESULT_COLUMNS[0], *decisions, *RESULT_COLUMNS[1:]]
+
+
+def build_ledger_sheet(ctx: Ctx) -> list[Worksheet]:
+    """Every ledger sheet of the pack (see :func:`ledger_sheets`)."""
+    scored = scored_tables(ctx.pack)
+    ctx.layout.ledger_table = scored[0] if scored else None
+    ctx.layout.ledger_tables = list(scored)
+    sheets = ledger_sheets(ctx.pack)
+    taken = {name.casefold() for name in TEMPLATE_SHEETS if name != SHEET} if len(sheets) > 1 else set()
+    clash = [name for name, _ in sheets if name.casefold() in taken]
+    if len({name.casefold() for name, _ in sheets}) != len(sheets) or clash:
+        why = (f"表格名称“{clash[0]}”与模板的其他工作表同名" if clash
+               else "多张表格的名称（label）作为工作表名（去掉 :\\/?*[]、取前31个字）后相同")
+        raise PackError("台账工作表名称重复", [Problem(ctx.pack.source, why + "，请修改表格的 label")])
+    out = [_build_sheet(ctx, name, tables, scored) for name, tables in sheets]
+    ctx.layout.ledger_sheet = out[0].title if out else SHEET
+    return out
+
+
+def _build_sheet(ctx: Ctx, sheet: str, tables: list[Fact], scored: list[str]) -> Worksheet:
     wb, pack, layout = ctx.wb, ctx.pack, ctx.layout
-    ws = wb.create_sheet(SHEET)
-    layout.ledger_sheet = SHEET
-    ledger_table = pack.model.ledger.table if pack.model.ledger else None
-    layout.ledger_table = ledger_table
+    ws = wb.create_sheet(sheet)
     last_row = FIRST_ROW + ctx.ledger_rows - 1
     styles.style(ws.cell(HEADER_ROW, 1, "序号"), font=styles.BOLD, fill=styles.HEADER_FILL, align=styles.CENTER)
     ws.column_dimensions["A"].width = 6
     for r in range(FIRST_ROW, last_row + 1):
         styles.style(ws.cell(r, 1, r - FIRST_ROW + 1), font=styles.SMALL, border=False, align=styles.TOP_CENTER)
     col = 2
-    tables = [f for f in pack.model.facts if f.type == "table"]
     header_lines = 1
     for t in tables:
         cols = list(t.columns or [])
@@ -108,7 +172,7 @@ def build_ledger_sheet(ctx: Ctx) -> Worksheet:
         columns: dict[str, ColumnLayout] = {}
         widths: dict[int, float] = {}
         for c in cols:
-            rng = RangeRef(SHEET, col, FIRST_ROW, last_row)
+            rng = RangeRef(sheet, col, FIRST_ROW, last_row)
             name = names.column_name(t.id, c.id)
             columns[c.id] = ColumnLayout(c.id, headers[c.id], c.type, rng, name)
             ctx.define(name, rng.absolute)
@@ -118,14 +182,14 @@ def build_ledger_sheet(ctx: Ctx) -> Worksheet:
             ctx.validate(ws, c, rng.coord, owner=name, column=True)
             col += 1
         results: dict[str, ColumnLayout] = {}
-        if t.id == ledger_table:
-            for key, label in RESULT_COLUMNS:
-                rng = RangeRef(SHEET, col, FIRST_ROW, last_row)
-                name = names.LEDGER_RESULTS[key]
+        if t.id in scored:
+            for key, label in result_columns(pack, t.id):
+                rng = RangeRef(sheet, col, FIRST_ROW, last_row)
+                name = result_name(pack, t.id, key)
                 results[key] = ColumnLayout(key, label, "result", rng, name)
                 headers[key] = label
                 ctx.define(name, rng.absolute)
-                widths[col] = RESULT_WIDTHS[key]
+                widths[col] = RESULT_WIDTHS.get(key, DECISION_WIDTH)
                 _format_column(ws, col, FIRST_ROW, last_row, "@", locked=True, wrap=True)
                 col += 1
         for cl in [*columns.values(), *results.values()]:
@@ -133,7 +197,7 @@ def build_ledger_sheet(ctx: Ctx) -> Worksheet:
             styles.style(cell, font=styles.BOLD, align=styles.CENTER)
             header_lines = max(header_lines, styles.lines_needed(cl.label, widths[cl.data.col]))
         styles.set_widths(ws, widths)
-        tl = TableLayout(t.id, SHEET, t.id, HEADER_ROW, FIRST_ROW, last_row, first_col, col - 1, columns, results)
+        tl = TableLayout(t.id, sheet, t.id, HEADER_ROW, FIRST_ROW, last_row, first_col, col - 1, columns, results)
         table = Table(displayName=t.id, ref=tl.ref)
         table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
         ws.add_table(table)
@@ -146,7 +210,9 @@ def build_ledger_sheet(ctx: Ctx) -> Worksheet:
     ws.row_dimensions[1].height = 22
     ws.row_dimensions[HEADER_ROW].height = max(30.0, header_lines * styles.LINE_HEIGHT + 6)
     first = layout.tables[tables[0].id] if tables else None
-    key = pack.model.ledger.key if pack.model.ledger else None
+    keys = {led.table: led.key for led in getattr(pack.model, "ledgers", None) or
+            ([pack.model.ledger] if pack.model.ledger else [])}
+    key = keys.get(tables[0].id) if tables else None
     if first is not None and len(tables) == 1 and next(iter(first.columns), None) == key:
         ws.freeze_panes = "C3"
     else:
@@ -171,16 +237,15 @@ def _format_column(ws: Worksheet, col: int, first: int, last: int, fmt: str, loc
 
 
 def build_summary_sheet(ctx: Ctx) -> Worksheet | None:
+    """The 汇总 sheet: the groupings of every ledger, pack order (a pack with
+    several ledgers heads each table's groupings with the table's label)."""
     pack, layout = ctx.pack, ctx.layout
-    led = pack.model.ledger
-    if led is None:
+    ledgers = getattr(pack.model, "ledgers", None) or ([pack.model.ledger] if pack.model.ledger else [])
+    if not ledgers:
         return None
     ws = ctx.wb.create_sheet(SUMMARY_SHEET)
     layout.summary_sheet = SUMMARY_SHEET
-    table = pack.facts[led.table]
-    cols = {c.id: c for c in table.columns or []}
-    metrics = list(led.metrics)
-    last_col = 1 + len(metrics)
+    last_col = 1 + max(len(led.metrics) for led in ledgers)
     ws.column_dimensions["A"].width = SUMMARY_LABEL_WIDTH
     for i in range(2, last_col + 1):
         ws.column_dimensions[get_column_letter(i)].width = 14
@@ -189,6 +254,25 @@ def build_summary_sheet(ctx: Ctx) -> Worksheet | None:
                  align=styles.LEFT)
     ws.row_dimensions[1].height = 30
     row = 3
+    several = len(ledgers) > 1
+    for li, led in enumerate(ledgers):
+        table = pack.facts[led.table]
+        if several:
+            styles.style(ws.cell(row, 1, table.label), font=styles.TITLE, border=False, align=styles.LEFT)
+            row += 1
+        row = _summary_blocks(ctx, ws, led, table, row, None if li == 0 else led.table)
+    styles.print_setup(ws, landscape=True, header=pack.model.title)
+    styles.protect(ws)
+    return ws
+
+
+def _summary_blocks(ctx: Ctx, ws: Worksheet, led, table: Fact, row: int, table_id: str | None) -> int:
+    """One ledger's groupings from *row* on; the row after the last one."""
+    pack, layout = ctx.pack, ctx.layout
+    cols = {c.id: c for c in table.columns or []}
+    metrics = list(led.metrics)
+    last_col = 1 + len(metrics)
+    decisions = {d.id: d for d in getattr(led, "decisions", None) or []}
     for gi, g in enumerate(led.groupings):
         title_row = row
         styles.style(ws.cell(row, 1, g.label), font=styles.BOLD, border=False, align=styles.LEFT)
@@ -198,6 +282,10 @@ def build_summary_sheet(ctx: Ctx) -> Worksheet | None:
             by_kind, head = None, "范围"
         elif g.by in cols:
             by_kind, head = "column", cols[g.by].label
+        elif g.by in decisions:
+            by_kind, head = "decision", decisions[g.by].label
+        elif g.by == "status":
+            by_kind, head = "status", "状态"
         else:
             by_kind, head = "fact", pack.facts[g.by].label
         styles.style(ws.cell(row, 1, head), font=styles.BOLD, fill=styles.HEADER_FILL, align=styles.CENTER)
@@ -209,36 +297,49 @@ def build_summary_sheet(ctx: Ctx) -> Worksheet | None:
                        {j: 14 for j in range(2, last_col + 1)})
         row += 1
         group_rows: list[tuple[str | None, int]] = []
+        keys: list[str] | None = None
         if by_kind == "column" and cols[g.by].type == "enum":
             c = cols[g.by]
             keys = list(c.options or [])
             if not c.required or c.blank_allowed:
                 keys.append("")
+            blank = f"（{c.blank_label or '未填'}）"
+        elif by_kind == "decision":
+            keys, blank = list(dict.fromkeys(r.value for r in decisions[g.by].rules)), ""
+        elif by_kind == "status":
+            keys, blank = list(dict.fromkeys(s.name for s in led.statuses)), ""
+        if keys is not None:
             for k in keys:
-                _summary_line(ws, row, k or f"（{c.blank_label or '未填'}）", metrics)
+                _summary_line(ws, row, k or blank, metrics, cols=cols)
                 group_rows.append((k, row))
                 row += 1
         elif by_kind == "fact":
-            _summary_line(ws, row, None, metrics)
+            _summary_line(ws, row, None, metrics, cols=cols)
             group_rows.append((None, row))
             row += 1
         total_row = None
         if g.by is None or g.total_label:
-            _summary_line(ws, row, g.total_label or g.label, metrics, bold=True)
+            _summary_line(ws, row, g.total_label or g.label, metrics, bold=True, cols=cols)
             total_row = row
             row += 1
         layout.summary.append(SummaryBlock(gi, g.by, by_kind, g.label, title_row, header_row, metric_cols,
-                                           group_rows, total_row))
+                                           group_rows, total_row, table_id))
         row += 1
-    styles.print_setup(ws, landscape=True, header=pack.model.title)
-    styles.protect(ws)
-    return ws
+    return row
 
 
-def _summary_line(ws: Worksheet, row: int, label: str | None, metrics, bold: bool = False) -> None:
+def _summary_line(ws: Worksheet, row: int, label: str | None, metrics, bold: bool = False,
+                  cols: dict | None = None) -> None:
     styles.style(ws.cell(row, 1, label), font=styles.BOLD if bold else styles.BODY)
     styles.fit_row(ws, row, {1: label or ""}, {1: SUMMARY_LABEL_WIDTH})
     for j, mt in enumerate(metrics, start=2):
-        fmt = {"rate": "0.00", "count": "0"}.get(mt.kind, "General")
-        styles.style(ws.cell(row, j), font=styles.RESULT, fill=styles.RESULT_FILL, align=styles.CENTER, fmt=fmt)
+        styles.style(ws.cell(row, j), font=styles.RESULT, fill=styles.RESULT_FILL, align=styles.CENTER,
+                     fmt=_metric_format(mt, cols or {}))
 
+
+def _metric_format(mt, cols: dict) -> str:
+    """Rates and sums of decimal columns (罚款金额（万元）) with two decimals, counts whole."""
+    if mt.kind == "sum" and mt.value and any(
+            c.type in ("decimal", "percent") and re.search(rf"\b{c.id}\b", mt.value) for c in cols.values()):
+        return "0.00"
+    return {"rate": "0.00", "count": "0"}.get(mt.kind, "General")

@@ -19,6 +19,9 @@ BUILTIN_UNITS: dict[str, tuple[str, ...]] = {
     "xinzhou-bodies": ("忻府区", "原平市", "定襄县", "五台县", "代县", "繁峙县", "宁武县", "静乐县",
                        "神池县", "五寨县", "岢岚县", "河曲县", "保德县", "偏关县", "忻州经济开发区",
                        "五台山风景名胜区"),
+    # the 13 reporting bodies of the 长治 2019 违法排污行为大整治 (shared/rubrics/changzhi-2019.md)
+    "changzhi-bodies": ("潞州区", "上党区", "屯留区", "潞城区", "襄垣县", "平顺县", "黎城县", "壶关县",
+                        "长子县", "武乡县", "沁县", "沁源县", "长治高新区"),
 }
 
 
@@ -77,7 +80,7 @@ def parse_units(text: str, source: str) -> list[str]:
 
 
 def load_units(spec: str) -> list[str]:
-    """A built-in list by name (``shanxi-cities``, ``xinzhou-bodies``) or a UTF-8 file."""
+    """A built-in list by name (``shanxi-cities``, ``xinzhou-bodies``, ``changzhi-bodies``) or a UTF-8 file."""
     if spec in BUILTIN_UNITS:
         return list(BUILTIN_UNITS[spec])
     if not Path(spec).exists():

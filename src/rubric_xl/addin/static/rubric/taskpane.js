@@ -228,15 +228,19 @@ function render(r) {
 function renderLedger(r) {
   ["rubric-summary", "rubric-categories-section", "rubric-items-section"].forEach((id) => show(id, false));
   const box = $("rubric-ledger");
-  box.replaceChildren(
-    el("div", "", `台账共 ${r.rows.length} 行；错误 ${r.errors} 处，提醒 ${r.warnings} 处。`),
-  );
-  for (const ru of r.rollups) {
-    if (!ru.total) continue;
-    const lines = Object.entries(ru.total)
-      .filter(([k]) => k !== "key")
-      .map(([k, v]) => `${r.metrics[k] || k}：${v === null ? "—" : v === true ? "是" : v === false ? "否" : v}`);
-    box.append(el("div", "rubric-muted", `${ru.total.key || ru.label}：${lines.join("；")}`));
+  // a pack with several tables sends "tables" (pack order): one paragraph each
+  const tables = r.tables || [{ label: "台账", rows: r.rows, errors: r.errors, warnings: r.warnings,
+                                rollups: r.rollups, metrics: r.metrics }];
+  box.replaceChildren();
+  for (const t of tables) {
+    box.append(el("div", "", `${t.label}共 ${t.rows.length} 行；错误 ${t.errors} 处，提醒 ${t.warnings} 处。`));
+    for (const ru of t.rollups) {
+      if (!ru.total) continue;
+      const lines = Object.entries(ru.total)
+        .filter(([k]) => k !== "key")
+        .map(([k, v]) => `${t.metrics[k] || k}：${v === null ? "—" : v === true ? "是" : v === false ? "否" : v}`);
+      box.append(el("div", "rubric-muted", `${ru.total.key || ru.label}：${lines.join("；")}`));
+    }
   }
   show("rubric-ledger-section", true);
 }
