@@ -37,7 +37,7 @@ Ledger packs expect rows and roll-ups instead::
 
 ``keep_invalid: true`` on a case reads its facts as a workbook is read: a value
 that breaks the input contract is kept, its row (or item) is 有误, instead of the
-whole case being an error::
+whole case being an error (an item then expects ``{status: invalid}``)::
 
       - name: 入账日期写成文字 该行有误
         keep_invalid: true
