@@ -314,3 +314,18 @@ def test_rules_show_renders_the_new_kinds_in_chinese():
                  "多份汇总时排名：完成率（%）从高到低、逾期数从低到高", "标出“进度滞后”为是的分组",
                  "分母为 0 时不计算", "| campaign_days | 已开展天数 |"):
         assert want in text, want
+
+
+def test_durable_rules_refuses_a_status_reading_a_decision_in_chinese():
+    durable = pytest.importorskip("rubric_xl.durable")
+    if not durable.available():
+        pytest.fail("durable-rules 未安装：请运行 bash scripts/setup.sh")
+    text = BASE + ("ledger: {table: t1, key: a, decisions: [{id: size, label: 大小, rules: "
+                   "[{value: 大, when: 'a > 1'}, {value: 小, when: 'true'}]}], "
+                   "statuses: [{name: 大行, when: \"size == '大'\"}, {name: 其他, when: 'true'}]}\n")
+    pack = load_pack_text(text, "p.yaml")
+    raw = {"body": "甲", "t1": [{"a": 2, "k": "x"}, {"a": 1, "k": "y"}]}
+    assert [r.status for r in score(pack, convert_facts(pack, raw)).rows] == ["大行", "其他"]
+    with pytest.raises(durable.DurableError) as ei:
+        durable.score(pack, raw)
+    assert "引用决策的状态" in str(ei.value) and "t1" in str(ei.value) and "--engine default" in str(ei.value)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +24,7 @@ import pytest
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.formula import ArrayFormula
 
 from lang_demo import PACK, random_submission
 from rubric_xl.engine.facts import read_facts
@@ -67,6 +69,10 @@ def build(raw: dict, path: Path) -> tuple[Path, dict]:
         cols = list(lg.columns)
         letters = {cid: get_column_letter(i + 1) for i, cid in enumerate(cols)}
         lf = compile_ledger(PACK, letters.__getitem__, lg, sheet)
+        assert lf.error_reasons  # a small table: its errors formula names error values too
+        for name, value in lf.constants.items():
+            if name not in wb.defined_names:
+                wb.defined_names[name] = DefinedName(name, attr_text=value)
         results = ["status", "errors", "warnings", *lf.decisions]
         for i, cid in enumerate(cols + results, start=1):
             ws.cell(1, i, cid)
@@ -91,7 +97,8 @@ def build(raw: dict, path: Path) -> tuple[Path, dict]:
             lines = [(g.key, g) for g in ru.groups] + ([("\x00total", ru.total)] if ru.total else [])
             for key, gf in lines:
                 for c, (mid, formula) in enumerate(gf.metrics.items(), start=2):
-                    summary.cell(r, c, formula)
+                    cell = summary.cell(r, c)
+                    cell.value = ArrayFormula(cell.coordinate, formula) if lf.array else formula
                     where[(lg.index, "metric", ri, key, mid)] = ("汇总", r, c)
                 r += 1
     wb.save(path)
@@ -115,8 +122,21 @@ def _shown(v, kind: str, empty: bool, empty_label: str | None):
     return Decimal(v).quantize(CENT)
 
 
+_KEY = re.compile(r"^(\w+)\[(\d+)\]\.(\w+)$")
+
+
+def _cell_of(key: str) -> str | None:
+    """``tasks[1].complaints`` (rows count from 1) → ``台账!E2`` (this harness's layout), as the reader names cells."""
+    m = _KEY.match(key)
+    if not m:
+        return None
+    lg = next(lg for lg in LEDGERS if lg.table == m[1])
+    letter = get_column_letter(list(lg.columns).index(m[3]) + 1)
+    return f"{'台账' if lg.index == 0 else lg.label}!{letter}{int(m[2]) + 1}"
+
+
 def compare(raw: dict, out: Path, where: dict) -> list[str]:
-    values, _ = read_facts(PACK, raw, facts_file=True)  # invalid cells kept (有误)
+    values, _ = read_facts(PACK, raw, cells=_cell_of, facts_file=True)  # invalid cells kept (有误)
     plan = plan_for(PACK)
     card = plan.run(values)
     top = plan.base(values)
@@ -137,9 +157,8 @@ def compare(raw: dict, out: Path, where: dict) -> list[str]:
         tp = plan.tables[lg.index]
         for i, r in enumerate(t.rows, start=1):
             check(f"{lg.table} 第{i}行状态", got((lg.index, "row", i, "status")), r.status)
-            if r.status != "有误":  # the reason text's parity is the messy-ledger proof's (reader locations)
-                check(f"{lg.table} 第{i}行错误", got((lg.index, "row", i, "errors")), "；".join(p.message for p in r.errors))
-                check(f"{lg.table} 第{i}行警告", got((lg.index, "row", i, "warnings")), "；".join(p.message for p in r.warnings))
+            check(f"{lg.table} 第{i}行错误", got((lg.index, "row", i, "errors")), "；".join(p.message for p in r.errors))
+            check(f"{lg.table} 第{i}行警告", got((lg.index, "row", i, "warnings")), "；".join(p.message for p in r.warnings))
             for did, _, _ in lg.decisions:
                 check(f"{lg.table} 第{i}行{did}", got((lg.index, "row", i, did)), r.values.get(did, "") if r.status != "有误" else "")
         for i in range(len(t.rows) + 1, min(len(t.rows) + 3, CAPACITY) + 1):
@@ -179,12 +198,18 @@ def _edge_submissions() -> list[dict]:
              for i, (f, v, r) in enumerate([("交叉执法检查", "偷排漏排", None), ("交叉执法检查", "超标排放", None),
                                             ("排污单位自查", "偷排漏排", "是"), ("排污单位自查", "超标排放", "否"),
                                             ("日常检查", "超标排放", None)])]
-    bad = [{"task_name": "有误", "category": "水", "complaints": "很多"}, {"task_name": "正常", "category": "土"}]
+    # invalid cells: text in a number column, and spreadsheet error values (written as error cells)
+    bad = [{"task_name": "有误", "category": "水", "complaints": "很多"}, {"task_name": "正常", "category": "土"},
+           {"task_name": "错误值", "category": "气", "deadline": "#N/A", "amount": "#DIV/0!"},
+           {"task_name": "#VALUE!", "category": "水", "done_date": d(2019, 5, 1), "amount": Decimal(2)},
+           {"task_name": "空值错", "category": "#NULL!"}]
     return [
         {"reporting_body": "甲县", "report_date": d(2020, 1, 1), "planned": 6, "tasks": tasks, "cases": cases},
         {"reporting_body": "乙县", "report_date": d(2019, 11, 30), "planned": 0, "tasks": [], "cases": []},
         {"reporting_body": "丙县", "report_date": d(2019, 10, 28), "planned": 1, "tasks": bad,
-         "cases": [{"case_name": "错", "found_by": "路过", "violation": "超标排放"}]},
+         "cases": [{"case_name": "错", "found_by": "路过", "violation": "超标排放"},
+                   {"case_name": "对", "found_by": "日常检查", "violation": "#NAME?", "rectified_voluntarily": "#N/A"},
+                   {"case_name": "好", "found_by": "日常检查", "violation": "偷排漏排"}]},
     ]
 
 

@@ -80,6 +80,10 @@ class LedgerFormulas:
     metric_labels: dict[str, str]
     decisions: dict[str, str] = field(default_factory=dict)  # decision id → "=…{row}…" ("" for an empty or 有误 row)
     names: dict[str, str] = field(default_factory=dict)  # status / errors / warnings / decision id → defined name
+    array: bool = True  # the roll-up formulas are array formulas (entered with Ctrl+Shift+Enter)
+    error_reasons: bool = True  # the errors formula names error values (#N/A) as the engine does
+    constants: dict[str, str] = field(default_factory=lambda: {I.ERROR_CODES_NAME: I.error_codes_constant()})
+    # defined names the formulas read that the workbook must define (name → value)
 
     def row(self, which: str, row: int) -> str:
         """``which`` = status | errors | warnings | a decision id, for sheet row *row*."""
@@ -113,7 +117,17 @@ class _Ledger:
         return f"${self.letters[cid]}{X.ROW}"
 
     def rng(self, cid: str) -> str:
-        return column_name(self.lg.table, cid)
+        """A column's text for the roll-ups: an error value (#N/A) reads as blank —
+        its row is 有误 and counts nowhere, but one error in an array would make the
+        whole SUMPRODUCT an error.  (IF over an array: the roll-ups are array
+        formulas, :attr:`LedgerFormulas.array`.)"""
+        name = column_name(self.lg.table, cid)
+        return f'IF(ISERROR({name}),"",{name}&"")'
+
+    def val(self, cid: str) -> str:
+        """A column's values for the roll-ups' arithmetic and comparisons: an error value reads as 0."""
+        name = column_name(self.lg.table, cid)
+        return f"IF(ISERROR({name}),0,{name})"
 
     def _top_name(self, name: str) -> V:
         """A top-level name: a fact's defined name, a deadline, a top-level derived value."""
@@ -150,7 +164,8 @@ class _Ledger:
         key = ("arr", name)
         if key not in self._memo:
             if name in self.cols:
-                v = I.array(self.cols[name], self.rng(name))
+                c = self.cols[name]
+                v = I.array(c, self.rng(name) if c.type in ("enum", "text") else self.val(name), self.rng(name))
             elif name == "status":
                 v = V(self.status_name, E.TEXT, plain=True)
             elif name in self.decisions:  # the decision's result column
@@ -165,7 +180,9 @@ class _Ledger:
     # --- rows ---------------------------------------------------------------------
 
     def empty(self) -> str:
-        return f'(TRIM({"&".join(self.cell(c) for c in self.cols)})="")'
+        """The row is empty (every input cell blank); never an error (a cell holding #N/A is not empty)."""
+        errors = X.any_of([f"ISERROR({self.cell(c)})" for c in self.cols])
+        return f'IF({errors},FALSE,TRIM({"&".join(self.cell(c) for c in self.cols)})="")'
 
     def chain(self, rules) -> str:
         """The value of the first rule that holds (status, decisions); "" when none."""
@@ -178,15 +195,17 @@ class _Ledger:
     def status_chain(self) -> str:
         return self.chain(self.lg.statuses)
 
-    def row_formulas(self) -> tuple[str, str, str, dict[str, str]]:
-        """A row with a cell that breaks the input contract is 有误: its errors are
-        the reasons (cell, value, expectation), nothing else is evaluated, and it
-        counts in no roll-up — as in the engine."""
+    def row_formulas(self) -> tuple[str, str, str, dict[str, str], bool]:
+        """A row with a cell that breaks the input contract — also a spreadsheet
+        error value (#N/A) — is 有误: its errors are the reasons (cell, value,
+        expectation), nothing else is evaluated, and it counts in no roll-up — as
+        in the engine.  The last item tells whether the errors formula names error
+        values too: a wide table's reasons with error values may not fit Excel's
+        formula length at row 9999; then an error value's row shows 有误 and its
+        errors cell the spreadsheet error (docs/input-contract.md)."""
         empty = self.empty()
-        bad = [(I.invalid(c, self.cell(cid), errors=False),
-                I.reason(c, self.cell(cid), self.sheet, cell=f"{self.letters[cid]}{X.ROW}", errors=False))
-               for cid, c in self.cols.items()]
-        any_bad = X.any_of([b for b, _ in bad])
+        cells = [(cid, c, self.cell(cid), f"{self.letters[cid]}{X.ROW}") for cid, c in self.cols.items()]
+        any_bad = X.any_of([I.invalid(c, ref) for _, c, ref, _ in cells])
         # the status column comes right after the input columns (docs/ARCHITECTURE.md)
         is_bad = f"${get_column_letter(max(map(column_index_from_string, self.letters.values())) + 1)}{X.ROW}" \
                  f"={X.text(W.INVALID)}"
@@ -199,11 +218,21 @@ class _Ledger:
             (errors if chk.level == "error" else warnings).append((cond, X.text(chk.message)))
         inv = X.text(W.INVALID)
         status = f'=IF({empty},"",IF({any_bad},{inv},{self.status_chain()}))'
-        err = f'=IF({empty},"",IF({is_bad},{X.joined(bad, W.INVALID_SEP)},{X.joined(errors, "；")}))'
+        good = X.joined(errors, "；")
+
+        def err_formula(with_errors: bool) -> str:
+            bad = [(I.invalid(c, ref, errors=with_errors),
+                    I.reason(c, ref, self.sheet, cell=cell, errors=with_errors, codes_name=I.ERROR_CODES_NAME))
+                   for _, c, ref, cell in cells]
+            return f'=IF({empty},"",IF({is_bad},{X.joined(bad, W.INVALID_SEP)},{good}))'
+
+        err, named = err_formula(True), True
+        if len(err.replace(X.ROW, "9999")) > X.MAX_LENGTH:
+            err, named = err_formula(False), False
         warn = f'=IF({empty},"",IF({is_bad},"",{X.joined(warnings, "；")}))'
         decisions = {did: f'=IF({empty},"",IF({is_bad},"",{self.chain(rules)}))'
                      for did, rules in self.decisions.items()}
-        return status, err, warn, decisions
+        return status, err, warn, decisions, named
 
     # --- roll-ups -----------------------------------------------------------------
 
@@ -365,7 +394,7 @@ def compile_ledger(pack: RulePack, column_ref: Callable[[str], str], ledger: L.L
     where = f"{pack.source}: " + ("ledger" if len(pack.ledgers) == 1 else f"ledgers[{lg.index}]")
     try:
         lc = _Ledger(pack, lg, column_ref, sheet)
-        status, errors, warnings, decisions = lc.row_formulas()
+        status, errors, warnings, decisions, with_codes = lc.row_formulas()
         rollups = lc.rollups()
     except Unsupported as exc:
         raise PackError("台账规则无法编译为 Excel 公式", [Problem(where, str(exc))]) from None
@@ -383,4 +412,5 @@ def compile_ledger(pack: RulePack, column_ref: Callable[[str], str], ledger: L.L
         raise PackError("台账规则无法编译为 Excel 公式", problems)
     labels = {mt.id: mt.label for mt in lg.aggregates}
     names = {w: result_name(lg, w) for w in ("status", "errors", "warnings", *decisions)}
-    return LedgerFormulas(lg.table, status, errors, warnings, rollups, labels, decisions, names)
+    return LedgerFormulas(lg.table, status, errors, warnings, rollups, labels, decisions, names,
+                          error_reasons=with_codes)
