@@ -329,3 +329,34 @@ def test_durable_rules_refuses_a_status_reading_a_decision_in_chinese():
     with pytest.raises(durable.DurableError) as ei:
         durable.score(pack, raw)
     assert "引用决策的状态" in str(ei.value) and "t1" in str(ei.value) and "--engine default" in str(ei.value)
+
+
+# --- the formulas of several tables ------------------------------------------------------
+
+
+def test_each_table_compiles_with_its_own_result_names_and_fits_excel():
+    from openpyxl.utils import get_column_letter
+
+    from rubric_xl.formulas import ROW, compile_ledger
+    from rubric_xl.formulas._xl import MAX_LENGTH
+    from test_ledger import PACK as XZ
+    seen = {}
+    for pack in (PACK, XZ):
+        for lg in lowered_ledgers(pack):
+            letters = {c: get_column_letter(i + 1) for i, c in enumerate(lg.columns)}
+            lf = compile_ledger(pack, letters.__getitem__, lg)
+            seen[lg.table] = lf
+            for which in ("status", "errors", "warnings", *lf.decisions):
+                assert len(lf.row(which, 9999)) <= MAX_LENGTH, (lg.table, which)
+            for ru in lf.rollups:
+                for gf in ru.groups + ([ru.total] if ru.total else []):
+                    for f in gf.metrics.values():  # columns only through the error-safe forms
+                        for c in lg.columns:
+                            name = f"{lg.table}__{c}"
+                            assert f.count(name) == f.count(f"ISERROR({name})") * 2, (lg.table, c, f[:200])
+    assert seen["tasks"].names["status"] == "ledger_status" and seen["cases"].names["status"] == "cases__status"
+    assert seen["cases"].names["penalty_advice"] == "cases__penalty_advice"
+    assert "cases__penalty_advice" in seen["cases"].rollups[1].groups[0].metrics["cases_total"]
+    assert seen["tasks"].error_reasons and seen["cases"].error_reasons
+    assert not seen["enterprises"].error_reasons  # 16 columns: documented limit (docs/input-contract.md)
+    assert "执法案件!" in seen["cases"].row("errors", 5) and ROW not in seen["cases"].row("errors", 5)
