@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import RULES
-from rubric_xl import load_pack, load_pack_text, score
+from rubric_xl import PackError, load_pack, load_pack_text, score
 from rubric_xl.caserun import run_cases_cards
 from rubric_xl.cli import cli
 from rubric_xl.coverage import Coverage, fired, measure, targets
@@ -490,3 +490,22 @@ def test_pack_text_is_never_read_as_markup(tmp_path, reason):
     assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
     assert f"第1项 扣分1：{reason}" in res.output  # the never-fired line, verbatim
     assert "Traceback" not in res.output
+
+
+def test_keep_invalid_item_expectations(tiny):
+    from rubric_xl.rules.cases import cases_from_located
+
+    def run(body: str):
+        text = "pack: tiny-cov\nbase: " + json.dumps(BASE, ensure_ascii=False) + "\ncases:\n" + body
+        return [r for r, _ in run_cases_cards(tiny, cases_from_located(load_text(text, "t.yaml"), tiny))]
+
+    ok, wrong, plain = run("""\
+  - {name: 有误, keep_invalid: true, facts: {n: 两次}, expect: {items: {"1": {status: invalid}, "2": 2}, total: 3}}
+  - {name: 期望有误实际得分, keep_invalid: true, facts: {n: 1}, expect: {items: {"1": {status: invalid}}}}
+  - {name: 不按工作簿读取即报错, facts: {n: 两次}, expect: {error: 少报次数}}
+""")
+    assert ok.ok and plain.ok, (ok.failures, plain.failures)
+    assert wrong.failures == ["第1项：期望 有误，实际 少报1次，扣0.50分；得1.50分"]
+    with pytest.raises(PackError, match="示例用例文件校验失败") as exc:
+        run('  - {name: x, keep_invalid: true, facts: {n: 两次}, expect: {items: {"1": {status: invalid, points: 0}}}}\n')
+    assert "有误（invalid）的评分项没有得分" in str(exc.value)

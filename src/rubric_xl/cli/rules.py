@@ -88,7 +88,8 @@ def check_cmd(ctx, packs):
 @click.option("--engine", "executor", type=click.Choice(["default", "durable"]), default="default", show_default=True,
               help="执行器：default 为官方引擎；durable 用 durable-rules 独立复算（需安装 rubric-xl[durable]）。")
 @click.option("--coverage", is_flag=True,
-              help="列出每个规则包中哪些不得分条件、扣分、加分、档次、封顶、扣完为止、状态、行检查被示例用例触发，哪些从未触发。")
+              help="列出每个规则包中哪些不得分条件、扣分、加分、档次、封顶、扣完为止、决策、状态、行检查、"
+                   "指标条件被示例用例触发，哪些从未触发。")
 @click.option("--fail-under", type=click.FloatRange(0, 100), default=None,
               help="覆盖率（百分比）低于此值时以退出码 1 结束；给出 --coverage 时默认为 100。")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
