@@ -83,3 +83,23 @@ def test_a_line_ending_is_kept_but_a_bare_carriage_return_is_shown():
 def test_plain_chinese_text_is_unchanged():
     s = "第19项（评分!H31）：0.00分\t未报\n总分 95.50"
     assert terminal_text(s) == s
+
+
+# a value that looks like rich markup: a closing tag that matches nothing made
+# rich raise MarkupError (a crash), an opening one would restyle the text
+MARKUP = ["[/red]某砖瓦厂", "[bold]某洗煤厂[/bold]", "\\[/]某厂[link=file:///etc/passwd]"]
+
+
+@pytest.mark.parametrize("name", MARKUP)
+def test_a_value_that_looks_like_markup_is_printed_as_written(tmp_path, name):
+    import yaml
+
+    facts = yaml.safe_load((REPO / "examples" / "xinzhou-2024-xinfu.yaml").read_text(encoding="utf-8"))
+    facts["enterprises"][0]["enterprise_name"] = name
+    # a row check fires on it, so the name appears in the problems table too
+    facts["enterprises"][0]["deregistered_date"] = facts["enterprises"][0]["listed_date"].replace(day=1)
+    path = tmp_path / "facts.yaml"
+    path.write_text(yaml.safe_dump(facts, allow_unicode=True), encoding="utf-8")
+    r = _cli("score", "--rules", str(RULES / "xinzhou-2024.yaml"), "--facts", str(path), "--format", "table")
+    assert "内部错误" not in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert name.replace("\\[", "[")[:6] in r.stdout.replace("\n", "") or name[:6] in r.stdout, r.stdout[:1500]

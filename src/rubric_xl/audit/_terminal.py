@@ -31,7 +31,9 @@ _OPENING = set("（《「『“‘([")  # never at the end of a line
 
 
 def console(buf: io.StringIO, width: int = 120) -> Console:
-    return Console(file=buf, width=width, no_color=True, highlight=False,
+    """The one console for text output: plain, and never reading ``[…]`` in a
+    value (a unit, a file name, a pack text) as rich markup."""
+    return Console(file=buf, width=width, no_color=True, highlight=False, markup=False,
                    emoji=False, soft_wrap=False, force_terminal=False)
 
 

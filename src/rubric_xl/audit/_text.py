@@ -11,12 +11,11 @@ from ..engine import num
 from ..engine.card import LedgerCard, ScoreCard
 from ._one import STATUS_TEXT, FileResult
 from ._reports import LEVEL_TEXT, Combined, _short_loc
-from ._terminal import card_text, rollup_table, summarise_blanks, wrap
+from ._terminal import card_text, console, rollup_table, summarise_blanks, wrap
 
 
 def _console(buf: io.StringIO) -> Console:
-    return Console(file=buf, width=140, no_color=True, highlight=False, emoji=False,
-                   soft_wrap=False, force_terminal=False)
+    return console(buf, 140)
 
 
 def _problems(con: Console, results: list[FileResult]) -> None:
