@@ -7,7 +7,8 @@ Two rulesets per pack, each fact one row:
   per status in the pack's order (the first that holds), ``row.none`` — exactly
   one fires per row;
 * ``c`` (checks, posted with the row's status): ``req.<col>`` a required column
-  is blank, ``chk<k>`` a check holds, ``m<k>`` a metric's row condition holds.
+  is blank, ``chk<k>`` a check holds, ``m<k>`` a row term's condition holds (the lowered
+``row_terms``).
 
 Derived row values and metric sums are the shared arithmetic; the roll-ups
 aggregate the per-row decisions made here with the engine's aggregation.
@@ -70,15 +71,13 @@ class LedgerRuleset:
         for k, (chk, node) in enumerate(lg.checks):
             cconds[f"chk{k}"] = comp.cond(node)
             self.checks.append(chk)
-        self.metric_kinds = []
-        for k, (mt, node) in enumerate(lg.metrics):
-            if node is not None and mt.kind in ("count", "all", "none"):
+        self.metric_kinds = []  # the lowered row terms: a condition decided here, a value by arithmetic
+        for k, (kind, node) in enumerate(lg.row_terms):
+            if kind == "cond":
                 cconds[f"m{k}"] = comp.cond(node)
                 self.metric_kinds.append("cond")
-            elif node is not None:  # a summed value: arithmetic
-                self.metric_kinds.append(("value", E.compile_py(node)))
             else:
-                self.metric_kinds.append(None)
+                self.metric_kinds.append(("value", E.compile_py(node)))
         self.rules = {**{n: to_json(c, "s") for n, c in conds.items()},
                       **{n: to_json(c, "c") for n, c in cconds.items()}}
 
@@ -146,7 +145,7 @@ class LedgerRuleset:
                     p = RowProblem(chk.id, chk.level, chk.message, list(chk.columns))
                     (res.errors if chk.level == "error" else res.warnings).append(p)
             env[_ROW_METRICS] = [
-                (f"m{k}" in fired) if kind == "cond" else kind[1](env) if kind is not None else None
+                (f"m{k}" in fired) if kind == "cond" else kind[1](env)
                 for k, kind in enumerate(self.metric_kinds)]
         return out
 
