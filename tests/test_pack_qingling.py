@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rubric_xl import load_pack, score
+from rubric_xl.engine.num import q2
 from rubric_xl.workbook import BUILTIN_UNITS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,8 +73,8 @@ def test_schedule_at_its_boundaries(pack, report, days, schedule):
     card = score(pack, {"reporting_body": "太原市", "report_date": report, "tasks": []})
     for ru in card.rollups:
         for vals in [*ru.groups.values(), ru.total]:
-            assert vals["elapsed"] == days
-            assert vals["schedule"] == Decimal(schedule)
+            assert q2(vals["schedule_rate"]) == Decimal(schedule)
+            assert (vals["schedule_rate"] * 107 / 100).quantize(Decimal("1e-20")) == days  # exact, unrounded
 
 
 def _tasks(n_done: int, n: int, area: str = "督察反馈问题", done: dt.date = START) -> list[dict]:
@@ -133,17 +134,21 @@ def oracle_row(row: dict, report: dt.date) -> tuple[str, set[str], set[str]]:
     return status, errors, warnings
 
 
+def schedule(report: dt.date) -> Decimal:
+    days = min(max((report - START).days + 1, 0), 107)
+    return (Decimal(days) * 100 / 107).quantize(CENT, ROUND_HALF_UP)
+
+
 def oracle_area(rows: list[dict], report: dt.date) -> dict:
     statuses = [oracle_row(r, report)[0] for r in rows]
     n = len(rows)
     completed = sum(1 for r in rows if (r.get("completed_date") or r.get("verified_date")) and not r.get("rebound"))
-    days = min(max((report - START).days + 1, 0), 107)
-    schedule = (Decimal(days) * 100 / 107).quantize(CENT, ROUND_HALF_UP)
+    schedule_ = schedule(report)
     rate = (Decimal(completed) * 100 / n).quantize(CENT, ROUND_HALF_UP) if n else None
     return {"tasks": n, "completed": completed, "verified": statuses.count("已销号"),
             "rebound": statuses.count("反弹"), "overdue": statuses.count("逾期未完成"),
-            "completion_rate": rate, "schedule": schedule,
-            "lagging": None if rate is None else rate < schedule,
+            "completion_rate": rate,
+            "lagging": None if rate is None else rate < schedule_,
             "cleared": all(s == "已销号" for s in statuses)}
 
 
@@ -171,6 +176,7 @@ def test_rows_and_rollups_follow_the_spec(pack, rows, report, city):
         want = oracle_area([r for r in rows if r["category"] == area], report)
         got = areas.groups[area]
         assert {k: got[k] for k in want} == want, area
+        assert q2(got["schedule_rate"]) == schedule(report)
     city_line = oracle_area(rows, report)
     assert {k: areas.total[k] for k in city_line} == city_line
     # the city is 清零 exactly when all ten areas are
@@ -189,7 +195,7 @@ def test_the_example_city_is_as_described(pack):
                                              "已销号", "推进中", "已销号", "已完成待核查", "推进中", "推进中"]
     assert card.error_count == 0 and card.warning_count == 2
     total = rollup(card, "category").total
-    assert (total["completed"], total["completion_rate"], total["schedule"], total["lagging"]) == \
+    assert (total["completed"], total["completion_rate"], q2(total["schedule_rate"]), total["lagging"]) == \
         (6, Decimal("50.00"), Decimal("57.94"), True)
 
 

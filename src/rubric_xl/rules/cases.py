@@ -48,6 +48,7 @@ from typing import Annotated, Any, Callable, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
 
 from ..errors import PackError, Problem, ProblemList, RubricError
+from .expr import BOOL
 from .pack import RulePack, _pyd_problems
 from .yamlsrc import Located, load_file
 
@@ -286,6 +287,7 @@ class _Checker:
                     if cid not in checks:
                         self.err(rp + (key, k), f"未知的检查 {cid!r}")
         metrics = {mt.id: mt for mt in led.metrics}
+        typed = self.pack.ledger.metric_types if self.pack.ledger else {}  # expr metrics: (type, may be blank)
         for gname, groups in e.rollups.items():
             gp = path + ("rollups", gname)
             grouping = find_grouping(led.groupings, gname)
@@ -307,9 +309,10 @@ class _Checker:
                     mt = metrics.get(mid)
                     if mt is None:
                         self.err(mp, f"未知的指标 {mid!r}（已定义：{'、'.join(metrics)}）")
-                    elif mt.kind in ("all", "none"):
-                        if not isinstance(val, bool):
-                            self.err(mp, "应为 true/false")
+                    elif mt.kind in ("all", "none") or typed.get(mid, ("",))[0] == BOOL:
+                        if not (isinstance(val, bool) or (val is None and typed[mid][1])):
+                            self.err(mp, "应为 true/false" + ("（或 null 表示无法计算）" if mid in typed and
+                                                             typed[mid][1] else ""))
                     elif isinstance(val, bool) or not (isinstance(val, (int, Decimal))
                                                       or (val is None and mt.kind == "rate")):
                         self.err(mp, "应为数值" + ("（或 null 表示无法计算）" if mt.kind == "rate" else ""))
