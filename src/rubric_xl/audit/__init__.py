@@ -182,7 +182,8 @@ def combine_ledgers(results: list[FileResult]) -> list[Combined]:
         plan = plan_for(pack)
         rollups = plan.combine([r.values for r in members])  # type: ignore[misc]
         labels = {mt.id: mt.label for mt, _ in plan.metrics}
-        out.append(Combined(plan.info, [r.file for r in members], rollups, labels))
+        flags = {g.label: labels.get(g.flag, g.flag) for g in plan.tables[0].lg.groupings if g.flag}
+        out.append(Combined(plan.info, [r.file for r in members], rollups, labels, flags))
     return out
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Iterable
 
@@ -16,6 +16,7 @@ from ..engine.card import LedgerCard, PackInfo, Rollup, ScoreCard, dumps, to_dic
 from ..rules.wording import points_state
 from ..sheettext import report_text, safe_text  # noqa: F401  (safe_text re-exported)
 from ._one import STATUS_TEXT, FileResult
+from ._terminal import flagged_lines, rank_text, shown
 
 LEVEL_TEXT = {"error": "错误", "warning": "警告"}
 
@@ -42,6 +43,7 @@ class Combined:
     files: list[str]
     rollups: list[Rollup]
     labels: dict[str, str]  # metric id -> label
+    flags: dict[str, str] = field(default_factory=dict)  # grouping label -> label of its flag metric
 
     def to_dict(self) -> dict:
         card = LedgerCard(self.info, {}, [], self.rollups, self.labels)
@@ -438,7 +440,9 @@ def _ledger_sheets(wb, results: list[FileResult], combined: list[Combined], doc:
         for ru in c.rollups:
             _put(ws, row, 1, ru.label).font = _bold()
             row += 1
-            for j, v in enumerate(labels, start=1):
+            ranked_ = ru.ranks is not None
+            head = labels + (["名次"] if ranked_ else [])
+            for j, v in enumerate(head, start=1):
                 cell = _put(ws, row, j, v)
                 cell.font = _bold()
             ws.row_dimensions[row].height = row_height(
@@ -453,9 +457,17 @@ def _ledger_sheets(wb, results: list[FileResult], combined: list[Combined], doc:
                 _put(ws, row, 1, key or "（空）").alignment = _wrap()
                 ws.row_dimensions[row].height = row_height([(key or "（空）", 22, 11)], minimum=15)
                 for j, mid in enumerate(c.labels, start=2):
-                    v = _metric_value(vals.get(mid))
+                    v = _metric_value(shown(ru, key, vals.get(mid)))
                     _put(ws, row, j, v, "0.00" if isinstance(v, Decimal) and v != v.to_integral_value() else None)
+                if ranked_ and key != (ru.total_label or "合计"):
+                    _put(ws, row, len(head), rank_text(ru, key))
                 row += 1
+            if ru.flagged is not None:  # e.g. every city's 进度滞后 areas, for the 通报
+                _put(ws, row, 1, f"{c.flags.get(ru.label, '标记')}的分组（{ru.label}）").font = _bold()
+                row += 1
+                for line in flagged_lines(ru) or ["无"]:
+                    _put(ws, row, 1, line)
+                    row += 1
             row += 1
         page_setup(ws, landscape=True, header=doc.title)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import re
 from decimal import Decimal
-from typing import Iterable
+from typing import Any, Iterable
 
 from rich import box
 from rich.cells import cell_len
@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..engine import num
-from ..engine.card import LedgerCard, PackInfo, ScoreCard
+from ..engine.card import LedgerCard, PackInfo, Rollup, ScoreCard
 from ..errors import Problem
 from ..rules import catalog
 from ..rules.wording import points_state
@@ -141,6 +141,27 @@ def fact_labels(info: PackInfo) -> dict[str, str]:
     return {} if pack is None else {fid: f.label for fid, f in pack.facts.items()}
 
 
+# --- what a roll-up line shows (terminal and xlsx alike) ------------------------
+
+
+def shown(ru: Rollup, key: str, v: Any) -> Any:
+    """A metric value of group *key* as shown: a group without rows (all_options)
+    shows its ``empty_label`` (e.g. 无任务) where an all/none metric holds."""
+    if v is True and ru.empty_label and key in (ru.empty or ()):
+        return ru.empty_label
+    return v
+
+
+def rank_text(ru: Rollup, key: str | None) -> str:
+    """The 名次 of a ranked group: ``1``, ties alike; ``—`` when not ranked (its metric not computed)."""
+    r = (ru.ranks or {}).get(key) if key is not None else None
+    return "—" if r is None else str(r)
+
+
+def flagged_lines(ru: Rollup) -> list[str]:
+    """``太原市：散乱污企业、禁煤区散煤`` for each reporting body with flagged groups."""
+    return [f"{who}：{'、'.join(keys)}" for who, keys in (ru.flagged or {}).items() if keys]
+
 def ledger_text(card: LedgerCard, title: str | None = None) -> str:
     buf = io.StringIO()
     con = console(buf)
@@ -166,7 +187,7 @@ def ledger_text(card: LedgerCard, title: str | None = None) -> str:
         for mid, label in card.metric_labels.items():
             rt.add_column(label, justify="right", no_wrap=True)
         for key, vals in ru.groups.items():
-            rt.add_row(key or "（空）", *[num.metric(vals[m]) for m in card.metric_labels])
+            rt.add_row(key or "（空）", *[num.metric(shown(ru, key, vals[m])) for m in card.metric_labels])
         if ru.total is not None:
             rt.add_row(ru.total_label or "合计", *[num.metric(ru.total[m]) for m in card.metric_labels])
         con.print(rt)

@@ -11,7 +11,7 @@ from ..engine import num
 from ..engine.card import LedgerCard, ScoreCard
 from ._one import STATUS_TEXT, FileResult
 from ._reports import LEVEL_TEXT, Combined, _short_loc
-from ._terminal import card_text, summarise_blanks, wrap
+from ._terminal import card_text, flagged_lines, rank_text, shown, summarise_blanks, wrap
 
 
 def _console(buf: io.StringIO) -> Console:
@@ -36,15 +36,24 @@ def _problems(con: Console, results: list[FileResult]) -> None:
 def _combined(con: Console, c: Combined) -> None:
     con.print(f"{c.info.title}（{len(c.files)} 份台账汇总）")
     for ru in c.rollups:
-        t = Table(title=ru.label, box=box.SIMPLE_HEAD, show_edge=False)
+        ranked_ = ru.ranks is not None
+        t = Table(title=ru.label + ("（排名）" if ranked_ else ""), box=box.SIMPLE_HEAD, show_edge=False)
+        if ranked_:
+            t.add_column("名次", justify="right", no_wrap=True)
         t.add_column("分组")
         for label in c.labels.values():
             t.add_column(label, justify="right")
         for key, vals in ru.groups.items():
-            t.add_row(key or "（空）", *[num.metric(vals.get(m)) for m in c.labels])
+            t.add_row(*([rank_text(ru, key)] if ranked_ else []), key or "（空）",
+                      *[num.metric(shown(ru, key, vals.get(m))) for m in c.labels])
         if ru.total is not None:
-            t.add_row(ru.total_label or "合计", *[num.metric(ru.total.get(m)) for m in c.labels])
+            t.add_row(*([""] if ranked_ else []), ru.total_label or "合计",
+                      *[num.metric(ru.total.get(m)) for m in c.labels])
         con.print(t)
+        if ru.flagged is not None:  # e.g. every city's 进度滞后 areas, for the 通报
+            con.print(f"{c.flags.get(ru.label, '标记')}的分组（{ru.label}）：")
+            for line in flagged_lines(ru) or ["无"]:
+                con.print("  " + line)
 
 
 def batch_text(results: list[FileResult], combined: list[Combined]) -> str:
