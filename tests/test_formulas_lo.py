@@ -12,6 +12,8 @@ every score cell is compared with the engine's score card:
 * rules/xinzhou-2024.yaml: 200 seeded random ledgers, every example case and a
   2,000-row ledger — each row's status, errors and warnings, and every roll-up
   line of 汇总.
+* rules/shanxi-2019-qingling.yaml: 120 seeded random ledgers and every example
+  case — rows as above, every roll-up line (序时进度, 进度滞后, 无任务 areas).
 
 All workbooks go through LibreOffice in a few batched ``soffice`` calls.  This
 test never skips: without LibreOffice it fails and says how to install it.
@@ -39,6 +41,7 @@ from rubric_xl.workbook import build_template, fill_workbook
 ROOT = Path(__file__).resolve().parents[1]
 SHANXI = ROOT / "rules" / "shanxi-2005.yaml"
 XINZHOU = ROOT / "rules" / "xinzhou-2024.yaml"
+QINGLING = ROOT / "rules" / "shanxi-2019-qingling.yaml"
 CASES = ROOT / "rules" / "cases"
 N_RANDOM = 200
 SEED = 20050715
@@ -547,6 +550,17 @@ def _prepare(rc: lo.Recalculator, src: Path) -> dict:
     out["lbad"] = (rows, blay, _save(wb, src / "xz-bad.xlsx"))
     jobs.append(rc.submit(paths + [out["big"][1], out["lbad"][2]]))
 
+    # the 百日清零 ledger (rules/shanxi-2019-qingling.yaml): random ledgers and every example case
+    qingling = load_pack(QINGLING)
+    out["qingling"] = qingling
+    qfacts = random_ledger_facts(qingling, 120, seed=SEED + 3, rows=(0, 20))
+    qpaths, out["qlayout"] = write_submissions(qingling, qfacts, src, "ql-random", ledger_rows=30)
+    out["qrandom"] = list(zip(qfacts, qpaths))
+    qcases = [c for c in load_cases(CASES / "shanxi-2019-qingling.yaml", qingling) if not c.expect.error]
+    cpaths, out["qclayout"] = write_submissions(qingling, [c.facts for c in qcases], src, "ql-case")
+    out["qcases"] = list(zip(qcases, cpaths))
+    jobs.append(rc.submit(qpaths + cpaths))
+
     for job in jobs:
         job.result()
     out["out"] = {p.name: rc.outdir / p.name for p in src.glob("*.xlsx")}
@@ -712,3 +726,35 @@ def test_bad_ledger_cells_are_row_errors_where_the_engine_refuses(run):
     assert "入账日期（台账!" in second and "为“2024-13-01”，应为日期" in second, second
     status = layout.tables["enterprises"].results["status"].data
     assert [lo.at(got, status.first_row + i, status.col) for i in (0, 1)] == ["有误", "有误"]
+
+
+def test_qingling_random_ledgers_match_the_engine(run):
+    pack, layout = run["qingling"], run["qlayout"]
+    bad, seen = [], Counter()
+    for facts, path in run["qrandom"]:
+        card = score(pack, facts)
+        bad += compare_ledger(pack, layout, run["out"][path.name], card)
+        for r in card.rows:
+            seen[r.status] += 1
+            seen["errors"] += bool(r.errors)
+            seen["warnings"] += bool(r.warnings)
+        for ru in card.rollups:
+            seen["lagging"] += sum(1 for v in ru.groups.values() if v["lagging"] is True)
+            seen["on schedule"] += sum(1 for v in ru.groups.values() if v["lagging"] is False)
+            seen["empty area"] += len(ru.empty or ())
+        seen["empty"] += not card.rows
+    _report(bad, len(run["qrandom"]), "随机台账（百日清零）")
+    assert len(run["qrandom"]) >= 120
+    for status in ("反弹", "已销号", "已完成待核查", "逾期未完成", "推进中"):
+        assert seen[status] >= 10, seen
+    assert seen["errors"] >= 50 and seen["warnings"] >= 50 and seen["empty"] >= 2, seen
+    assert seen["lagging"] >= 20 and seen["on schedule"] >= 20 and seen["empty area"] >= 100, seen
+
+
+def test_qingling_example_cases_match_the_engine(run):
+    pack, layout = run["qingling"], run["qclayout"]
+    bad = []
+    for case, path in run["qcases"]:
+        bad += compare_ledger(pack, layout, run["out"][path.name], score(pack, case.facts))
+    _report(bad, len(run["qcases"]), "示例用例（百日清零）")
+    assert len(run["qcases"]) >= 18
