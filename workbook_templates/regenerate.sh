@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 R=.venv/bin/rubric-xl
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for pack in shanxi-2005 xinzhou-2024; do
+for pack in shanxi-2005 xinzhou-2024 shanxi-2019-qingling; do
   $R template build --rules rules/$pack.yaml -o workbook_templates/$pack.xlsx
 done
 $R template build --rules rules/shanxi-2005.yaml --unit 示例市 -o "$tmp/示例市.xlsx"
@@ -17,3 +17,6 @@ $R template fill "$tmp/运城市.xlsx" --facts examples/yuncheng-2004-seed.yaml 
 $R template build --rules rules/xinzhou-2024.yaml --unit 忻府区 -o "$tmp/忻府区.xlsx"
 $R template fill "$tmp/忻府区.xlsx" --facts examples/xinzhou-2024-xinfu.yaml -o examples/xinzhou-2024-xinfu.xlsx \
   --filler 赵强 --phone 0350-3456789 --date 2024-06-28
+$R template build --rules rules/shanxi-2019-qingling.yaml --unit 大同市 -o "$tmp/大同市.xlsx"
+$R template fill "$tmp/大同市.xlsx" --facts examples/shanxi-2019-qingling-datong.yaml \
+  -o examples/shanxi-2019-qingling-datong.xlsx --filler 孙丽 --phone 0352-4567890 --date 2019-09-02
