@@ -26,7 +26,7 @@ LAYERS: dict[str, int] = {
     "layout": 0,
     "rules": 1,
     "engine": 2, "factsfile": 2, "samples": 2,
-    "formulas": 3, "reader": 3, "caserun": 3, "durable": 3,
+    "formulas": 3, "reader": 3, "caserun": 3, "coverage": 3, "durable": 3,
     "workbook": 4, "audit": 4, "addin": 4,
     "campaign": 5,
     "cli": 6,

@@ -106,15 +106,20 @@ def test_case_file_shape():
     # every status, error and warning appears in some case's expectations
     seen_status, seen_checks = set(), set()
     for c in CASES["cases"]:
-        for r in c["expect"]["rows"]:
+        for r in c["expect"].get("rows", []):
             seen_status.add(r["status"])
             seen_checks.update(r["errors"], r["warnings"])
     pack = PACK
-    assert seen_status == {s.name for s in pack.model.ledger.statuses}
+    # 有误: a keep_invalid case (read as a workbook is) has rows with an invalid cell
+    assert seen_status == {s.name for s in pack.model.ledger.statuses} | {"有误"}
     assert {c.id for c in pack.model.ledger.checks} <= seen_checks
 
 
-@pytest.mark.parametrize("case", CASES["cases"], ids=[c["name"] for c in CASES["cases"]])
+# the facts-file cases (a keep_invalid case or an expected error runs in tests/test_cases.py)
+FACTS_CASES = [c for c in CASES["cases"] if not c.get("keep_invalid") and "error" not in c["expect"]]
+
+
+@pytest.mark.parametrize("case", FACTS_CASES, ids=[c["name"] for c in FACTS_CASES])
 def test_example_case(pack, case):
     doc = _json(score(pack, case["facts"], source=case["name"]))
     expect = case["expect"]

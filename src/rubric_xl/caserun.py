@@ -13,39 +13,64 @@ from typing import Any, Callable
 
 from . import engine
 from ._decimal import plain
+from .engine.facts import read_facts
 from .errors import RubricError
 from .rules.cases import CENT, TOTAL_KEY, Case, CaseResult, Expect, find_grouping
 from .rules.pack import RulePack
 
 
-def run_cases(pack: RulePack, cases: list[Case], score: Callable[..., Any] | None = None) -> list[CaseResult]:
+Score = Callable[..., Any]
+
+
+def run_cases(pack: RulePack, cases: list[Case], score: Score | None = None,
+              score_values: Score | None = None) -> list[CaseResult]:
     """Score every case with *score* (default :func:`rubric_xl.engine.score`; ``rules test
-    --engine durable`` passes durable-rules' one); never raises for a case's own problems."""
-    return [run_case(pack, c, score) for c in cases]
+    --engine durable`` passes durable-rules' one) — a ``keep_invalid`` case with
+    *score_values* (default :func:`rubric_xl.engine.score_values`) after reading its facts
+    as a workbook is read; never raises for a case's own problems."""
+    return [r for r, _ in run_cases_cards(pack, cases, score, score_values)]
 
 
-def run_case(pack: RulePack, case: Case, score: Callable[..., Any] | None = None) -> CaseResult:
+def run_cases_cards(pack: RulePack, cases: list[Case], score: Score | None = None,
+                    score_values: Score | None = None) -> list[tuple[CaseResult, Any]]:
+    """As :func:`run_cases`, each result with its score card (None when scoring raised),
+    for ``rules test --coverage`` (:mod:`rubric_xl.coverage`)."""
+    return [_run(pack, c, score, score_values) for c in cases]
+
+
+def run_case(pack: RulePack, case: Case, score: Score | None = None, score_values: Score | None = None) -> CaseResult:
+    return _run(pack, case, score, score_values)[0]
+
+
+def _score(pack: RulePack, case: Case, score: Score | None, score_values: Score | None) -> Any:
+    if not case.keep_invalid:
+        return (score or engine.score)(pack, case.facts, source=case.name)
+    values, _ = read_facts(pack, case.facts, case.name, facts_file=True)  # bad values kept as 有误
+    return (score_values or engine.score_values)(pack, values)
+
+
+def _run(pack: RulePack, case: Case, score: Score | None, score_values: Score | None) -> tuple[CaseResult, Any]:
     e = case.expect
     failures: list[str] = []
     try:
-        card = (score or engine.score)(pack, case.facts, source=case.name)
+        card = _score(pack, case, score, score_values)
     except RubricError as exc:
         text = str(exc)
         if e.error is None:
             failures.append(f"意外报错：{text}")
         elif e.error not in text:
             failures.append(f"期望报错信息包含“{e.error}”，实际报错为：{text}")
-        return CaseResult(case.name, not failures, failures, case.loc)
+        return CaseResult(case.name, not failures, failures, case.loc), None
     except Exception as exc:  # an engine defect: report it, keep running the others
         failures.append(f"程序内部错误 {type(exc).__name__}：{exc}")
-        return CaseResult(case.name, False, failures, case.loc)
+        return CaseResult(case.name, False, failures, case.loc), None
     if e.error is not None:
         failures.append(f"期望报错（含“{e.error}”），实际未报错")
     elif card.kind == "rubric":
         failures.extend(_compare_rubric(card, e))
     else:
         failures.extend(_compare_ledger(card, e))
-    return CaseResult(case.name, not failures, failures, case.loc)
+    return CaseResult(case.name, not failures, failures, case.loc), card
 
 
 def _pts(d: Decimal | None) -> str:
@@ -158,4 +183,4 @@ def _compare_ledger(card, e: Expect) -> list[str]:
     return out
 
 
-__all__ = ["run_cases", "run_case"]
+__all__ = ["run_cases", "run_cases_cards", "run_case"]

@@ -1,8 +1,13 @@
 """``rubric-xl rules``: check, test and show rule packs."""
 from __future__ import annotations
 
+import io
+import json
+from decimal import Decimal
+
 import click
 
+from .._decimal import plain
 from ..errors import RubricError
 from ..rules import load_pack
 from . import cli
@@ -83,17 +88,35 @@ def check_cmd(ctx, packs):
 @click.argument("packs", nargs=-1, required=True, type=PACK)
 @click.option("--engine", "executor", type=click.Choice(["default", "durable"]), default="default", show_default=True,
               help="执行器：default 为官方引擎；durable 用 durable-rules 独立复算（需安装 rubric-xl[durable]）。")
+@click.option("--coverage", is_flag=True,
+              help="列出每个规则包中哪些不得分条件、扣分、加分、档次、封顶、扣完为止、状态、行检查被示例用例触发，哪些从未触发。")
+@click.option("--fail-under", type=click.FloatRange(0, 100), default=None,
+              help="覆盖率（百分比）低于此值时以退出码 1 结束；给出 --coverage 时默认为 100。")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="输出格式：表格（table）或 JSON（json）。")
 @click.pass_context
-def test_cmd(ctx, packs, executor):
-    """运行规则包自带的示例用例（rules/cases/<规则包>.yaml）。"""
-    from ..caserun import run_cases
-    from ..engine import score as engine_score
+def test_cmd(ctx, packs, executor, coverage, fail_under, fmt):
+    """运行规则包自带的示例用例（rules/cases/<规则包>.yaml），可同时统计规则覆盖率（--coverage）。"""
+    from .. import engine
+    from ..caserun import run_cases_cards
     from ..rules.cases import cases_path, load_cases
     from .score import _durable_scorer
 
-    scorer = _durable_scorer() if executor == "durable" else engine_score
+    if fail_under is not None and not coverage:
+        raise click.UsageError("--fail-under 只能与 --coverage 一起使用。")
+    if coverage and executor != "default":
+        raise click.UsageError("--coverage 只统计官方引擎（--engine default）的结果，不能与 --engine durable 同用。")
+    threshold = Decimal(str(fail_under if fail_under is not None else 100))
+    if executor == "durable":
+        from .. import durable
+
+        scorer, score_values = _durable_scorer(), durable.score_values
+    else:
+        scorer, score_values = engine.score, engine.score_values
 
     failed = 0
+    below = False
+    report: list[dict] = []
     for path in packs:
         try:
             pack = load_pack(path)
@@ -102,19 +125,65 @@ def test_cmd(ctx, packs, executor):
                 click.echo(f"✗ {path}：找不到示例用例文件 {cpath}", err=True)
                 failed += 1
                 continue
-            results = run_cases(pack, load_cases(cpath, pack), scorer)
+            results = run_cases_cards(pack, load_cases(cpath, pack), scorer, score_values)
         except RubricError as exc:
             failed += 1
             click.echo(f"✗ {path}\n{exc}", err=True)
             continue
-        bad = [r for r in results if not r.ok]
+        bad = [r for r, _ in results if not r.ok]
         for r in bad:
             click.echo(f"✗ {r.name}", err=True)
             for f in r.failures:
                 click.echo(f"    {f}", err=True)
         failed += len(bad)
-        click.echo(f"{pack.id}：{len(results) - len(bad)} 个用例通过，{len(bad)} 个失败")
-    ctx.exit(EXIT_INPUT if failed else 0)
+        entry: dict = {"pack": pack.id, "passed": len(results) - len(bad), "failed": len(bad),
+                       "failures": [{"case": r.name, "failures": r.failures} for r in bad]}
+        summary = f"{pack.id}：{len(results) - len(bad)} 个用例通过，{len(bad)} 个失败"
+        if coverage:
+            from ..coverage import measure, to_dict
+
+            cov = measure(pack, [(r.name, card) for r, card in results if r.ok and card is not None])
+            below = below or cov.percent < threshold
+            entry["coverage"] = to_dict(cov)
+            if fmt == "table":
+                click.echo(_coverage_text(cov), nl=False)
+        report.append(entry)
+        if fmt == "table":
+            click.echo(summary)
+    if coverage and below and fmt == "table":
+        click.echo(f"✗ 规则覆盖率低于 {plain(threshold)}%", err=True)
+    if fmt == "json":
+        click.echo(json.dumps({"packs": report, "fail_under": plain(threshold) if coverage else None},
+                              ensure_ascii=False, indent=2))
+    ctx.exit(EXIT_INPUT if failed or below else 0)
+
+
+def _coverage_text(cov) -> str:
+    """The Chinese coverage table of one pack, the never-fired lines, the percentage."""
+    from rich import box
+    from rich.table import Table
+
+    from ..audit._terminal import console, wrap
+
+    buf = io.StringIO()
+    con = console(buf, 140)
+    t = Table(box=box.SIMPLE_HEAD, show_edge=False, title=f"{cov.pack_id} 规则覆盖")
+    t.add_column("类别", no_wrap=True)
+    t.add_column("位置", max_width=36, overflow="fold")
+    t.add_column("描述", max_width=60, overflow="fold")
+    t.add_column("命中用例数", justify="right", no_wrap=True)
+    for tg in cov.targets:
+        t.add_row(tg.label, wrap(tg.location, 36), wrap(tg.description, 60), str(len(tg.hits)) if tg.hits else "0 ✗")
+    con.print(t)
+    missed = cov.missed
+    if missed:
+        con.print(f"从未触发（{len(missed)} 处）：")
+        for tg in missed:
+            con.print(f"  ✗ {tg.label}　{tg.location}：{tg.description}")
+    else:
+        con.print("每一处规则都至少被一个用例触发。")
+    con.print(f"覆盖率：{cov.percent}%（{cov.covered}/{len(cov.targets)}，计入 {cov.cases} 个通过的用例）")
+    return buf.getvalue()
 
 
 @rules_group.command("show")

@@ -18,13 +18,14 @@ from .num import q2
 class Adjustment:
     """One deduction or bonus that applied (immutable by convention)."""
 
-    __slots__ = ("kind", "amount", "text", "capped")
+    __slots__ = ("kind", "amount", "text", "capped", "rule")
 
-    def __init__(self, kind: str, amount: Decimal, text: str, capped: bool = False):
+    def __init__(self, kind: str, amount: Decimal, text: str, capped: bool = False, rule: int | None = None):
         self.kind = kind  # flat | per_unit | step | late
         self.amount = amount
         self.text = text
         self.capped = capped
+        self.rule = rule  # its position among the item's deductions (or bonuses), for coverage
 
     def __repr__(self) -> str:
         return f"Adjustment({self.kind!r}, {self.amount}, {self.text!r})"
@@ -35,12 +36,14 @@ class ItemResult:
     submission, so construction is kept cheap (empty tuples until needed)."""
 
     __slots__ = ("id", "title", "category", "max", "bonus_cap", "status", "points", "zeroed",
-                 "missing", "deductions", "bonuses", "flags", "explanation", "invalid")
+                 "missing", "deductions", "bonuses", "flags", "explanation", "invalid",
+                 "zero_rule", "tier", "floored")
 
     def __init__(self, id: str, title: str, category: str, max: Decimal,
                  bonus_cap: Decimal | None, status: str, points: Decimal | None = None,
                  zeroed: bool = False, missing=(), deductions=(), bonuses=(), flags=(),
-                 explanation: str = "", invalid=()):
+                 explanation: str = "", invalid=(), zero_rule: int | None = None,
+                 tier: str | None = None, floored: bool = False):
         self.id, self.title, self.category, self.max = id, title, category, max
         self.bonus_cap, self.status, self.points, self.zeroed = bonus_cap, status, points, zeroed
         self.missing: list[str] | tuple = missing
@@ -49,6 +52,9 @@ class ItemResult:
         self.flags: list[str] | tuple = flags
         self.explanation = explanation
         self.invalid: list[str] | tuple = invalid  # facts that break the input contract (status invalid)
+        # what fired, for ``rules test --coverage``: the zeroing condition that held
+        # (its position), the tier option read, whether the floor 扣完为止 bit
+        self.zero_rule, self.tier, self.floored = zero_rule, tier, floored
 
     @property
     def deducted(self) -> Decimal:

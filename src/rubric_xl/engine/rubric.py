@@ -67,9 +67,10 @@ class _RulePlan:
     evaluated: its amount expressions run as one small program per call."""
 
     __slots__ = ("role", "kind", "template", "when", "positive", "late", "steps", "raw", "fields",
-                 "cap", "cap_text", "need", "is_bonus", "static", "run")
+                 "cap", "cap_text", "need", "is_bonus", "static", "run", "index")
 
-    def __init__(self, lr: L.Rule):
+    def __init__(self, lr: L.Rule, index: int | None = None):
+        self.index = index  # position among the item's deductions / bonuses (recorded on the card)
         self.role, self.kind, self.is_bonus = lr.role, lr.kind, lr.is_bonus
         self.template = lr.template
         self.cap, self.cap_text, self.static = lr.cap, lr.cap_text, lr.static
@@ -138,7 +139,7 @@ class _RulePlan:
         text = self.template.format_map(fields)
         if capped:
             text += self.cap_text
-        return Adjustment(self.kind, amt, text, capped)
+        return Adjustment(self.kind, amt, text, capped, self.index)
 
 
 class _ItemPlan:
@@ -153,8 +154,8 @@ class _ItemPlan:
         self.required = list(li.required)
         self.labels = li.labels
         self.zero = [(E.compile_py(node), text, flag) for node, text, flag in li.zero]
-        self.deductions = [_RulePlan(r) for r in li.deductions]
-        self.bonuses = [_RulePlan(r) for r in li.bonuses]
+        self.deductions = [_RulePlan(r, i) for i, r in enumerate(li.deductions)]
+        self.bonuses = [_RulePlan(r, i) for i, r in enumerate(li.bonuses)]
         self.tiers = li.tiers
         self.floor = li.floor
         self.full_points = num.q2(li.max)
@@ -185,10 +186,11 @@ class _ItemPlan:
         for f in self.required:
             if env[f] is None:
                 return self._incomplete(env)
-        for cond, text, flag in self.zero:
+        for z, (cond, text, flag) in enumerate(self.zero):
             if cond(env):
                 return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap,
-                                  "scored", ZERO, True, flags=[flag] if flag else (), explanation=text)
+                                  "scored", ZERO, True, flags=[flag] if flag else (), explanation=text,
+                                  zero_rule=z)
         deductions: list[Adjustment] = []
         for rp in self.deductions:
             a = rp.apply(env)
@@ -202,7 +204,7 @@ class _ItemPlan:
         tier = env[self.tiers[0]] if self.tiers else None
         if not deductions and not bonuses and (tier is None or self.tiers[1][tier] == self.max):
             return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap,
-                              "scored", self.full_points, explanation=self.full_text)
+                              "scored", self.full_points, explanation=self.full_text, tier=tier)
         base = self.tiers[1][tier] if self.tiers else self.max
         after = base
         for a in deductions:
@@ -220,7 +222,8 @@ class _ItemPlan:
             parts.append(W.FLOORED)
         parts.append(W.GOT.format(points=num.amount(points)))
         return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap, "scored",
-                          points, deductions=deductions, bonuses=bonuses, explanation=W.PART_SEP.join(parts))
+                          points, deductions=deductions, bonuses=bonuses, explanation=W.PART_SEP.join(parts),
+                          tier=tier, floored=floored)
 
     def _incomplete(self, env: dict) -> ItemResult:
         missing = [f for f in self.required if env[f] is None]

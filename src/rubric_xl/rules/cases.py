@@ -35,6 +35,15 @@ Ledger packs expect rows and roll-ups instead::
               忻府区: {listed: 3, completion_rate: 66.67, cleared: false}
               _total: {listed: 3}            # the all-groups line
 
+``keep_invalid: true`` on a case reads its facts as a workbook is read: a value
+that breaks the input contract is kept, its row (or item) is 有误, instead of the
+whole case being an error::
+
+      - name: 入账日期写成文字 该行有误
+        keep_invalid: true
+        facts: {enterprises: [{enterprise_name: 甲厂, listed_date: 三月}]}
+        expect: {rows: [{row: 1, status: 有误, errors: [invalid]}]}
+
 Only what a case states is compared, by ``rubric_xl.caserun``; expected numbers
 have at most two decimals (actual values are quantized to 0.01).
 """
@@ -50,6 +59,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, 
 from ..errors import PackError, Problem, ProblemList, RubricError
 from .expr import BOOL
 from .pack import RulePack, _pyd_problems
+from .wording import INVALID
 from .yamlsrc import Located, load_file
 
 TOTAL_KEY = "_total"
@@ -141,6 +151,7 @@ class _CaseModel(_M):
     name: Text
     facts: dict[str, Any] = {}
     expect: Expect
+    keep_invalid: StrictBool = False  # read as a workbook is: a bad value makes its item / row 有误
 
 
 class _FileModel(_M):
@@ -158,6 +169,7 @@ class Case:
     facts: dict[str, Any]
     expect: Expect
     loc: str = ""  # "file:line" of the case
+    keep_invalid: bool = False  # a value breaking the input contract is kept (有误), as read from a workbook
 
 
 @dataclass
@@ -198,7 +210,7 @@ def cases_from_located(located: Located, pack: RulePack) -> list[Case]:
     _Checker(located, pack, problems).run(model)
     if problems.errors:
         raise PackError(title, problems.errors)
-    return [Case(c.name, {**model.base, **c.facts}, c.expect, located.where(("cases", i)))
+    return [Case(c.name, {**model.base, **c.facts}, c.expect, located.where(("cases", i)), c.keep_invalid)
             for i, c in enumerate(model.cases)]
 
 
@@ -275,9 +287,9 @@ class _Checker:
     def ledger(self, path: tuple, e: Expect) -> None:
         led = self.pack.model.ledger
         assert led is not None
-        statuses = [s.name for s in led.statuses]
+        statuses = [s.name for s in led.statuses] + [INVALID]  # 有误: a cell breaking the input contract
         table = self.pack.facts[led.table]
-        checks = {c.id for c in led.checks} | {f"required_{c.id}" for c in table.columns or []}
+        checks = {c.id for c in led.checks} | {f"required_{c.id}" for c in table.columns or []} | {"invalid"}
         for j, r in enumerate(e.rows):
             rp = path + ("rows", j)
             if r.status is not None and r.status not in statuses:
