@@ -237,6 +237,22 @@ def province_facts(city: str) -> dict:
     return {"reporting_body": city, "report_date": dt.date(2019, 8, 31), "tasks": tasks}
 
 
+def test_combined_rollups_rank_the_cities(pack):
+    from rubric_xl.engine.facts import convert_facts
+    from rubric_xl.engine.ledger import plan_for
+
+    rollups = plan_for(pack).combine([convert_facts(pack, province_facts(c)) for c in CITIES])
+    bodies, = [ru for ru in rollups if ru.by == "reporting_body"]
+    assert bodies.ranks == RANKS
+    assert bodies.groups["朔州市"]["overdue"] == 1 and bodies.groups["朔州市"]["lagging"] is False
+    assert bodies.groups["长治市"]["lagging"] is True  # each city against its own 序时进度
+    areas, = [ru for ru in rollups if ru.by == "category"]
+    assert {k: v for k, v in areas.flagged.items() if v} == LAGGING
+    # a line spanning the cities has no one report date: no 序时进度, no 进度滞后
+    assert areas.groups["督察反馈问题"]["schedule_rate"] is None and areas.total["lagging"] is None
+    assert areas.groups["督察反馈问题"]["tasks"] == 3 + 2 + 4 + 2
+
+
 @pytest.fixture(scope="module")
 def province(pack, tmp_path_factory):
     from rubric_xl.workbook import build_template, fill_workbook

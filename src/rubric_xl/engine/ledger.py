@@ -84,8 +84,8 @@ def _aggregate(metrics: tuple[L.LMetric, ...], compiled: dict, rows: list[list],
             return vals[op.value]
         # expr: blank when any operand that may be blank is
         env = {**top, **vals}
-        if any(env.get(n) is None for n in op.args):
-            return None
+        if any(env.get(n) is None for n in op.args) or not op.value.names() <= env.keys():
+            return None  # (a line spanning several submissions has no top-level values)
         return compiled[id(op)](env)
 
     for m in metrics:
