@@ -298,3 +298,29 @@ def test_score_on_the_folder_prints_the_ranking(province):
     assert at[0] < at[3] < at[4] < at[-1]
     for city, areas in LAGGING.items():
         assert any(city in line and all(a in line for a in areas) for line in text.splitlines()), city
+
+
+@pytest.mark.parametrize("name", ["=HYPERLINK(\"http://x\",\"点我\")", "＝1+1", "+cmd|' /C calc'!A0", "@SUM(A1)",
+                                  "-1+2", "\t=1+1"])
+def test_a_task_name_never_becomes_a_formula(pack, tmp_path, name):
+    """Text that looks like a formula is written and read back as the same text, in
+    the template's own filler and through the auditor (input files never change)."""
+    from openpyxl import load_workbook
+
+    from rubric_xl.audit import score_workbook
+    from rubric_xl.workbook import build_template, fill_workbook
+
+    wb, layout = build_template(pack, unit="太原市")
+    facts = {"reporting_body": "太原市", "report_date": dt.date(2019, 8, 31),
+             "tasks": [{"category": "督察反馈问题", "task_name": name, "source": name}]}
+    fill_workbook(wb, pack, facts)
+    path = tmp_path / "太原市.xlsx"
+    wb.save(path)
+    before = path.read_bytes()
+    ref = layout.tables["tasks"].columns["task_name"].data.cell(0)
+    cell = load_workbook(path)[ref.sheet].cell(ref.row, ref.col)
+    assert cell.data_type == "s"
+    res = score_workbook(path, pack)
+    assert res.card is not None and [r.key for r in res.card.rows] == [score(pack, facts).rows[0].key]
+    assert res.card.rows[0].values["source"] == res.card.rows[0].key
+    assert path.read_bytes() == before
