@@ -16,7 +16,7 @@ from ..engine.card import LedgerCard, PackInfo, Rollup, ScoreCard, dumps, to_dic
 from ..rules.wording import points_state
 from ..sheettext import report_text, safe_text  # noqa: F401  (safe_text re-exported)
 from ._one import STATUS_TEXT, FileResult
-from ._terminal import flagged_lines, rank_text, shown
+from ._terminal import flagged_lines, marks, rank_text, shown
 
 LEVEL_TEXT = {"error": "错误", "warning": "警告"}
 
@@ -417,6 +417,8 @@ def _problems_sheet(wb, results: list[FileResult], doc: _Doc) -> None:
 def _metric_value(v: Any) -> Any:
     if isinstance(v, bool):
         return "是" if v else "否"
+    if isinstance(v, Decimal):
+        return num.q2(v)  # as the JSON report gives it (an expr metric such as 序时进度 may be unrounded)
     return "—" if v is None else v
 
 
@@ -441,7 +443,8 @@ def _ledger_sheets(wb, results: list[FileResult], combined: list[Combined], doc:
             _put(ws, row, 1, ru.label).font = _bold()
             row += 1
             ranked_ = ru.ranks is not None
-            head = labels + (["名次"] if ranked_ else [])
+            extra = marks(c.rollups, c.flags) if ranked_ else []  # e.g. 进度滞后 areas beside the rank
+            head = labels + (["名次"] if ranked_ else []) + [h for h, _ in extra]
             for j, v in enumerate(head, start=1):
                 cell = _put(ws, row, j, v)
                 cell.font = _bold()
@@ -460,9 +463,12 @@ def _ledger_sheets(wb, results: list[FileResult], combined: list[Combined], doc:
                     v = _metric_value(shown(ru, key, vals.get(mid)))
                     _put(ws, row, j, v, "0.00" if isinstance(v, Decimal) and v != v.to_integral_value() else None)
                 if ranked_ and key != (ru.total_label or "合计"):
-                    _put(ws, row, len(head), rank_text(ru, key))
+                    rank = (ru.ranks or {}).get(key)
+                    _put(ws, row, len(labels) + 1, rank_text(ru, key) if rank is None else rank)
+                    for j, (_, by_body) in enumerate(extra, start=len(labels) + 2):
+                        _put(ws, row, j, by_body.get(key, ""))
                 row += 1
-            if ru.flagged is not None:  # e.g. every city's 进度滞后 areas, for the 通报
+            if ru.flagged is not None and not any(r.ranks is not None for r in c.rollups):
                 _put(ws, row, 1, f"{c.flags.get(ru.label, '标记')}的分组（{ru.label}）").font = _bold()
                 row += 1
                 for line in flagged_lines(ru) or ["无"]:

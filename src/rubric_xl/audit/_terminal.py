@@ -162,6 +162,13 @@ def flagged_lines(ru: Rollup) -> list[str]:
     """``太原市：散乱污企业、禁煤区散煤`` for each reporting body with flagged groups."""
     return [f"{who}：{'、'.join(keys)}" for who, keys in (ru.flagged or {}).items() if keys]
 
+
+def marks(rollups: list[Rollup], flags: dict[str, str]) -> list[tuple[str, dict[str, str]]]:
+    """The flagged groups as extra columns of a ranking: (header such as
+    ``进度滞后（按清零领域）``, reporting body → ``散乱污企业、禁煤区散煤``)."""
+    return [(f"{flags.get(ru.label, '标记')}（{ru.label}）", {who: "、".join(keys) for who, keys in ru.flagged.items()})
+            for ru in rollups if ru.flagged is not None]
+
 def ledger_text(card: LedgerCard, title: str | None = None) -> str:
     buf = io.StringIO()
     con = console(buf)

@@ -11,7 +11,7 @@ from ..engine import num
 from ..engine.card import LedgerCard, ScoreCard
 from ._one import STATUS_TEXT, FileResult
 from ._reports import LEVEL_TEXT, Combined, _short_loc
-from ._terminal import card_text, flagged_lines, rank_text, shown, summarise_blanks, wrap
+from ._terminal import card_text, flagged_lines, marks, rank_text, shown, summarise_blanks, wrap
 
 
 def _console(buf: io.StringIO) -> Console:
@@ -35,6 +35,8 @@ def _problems(con: Console, results: list[FileResult]) -> None:
 
 def _combined(con: Console, c: Combined) -> None:
     con.print(f"{c.info.title}（{len(c.files)} 份台账汇总）")
+    extra = marks(c.rollups, c.flags)  # e.g. each city's 进度滞后 areas, beside its rank (for the 通报)
+    ranking = any(ru.ranks is not None for ru in c.rollups)
     for ru in c.rollups:
         ranked_ = ru.ranks is not None
         t = Table(title=ru.label + ("（排名）" if ranked_ else ""), box=box.SIMPLE_HEAD, show_edge=False)
@@ -43,14 +45,17 @@ def _combined(con: Console, c: Combined) -> None:
         t.add_column("分组")
         for label in c.labels.values():
             t.add_column(label, justify="right")
+        for head, _ in extra if ranked_ else ():
+            t.add_column(head, max_width=30, overflow="fold")
         for key, vals in ru.groups.items():
             t.add_row(*([rank_text(ru, key)] if ranked_ else []), key or "（空）",
-                      *[num.metric(shown(ru, key, vals.get(m))) for m in c.labels])
+                      *[num.metric(shown(ru, key, vals.get(m))) for m in c.labels],
+                      *[by_body.get(key, "") for _, by_body in (extra if ranked_ else ())])
         if ru.total is not None:
             t.add_row(*([""] if ranked_ else []), ru.total_label or "合计",
-                      *[num.metric(ru.total.get(m)) for m in c.labels])
+                      *[num.metric(ru.total.get(m)) for m in c.labels], *[""] * (len(extra) if ranked_ else 0))
         con.print(t)
-        if ru.flagged is not None:  # e.g. every city's 进度滞后 areas, for the 通报
+        if ru.flagged is not None and not ranking:  # no ranking to show them beside
             con.print(f"{c.flags.get(ru.label, '标记')}的分组（{ru.label}）：")
             for line in flagged_lines(ru) or ["无"]:
                 con.print("  " + line)
