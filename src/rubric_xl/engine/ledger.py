@@ -82,10 +82,11 @@ def _aggregate(metrics: tuple[L.LMetric, ...], compiled: dict, rows: list[list],
             return None if not d or n is None else num.q2(n * HUNDRED / d)
         if k == "metric":
             return vals[op.value]
-        # expr: blank when any operand that may be blank is
+        # expr: blank when an operand is blank (a rate not computed, a blank fact, or a
+        # top-level fact of a line that spans several submissions)
         env = {**top, **vals}
-        if any(env.get(n) is None for n in op.args) or not op.value.names() <= env.keys():
-            return None  # (a line spanning several submissions has no top-level values)
+        if any(env.get(n) is None for n in op.value.names()):
+            return None
         return compiled[id(op)](env)
 
     for m in metrics:
@@ -171,8 +172,8 @@ class TablePlan:
         out = []
         submissions = [(facts, [env for env in envs if env is not None]) for facts, envs in submissions]
         everything = [env for _, envs in submissions for env in envs]
-        # expr metrics of lines spanning submissions read the top-level values of the
-        # first submission only when there is one; otherwise they are blank
+        # expr metrics of lines spanning several submissions have no top-level values:
+        # those reading one are blank there
         common = submissions[0][0] if len(submissions) == 1 else {}
         body = next((gr for gr in self.groups if gr.top), None)
         for gr in self.groups:
