@@ -323,3 +323,25 @@ def test_a_task_name_never_becomes_a_formula(pack, tmp_path, name):
     assert res.card is not None and [r.key for r in res.card.rows] == [score(pack, facts).rows[0].key]
     assert res.card.rows[0].values["source"] == res.card.rows[0].key
     assert path.read_bytes() == before
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(ROWS, max_size=10), report=DATES, city=st.sampled_from(CITIES))
+def test_the_durable_executor_scores_like_the_engine(pack, rows, report, city):
+    from rubric_xl import durable, engine
+    from rubric_xl.engine.card import to_dict
+    from rubric_xl.engine.facts import read_facts
+
+    values, _ = read_facts(pack, {"reporting_body": city, "report_date": report, "tasks": rows}, facts_file=True)
+    assert to_dict(durable.score_values(pack, values)) == to_dict(engine.score_values(pack, values))
+
+
+def test_the_durable_executor_ranks_the_province_like_the_engine(pack):
+    from rubric_xl import durable
+    from rubric_xl.engine.facts import convert_facts
+    from rubric_xl.engine.ledger import plan_for
+
+    subs = [convert_facts(pack, province_facts(c)) for c in CITIES]
+    got = durable.ruleset_for(pack).combine(subs)
+    assert got == plan_for(pack).combine(subs)
+    assert [ru for ru in got if ru.by == "reporting_body"][0].ranks == RANKS
