@@ -531,7 +531,7 @@ def _prepare(rc: lo.Recalculator, src: Path) -> dict:
     out["lrandom"] = list(zip(lfacts, paths))
     jobs.append(rc.submit(paths))
 
-    lcases = [c for c in load_cases(CASES / "xinzhou-2024.yaml", xinzhou) if not c.expect.error]
+    lcases = [c for c in load_cases(CASES / "xinzhou-2024.yaml", xinzhou) if not c.expect.error and not c.keep_invalid]
     paths, out["lclayout"] = write_submissions(xinzhou, [c.facts for c in lcases], src, "xz-case")
     out["lcases"] = list(zip(lcases, paths))
     (big,) = random_ledger_facts(xinzhou, 1, seed=SEED + 1, rows=(2000, 2000))

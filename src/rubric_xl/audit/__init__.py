@@ -183,7 +183,7 @@ def combine_ledgers(results: list[FileResult]) -> list[Combined]:
         rollups = plan.combine([r.values for r in members])  # type: ignore[misc]
         labels = {mt.id: mt.label for mt, _ in plan.metrics}
         flags = {g.label: labels.get(g.flag, g.flag) for g in plan.tables[0].lg.groupings if g.flag}
-        out.append(Combined(plan.info, [r.file for r in members], rollups, labels, flags))
+        out.append(Combined(plan.info, [r.file for r in members], rollups, labels, flags=flags))
     return out
 
 
