@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import RULES
-from rubric_xl import load_pack, load_pack_text, score
+from rubric_xl import PackError, load_pack, load_pack_text, score
 from rubric_xl.caserun import run_cases_cards
 from rubric_xl.cli import cli
 from rubric_xl.coverage import Coverage, fired, measure, targets
@@ -89,6 +89,10 @@ def _card(pack, **facts):
     return score(pack, {**BASE, **facts})
 
 
+def _f(pack, **facts) -> set[tuple]:
+    return fired(_card(pack, **facts), pack)
+
+
 def _cov(pack, *facts_list) -> Coverage:
     return measure(pack, [(f"用例{i + 1}", _card(pack, **f)) for i, f in enumerate(facts_list)])
 
@@ -102,7 +106,7 @@ def test_targets_are_enumerated_from_the_lowered_form(tiny):
 def test_what_fired_is_what_the_engine_recorded(tiny):
     # n = 5: 2.5 > 2 → 扣完为止; extra = 3 → 1.5, capped at 1; level 低 with a deduction → floored
     card = _card(tiny, n=5, extra=3, level="低", bad=True, rate=55)
-    assert fired(card) == {
+    assert fired(card, tiny) == {
         ("scored", "1"), ("deduction", "1", 0), ("bonus", "1", 0), ("cap", "1", "bonus", 0), ("floor", "1"),
         ("scored", "2"), ("tier", "2", "低"), ("deduction", "2", 0), ("floor", "2"),
         ("scored", "3"), ("deduction", "3", 0),
@@ -112,23 +116,23 @@ def test_what_fired_is_what_the_engine_recorded(tiny):
 
 def test_the_zeroing_condition_that_held_is_the_one_reported(tiny):
     # both conditions hold for n = 60 when not done: the first one wins
-    assert ("zero", "1", 0) in fired(_card(tiny, done=False, n=60))
-    assert ("zero", "1", 1) not in fired(_card(tiny, done=False, n=60))
+    assert ("zero", "1", 0) in _f(tiny, done=False, n=60)
+    assert ("zero", "1", 1) not in _f(tiny, done=False, n=60)
     # done, n = 51: only the second (boundary: n = 50 is not zeroed)
-    assert {k for k in fired(_card(tiny, n=51)) if k[0] == "zero"} == {("zero", "1", 1)}
-    assert {k for k in fired(_card(tiny, n=50)) if k[0] == "zero"} == set()
-    assert ("scored", "1") not in fired(_card(tiny, n=51))  # a zeroed item is not 计分
+    assert {k for k in _f(tiny, n=51) if k[0] == "zero"} == {("zero", "1", 1)}
+    assert {k for k in _f(tiny, n=50) if k[0] == "zero"} == set()
+    assert ("scored", "1") not in _f(tiny, n=51)  # a zeroed item is not 计分
 
 
 def test_floor_and_cap_boundaries(tiny):
     # exactly used up is not 扣完为止 (2 − 4 × 0.5 = 0); one more is
-    assert ("floor", "1") not in fired(_card(tiny, n=4))
-    assert ("floor", "1") in fired(_card(tiny, n=5))
+    assert ("floor", "1") not in _f(tiny, n=4)
+    assert ("floor", "1") in _f(tiny, n=5)
     # 2 × 0.5 = 1 is the cap itself, not above it
-    assert ("cap", "1", "bonus", 0) not in fired(_card(tiny, extra=2))
-    assert ("cap", "1", "bonus", 0) in fired(_card(tiny, extra=3))
+    assert ("cap", "1", "bonus", 0) not in _f(tiny, extra=2)
+    assert ("cap", "1", "bonus", 0) in _f(tiny, extra=3)
     # a tier option worth the maximum is read on the full-marks path too
-    assert ("tier", "2", "高") in fired(_card(tiny))
+    assert ("tier", "2", "高") in _f(tiny)
 
 
 def test_a_deliberately_uncovered_rule_is_reported(tiny):
@@ -203,7 +207,7 @@ def test_whatever_fires_was_enumerated(pack):
     @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(facts=facts)
     def check(facts):
-        assert fired(score(pack, facts)) <= known
+        assert fired(score(pack, facts), pack) <= known
 
     check()
 
@@ -261,19 +265,20 @@ def test_ledger_targets(led):
 def test_ledger_fired(led):
     card = score(led, {"body": "甲县", "rows": [{"name": "A", "ok": True, "closed": dt.date(2024, 5, 1)},
                                                 {"ok": False}]})
-    assert fired(card) >= {("status", "已销号"), ("status", "待整改"), ("check", "required_name"),
-                           ("check", "not_ok"), ("metric", "done", "count"), ("metric", "none_open", "none")}
-    assert ("metric", "all_closed", "all") not in fired(card)  # one row is 待整改
-    assert ("check", "closed_not_ok") not in fired(card)
+    assert fired(card, led) >= {("status", "rows", "已销号"), ("status", "rows", "待整改"),
+                                ("check", "rows", "required_name"), ("check", "rows", "not_ok"),
+                                ("metric", "rows", "done", "count"), ("metric", "rows", "none_open", "none")}
+    assert ("metric", "rows", "all_closed", "all") not in fired(card, led)  # one row is 待整改
+    assert ("check", "rows", "closed_not_ok") not in fired(card, led)
 
 
 def test_an_empty_ledger_fires_no_metric_condition(led):
     # all() over no rows is true, none() too — but no row made a condition hold
     card = score(led, {"body": "乙县", "rows": []})
     assert card.rollups[0].groups["乙县"]["all_closed"] is True
-    assert {k for k in fired(card) if k[0] == "metric"} == set()
+    assert {k for k in fired(card, led) if k[0] == "metric"} == set()
     one = score(led, {"body": "乙县", "rows": [{"name": "A", "ok": True, "closed": dt.date(2024, 5, 1)}]})
-    assert ("metric", "all_closed", "all") in fired(one)
+    assert ("metric", "rows", "all_closed", "all") in fired(one, led)
 
 
 def test_invalid_rows_are_reached_by_keep_invalid_cases(led):
@@ -325,7 +330,7 @@ def test_cli_table_lists_never_fired_and_fails_under_100(tmp_path):
     assert "第1项 加分1 封顶" in out.split("从未触发")[1]
     # 计分 1, 2, 3; 不得分条件1; 档次“高” = 5 of 15
     assert "覆盖率：33.33%（5/15，计入 2 个通过的用例）" in out
-    assert "规则覆盖率低于 100%" in res.output
+    assert "✗ tiny-cov：规则覆盖率 33.33%，低于要求的 100%（10 处从未触发）" in res.output
     assert "tiny-cov：2 个用例通过，0 个失败" in out
 
 
@@ -347,12 +352,13 @@ def test_cli_a_failing_case_counts_for_nothing(tmp_path):
     (entry,) = data["packs"]
     assert entry["failed"] == 1 and entry["failures"][0]["case"] == "写错的期望"
     cov = entry["coverage"]
-    assert cov["cases"] == 2 and cov["covered"] == 5 and cov["targets"] == 15 and cov["percent"] == "33.33"
+    assert cov["cases"] == 2 and cov["covered"] == 5 and cov["targets"] == 15 and cov["percent"] == 33.33
     line = next(x for x in cov["lines"] if x["location"] == "第2项 档次“中”")
     assert line == {"category": "tier", "label": "档次", "location": "第2项 档次“中”",
                     "description": "中，基础分1.00分", "hits": 0, "cases": []}
     assert "第2项 档次“中”" in cov["missed"]
-    assert data["fail_under"] == "100"
+    assert data["fail_under"] == 100
+    assert '"percent": 33.33,' in res.stdout  # a JSON number, written exactly
 
 
 @pytest.mark.parametrize("path", PACKS, ids=[p.stem for p in PACKS])
@@ -360,7 +366,7 @@ def test_cli_every_pack_at_100(path):
     res = CliRunner().invoke(cli, ["rules", "test", str(path), "--coverage", "--format", "json"])
     assert res.exit_code == 0, res.output
     (entry,) = json.loads(res.stdout)["packs"]
-    assert entry["coverage"]["percent"] == "100.00" and entry["coverage"]["missed"] == []
+    assert entry["coverage"]["percent"] == 100 and entry["coverage"]["missed"] == []
 
 
 @pytest.mark.parametrize("args, says", [
@@ -379,3 +385,127 @@ def test_without_coverage_the_command_is_unchanged(tmp_path):
     path = _pack_dir(tmp_path, PARTIAL)
     res = CliRunner().invoke(cli, ["rules", "test", path])
     assert res.exit_code == 0 and res.output == "tiny-cov：2 个用例通过，0 个失败\n"
+
+
+# --- decisions and several tables (tests/packs/lang-demo.yaml) ------------------
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return load_pack(RULES.parent / "tests" / "packs" / "lang-demo.yaml")
+
+
+def test_every_decision_value_of_every_table_is_a_target(demo):
+    ts = [(t.category, t.location) for t in targets(demo) if t.category == "decision"]
+    assert ts == [("decision", "清零任务 决策 attention“黑名单”"), ("decision", "清零任务 决策 attention“逾期”"),
+                  ("decision", "清零任务 决策 attention“正常”"),
+                  ("decision", "执法案件 决策 penalty_advice“依法高限处罚”"),
+                  ("decision", "执法案件 决策 penalty_advice“严查重处”"),
+                  ("decision", "执法案件 决策 penalty_advice“从轻或不予处罚”"),
+                  ("decision", "执法案件 决策 penalty_advice“依法处罚”")]
+    # the second table's statuses and checks are its own targets, not the first's
+    assert ("status", "执法案件 状态“已登记”") in [(t.category, t.location) for t in targets(demo)]
+    # sum with where is a metric condition; expr and rate metrics have none
+    metrics = [t.location for t in targets(demo) if t.category == "metric"]
+    assert metrics == ["清零任务 指标 done", "清零任务 指标 overdue", "清零任务 指标 spent", "清零任务 指标 cleared",
+                       "执法案件 指标 strict", "执法案件 指标 none_high"]
+
+
+def _demo_fired(demo, tasks, cases):
+    card = score(demo, {"reporting_body": "甲县", "report_date": dt.date(2019, 6, 30), "planned": 3,
+                        "tasks": tasks, "cases": cases})
+    return fired(card, demo)
+
+
+def test_decisions_fired_per_table(demo):
+    got = _demo_fired(demo, [
+        # complaints 3 ≥ blacklist 3 → 黑名单; done → 已完成; 2 万元 spent on a 已完成 row
+        {"task_name": "T1", "category": "水", "complaints": 3, "done_date": dt.date(2019, 6, 1), "amount": 2},
+        # due 2019-03-01, not done: 2019-06-30 − 2019-03-01 = 121 days late → 逾期
+        {"task_name": "T2", "category": "气", "deadline": dt.date(2019, 3, 1)},
+    ], [
+        {"case_name": "C1", "found_by": "交叉执法检查", "violation": "超标排放"},  # → 严查重处
+        {"case_name": "C2", "found_by": "排污单位自查", "violation": "偷排漏排", "rectified_voluntarily": True},  # → 从轻
+    ])
+    assert {k for k in got if k[0] == "decision"} == {
+        ("decision", "tasks", "attention", "黑名单"), ("decision", "tasks", "attention", "逾期"),
+        ("decision", "cases", "penalty_advice", "严查重处"), ("decision", "cases", "penalty_advice", "从轻或不予处罚")}
+    assert {k for k in got if k[0] == "status"} == {("status", "tasks", "已完成"), ("status", "tasks", "进行中"),
+                                                   ("status", "cases", "已登记")}
+    # the 水 line holds only the 已完成 row: 清零 holds there; none_high is true (no 高限)
+    assert {k for k in got if k[0] == "metric"} == {
+        ("metric", "tasks", "done", "count"), ("metric", "tasks", "overdue", "count"),
+        ("metric", "tasks", "spent", "sum"), ("metric", "tasks", "cleared", "all"),
+        ("metric", "cases", "strict", "count")}
+
+
+def test_groups_listed_without_rows_fire_no_condition(demo):
+    # only a 气 task, not done: 水 and 土 (all_options) are listed empty with 清零 true
+    got = _demo_fired(demo, [{"task_name": "T2", "category": "气", "deadline": dt.date(2019, 3, 1)}],
+                      [{"case_name": "C3", "found_by": "日常检查", "violation": "偷排漏排"}])  # → 依法高限处罚
+    assert ("metric", "tasks", "cleared", "all") not in got
+    assert ("metric", "cases", "none_high", "none") in got  # a 高限 row: none() is false
+    assert ("decision", "cases", "penalty_advice", "依法高限处罚") in got
+    # a 已完成 task with 0 万元: the sum is 0, so its row condition is not shown to hold
+    zero = _demo_fired(demo, [{"task_name": "T1", "category": "水", "done_date": dt.date(2019, 6, 1), "amount": 0}], [])
+    assert ("metric", "tasks", "spent", "sum") not in zero and ("metric", "tasks", "done", "count") in zero
+
+
+LEDGERS = [load_pack(p) for p in PACKS if load_pack(p).model.kind == "ledger"] + \
+    [load_pack(RULES.parent / "tests" / "packs" / "lang-demo.yaml")]
+
+
+@pytest.mark.parametrize("pack", LEDGERS, ids=[p.id for p in LEDGERS])
+def test_whatever_fires_in_a_ledger_was_enumerated(pack):
+    """Invariant over random ledgers (rubric_xl.samples): every status, check,
+    decision value and metric condition that fires is a target."""
+    import random
+
+    from rubric_xl import FactsError
+    from rubric_xl.samples import random_facts
+
+    known = {t.key for t in targets(pack)}
+    rng = random.Random(f"coverage-{pack.id}")
+    seen = 0
+    for n in range(60):
+        try:
+            card = score(pack, random_facts(pack, rng, blank_rate=(0.0, 0.1)[n % 2], rows=rng.choice([0, 3, 12])))
+        except FactsError:
+            continue  # e.g. a blank top-level fact the ledger needs
+        got = fired(card, pack)
+        assert got <= known, got - known
+        seen += len(got)
+    assert seen > 60  # the submissions did fire things
+
+
+@pytest.mark.parametrize("reason", ["[/red]漏报[bold]", "[link=https://example.com]点此[/link]\\\\[x]"])
+def test_pack_text_is_never_read_as_markup(tmp_path, reason):
+    text = TINY.replace("reason: 少报}", f"reason: {json.dumps(reason, ensure_ascii=False)}}}")
+    text = text.replace("reason: 未落实}", f"reason: {json.dumps('[' + reason, ensure_ascii=False)}}}")
+    assert text != TINY
+    path = _pack_dir(tmp_path, PARTIAL)
+    (tmp_path / "tiny-cov.yaml").write_text(text, encoding="utf-8")
+    res = CliRunner().invoke(cli, ["rules", "test", path, "--coverage"])
+    assert res.exit_code == 1, res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
+    assert f"第1项 扣分1：{reason}" in res.output  # the never-fired line, verbatim
+    assert "Traceback" not in res.output
+
+
+def test_keep_invalid_item_expectations(tiny):
+    from rubric_xl.rules.cases import cases_from_located
+
+    def run(body: str):
+        text = "pack: tiny-cov\nbase: " + json.dumps(BASE, ensure_ascii=False) + "\ncases:\n" + body
+        return [r for r, _ in run_cases_cards(tiny, cases_from_located(load_text(text, "t.yaml"), tiny))]
+
+    ok, wrong, plain = run("""\
+  - {name: 有误, keep_invalid: true, facts: {n: 两次}, expect: {items: {"1": {status: invalid}, "2": 2}, total: 3}}
+  - {name: 期望有误实际得分, keep_invalid: true, facts: {n: 1}, expect: {items: {"1": {status: invalid}}}}
+  - {name: 不按工作簿读取即报错, facts: {n: 两次}, expect: {error: 少报次数}}
+""")
+    assert ok.ok and plain.ok, (ok.failures, plain.failures)
+    assert wrong.failures == ["第1项：期望 有误，实际 少报1次，扣0.50分；得1.50分"]
+    with pytest.raises(PackError, match="示例用例文件校验失败") as exc:
+        run('  - {name: x, keep_invalid: true, facts: {n: 两次}, expect: {items: {"1": {status: invalid, points: 0}}}}\n')
+    assert "有误（invalid）的评分项没有得分" in str(exc.value)

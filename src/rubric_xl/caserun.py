@@ -98,6 +98,9 @@ def _compare_rubric(card, e: Expect) -> list[str]:
         if want_status == "incomplete" and it.status != "incomplete":
             out.append(f"{head}期望 待填，实际 {_pts(it.points)}（{it.explanation}）")
             continue  # the other comparisons would only repeat this one
+        if want_status == "invalid" and it.status != "invalid":
+            out.append(f"{head}期望 有误，实际 {it.explanation}")
+            continue
         if want_status == "scored" and it.status != "scored":
             want = f"{_pts(ie.points)}" if ie.points is not None else "已评分"
             out.append(f"{head}期望 {want}，实际 {it.explanation}")

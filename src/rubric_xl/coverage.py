@@ -6,13 +6,16 @@ one :class:`Target` each:
 - items: 计分 (the item scored by its rules, not zeroed), each 不得分条件, each
   档次 option, each 扣分 and 加分, each rule's 封顶 (its cap biting), the floor
   扣完为止 when the item's deductions can exceed its base;
-- ledgers: each 状态 of the chain, 有误 rows, each 必填列 left blank, each 行检查
-  (error and warning), each 指标条件 (a count / all / none metric's row condition).
+- ledgers, per table: each 决策 value (first rule that applies), each 状态 of the
+  chain, 有误 rows, each 必填列 left blank, each 行检查 (error and warning), each
+  指标条件 (the row condition of a count / sum with ``where``, all, none metric).
 
 What *did* fire is read from the score cards the engine returns, never from the
 explanation text: ``ItemResult.zero_rule`` / ``tier`` / ``floored``,
-``Adjustment.rule`` / ``capped``, ``RowResult.status`` and the check ids of a
-row's errors and warnings, and the roll-ups for metric conditions.
+``Adjustment.rule`` / ``capped``; per table of a ledger card ``RowResult.status``,
+its decision values, the check ids of its errors and warnings, and the roll-ups
+for metric conditions (a count > 0, a sum ≠ 0 — a sum of zeros shows nothing —,
+none false, all true on a line with rows).
 
 Only cases that passed count (a failing case proves nothing); a pack with no
 passing case is at 0 %.
@@ -45,7 +48,7 @@ class Target:
     category: str  # a key of CATEGORY
     location: str  # 第10项 扣分1, 台账 状态“已销号”, …
     description: str
-    key: tuple  # what the card must show (see _hits)
+    key: tuple  # what a card shows when it fired (see fired)
     hits: list[str] = field(default_factory=list)
 
     @property
@@ -162,8 +165,7 @@ def item_targets(pack: RulePack) -> list[Target]:
         for k, (_, text, _) in enumerate(it.zero):
             out.append(Target("zero", f"{at} 不得分条件{k + 1}", text, ("zero", it.id, k)))
         if it.tiers:
-            fact, points = it.tiers
-            for opt, pts in points.items():
+            for opt, pts in it.tiers[1].items():
                 out.append(Target("tier", f"{at} 档次“{opt}”", it.tier_text(opt, pts), ("tier", it.id, opt)))
         for role, rules in (("deduction", it.deductions), ("bonus", it.bonuses)):
             word = CATEGORY[role]
@@ -177,16 +179,39 @@ def item_targets(pack: RulePack) -> list[Target]:
     return out
 
 
+METRIC_CONDITION = ("count", "sum", "all", "none")  # metric kinds with a row condition
+
+
+def _conditions(lg: lowered.Ledger) -> list:
+    """The metrics of a table with a row condition: count / sum with ``where``, all, none."""
+    out = []
+    for m in lg.aggregates:
+        if m.kind == "count" and m.op.value[0] is None or m.kind == "sum" and not m.op.args:
+            continue
+        if m.kind in METRIC_CONDITION:
+            out.append(m)
+    return out
+
+
 def ledger_targets(pack: RulePack) -> list[Target]:
-    lg = lowered.lowered_ledger(pack)
-    at = pack.facts[lg.table].label
-    out = [Target("status", f"{at} 状态“{name}”", f"状态为{name}", ("status", name)) for name, _ in lg.statuses]
-    out.append(Target("invalid", f"{at} 有误行", f"一行中有不合要求的单元格（{lg.invalid_status}）",
-                      ("status", lg.invalid_status)))
-    out += [Target("required", f"{at} 必填列 {col}", msg, ("check", f"required_{col}")) for col, msg in lg.required]
-    out += [Target(chk.level, f"{at} 检查 {chk.id}", chk.message, ("check", chk.id)) for chk, _ in lg.checks]
-    out += [Target("metric", f"{at} 指标 {mt.id}", f"{mt.label}（{mt.kind}）的行条件成立", ("metric", mt.id, mt.kind))
-            for mt, node in lg.metrics if node is not None and mt.kind in ("count", "all", "none")]
+    """Per table (pack order): each decision value, each status, 有误 rows, each
+    required column, each row check, each metric's row condition."""
+    out: list[Target] = []
+    for lg in lowered.lowered_ledgers(pack):
+        at, tb = lg.label, lg.table
+        for did, label, rules in lg.decisions:
+            for value in dict.fromkeys(v for v, _ in rules):
+                out.append(Target("decision", f"{at} 决策 {did}“{value}”", f"{label}为{value}",
+                                  ("decision", tb, did, value)))
+        out += [Target("status", f"{at} 状态“{name}”", f"状态为{name}", ("status", tb, name))
+                for name, _ in lg.statuses]
+        out.append(Target("invalid", f"{at} 有误行", f"一行中有不合要求的单元格（{lg.invalid_status}）",
+                          ("status", tb, lg.invalid_status)))
+        out += [Target("required", f"{at} 必填列 {col}", msg, ("check", tb, f"required_{col}"))
+                for col, msg in lg.required]
+        out += [Target(chk.level, f"{at} 检查 {chk.id}", chk.message, ("check", tb, chk.id)) for chk, _ in lg.checks]
+        out += [Target("metric", f"{at} 指标 {m.id}", f"{m.label}（{m.kind}）的行条件成立", ("metric", tb, m.id, m.kind))
+                for m in _conditions(lg)]
     return out
 
 
@@ -221,34 +246,43 @@ def _rubric_fired(card) -> set[tuple]:
     return fired
 
 
-def _ledger_fired(card) -> set[tuple]:
+def _ledger_fired(card, pack: RulePack) -> set[tuple]:
     fired: set[tuple] = set()
-    for r in card.rows:
-        fired.add(("status", r.status))
-        for p in list(r.errors) + list(r.warnings):
-            fired.add(("check", p.check))
-    # a metric's row condition held on some row: count > 0, none false, or all
-    # true over at least one evaluated row (every group of one card holds all
-    # its rows, or those of one column value: never empty when it exists)
-    rows = any(r.status != wording.INVALID for r in card.rows)
-    kinds = {}
-    for ru in card.rollups:
-        for line in list(ru.groups.values()) + ([ru.total] if ru.total is not None else []):
-            for mid, v in line.items():
-                kinds.setdefault(mid, []).append(v)
-    for mid, vals in kinds.items():
-        if any(v is not None and not isinstance(v, bool) and v > 0 for v in vals):
-            fired.add(("metric", mid, "count"))
-        if any(v is False for v in vals):
-            fired.add(("metric", mid, "none"))
-        if rows and any(v is True for v in vals):
-            fired.add(("metric", mid, "all"))
+    tables = {t.table: t for t in card.tables}
+    for lg in lowered.lowered_ledgers(pack):
+        t = tables.get(lg.table)
+        if t is None:  # pragma: no cover - the card has every table of its pack
+            continue
+        tb = t.table
+        for r in t.rows:
+            fired.add(("status", tb, r.status))
+            for p in list(r.errors) + list(r.warnings):
+                fired.add(("check", tb, p.check))
+            if r.status != lg.invalid_status:  # an 有误 row decides nothing
+                for did, _, _ in lg.decisions:
+                    fired.add(("decision", tb, did, r.values.get(did)))
+        # a metric's row condition held on some row: a count > 0, a sum ≠ 0, none
+        # false, or all true over a line with rows (a group listed without rows —
+        # all_options — is in ``empty``; every other line of one card has rows
+        # when the table has a row that is not 有误)
+        rows = any(r.status != lg.invalid_status for r in t.rows)
+        kinds = {m.id: m.kind for m in _conditions(lg)}
+        for ru in t.rollups:
+            lines = [v for k, v in ru.groups.items() if k not in ru.empty]
+            if ru.total is not None:
+                lines.append(ru.total)
+            for line in lines:
+                for mid, kind in kinds.items():
+                    v = line.get(mid)
+                    if kind in ("count", "sum") and v is not None and not isinstance(v, bool) and v != 0 \
+                            or kind == "none" and v is False or kind == "all" and v is True and rows:
+                        fired.add(("metric", tb, mid, kind))
     return fired
 
 
-def fired(card: Any) -> set[tuple]:
-    """The keys of every target that fired on one score card."""
-    return _rubric_fired(card) if card.kind == "rubric" else _ledger_fired(card)
+def fired(card: Any, pack: RulePack) -> set[tuple]:
+    """The keys of every target of *pack* that fired on one of its score cards."""
+    return _rubric_fired(card) if card.kind == "rubric" else _ledger_fired(card, pack)
 
 
 def measure(pack: RulePack, cards: Iterable[tuple[str, Any]]) -> Coverage:
@@ -260,7 +294,7 @@ def measure(pack: RulePack, cards: Iterable[tuple[str, Any]]) -> Coverage:
     n = 0
     for name, card in cards:
         n += 1
-        for key in fired(card):
+        for key in fired(card, pack):
             for t in by_key.get(key, ()):
                 t.hits.append(name)
     return Coverage(pack.model.id, n, ts)
@@ -269,7 +303,7 @@ def measure(pack: RulePack, cards: Iterable[tuple[str, Any]]) -> Coverage:
 def to_dict(cov: Coverage) -> dict:
     return {
         "pack": cov.pack_id, "cases": cov.cases, "targets": len(cov.targets), "covered": cov.covered,
-        "percent": str(cov.percent),
+        "percent": cov.percent,  # Decimal: a JSON number through engine.card.dumps
         "lines": [{"category": t.category, "label": t.label, "location": t.location,
                    "description": t.description, "hits": len(t.hits), "cases": t.hits} for t in cov.targets],
         "missed": [t.location for t in cov.missed],

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import json
 from decimal import Decimal
 
 import click
@@ -89,7 +88,8 @@ def check_cmd(ctx, packs):
 @click.option("--engine", "executor", type=click.Choice(["default", "durable"]), default="default", show_default=True,
               help="执行器：default 为官方引擎；durable 用 durable-rules 独立复算（需安装 rubric-xl[durable]）。")
 @click.option("--coverage", is_flag=True,
-              help="列出每个规则包中哪些不得分条件、扣分、加分、档次、封顶、扣完为止、状态、行检查被示例用例触发，哪些从未触发。")
+              help="列出每个规则包中哪些不得分条件、扣分、加分、档次、封顶、扣完为止、决策、状态、行检查、"
+                   "指标条件被示例用例触发，哪些从未触发。")
 @click.option("--fail-under", type=click.FloatRange(0, 100), default=None,
               help="覆盖率（百分比）低于此值时以退出码 1 结束；给出 --coverage 时默认为 100。")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
@@ -143,46 +143,51 @@ def test_cmd(ctx, packs, executor, coverage, fail_under, fmt):
             from ..coverage import measure, to_dict
 
             cov = measure(pack, [(r.name, card) for r, card in results if r.ok and card is not None])
-            below = below or cov.percent < threshold
             entry["coverage"] = to_dict(cov)
             if fmt == "table":
                 click.echo(_coverage_text(cov), nl=False)
+            if cov.percent < threshold:
+                below = True
+                click.echo(f"✗ {pack.id}：规则覆盖率 {cov.percent}%，低于要求的 {plain(threshold)}%"
+                           f"（{len(cov.missed)} 处从未触发）", err=True)
         report.append(entry)
         if fmt == "table":
             click.echo(summary)
-    if coverage and below and fmt == "table":
-        click.echo(f"✗ 规则覆盖率低于 {plain(threshold)}%", err=True)
     if fmt == "json":
-        click.echo(json.dumps({"packs": report, "fail_under": plain(threshold) if coverage else None},
-                              ensure_ascii=False, indent=2))
+        from ..engine.card import dumps
+
+        click.echo(dumps({"packs": report, "fail_under": threshold if coverage else None}))
     ctx.exit(EXIT_INPUT if failed or below else 0)
 
 
 def _coverage_text(cov) -> str:
-    """The Chinese coverage table of one pack, the never-fired lines, the percentage."""
+    """The Chinese coverage table of one pack, the never-fired lines, the percentage
+    (pack text is shown as it is: never read as rich markup)."""
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     from ..audit._terminal import console, wrap
 
     buf = io.StringIO()
     con = console(buf, 140)
-    t = Table(box=box.SIMPLE_HEAD, show_edge=False, title=f"{cov.pack_id} 规则覆盖")
+    t = Table(box=box.SIMPLE_HEAD, show_edge=False, title=Text(f"{cov.pack_id} 规则覆盖"))
     t.add_column("类别", no_wrap=True)
     t.add_column("位置", max_width=36, overflow="fold")
     t.add_column("描述", max_width=60, overflow="fold")
     t.add_column("命中用例数", justify="right", no_wrap=True)
     for tg in cov.targets:
-        t.add_row(tg.label, wrap(tg.location, 36), wrap(tg.description, 60), str(len(tg.hits)) if tg.hits else "0 ✗")
+        t.add_row(Text(tg.label), Text(wrap(tg.location, 36)), Text(wrap(tg.description, 60)),
+                  Text(str(len(tg.hits)) if tg.hits else "0 ✗"))
     con.print(t)
     missed = cov.missed
     if missed:
-        con.print(f"从未触发（{len(missed)} 处）：")
+        con.print(f"从未触发（{len(missed)} 处）：", markup=False)
         for tg in missed:
-            con.print(f"  ✗ {tg.label}　{tg.location}：{tg.description}")
+            con.print(f"  ✗ {tg.label}　{tg.location}：{tg.description}", markup=False)
     else:
-        con.print("每一处规则都至少被一个用例触发。")
-    con.print(f"覆盖率：{cov.percent}%（{cov.covered}/{len(cov.targets)}，计入 {cov.cases} 个通过的用例）")
+        con.print("每一处规则都至少被一个用例触发。", markup=False)
+    con.print(f"覆盖率：{cov.percent}%（{cov.covered}/{len(cov.targets)}，计入 {cov.cases} 个通过的用例）", markup=False)
     return buf.getvalue()
 
 

@@ -37,7 +37,7 @@ Ledger packs expect rows and roll-ups instead::
 
 ``keep_invalid: true`` on a case reads its facts as a workbook is read: a value
 that breaks the input contract is kept, its row (or item) is 有误, instead of the
-whole case being an error::
+whole case being an error (an item then expects ``{status: invalid}``)::
 
       - name: 入账日期写成文字 该行有误
         keep_invalid: true
@@ -76,7 +76,7 @@ class _M(BaseModel):
 
 class ItemExpect(_M):
     points: Optional[Num2] = None
-    status: Optional[Literal["scored", "incomplete"]] = None
+    status: Optional[Literal["scored", "incomplete", "invalid"]] = None  # invalid: 有误 (keep_invalid cases)
     zeroed: Optional[StrictBool] = None
     flags: Optional[list[str]] = None
     explain: Optional[Text] = None  # a substring of the item's explanation
@@ -101,6 +101,8 @@ class ItemExpect(_M):
             raise ValueError("没有写出任何期望")
         if self.status == "incomplete" and (self.points is not None or self.zeroed):
             raise ValueError("待填（incomplete）的评分项没有得分，不能同时期望 points 或 zeroed")
+        if self.status == "invalid" and (self.points is not None or self.zeroed):
+            raise ValueError("有误（invalid）的评分项没有得分，不能同时期望 points 或 zeroed")
         return self
 
 
