@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHANXI = ROOT / "rules" / "shanxi-2005.yaml"
 XINZHOU = ROOT / "rules" / "xinzhou-2024.yaml"
 CHANGZHI = ROOT / "rules" / "changzhi-2019.yaml"
+QINGLING = ROOT / "rules" / "shanxi-2019-qingling.yaml"
 FAKE_OFFICE = Path(__file__).with_name("addin_fake_office") / "office.js"
 SCREENSHOT = ROOT / "docs" / "addin-taskpane.png"
 CHROMIUM = "/usr/bin/chromium"
@@ -52,7 +53,7 @@ def server(tmp_path_factory):
     proc = subprocess.Popen(
         [sys.executable, "-c", "from rubric_xl.cli import main; main()",
          "addin", "serve", "--host", "127.0.0.1", "--port", str(port), "--rules", str(SHANXI),
-         "--rules", str(XINZHOU), "--rules", str(CHANGZHI)],
+         "--rules", str(XINZHOU), "--rules", str(CHANGZHI), "--rules", str(QINGLING)],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -361,10 +362,11 @@ def test_js_client_payload_matches_the_servers_model(browser, server, pack, temp
     assert pane.errors == []
 
 
-def test_ledger_workbook_in_the_pane(browser, server, tmp_path):
+@pytest.mark.parametrize("pack_path", [XINZHOU, QINGLING], ids=lambda p: p.stem)
+def test_ledger_workbook_in_the_pane(browser, server, tmp_path, pack_path):
     from rubric_xl.workbook import fill_template
 
-    led = load_pack(XINZHOU)
+    led = load_pack(pack_path)
     tpl = tmp_path / "忻府区.xlsx"
     tpl.write_bytes(template_bytes(led))
     facts = random_facts(led, 8, rows=5)

@@ -31,6 +31,7 @@ from rubric_xl.workbook import fill_template, template_bytes
 ROOT = Path(__file__).resolve().parents[1]
 SHANXI = ROOT / "rules" / "shanxi-2005.yaml"
 XINZHOU = ROOT / "rules" / "xinzhou-2024.yaml"
+QINGLING = ROOT / "rules" / "shanxi-2019-qingling.yaml"
 PYTHON = sys.executable
 
 
@@ -40,7 +41,7 @@ def client():
 
     from rubric_xl.addin import create_app
 
-    return TestClient(create_app([SHANXI, XINZHOU]))
+    return TestClient(create_app([SHANXI, XINZHOU, QINGLING]))
 
 
 @pytest.fixture(scope="module")
@@ -307,8 +308,9 @@ def test_missing_input_name_is_reported_not_scored(client, pack, template, tmp_p
     assert_matches_engine(result, score(pack, {**facts, "weekly_reports_count": None}))
 
 
-def test_ledger_workbook(client, tmp_path):
-    led = load_pack(XINZHOU)
+@pytest.mark.parametrize("pack_path", [XINZHOU, QINGLING], ids=lambda p: p.stem)
+def test_ledger_workbook(client, tmp_path, pack_path):
+    led = load_pack(pack_path)
     tpl = tmp_path / "led.xlsx"
     tpl.write_bytes(template_bytes(led))
     facts = random_facts(led, 4, rows=6)

@@ -347,3 +347,35 @@ items:
     evidence: e
     zero_if: [{when: "sent < 2", reason: 未全部报送}]
 """
+
+
+# --- round(x, places) ------------------------------------------------------------------
+
+@pytest.mark.parametrize("text,value", [
+    ("round(0.005, 2)", Decimal("0.01")),        # half up at the boundary
+    ("round(0.00499, 2)", Decimal("0.00")),
+    ("round(2.675, 2)", Decimal("2.68")),        # exact decimal: no binary 2.67499…
+    ("round(-0.005, 2)", Decimal("-0.01")),      # away from zero, as Excel's ROUND
+    ("round(100 / 107, 2)", Decimal("0.93")),
+    ("round(10600 / 107, 2)", Decimal("99.07")),
+    ("round(n / m, 0)", Decimal("2")),           # 1.5 → 2
+    ("round(7, 6)", Decimal("7.000000")),
+])
+def test_round_is_half_up(text, value):
+    got = ev(text)
+    assert got == value and got.as_tuple().exponent == value.as_tuple().exponent
+
+
+@pytest.mark.parametrize("text,msg", [
+    ("round(n)", "参数个数不对"),
+    ("round(n, m)", "0 到 6 之间的整数常量"),
+    ("round(n, 1.5)", "0 到 6 之间的整数常量"),
+    ("round(n, 7)", "0 到 6 之间的整数常量"),
+    ("round(n, -1)", "0 到 6 之间的整数常量"),
+    ("round(flag, 2)", "需要数值"),
+    ("round(maybe, 2)", "可能为空"),
+])
+def test_round_refuses(text, msg):
+    with pytest.raises(ExpressionError) as ei:
+        expr.check(text, SYMS)
+    assert msg in ei.value.message

@@ -12,6 +12,8 @@ every score cell is compared with the engine's score card:
 * rules/xinzhou-2024.yaml: 200 seeded random ledgers, every example case and a
   2,000-row ledger — each row's status, errors and warnings, and every roll-up
   line of 汇总.
+* rules/shanxi-2019-qingling.yaml: 120 seeded random ledgers and every example
+  case — rows as above, every roll-up line (序时进度, 进度滞后, 无任务 areas).
 
 All workbooks go through LibreOffice in a few batched ``soffice`` calls.  This
 test never skips: without LibreOffice it fails and says how to install it.
@@ -41,6 +43,7 @@ from rubric_xl.workbook import build_template, fill_workbook
 ROOT = Path(__file__).resolve().parents[1]
 SHANXI = ROOT / "rules" / "shanxi-2005.yaml"
 XINZHOU = ROOT / "rules" / "xinzhou-2024.yaml"
+QINGLING = ROOT / "rules" / "shanxi-2019-qingling.yaml"
 CASES = ROOT / "rules" / "cases"
 N_RANDOM = 200
 SEED = 20050715
@@ -399,7 +402,7 @@ def compare_rubric(pack, layout, path: Path, card) -> list[str]:
 def _metric(kind: str, v) -> object:
     """An engine metric value as the workbook shows it."""
     if kind in ("all", "none"):
-        return _yes(v)
+        return "" if v is None else _yes(v)
     if v is None:
         return ""
     return Decimal(v).quantize(CENT)
@@ -438,7 +441,9 @@ def compare_ledger(pack, layout, path: Path, card) -> list[str]:
     for n in range(after, min(after + 3, res["status"].last_row + 1)):  # empty rows stay empty
         for k, rr in res.items():
             check(f"空行{n} {k}", lo.at(rows, n, rr.col), "")
-    kinds = {mt.id: mt.kind for mt in led.metrics}
+    typed = pack.ledger.metric_types if pack.ledger else {}
+    # a yes/no metric (all, none, a yes/no expr) shows 是/否 (blank: not computed)
+    kinds = {mt.id: "all" if typed.get(mt.id, ("",))[0] == E.BOOL else mt.kind for mt in led.metrics}
     srows = lo.sheet_rows(path, layout.summary_sheet)
     cols = {c.id: c for c in pack.facts[led.table].columns}
     for block, ru in zip(layout.summary, card.rollups):
@@ -453,6 +458,8 @@ def compare_ledger(pack, layout, path: Path, card) -> list[str]:
                 want = _metric(kinds[mid], metrics[mid]) if metrics is not None else \
                     {"count": Decimal(0).quantize(CENT), "sum": Decimal(0).quantize(CENT), "rate": "",
                      "all": YES, "none": YES}[kinds[mid]]
+                if metrics is not None and metrics[mid] is True and ekey in (ru.empty or ()) and ru.empty_label:
+                    want = ru.empty_label  # a listed group without rows (all_options), e.g. 无任务
                 check(f"{ru.label}/{key}/{mid}", _cell_metric(kinds[mid], lo.at(srows, row, col)), want)
         if block.total_row is not None:
             for mid, col in block.metric_cols.items():
@@ -555,6 +562,18 @@ def _prepare(rc: lo.Recalculator, src: Path) -> dict:
         rows[i][cid] = v
     out["lbad"] = (rows, blay, _save(wb, src / "xz-bad.xlsx"))
     jobs.append(rc.submit(paths + [out["big"][1], out["lbad"][2]]))
+
+    # the 百日清零 ledger (rules/shanxi-2019-qingling.yaml): random ledgers and every example case
+    qingling = load_pack(QINGLING)
+    out["qingling"] = qingling
+    qfacts = random_ledger_facts(qingling, 120, seed=SEED + 3, rows=(0, 20))
+    qpaths, out["qlayout"] = write_submissions(qingling, qfacts, src, "ql-random", ledger_rows=30)
+    out["qrandom"] = list(zip(qfacts, qpaths))
+    qcases = [c for c in load_cases(CASES / "shanxi-2019-qingling.yaml", qingling)
+              if not c.expect.error and not c.keep_invalid]  # (bad cells cannot be filled in)
+    cpaths, out["qclayout"] = write_submissions(qingling, [c.facts for c in qcases], src, "ql-case")
+    out["qcases"] = list(zip(qcases, cpaths))
+    jobs.append(rc.submit(qpaths + cpaths))
 
     for job in jobs:
         job.result()
@@ -721,3 +740,35 @@ def test_bad_ledger_cells_are_row_errors_where_the_engine_refuses(run):
     assert "入账日期（台账!" in second and "为“2024-13-01”，应为日期" in second, second
     status = layout.tables["enterprises"].results["status"].data
     assert [lo.at(got, status.first_row + i, status.col) for i in (0, 1)] == ["有误", "有误"]
+
+
+def test_qingling_random_ledgers_match_the_engine(run):
+    pack, layout = run["qingling"], run["qlayout"]
+    bad, seen = [], Counter()
+    for facts, path in run["qrandom"]:
+        card = score(pack, facts)
+        bad += compare_ledger(pack, layout, run["out"][path.name], card)
+        for r in card.rows:
+            seen[r.status] += 1
+            seen["errors"] += bool(r.errors)
+            seen["warnings"] += bool(r.warnings)
+        for ru in card.rollups:
+            seen["lagging"] += sum(1 for v in ru.groups.values() if v["lagging"] is True)
+            seen["on schedule"] += sum(1 for v in ru.groups.values() if v["lagging"] is False)
+            seen["empty area"] += len(ru.empty or ())
+        seen["empty"] += not card.rows
+    _report(bad, len(run["qrandom"]), "随机台账（百日清零）")
+    assert len(run["qrandom"]) >= 120
+    for status in ("反弹", "已销号", "已完成待核查", "逾期未完成", "推进中"):
+        assert seen[status] >= 10, seen
+    assert seen["errors"] >= 50 and seen["warnings"] >= 50 and seen["empty"] >= 2, seen
+    assert seen["lagging"] >= 20 and seen["on schedule"] >= 20 and seen["empty area"] >= 100, seen
+
+
+def test_qingling_example_cases_match_the_engine(run):
+    pack, layout = run["qingling"], run["qclayout"]
+    bad = []
+    for case, path in run["qcases"]:
+        bad += compare_ledger(pack, layout, run["out"][path.name], score(pack, case.facts))
+    _report(bad, len(run["qcases"]), "示例用例（百日清零）")
+    assert len(run["qcases"]) >= 18

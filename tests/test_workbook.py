@@ -651,7 +651,7 @@ def test_find_pack(sx, tmp_path, monkeypatch):
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(seed=st.integers(0, 2**32 - 1), which=st.sampled_from(["shanxi-2005", "xinzhou-2024"]))
+@given(seed=st.integers(0, 2**32 - 1), which=st.sampled_from(["shanxi-2005", "xinzhou-2024", "shanxi-2019-qingling"]))
 def test_fill_then_read_gives_the_same_facts(seed, which, tmp_path_factory):
     """For any valid submission, reading a filled workbook gives back exactly the
     converted facts (ledger templates with 12 rows, so longer ledgers grow)."""
@@ -683,7 +683,7 @@ def test_checked_in_templates_are_fresh(pack_file):
 
 
 @pytest.mark.parametrize("name", ["shanxi-2005-full", "yuncheng-2004-seed", "xinzhou-2024-xinfu",
-                                  "changzhi-2019-luzhou"])
+                                  "changzhi-2019-luzhou", "shanxi-2019-qingling-datong"])
 def test_examples_are_filled_from_their_facts(name):
     facts_file = EXAMPLES / f"{name}.yaml"
     book = EXAMPLES / f"{name}.xlsx"

@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 R=.venv/bin/rubric-xl
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for pack in shanxi-2005 xinzhou-2024 changzhi-2019; do
+for pack in shanxi-2005 xinzhou-2024 changzhi-2019 shanxi-2019-qingling; do
   $R template build --rules rules/$pack.yaml -o workbook_templates/$pack.xlsx
 done
 $R template build --rules rules/shanxi-2005.yaml --unit 示例市 -o "$tmp/示例市.xlsx"
@@ -20,3 +20,6 @@ $R template fill "$tmp/忻府区.xlsx" --facts examples/xinzhou-2024-xinfu.yaml 
 $R template build --rules rules/changzhi-2019.yaml --unit 潞州区 -o "$tmp/潞州区.xlsx"
 $R template fill "$tmp/潞州区.xlsx" --facts examples/changzhi-2019-luzhou.yaml -o examples/changzhi-2019-luzhou.xlsx \
   --filler 张伟 --phone 0355-2123456 --date 2019-06-27
+$R template build --rules rules/shanxi-2019-qingling.yaml --unit 大同市 -o "$tmp/大同市.xlsx"
+$R template fill "$tmp/大同市.xlsx" --facts examples/shanxi-2019-qingling-datong.yaml \
+  -o examples/shanxi-2019-qingling-datong.xlsx --filler 孙丽 --phone 0352-4567890 --date 2019-09-02

@@ -181,11 +181,14 @@ def combine_ledgers(results: list[FileResult]) -> list[Combined]:
         pack = load_cached(members[0].pack_source)  # type: ignore[arg-type]
         plan = plan_for(pack)
         per_table = plan.combine_tables([r.values for r in members])  # type: ignore[misc]
-        tables = [CombinedTable(tp.table, tp.lg.label, rollups, {mt.id: mt.label for mt, _ in tp.metrics})
-                  for tp, rollups in zip(plan.tables, per_table)]
+        tables = []
+        for tp, rollups in zip(plan.tables, per_table):
+            labels = {mt.id: mt.label for mt, _ in tp.metrics}
+            flags = {g.label: labels.get(g.flag, g.flag) for g in tp.lg.groupings if g.flag}
+            tables.append(CombinedTable(tp.table, tp.lg.label, rollups, labels, flags))
         first = tables[0]
         out.append(Combined(plan.info, [r.file for r in members], first.rollups, first.labels,
-                            first.table, first.label, tables[1:]))
+                            first.table, first.label, tables[1:], flags=first.flags))
     return out
 
 

@@ -16,6 +16,7 @@ from ..engine.card import LedgerCard, PackInfo, Rollup, ScoreCard, TableResult, 
 from ..rules.wording import points_state
 from ..sheettext import report_text, safe_text  # noqa: F401  (safe_text re-exported)
 from ._one import STATUS_TEXT, FileResult
+from ._terminal import flagged_lines, marks, rank_text, shown
 
 LEVEL_TEXT = {"error": "错误", "warning": "警告"}
 
@@ -42,6 +43,7 @@ class CombinedTable:
     label: str
     rollups: list[Rollup]
     labels: dict[str, str]  # metric id -> label
+    flags: dict[str, str] = field(default_factory=dict)  # grouping label -> label of its flag metric
 
 
 @dataclass
@@ -57,10 +59,11 @@ class Combined:
     table: str = ""
     label: str = ""
     more: list[CombinedTable] = field(default_factory=list)
+    flags: dict[str, str] = field(default_factory=dict)  # grouping label -> label of its flag metric
 
     @property
     def tables(self) -> list[CombinedTable]:
-        return [CombinedTable(self.table, self.label, self.rollups, self.labels), *self.more]
+        return [CombinedTable(self.table, self.label, self.rollups, self.labels, self.flags), *self.more]
 
     def to_dict(self) -> dict:
         card = LedgerCard(self.info, {}, [], self.rollups, self.labels, self.table, self.label,
@@ -451,6 +454,8 @@ def _problems_sheet(wb, results: list[FileResult], doc: _Doc) -> None:
 def _metric_value(v: Any) -> Any:
     if isinstance(v, bool):
         return "是" if v else "否"
+    if isinstance(v, Decimal):
+        return num.q2(v)  # as the JSON report gives it (an expr metric such as 序时进度 may be unrounded)
     return "—" if v is None else v
 
 
@@ -484,12 +489,17 @@ def _ledger_sheets(wb, results: list[FileResult], combined: list[Combined], doc:
 
 
 def _combined_rollups(ws, c: "CombinedTable", row: int) -> int:
-    """One table's combined roll-ups from *row* on; the row after them."""
+    """One table's combined roll-ups from *row* on; the row after them: a rank
+    column (and each body's flagged groups, e.g. 进度滞后 areas) beside a
+    ranked grouping, the flagged groups listed under an unranked one."""
     labels = ["分组"] + list(c.labels.values())
     for ru in c.rollups:
         _put(ws, row, 1, ru.label).font = _bold()
         row += 1
-        for j, v in enumerate(labels, start=1):
+        ranked_ = ru.ranks is not None
+        extra = marks(c.rollups, c.flags) if ranked_ else []  # e.g. 进度滞后 areas beside the rank
+        head = labels + (["名次"] if ranked_ else []) + [h for h, _ in extra]
+        for j, v in enumerate(head, start=1):
             cell = _put(ws, row, j, v)
             cell.font = _bold()
         ws.row_dimensions[row].height = row_height(
@@ -504,9 +514,20 @@ def _combined_rollups(ws, c: "CombinedTable", row: int) -> int:
             _put(ws, row, 1, key or "（空）").alignment = _wrap()
             ws.row_dimensions[row].height = row_height([(key or "（空）", 22, 11)], minimum=15)
             for j, mid in enumerate(c.labels, start=2):
-                v = _metric_value(vals.get(mid))
+                v = _metric_value(shown(ru, key, vals.get(mid)))
                 _put(ws, row, j, v, "0.00" if isinstance(v, Decimal) and v != v.to_integral_value() else None)
+            if ranked_ and key != (ru.total_label or "合计"):
+                rank = (ru.ranks or {}).get(key)
+                _put(ws, row, len(labels) + 1, rank_text(ru, key) if rank is None else rank)
+                for j, (_, by_body) in enumerate(extra, start=len(labels) + 2):
+                    _put(ws, row, j, by_body.get(key, ""))
             row += 1
+        if ru.flagged is not None and not any(r.ranks is not None for r in c.rollups):
+            _put(ws, row, 1, f"{c.flags.get(ru.label, '标记')}的分组（{ru.label}）").font = _bold()
+            row += 1
+            for line in flagged_lines(ru) or ["无"]:
+                _put(ws, row, 1, line)
+                row += 1
         row += 1
     return row
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import re
 from decimal import Decimal
-from typing import Iterable
+from typing import Any, Iterable
 
 from rich import box
 from rich.cells import cell_len
@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..engine import num
-from ..engine.card import LedgerCard, PackInfo, ScoreCard
+from ..engine.card import LedgerCard, PackInfo, Rollup, ScoreCard
 from ..errors import Problem
 from ..rules import catalog
 from ..rules.wording import points_state
@@ -158,6 +158,35 @@ def decision_labels(info: PackInfo) -> dict[str, dict[str, str]]:
     return {led.table: {d.id: d.label for d in led.decisions} for led in pack.model.ledgers}
 
 
+# --- what a roll-up line shows (terminal and xlsx alike) ------------------------
+
+
+def shown(ru: Rollup, key: str, v: Any) -> Any:
+    """A metric value of group *key* as shown: a group without rows (all_options)
+    shows its ``empty_label`` (e.g. 无任务) where an all/none metric holds."""
+    if v is True and ru.empty_label and key in (ru.empty or ()):
+        return ru.empty_label
+    return v
+
+
+def rank_text(ru: Rollup, key: str | None) -> str:
+    """The 名次 of a ranked group: ``1``, ties alike; ``—`` when not ranked (its metric not computed)."""
+    r = (ru.ranks or {}).get(key) if key is not None else None
+    return "—" if r is None else str(r)
+
+
+def flagged_lines(ru: Rollup) -> list[str]:
+    """``太原市：散乱污企业、禁煤区散煤`` for each reporting body with flagged groups."""
+    return [f"{who}：{'、'.join(keys)}" for who, keys in (ru.flagged or {}).items() if keys]
+
+
+def marks(rollups: list[Rollup], flags: dict[str, str]) -> list[tuple[str, dict[str, str]]]:
+    """The flagged groups as extra columns of a ranking: (header such as
+    ``进度滞后（按清零领域）``, reporting body → ``散乱污企业、禁煤区散煤``)."""
+    return [(f"{flags.get(ru.label, '标记')}（{ru.label}）", {who: "、".join(keys) for who, keys in ru.flagged.items()})
+            for ru in rollups if ru.flagged is not None]
+
+
 def ledger_text(card: LedgerCard, title: str | None = None) -> str:
     """A ledger card: its facts, then per table (pack order) the rows and the
     roll-ups; a pack with several tables heads each with the table's label."""
@@ -202,22 +231,22 @@ def rollup_table(ru, metric_labels: dict[str, str]) -> Table:
     """One roll-up as a text table: a line per group (a column per metric), or,
     with more than :data:`WIDE_METRICS` metrics, a line per metric and a column
     per group (twelve metric columns do not fit a terminal)."""
-    lines = [(key or "（空）", vals) for key, vals in ru.groups.items()]
+    lines = [(key, vals) for key, vals in ru.groups.items()]
     if ru.total is not None:
         lines.append((ru.total_label or "合计", ru.total))
     rt = Table(title=ru.label, box=box.SIMPLE_HEAD, show_edge=False)
     if len(metric_labels) > WIDE_METRICS:
         rt.add_column("指标")
         for key, _ in lines:
-            rt.add_column(key, justify="right", no_wrap=True)
+            rt.add_column(key or "（空）", justify="right", no_wrap=True)
         for mid, label in metric_labels.items():
-            rt.add_row(label, *[num.metric(vals.get(mid)) for _, vals in lines])
+            rt.add_row(label, *[num.metric(shown(ru, key, vals.get(mid))) for key, vals in lines])
         return rt
     rt.add_column("分组")
     for mid, label in metric_labels.items():
         rt.add_column(label, justify="right", no_wrap=True)
     for key, vals in lines:
-        rt.add_row(key, *[num.metric(vals.get(mid)) for mid in metric_labels])
+        rt.add_row(key or "（空）", *[num.metric(shown(ru, key, vals.get(mid))) for mid in metric_labels])
     return rt
 
 

@@ -11,7 +11,7 @@ from ..engine import num
 from ..engine.card import LedgerCard, ScoreCard
 from ._one import STATUS_TEXT, FileResult
 from ._reports import LEVEL_TEXT, Combined, _short_loc
-from ._terminal import card_text, console, rollup_table, summarise_blanks, wrap
+from ._terminal import card_text, console, flagged_lines, marks, rank_text, rollup_table, shown, summarise_blanks, wrap
 
 
 def _console(buf: io.StringIO) -> Console:
@@ -37,8 +37,37 @@ def _combined(con: Console, c: Combined) -> None:
     for tc in c.tables:
         if len(c.tables) > 1:
             con.print(tc.label)
-        for ru in tc.rollups:
+        _combined_table(con, tc)
+
+
+def _combined_table(con: Console, tc) -> None:
+    """One table's combined roll-ups; a ranked grouping gets its 名次 column and
+    each body's flagged groups beside it (e.g. 进度滞后 areas, for the 通报)."""
+    extra = marks(tc.rollups, tc.flags)
+    ranking = any(ru.ranks is not None for ru in tc.rollups)
+    for ru in tc.rollups:
+        if ru.ranks is None:
             con.print(rollup_table(ru, tc.labels))
+        else:
+            t = Table(title=ru.label + "（排名）", box=box.SIMPLE_HEAD, show_edge=False)
+            t.add_column("名次", justify="right", no_wrap=True)
+            t.add_column("分组")
+            for label in tc.labels.values():
+                t.add_column(label, justify="right")
+            for head, _ in extra:
+                t.add_column(head, max_width=30, overflow="fold")
+            for key, vals in ru.groups.items():
+                t.add_row(rank_text(ru, key), key or "（空）",
+                          *[num.metric(shown(ru, key, vals.get(m))) for m in tc.labels],
+                          *[by_body.get(key, "") for _, by_body in extra])
+            if ru.total is not None:
+                t.add_row("", ru.total_label or "合计", *[num.metric(ru.total.get(m)) for m in tc.labels],
+                          *[""] * len(extra))
+            con.print(t)
+        if ru.flagged is not None and not ranking:  # no ranking to show them beside
+            con.print(f"{tc.flags.get(ru.label, '标记')}的分组（{ru.label}）：")
+            for line in flagged_lines(ru) or ["无"]:
+                con.print("  " + line)
 
 
 def batch_text(results: list[FileResult], combined: list[Combined]) -> str:

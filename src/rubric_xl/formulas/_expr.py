@@ -197,6 +197,9 @@ class Compiler:
         if name == "days":  # date serials: a plain subtraction, b − a
             a, b = args
             return V(f"({b.f}-{a.f})", E.NUMBER, null, plain=True, risky=risky)
+        if name == "round":  # Excel's ROUND is half away from zero, as the engine's half up
+            x, places = args
+            return V(f"ROUND({self.num(x)},{places.f})", E.NUMBER, null, plain=True, risky=risky)
         if name == "abs":
             return V(f"ABS({args[0].f})", E.NUMBER, null, plain=args[0].plain, risky=risky)
         if name in ("min", "max"):

@@ -68,6 +68,7 @@ from typing import Annotated, Any, Callable, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
 
 from ..errors import PackError, Problem, ProblemList, RubricError
+from .expr import BOOL
 from .pack import RulePack, _pyd_problems
 from .wording import INVALID
 from .yamlsrc import Located, load_file
@@ -357,6 +358,7 @@ class _Checker:
                 if vid not in values:
                     self.err(rp + ("values", vid), f"未知的派生值或决策 {vid!r}（已定义：{'、'.join(values) or '无'}）")
         metrics = {mt.id: mt for mt in led.metrics}
+        typed = cl.metric_types  # expr metrics: (type, may be blank)
         for gname, groups in rollups.items():
             gp = path + ("rollups", gname)
             grouping = find_grouping(led.groupings, gname)
@@ -379,10 +381,12 @@ class _Checker:
                     nullable = mt is not None and mt.kind in ("rate", "expr")
                     if mt is None:
                         self.err(mp, f"未知的指标 {mid!r}（已定义：{'、'.join(metrics)}）")
-                    elif mt.kind in ("all", "none") or (mt.kind == "expr" and isinstance(val, bool)):
-                        if not isinstance(val, bool):
-                            self.err(mp, "应为 true/false")
-                    elif isinstance(val, bool) or not (isinstance(val, (int, Decimal)) or (val is None and nullable)):
+                    elif mt.kind in ("all", "none") or typed.get(mid, ("",))[0] == BOOL:
+                        if not (isinstance(val, bool) or (val is None and typed[mid][1])):
+                            self.err(mp, "应为 true/false" + ("（或 null 表示无法计算）" if mid in typed and
+                                                             typed[mid][1] else ""))
+                    elif isinstance(val, bool) or not (isinstance(val, (int, Decimal))
+                                                      or (val is None and nullable)):
                         self.err(mp, "应为数值" + ("（或 null 表示无法计算）" if nullable else ""))
                     elif val is not None and Decimal(val).as_tuple().exponent < -2:
                         self.err(mp, "最多两位小数（实际值按0.01比较）")

@@ -13,6 +13,7 @@ FUNCTIONS: dict[str, tuple[int, int | None, str]] = {
     "min": (1, None, NUMBER),
     "max": (1, None, NUMBER),
     "abs": (1, 1, NUMBER),
+    "round": (2, 2, NUMBER),  # round(x, places): half up, places a whole-number constant 0–6
     "blank": (1, 1, BOOL),
     "present": (1, 1, BOOL),
     "date": (1, 1, DATE),

@@ -93,6 +93,14 @@ class _Checker:
             self.no_null(a)
         return Node("call", name, args, type=NUMBER)
 
+    def round_(self, name: str, args: tuple[Node, ...]) -> Node:
+        x, places = args
+        self.want(x, NUMBER, name)
+        self.no_null(x)
+        if places.kind != "num" or places.value != places.value.to_integral_value() or not 0 <= places.value <= 6:
+            self.fail("round() 的第二个参数（保留的小数位数）必须是 0 到 6 之间的整数常量")
+        return Node("call", name, args, type=NUMBER)
+
     def count_true(self, name: str, args: tuple[Node, ...]) -> Node:
         for a in args:
             self.want(a, BOOL, name)
@@ -144,7 +152,7 @@ _RULES: dict[str, Rule] = {
 _CALLS: dict[str, Callable[[_Checker, str, tuple[Node, ...]], Node]] = {
     "min": _Checker.numbers, "max": _Checker.numbers, "abs": _Checker.numbers,
     "count_true": _Checker.count_true, "date": _Checker.date,
-    "days": _Checker.days, "coalesce": _Checker.coalesce,
+    "days": _Checker.days, "coalesce": _Checker.coalesce, "round": _Checker.round_,
 }
 
 

@@ -8,7 +8,7 @@ conditions each.
 from __future__ import annotations
 
 import operator
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable, Mapping
 
 from ...errors import ExpressionError
@@ -162,6 +162,11 @@ def _present(args: list[Fn]) -> Fn:
     return lambda env: fn(env) is not None
 
 
+def _round(args: list[Fn]) -> Fn:
+    fn, places = args
+    return lambda env: fn(env).quantize(Decimal(1).scaleb(-int(places(env))), rounding=ROUND_HALF_UP)
+
+
 def _count_true(args: list[Fn]) -> Fn:
     return lambda env: Decimal(sum(1 for f in args if f(env)))
 
@@ -187,7 +192,7 @@ def _coalesce(args: list[Fn]) -> Fn:
 
 _CALLS: dict[str, Callable[[list[Fn]], Fn]] = {
     "min": _min, "max": _max, "abs": _abs, "blank": _blank, "present": _present,
-    "count_true": _count_true, "days": _days, "coalesce": _coalesce,
+    "count_true": _count_true, "days": _days, "coalesce": _coalesce, "round": _round,
 }
 
 _BUILD: dict[str, Callable[[Node], Fn]] = {
