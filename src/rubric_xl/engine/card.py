@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from .num import q2
+from .num import amount
 
 
 class Adjustment:
@@ -35,7 +35,7 @@ class ItemResult:
     submission, so construction is kept cheap (empty tuples until needed)."""
 
     __slots__ = ("id", "title", "category", "max", "bonus_cap", "status", "points", "zeroed",
-                 "missing", "deductions", "bonuses", "flags", "explanation", "invalid")
+                 "missing", "deductions", "bonuses", "flags", "explanation", "invalid", "_json")
 
     def __init__(self, id: str, title: str, category: str, max: Decimal,
                  bonus_cap: Decimal | None, status: str, points: Decimal | None = None,
@@ -49,6 +49,7 @@ class ItemResult:
         self.flags: list[str] | tuple = flags
         self.explanation = explanation
         self.invalid: list[str] | tuple = invalid  # facts that break the input contract (status invalid)
+        self._json: dict | None = None  # its JSON form's scalars, made once (see to_dict)
 
     @property
     def deducted(self) -> Decimal:
@@ -152,7 +153,25 @@ class JSONNumber(str):
 
 
 def _num(d: Decimal | None) -> JSONNumber | None:
-    return None if d is None else JSONNumber(f"{q2(d):.2f}")
+    return None if d is None else JSONNumber(amount(d))
+
+
+_CONST_NUMS: dict[int, tuple[Decimal, JSONNumber]] = {}  # by id(): an item's max and bonus cap
+
+
+def _const_num(d: Decimal | None) -> JSONNumber | None:
+    """:func:`_num` of a value that is one object for every result (an item's
+    max): remembered by identity (the entry keeps the object, so its id is not reused)."""
+    if d is None:
+        return None
+    hit = _CONST_NUMS.get(id(d))
+    if hit is not None and hit[0] is d:
+        return hit[1]
+    if len(_CONST_NUMS) >= 4096:
+        _CONST_NUMS.clear()
+    n = _num(d)
+    _CONST_NUMS[id(d)] = (d, n)
+    return n
 
 
 def _plain(v: Any) -> Any:
@@ -172,6 +191,26 @@ def _plain(v: Any) -> Any:
 
 def _adj(a: Adjustment) -> dict:
     return {"kind": a.kind, "amount": _num(a.amount), "text": a.text, "capped": a.capped}
+
+
+def _item(it: ItemResult) -> dict:
+    """An item's JSON form: a fresh dict (callers may change it) over scalars made
+    once per result (results without facts of their own are shared by cards)."""
+    d = it._json
+    if d is None:
+        d = it._json = {
+            "id": it.id, "title": it.title, "category": it.category,
+            "points": _num(it.points), "max": _const_num(it.max),
+            "bonus_cap": _const_num(it.bonus_cap), "status": it.status, "zeroed": it.zeroed,
+            "missing": None, "invalid": None, "explanation": it.explanation,
+            "deductions": None, "bonuses": None, "flags": None}
+    d = d.copy()
+    d["missing"] = list(it.missing)
+    d["invalid"] = list(it.invalid)
+    d["deductions"] = [_adj(a) for a in it.deductions] if it.deductions else []
+    d["bonuses"] = [_adj(a) for a in it.bonuses] if it.bonuses else []
+    d["flags"] = list(it.flags)
+    return d
 
 
 def to_dict(card: ScoreCard | LedgerCard) -> dict:
@@ -195,19 +234,12 @@ def to_dict(card: ScoreCard | LedgerCard) -> dict:
         }
     return {
         "pack": pack, "kind": "rubric",
-        "total": _num(card.total), "max": _num(card.max), "grade": card.grade,
+        "total": _num(card.total), "max": _const_num(card.max), "grade": card.grade,
         "eligible": card.eligible, "eligibility_label": card.eligibility_label,
         "provisional": card.provisional,
-        "categories": [{"name": c.name, "points": _num(c.points), "max": _num(c.max),
+        "categories": [{"name": c.name, "points": _num(c.points), "max": _const_num(c.max),
                         "complete": c.complete} for c in card.categories],
-        "items": [{
-            "id": it.id, "title": it.title, "category": it.category,
-            "points": _num(it.points), "max": _num(it.max),
-            "bonus_cap": _num(it.bonus_cap), "status": it.status, "zeroed": it.zeroed,
-            "missing": list(it.missing), "invalid": list(it.invalid), "explanation": it.explanation,
-            "deductions": [_adj(a) for a in it.deductions],
-            "bonuses": [_adj(a) for a in it.bonuses], "flags": list(it.flags),
-        } for it in card.items],
+        "items": [_item(it) for it in card.items],
         "flags": card.flags,
     }
 
