@@ -37,128 +37,158 @@ _OPS: dict[str, Callable] = {
 }
 
 
-def _program(roots: list[L.Op]) -> tuple[list[tuple], dict[int, int]]:
-    """The amount expressions as a list of steps, each distinct node once
-    (slot, kind, payload, argument slots), and the slot of each node (by id)."""
-    slots: dict[int, int] = {}
-    steps: list[tuple] = []
+class _RuleSource:
+    """The Python source of one rule's function, and the values it names.
 
-    def visit(op: L.Op) -> int:
+    The source is built from the lowered rule's *structure* only: every pack value
+    (fact ids, constants, texts, compiled conditions) is bound to a generated name
+    (``k3``) in the function's namespace, never written into the source."""
+
+    def __init__(self) -> None:
+        self.ns: dict[str, Any] = {"Adjustment": Adjustment, "ZERO": ZERO, "amount": num.amount,
+                                   "value": num.value, "ceil": num.ceil, "floor": num.floor, "q2": num.q2}
+        self.lines: list[str] = []
+        self._bound: dict[int, str] = {}
+
+    def bind(self, v: Any) -> str:
+        name = self._bound.get(id(v))
+        if name is None:
+            name = self._bound[id(v)] = f"k{len(self.ns)}"
+            self.ns[name] = v
+        return name
+
+    def line(self, text: str) -> None:
+        self.lines.append("    " + text)
+
+    def function(self, name: str) -> Callable:
+        src = f"def {name}(env):\n" + "\n".join(self.lines) + "\n"
+        exec(compile(src, f"<rubric-xl {name}>", "exec"), self.ns)  # noqa: S102 - generated, see class doc
+        return self.ns[name]
+
+
+_STEP_SRC = {"sub": "{} - {}", "mul": "{} * {}", "div": "{} / {}",
+             "ceil": "ceil({})", "floor": "floor({})", "round2": "q2({})"}
+
+
+def _amounts(src: _RuleSource, roots: list[L.Op]) -> dict[int, str]:
+    """Statements computing each distinct amount node once, in order (``r2 = r0 - r1``);
+    the local that holds each node (by id)."""
+    slots: dict[int, str] = {}
+
+    def visit(op: L.Op) -> str:
         if id(op) in slots:
             return slots[id(op)]
-        args = tuple(visit(a) for a in op.args)
+        args = [visit(a) for a in op.args]
+        r = f"r{len(slots)}"
         if op.op == "const":
-            payload = op.value
+            r = src.bind(op.value)
         elif op.op == "expr":
-            payload = E.compile_py(op.value)
+            node = op.value
+            if node.kind == "name":
+                src.line(f"{r} = env[{src.bind(node.value)}]")
+            else:
+                src.line(f"{r} = {src.bind(E.compile_py(node))}(env)")
         else:
-            payload = _OPS[op.op]
-        slots[id(op)] = len(steps)
-        steps.append((op.op, payload, args))
-        return slots[id(op)]
+            src.line(f"{r} = " + _STEP_SRC[op.op].format(*args))
+        slots[id(op)] = r
+        return r
 
-    for r in roots:
-        visit(r)
-    return steps, slots
+    for root in roots:
+        visit(root)
+    return slots
 
 
-class _RulePlan:
-    """One lowered deduction or bonus (:class:`rubric_xl.rules.lowered.Rule`),
-    evaluated: its amount expressions run as one small program per call."""
-
-    __slots__ = ("role", "kind", "template", "when", "positive", "late", "steps", "raw", "fields",
-                 "cap", "cap_text", "need", "is_bonus", "static", "run")
-
-    def __init__(self, lr: L.Rule):
-        self.role, self.kind, self.is_bonus = lr.role, lr.kind, lr.is_bonus
-        self.template = lr.template
-        self.cap, self.cap_text, self.static = lr.cap, lr.cap_text, lr.static
-        conds = lr.applies.parts if lr.applies.kind == "both" else (lr.applies,)
-        self.when = self.positive = self.late = None
-        roots = [lr.raw]
-        for c in conds:
-            if c.kind == "expr" and c.node is not None:
-                self.when = E.compile_py(c.node)
-            elif c.kind == "positive":
-                self.positive = c.amount
-                roots.append(c.amount)
-            elif c.kind == "late":
-                self.late = (list(c.dates), c.deadline)
-        # only the placeholders the template names are formatted at scoring time
-        self.need = {name for _, name, _, _ in lr.pieces if name}
-        fields = {k: f for k, f in lr.fields.items() if k in self.need}
-        roots += [f.amount for f in fields.values() if f.amount is not None]
-        self.steps, slots = _program(roots)
-        self.raw = slots[id(lr.raw)]
-        if self.positive is not None:
-            self.positive = slots[id(self.positive)]
-        self.fields = [(k, f.fmt, f.text if f.fmt == "text" else slots.get(id(f.amount)))
-                       for k, f in fields.items()]
-        # a constant amount with constant texts (flat, late) needs no program run
-        self.run = self.static is None or self.positive is not None or \
-            any(fmt not in ("text", "date") for _, fmt, _ in self.fields)
-
-    def apply(self, env: dict) -> Adjustment | None:
-        if self.when is not None and not self.when(env):
-            return None
-        late = None
-        if self.late is not None:
-            dates, deadline = self.late
-            late = [env[d] for d in dates if env[d] is not None and env[d] > deadline]
-            if not late:
-                return None
-        if not self.run:
-            regs = None
-            amt = self.static
+def _rule_function(lr: L.Rule, name: str) -> Callable[[dict], Adjustment | None]:
+    """One lowered deduction or bonus (:class:`rubric_xl.rules.lowered.Rule`) as
+    one function ``env -> Adjustment | None``: its condition, its amount program
+    (each node once), the cap and its explanation text as concatenated pieces."""
+    src = _RuleSource()
+    conds = lr.applies.parts if lr.applies.kind == "both" else (lr.applies,)
+    when = positive = late = None
+    for c in conds:
+        if c.kind == "expr" and c.node is not None:
+            when = c.node
+        elif c.kind == "positive":
+            positive = c.amount
+        elif c.kind == "late":
+            late = (c.dates, c.deadline)
+    if when is not None:
+        test = f"env[{src.bind(when.value)}]" if when.kind == "name" else f"{src.bind(E.compile_py(when))}(env)"
+        src.line(f"if not {test}: return None")
+    if late is not None:
+        dates, deadline = late
+        reads = "".join(f"env[{src.bind(d)}], " for d in dates)
+        src.line(f"late = [d for d in ({reads}) if d is not None and d > {src.bind(deadline)}]")
+        src.line("if not late: return None")
+    # only the placeholders the template names are formatted at scoring time
+    need = {fname for _, fname, _, _ in lr.pieces if fname}
+    fields = {k: f for k, f in lr.fields.items() if k in need}
+    amounts = [f.amount for f in fields.values() if f.amount is not None]
+    # a constant amount with constant texts (flat, late) needs no program run
+    run = lr.static is None or positive is not None or any(f.fmt not in ("text", "date") for f in fields.values())
+    if run:
+        slots = _amounts(src, [lr.raw] + ([positive] if positive is not None else []) + amounts)
+        if positive is not None:
+            src.line(f"if {slots[id(positive)]} <= ZERO: return None")
+        src.line(f"amt = {slots[id(lr.raw)]}")
+    else:
+        slots = {}
+        src.line(f"amt = {src.bind(lr.static)}")
+    src.line("capped = False")
+    if lr.cap is not None:
+        cap = src.bind(lr.cap)
+        src.line(f"if amt > {cap}: amt, capped = {cap}, True")
+    shown: dict[str, Any] = {"amount": "amount(amt)"}  # field -> source (str) or constant text ([str])
+    for k, f in fields.items():
+        if f.fmt == "text":
+            shown[k] = [f.text]
+        elif f.fmt == "amount":
+            shown[k] = f"amount({slots[id(f.amount)]})"
+        elif f.fmt == "date":
+            shown[k] = "max(late).isoformat()"
+        else:  # value, whole
+            shown[k] = f"value({slots[id(f.amount)]})"
+    # the template as concatenated pieces, constant runs joined (the pack checker
+    # admits only the kind's placeholders, without format specs or conversions)
+    parts: list[Any] = []
+    for piece in [p for lit, fname, _, _ in lr.pieces for p in ([lit], shown[fname] if fname else [""])]:
+        if isinstance(piece, list) and parts and isinstance(parts[-1], list):
+            parts[-1] = [parts[-1][0] + piece[0]]
         else:
-            regs = []
-            for kind, payload, args in self.steps:
-                if kind == "const":
-                    regs.append(payload)
-                elif kind == "expr":
-                    regs.append(payload(env))
-                else:
-                    regs.append(payload(*[regs[a] for a in args]))
-            if self.positive is not None and regs[self.positive] <= ZERO:
-                return None
-            amt = regs[self.raw]
-        capped = False
-        if self.cap is not None and amt > self.cap:
-            amt, capped = self.cap, True
-        fields: dict[str, Any] = {"amount": num.amount(amt)}
-        for name, fmt, x in self.fields:
-            if fmt == "text":
-                fields[name] = x
-            elif fmt == "amount":
-                fields[name] = num.amount(regs[x])
-            elif fmt == "date":
-                fields[name] = max(late).isoformat()
-            else:  # value, whole
-                fields[name] = num.value(regs[x])
-        text = self.template.format_map(fields)
-        if capped:
-            text += self.cap_text
-        return Adjustment(self.kind, amt, text, capped)
+            parts.append(piece)
+    text = " + ".join(src.bind(p[0]) if isinstance(p, list) else p for p in parts if p != [""]) or src.bind("")
+    src.line(f"text = {text}")
+    if lr.cap is not None:
+        src.line(f"if capped: text += {src.bind(lr.cap_text)}")
+    src.line(f"return Adjustment({src.bind(lr.kind)}, amt, text, capped)")
+    return src.function(name)
 
 
 class _ItemPlan:
     __slots__ = ("ci", "id", "title", "category", "max", "bonus_cap", "required", "labels",
                  "zero", "deductions", "bonuses", "tiers", "floor", "full_points", "full_text",
-                 "inputs", "memo")
+                 "inputs", "memo", "full")
 
-    def __init__(self, li: L.Item):
+    def __init__(self, li: L.Item, index: int = 0):
         self.ci = li
         self.id, self.title, self.category, self.max = li.id, li.title, li.category, li.max
         self.bonus_cap = li.bonus_cap
         self.required = list(li.required)
         self.labels = li.labels
-        self.zero = [(E.compile_py(node), text, flag) for node, text, flag in li.zero]
-        self.deductions = [_RulePlan(r) for r in li.deductions]
-        self.bonuses = [_RulePlan(r) for r in li.bonuses]
+        # results that depend on no value (full points, each zeroing) are made once
+        # and shared by every card, as memoised results are
+        self.zero = [(E.compile_py(node),
+                      ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap,
+                                 "scored", ZERO, True, flags=[flag] if flag else (), explanation=text))
+                     for node, text, flag in li.zero]
+        self.deductions = [_rule_function(r, f"item{index}_deduction{j}") for j, r in enumerate(li.deductions)]
+        self.bonuses = [_rule_function(r, f"item{index}_bonus{j}") for j, r in enumerate(li.bonuses)]
         self.tiers = li.tiers
         self.floor = li.floor
         self.full_points = num.q2(li.max)
         self.full_text = li.full_text
+        self.full = ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap,
+                               "scored", self.full_points, explanation=self.full_text)
         # An item is a pure function of the facts it reads (deadlines are
         # constants), so results are memoised on those values.  Results are
         # shared between score cards and must be treated as immutable.
@@ -185,24 +215,22 @@ class _ItemPlan:
         for f in self.required:
             if env[f] is None:
                 return self._incomplete(env)
-        for cond, text, flag in self.zero:
+        for cond, zeroed in self.zero:
             if cond(env):
-                return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap,
-                                  "scored", ZERO, True, flags=[flag] if flag else (), explanation=text)
+                return zeroed
         deductions: list[Adjustment] = []
-        for rp in self.deductions:
-            a = rp.apply(env)
+        for rule in self.deductions:
+            a = rule(env)
             if a is not None:
                 deductions.append(a)
         bonuses: list[Adjustment] = []
-        for rp in self.bonuses:
-            a = rp.apply(env)
+        for rule in self.bonuses:
+            a = rule(env)
             if a is not None:
                 bonuses.append(a)
         tier = env[self.tiers[0]] if self.tiers else None
         if not deductions and not bonuses and (tier is None or self.tiers[1][tier] == self.max):
-            return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap,
-                              "scored", self.full_points, explanation=self.full_text)
+            return self.full
         base = self.tiers[1][tier] if self.tiers else self.max
         after = base
         for a in deductions:
@@ -245,7 +273,7 @@ class RubricPlan:
             for d, node in pack.derived
         ]
         self.derived_reads = {did: list(pack.derived_facts[did]) for did, _, _ in self.derived}
-        self.items = [_ItemPlan(li) for li in L.lowered(pack)]
+        self.items = [_ItemPlan(li, i) for i, li in enumerate(L.lowered(pack))]
         totals = L.lowered_totals(pack)
         self.categories = [(name, cap, bonus_only) for name, cap, bonus_only, _ in totals.categories]
         self.grades = list(totals.grades)
