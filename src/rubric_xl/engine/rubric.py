@@ -13,6 +13,7 @@ Per item, in order:
 """
 from __future__ import annotations
 
+import operator
 from decimal import Decimal
 from typing import Any, Callable
 
@@ -164,10 +165,22 @@ def _rule_function(lr: L.Rule, name: str) -> Callable[[dict], Adjustment | None]
     return src.function(name)
 
 
+_GOT_HEAD, _GOT_TAIL = W.GOT.split("{points}")  # 得…分
+
+
+def _test(src: _RuleSource, node: E.Node) -> str:
+    """The source of a condition: a fact read inline (``env[k3]``, ``not env[k3]``),
+    anything else its compiled closure."""
+    if node.kind == "name":
+        return f"env[{src.bind(node.value)}]"
+    if node.kind == "not" and node.args[0].kind == "name":
+        return f"not env[{src.bind(node.args[0].value)}]"
+    return f"{src.bind(E.compile_py(node))}(env)"
+
+
 class _ItemPlan:
     __slots__ = ("ci", "id", "title", "category", "max", "bonus_cap", "required", "labels",
-                 "zero", "deductions", "bonuses", "tiers", "floor", "full_points", "full_text",
-                 "inputs", "memo", "full")
+                 "tiers", "floor", "full_points", "full_text", "inputs", "key", "memo", "full", "run")
 
     def __init__(self, li: L.Item, index: int = 0):
         self.ci = li
@@ -175,28 +188,56 @@ class _ItemPlan:
         self.bonus_cap = li.bonus_cap
         self.required = list(li.required)
         self.labels = li.labels
-        # results that depend on no value (full points, each zeroing) are made once
-        # and shared by every card, as memoised results are
-        self.zero = [(E.compile_py(node),
-                      ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap,
-                                 "scored", ZERO, True, flags=[flag] if flag else (), explanation=text))
-                     for node, text, flag in li.zero]
-        self.deductions = [_rule_function(r, f"item{index}_deduction{j}") for j, r in enumerate(li.deductions)]
-        self.bonuses = [_rule_function(r, f"item{index}_bonus{j}") for j, r in enumerate(li.bonuses)]
         self.tiers = li.tiers
         self.floor = li.floor
         self.full_points = num.q2(li.max)
         self.full_text = li.full_text
+        # results that depend on no value (full points, each zeroing) are made once
+        # and shared by every card, as memoised results are
         self.full = ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap,
                                "scored", self.full_points, explanation=self.full_text)
         # An item is a pure function of the facts it reads (deadlines are
         # constants), so results are memoised on those values.  Results are
         # shared between score cards and must be treated as immutable.
         self.inputs = li.inputs
-        self.memo: dict[tuple, ItemResult] = {}
+        self.key = operator.itemgetter(*li.inputs) if li.inputs else (lambda env: ())
+        self.memo: dict[Any, ItemResult] = {}
+        self.run = self._function(li, index)
+
+    def _function(self, li: L.Item, index: int) -> Callable[[dict], ItemResult]:
+        """The item as one generated function ``env -> ItemResult``, in the order of
+        the lowered form: 有误 → 待填 → 不得分 → deductions, bonuses → full points or
+        :meth:`_finish` (see :class:`_RuleSource` for what its source may hold)."""
+        src = _RuleSource()
+        if li.inputs:
+            src.line(f"if env.get({src.bind(_ANY_INVALID)}):")
+            src.line(f"    res = {src.bind(self._invalid)}(env)")
+            src.line("    if res is not None: return res")
+        if li.required:
+            blank = " or ".join(f"env[{src.bind(f)}] is None" for f in li.required)
+            src.line(f"if {blank}: return {src.bind(self._incomplete)}(env)")
+        for node, text, flag in li.zero:
+            zeroed = ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap,
+                                "scored", ZERO, True, flags=[flag] if flag else (), explanation=text)
+            src.line(f"if {_test(src, node)}: return {src.bind(zeroed)}")
+        for role, rules in (("deduction", li.deductions), ("bonus", li.bonuses)):
+            src.line(f"{role} = []")
+            for j, r in enumerate(rules):
+                fn = src.bind(_rule_function(r, f"item{index}_{role}{j}"))
+                src.line(f"a = {fn}(env)")
+                src.line(f"if a is not None: {role}.append(a)")
+        if li.tiers:
+            src.line(f"tier = env[{src.bind(li.tiers[0])}]")
+            full = f"(tier is None or {src.bind(li.tiers[1])}[tier] == {src.bind(li.max)})"
+        else:
+            src.line("tier = None")
+            full = "True"
+        src.line(f"if not deduction and not bonus and {full}: return {src.bind(self.full)}")
+        src.line(f"return {src.bind(self._finish)}(tier, deduction, bonus)")
+        return src.function(f"item{index}")
 
     def result(self, env: dict) -> ItemResult:
-        key = tuple([env[f] for f in self.inputs])
+        key = self.key(env)
         res = self.memo.get(key)
         if res is None:
             res = self.run(env)
@@ -205,32 +246,8 @@ class _ItemPlan:
             self.memo[key] = res
         return res
 
-    def run(self, env: dict) -> ItemResult:
-        if env.get(_ANY_INVALID):
-            bad = [env[f] for f in self.inputs if env[f].__class__ is Invalid]
-            if bad:
-                return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap, "invalid",
-                                  invalid=[b.fact for b in bad],
-                                  explanation=W.INVALID + W.STATE_SEP + W.INVALID_SEP.join(b.reason() for b in bad))
-        for f in self.required:
-            if env[f] is None:
-                return self._incomplete(env)
-        for cond, zeroed in self.zero:
-            if cond(env):
-                return zeroed
-        deductions: list[Adjustment] = []
-        for rule in self.deductions:
-            a = rule(env)
-            if a is not None:
-                deductions.append(a)
-        bonuses: list[Adjustment] = []
-        for rule in self.bonuses:
-            a = rule(env)
-            if a is not None:
-                bonuses.append(a)
-        tier = env[self.tiers[0]] if self.tiers else None
-        if not deductions and not bonuses and (tier is None or self.tiers[1][tier] == self.max):
-            return self.full
+    def _finish(self, tier: str | None, deductions: list[Adjustment], bonuses: list[Adjustment]) -> ItemResult:
+        """Base (or tier), deductions, floor 扣完为止, bonuses, 0.01 — and the text."""
         base = self.tiers[1][tier] if self.tiers else self.max
         after = base
         for a in deductions:
@@ -246,9 +263,17 @@ class _ItemPlan:
         parts += [a.text for a in bonuses]
         if floored:
             parts.append(W.FLOORED)
-        parts.append(W.GOT.format(points=num.amount(points)))
+        parts.append(_GOT_HEAD + num.amount(points) + _GOT_TAIL)
         return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap, "scored",
                           points, deductions=deductions, bonuses=bonuses, explanation=W.PART_SEP.join(parts))
+
+    def _invalid(self, env: dict) -> ItemResult | None:
+        bad = [env[f] for f in self.inputs if env[f].__class__ is Invalid]
+        if not bad:
+            return None
+        return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap, "invalid",
+                          invalid=[b.fact for b in bad],
+                          explanation=W.INVALID + W.STATE_SEP + W.INVALID_SEP.join(b.reason() for b in bad))
 
     def _incomplete(self, env: dict) -> ItemResult:
         missing = [f for f in self.required if env[f] is None]
