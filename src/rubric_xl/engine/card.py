@@ -18,13 +18,14 @@ from .num import amount
 class Adjustment:
     """One deduction or bonus that applied (immutable by convention)."""
 
-    __slots__ = ("kind", "amount", "text", "capped")
+    __slots__ = ("kind", "amount", "text", "capped", "shown")
 
-    def __init__(self, kind: str, amount: Decimal, text: str, capped: bool = False):
+    def __init__(self, kind: str, amount: Decimal, text: str, capped: bool = False, shown: str | None = None):
         self.kind = kind  # flat | per_unit | step | late
         self.amount = amount
         self.text = text
         self.capped = capped
+        self.shown = shown  # the amount as users see it (num.amount), when already made
 
     def __repr__(self) -> str:
         return f"Adjustment({self.kind!r}, {self.amount}, {self.text!r})"
@@ -35,12 +36,12 @@ class ItemResult:
     submission, so construction is kept cheap (empty tuples until needed)."""
 
     __slots__ = ("id", "title", "category", "max", "bonus_cap", "status", "points", "zeroed",
-                 "missing", "deductions", "bonuses", "flags", "explanation", "invalid", "_json")
+                 "missing", "deductions", "bonuses", "flags", "explanation", "invalid", "points_text", "_json")
 
     def __init__(self, id: str, title: str, category: str, max: Decimal,
                  bonus_cap: Decimal | None, status: str, points: Decimal | None = None,
                  zeroed: bool = False, missing=(), deductions=(), bonuses=(), flags=(),
-                 explanation: str = "", invalid=()):
+                 explanation: str = "", invalid=(), points_text: str | None = None):
         self.id, self.title, self.category, self.max = id, title, category, max
         self.bonus_cap, self.status, self.points, self.zeroed = bonus_cap, status, points, zeroed
         self.missing: list[str] | tuple = missing
@@ -49,6 +50,7 @@ class ItemResult:
         self.flags: list[str] | tuple = flags
         self.explanation = explanation
         self.invalid: list[str] | tuple = invalid  # facts that break the input contract (status invalid)
+        self.points_text = points_text  # the points as users see them (num.amount), when already made
         self._json: dict | None = None  # its JSON form's scalars, made once (see to_dict)
 
     @property
@@ -190,7 +192,8 @@ def _plain(v: Any) -> Any:
 
 
 def _adj(a: Adjustment) -> dict:
-    return {"kind": a.kind, "amount": _num(a.amount), "text": a.text, "capped": a.capped}
+    return {"kind": a.kind, "amount": _num(a.amount) if a.shown is None else JSONNumber(a.shown),
+            "text": a.text, "capped": a.capped}
 
 
 def _item(it: ItemResult) -> dict:
@@ -200,7 +203,8 @@ def _item(it: ItemResult) -> dict:
     if d is None:
         d = it._json = {
             "id": it.id, "title": it.title, "category": it.category,
-            "points": _num(it.points), "max": _const_num(it.max),
+            "points": _num(it.points) if it.points_text is None else JSONNumber(it.points_text),
+            "max": _const_num(it.max),
             "bonus_cap": _const_num(it.bonus_cap), "status": it.status, "zeroed": it.zeroed,
             "missing": None, "invalid": None, "explanation": it.explanation,
             "deductions": None, "bonuses": None, "flags": None}

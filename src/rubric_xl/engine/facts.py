@@ -57,11 +57,29 @@ def _unknown(key: str, known: list[str]) -> str:
 _MISS = object()
 
 
-def _plan(pack: RulePack) -> list[tuple[str, Fact, dict]]:
+_LIMIT = 10 ** C.HUGE_EXPONENT
+
+
+def _quick(f: Fact) -> tuple | None:
+    """What a value of *f* may be taken as without the general path: a raw value
+    already of the fact's type (a ``bool`` for yes/no, a ``date`` for a date), or a
+    Python ``int`` for a number fact (bounds, and 1 for a percentage, still checked).
+    Anything else — or any doubt — goes through the input contract (``C.accept``)."""
+    if f.type == "bool":
+        return (bool,)
+    if f.type == "date":
+        return (_dt.date,)
+    if f.type in C.NUMERIC:
+        lo, hi = f.bounds()
+        return (int, lo, hi, f.type == "percent")
+    return None
+
+
+def _plan(pack: RulePack) -> list[tuple[str, Fact, dict, tuple | None]]:
     plan = getattr(pack, "_convert_plan", None)
     if plan is None:
         # per fact a conversion memo; for a table fact, one memo per column
-        plan = [(fid, f, {c.id: {} for c in f.columns or []} if f.type == "table" else {})
+        plan = [(fid, f, {c.id: {} for c in f.columns or []} if f.type == "table" else {}, _quick(f))
                 for fid, f in pack.facts.items()]
         pack._convert_plan = plan  # type: ignore[attr-defined]
     return plan
@@ -97,11 +115,23 @@ def read_facts(pack: RulePack, raw: Mapping[str, Any], source: str = "facts",
     if not isinstance(raw, Mapping):
         raise FactsError(f"事实文件格式错误：{source}", [])
     out: dict[str, Any] = {}
-    for key in raw:
-        if key not in pack.facts:
-            problems.add(f"{source}: {key}", _unknown(str(key), list(pack.facts)))
-    for fid, f, memo in _plan(pack):
+    facts = pack.facts
+    for key in [k for k in raw if k not in facts]:
+        problems.add(f"{source}: {key}", _unknown(str(key), list(facts)))
+    for fid, f, memo, quick in _plan(pack):
         value = raw.get(fid)
+        if value is None:
+            out[fid] = [] if f.type == "table" else None
+            continue
+        if quick is not None and value.__class__ is quick[0]:
+            if len(quick) == 1:  # already of the fact's type
+                out[fid] = value
+                continue
+            _, lo, hi, percent = quick  # a whole number for a number fact
+            if -_LIMIT < value < _LIMIT and (lo is None or value >= lo) and (hi is None or value <= hi) \
+                    and not (percent and value == 1):
+                out[fid] = Decimal(value)
+                continue
         if f.type == "table":
             out[fid] = _convert_table(f, value, where, problems, memo, cells, facts_file)
             continue

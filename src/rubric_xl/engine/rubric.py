@@ -139,7 +139,8 @@ def _rule_function(lr: L.Rule, name: str) -> Callable[[dict], Adjustment | None]
     if lr.cap is not None:
         cap = src.bind(lr.cap)
         src.line(f"if amt > {cap}: amt, capped = {cap}, True")
-    shown: dict[str, Any] = {"amount": "amount(amt)"}  # field -> source (str) or constant text ([str])
+    src.line("shown = amount(amt)")
+    shown: dict[str, Any] = {"amount": "shown"}  # field -> source (str) or constant text ([str])
     for k, f in fields.items():
         if f.fmt == "text":
             shown[k] = [f.text]
@@ -161,7 +162,7 @@ def _rule_function(lr: L.Rule, name: str) -> Callable[[dict], Adjustment | None]
     src.line(f"text = {text}")
     if lr.cap is not None:
         src.line(f"if capped: text += {src.bind(lr.cap_text)}")
-    src.line(f"return Adjustment({src.bind(lr.kind)}, amt, text, capped)")
+    src.line(f"return Adjustment({src.bind(lr.kind)}, amt, text, capped, shown)")
     return src.function(name)
 
 
@@ -263,9 +264,11 @@ class _ItemPlan:
         parts += [a.text for a in bonuses]
         if floored:
             parts.append(W.FLOORED)
-        parts.append(_GOT_HEAD + num.amount(points) + _GOT_TAIL)
+        shown = num.amount(points)
+        parts.append(_GOT_HEAD + shown + _GOT_TAIL)
         return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap, "scored",
-                          points, deductions=deductions, bonuses=bonuses, explanation=W.PART_SEP.join(parts))
+                          points, deductions=deductions, bonuses=bonuses, explanation=W.PART_SEP.join(parts),
+                          points_text=shown)
 
     def _invalid(self, env: dict) -> ItemResult | None:
         bad = [env[f] for f in self.inputs if env[f].__class__ is Invalid]
