@@ -75,11 +75,20 @@ def _quick(f: Fact) -> tuple | None:
     return None
 
 
-def _plan(pack: RulePack) -> list[tuple[str, Fact, dict, tuple | None]]:
+def _default(c: Fact) -> Any:
+    """A column's default value (``None`` for none), as its type holds it."""
+    d = c.default
+    return d if d is None or not isinstance(d, (int, Decimal)) or isinstance(d, bool) else Decimal(d)
+
+
+def _plan(pack: RulePack) -> list[tuple[str, Fact, Any, tuple | None]]:
     plan = getattr(pack, "_convert_plan", None)
     if plan is None:
-        # per fact a conversion memo; for a table fact, one memo per column
-        plan = [(fid, f, {c.id: {} for c in f.columns or []} if f.type == "table" else {}, _quick(f))
+        # per fact a conversion memo; for a table fact, its columns by id and per
+        # column (id, column, conversion memo, quick form, default)
+        plan = [(fid, f, ({c.id: c for c in f.columns or []},
+                          [(c.id, c, {}, _quick(c), _default(c)) for c in f.columns or []])
+                 if f.type == "table" else {}, _quick(f))
                 for fid, f in pack.facts.items()]
         pack._convert_plan = plan  # type: ignore[attr-defined]
     return plan
@@ -162,32 +171,45 @@ def read_facts(pack: RulePack, raw: Mapping[str, Any], source: str = "facts",
 
 
 def _convert_table(f: Fact, value: Any, where, problems: ProblemList,
-                   memos: dict[str, dict], cells, facts_file: bool) -> list[dict]:
+                   columns: tuple[dict, list[tuple]], cells, facts_file: bool) -> list[dict]:
     if is_blank(value):
         return []
     if not isinstance(value, list):
         problems.add(where(f.id), f"{f.label}：应为行的列表（每行一个映射）")
         return []
-    cols = {c.id: c for c in f.columns or []}
+    cols, plan = columns
+    known = cols.keys()
     rows: list[dict] = []
     for i, row in enumerate(value):
-        if not isinstance(row, Mapping):
+        if row.__class__ is not dict and not isinstance(row, Mapping):
             problems.add(where(f"{f.id}[{i + 1}]"), f"{f.label} 第{i + 1}行：应为映射（列: 值）")
             continue
-        for key in row:
-            if key not in cols:
-                problems.add(where(f"{f.id}[{i + 1}].{key}"),
-                             f"{f.label} 第{i + 1}行：" + _unknown(str(key), list(cols)).replace("事实", "列"))
+        if not row.keys() <= known:
+            for key in row:
+                if key not in cols:
+                    problems.add(where(f"{f.id}[{i + 1}].{key}"),
+                                 f"{f.label} 第{i + 1}行：" + _unknown(str(key), list(cols)).replace("事实", "列"))
         out: dict[str, Any] = {}
-        for cid, c in cols.items():
+        for cid, c, memo, quick, default in plan:
             raw = row.get(cid)
-            cls = raw.__class__
-            if cls is bool and c.type == "bool" or cls is _dt.date and c.type == "date" or cls is C.Invalid:
-                out[cid] = raw  # already the right type: nothing to convert
+            if raw is None:
+                out[cid] = default
                 continue
-            memo = memos[cid]
+            cls = raw.__class__
+            if quick is not None and cls is quick[0]:
+                if len(quick) == 1:  # already the right type: nothing to convert
+                    out[cid] = raw
+                    continue
+                _, lo, hi, percent = quick
+                if -_LIMIT < raw < _LIMIT and (lo is None or raw >= lo) and (hi is None or raw <= hi) \
+                        and not (percent and raw == 1):
+                    out[cid] = Decimal(raw)
+                    continue
+            if cls is C.Invalid:
+                out[cid] = raw
+                continue
             try:
-                key = (raw.__class__, raw, facts_file)
+                key = (cls, raw, facts_file)
                 v = memo.get(key, _MISS)
             except TypeError:
                 key, v = None, _MISS
@@ -204,9 +226,6 @@ def _convert_table(f: Fact, value: Any, where, problems: ProblemList,
                 k = f"{f.id}[{i + 1}].{cid}"
                 v = _bad(c, raw, k, cells, exc, c.label)
                 problems.add(where(k), f"{f.label} 第{i + 1}行 {v.reason()}")
-            if v is None and c.default is not None:
-                v = c.default if not isinstance(c.default, (int, Decimal)) or isinstance(c.default, bool) \
-                    else Decimal(c.default)
-            out[cid] = v
+            out[cid] = default if v is None else v
         rows.append(out)
     return rows
