@@ -64,10 +64,15 @@ def _logic(node: Node) -> Fn:
     that decides (``false`` for and, ``true`` for or)."""
     parts = _flatten(node, node.kind)
     if all(p.kind == "name" for p in parts):
-        names = [p.value for p in parts]
+        get = operator.itemgetter(*[p.value for p in parts])  # a tuple: several names
         fold = all if node.kind == "and" else any
-        return lambda env: fold([env[n] for n in names])
+        return lambda env: fold(get(env))
     fns = [compile_py(p) for p in parts]
+    if len(fns) == 2:  # the commonest chain: one conditional, no loop
+        fa, fb = fns
+        if node.kind == "and":
+            return lambda env: True if fa(env) and fb(env) else False
+        return lambda env: True if fa(env) or fb(env) else False
     if node.kind == "and":
         def all_of(env):
             for f in fns:
@@ -130,6 +135,11 @@ def _in(node: Node) -> Fn:
 
 
 def _call(node: Node) -> Fn:
+    if node.value in ("blank", "present") and node.args[0].kind == "name":  # a fact read inline
+        name = node.args[0].value
+        if node.value == "blank":
+            return lambda env: env[name] is None
+        return lambda env: env[name] is not None
     return _CALLS[node.value]([compile_py(a) for a in node.args])
 
 
