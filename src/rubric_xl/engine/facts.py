@@ -81,16 +81,37 @@ def _default(c: Fact) -> Any:
     return d if d is None or not isinstance(d, (int, Decimal)) or isinstance(d, bool) else Decimal(d)
 
 
-def _plan(pack: RulePack) -> list[tuple[str, Fact, Any, tuple | None]]:
+class _Plan:
+    """How a pack's facts are read: every fact in pack order with its conversion
+    memo (a table: its columns by id and per column id, column, memo, quick form,
+    default); the facts a value already of their type may skip the general path
+    for (``same``: position, id, type; ``numbers``: position, id, bounds, percent);
+    the positions of every other fact (tables, options, text, decimals)."""
+
+    def __init__(self, pack: RulePack):
+        self.facts: list[tuple[str, Fact, Any]] = []
+        self.same: list[tuple[int, str, type]] = []
+        self.numbers: list[tuple[int, str, Any, Any, bool]] = []
+        self.rest: list[int] = []
+        for i, (fid, f) in enumerate(pack.facts.items()):
+            table = f.type == "table"
+            self.facts.append((fid, f, ({c.id: c for c in f.columns or []},
+                                        [(c.id, c, {}, _quick(c), _default(c)) for c in f.columns or []])
+                               if table else {}))
+            quick = _quick(f)
+            if quick is None:
+                self.rest.append(i)
+            elif len(quick) == 1:
+                self.same.append((i, fid, quick[0]))
+            else:
+                self.numbers.append((i, fid) + quick[1:])
+        self.ids = list(pack.facts)
+
+
+def _plan(pack: RulePack) -> _Plan:
     plan = getattr(pack, "_convert_plan", None)
     if plan is None:
-        # per fact a conversion memo; for a table fact, its columns by id and per
-        # column (id, column, conversion memo, quick form, default)
-        plan = [(fid, f, ({c.id: c for c in f.columns or []},
-                          [(c.id, c, {}, _quick(c), _default(c)) for c in f.columns or []])
-                 if f.type == "table" else {}, _quick(f))
-                for fid, f in pack.facts.items()]
-        pack._convert_plan = plan  # type: ignore[attr-defined]
+        plan = pack._convert_plan = _Plan(pack)  # type: ignore[attr-defined]
     return plan
 
 
@@ -123,24 +144,34 @@ def read_facts(pack: RulePack, raw: Mapping[str, Any], source: str = "facts",
     where = locate or (lambda key: f"{source}: {key}")
     if not isinstance(raw, Mapping):
         raise FactsError(f"事实文件格式错误：{source}", [])
-    out: dict[str, Any] = {}
     facts = pack.facts
     for key in [k for k in raw if k not in facts]:
         problems.add(f"{source}: {key}", _unknown(str(key), list(facts)))
-    for fid, f, memo, quick in _plan(pack):
-        value = raw.get(fid)
+    plan = _plan(pack)
+    get = raw.get
+    out: dict[str, Any] = dict.fromkeys(plan.ids)  # pack order; blank until read
+    slow = list(plan.rest)  # positions for the general path, in pack order below
+    for i, fid, cls in plan.same:  # already of the fact's type (bool, date)
+        value = get(fid)
+        if value.__class__ is cls:
+            out[fid] = value
+        elif value is not None:
+            slow.append(i)
+    for i, fid, lo, hi, percent in plan.numbers:  # a whole number for a number fact
+        value = get(fid)
+        if value.__class__ is int and -_LIMIT < value < _LIMIT and (lo is None or value >= lo) \
+                and (hi is None or value <= hi) and not (percent and value == 1):
+            out[fid] = Decimal(value)
+        elif value is not None:
+            slow.append(i)
+    slow.sort()
+    for i in slow:
+        fid, f, memo = plan.facts[i]
+        value = get(fid)
         if value is None:
-            out[fid] = [] if f.type == "table" else None
+            if f.type == "table":
+                out[fid] = []
             continue
-        if quick is not None and value.__class__ is quick[0]:
-            if len(quick) == 1:  # already of the fact's type
-                out[fid] = value
-                continue
-            _, lo, hi, percent = quick  # a whole number for a number fact
-            if -_LIMIT < value < _LIMIT and (lo is None or value >= lo) and (hi is None or value <= hi) \
-                    and not (percent and value == 1):
-                out[fid] = Decimal(value)
-                continue
         if f.type == "table":
             out[fid] = _convert_table(f, value, where, problems, memo, cells, facts_file)
             continue

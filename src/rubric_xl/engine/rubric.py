@@ -181,9 +181,9 @@ def _test(src: _RuleSource, node: E.Node) -> str:
 
 class _ItemPlan:
     __slots__ = ("ci", "id", "title", "category", "max", "bonus_cap", "required", "labels",
-                 "tiers", "floor", "full_points", "full_text", "inputs", "key", "memo", "full", "run")
+                 "tiers", "floor", "full_points", "full_text", "inputs", "key", "memo", "full", "run", "result")
 
-    def __init__(self, li: L.Item, index: int = 0):
+    def __init__(self, li: L.Item, index: int = 0, memoise: bool = True):
         self.ci = li
         self.id, self.title, self.category, self.max = li.id, li.title, li.category, li.max
         self.bonus_cap = li.bonus_cap
@@ -198,12 +198,15 @@ class _ItemPlan:
         self.full = ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap,
                                "scored", self.full_points, explanation=self.full_text)
         # An item is a pure function of the facts it reads (deadlines are
-        # constants), so results are memoised on those values.  Results are
+        # constants), so results are memoised on those values — when they are
+        # few (yes/no, options, dates; a number's hash costs more than the
+        # item, and near-threshold numbers seldom repeat).  Results are
         # shared between score cards and must be treated as immutable.
         self.inputs = li.inputs
         self.key = operator.itemgetter(*li.inputs) if li.inputs else (lambda env: ())
         self.memo: dict[Any, ItemResult] = {}
         self.run = self._function(li, index)
+        self.result: Callable[[dict], ItemResult] = self._memoised if memoise else self.run
 
     def _function(self, li: L.Item, index: int) -> Callable[[dict], ItemResult]:
         """The item as one generated function ``env -> ItemResult``, in the order of
@@ -237,7 +240,7 @@ class _ItemPlan:
         src.line(f"return {src.bind(self._finish)}(tier, deduction, bonus)")
         return src.function(f"item{index}")
 
-    def result(self, env: dict) -> ItemResult:
+    def _memoised(self, env: dict) -> ItemResult:
         key = self.key(env)
         res = self.memo.get(key)
         if res is None:
@@ -301,7 +304,9 @@ class RubricPlan:
             for d, node in pack.derived
         ]
         self.derived_reads = {did: list(pack.derived_facts[did]) for did, _, _ in self.derived}
-        self.items = [_ItemPlan(li, i) for i, li in enumerate(L.lowered(pack))]
+        few = {fid for fid, f in pack.facts.items() if f.type in ("bool", "enum", "date")}
+        self.items = [_ItemPlan(li, i, memoise=all(f in few for f in li.inputs))
+                      for i, li in enumerate(L.lowered(pack))]
         totals = L.lowered_totals(pack)
         self.categories = [(name, cap, bonus_only) for name, cap, bonus_only, _ in totals.categories]
         self.grades = list(totals.grades)
@@ -312,11 +317,9 @@ class RubricPlan:
     def env(self, values: dict) -> dict:
         env = dict(values)
         env.update(self.deadlines)
-        bad = False
-        for v in values.values():
-            if v.__class__ is Invalid:
-                bad = env[_ANY_INVALID] = True
-                break
+        bad = Invalid in map(type, values.values())
+        if bad:
+            env[_ANY_INVALID] = True
         for did, fn, deps in self.derived:
             if bad and any(env[f].__class__ is Invalid for f in self.derived_reads[did]):
                 env[did] = None  # never computed from an invalid value (its items are 有误)
