@@ -255,3 +255,45 @@ def test_quick_int_conversion_keeps_the_contract_at_its_bounds(packs, raw, want)
         assert isinstance(got, Invalid) and problems
     else:
         assert got == want and got.as_tuple().exponent == 0 and not problems
+
+
+def _accepted(f, v, facts_file):
+    from rubric_xl.rules.contract import BadValue, accept
+    try:
+        return accept(f, v, facts_file=facts_file)
+    except BadValue:
+        return "bad"
+
+
+NUMBER_FACTS = [  # (type, min, max)
+    ("int", None, None), ("int", Decimal(0), None), ("int", Decimal(-5), Decimal(40)),
+    ("percent", None, None), ("percent", Decimal(60), None), ("decimal", None, None),
+    ("decimal", Decimal("-2.5"), Decimal("12.75")),
+]
+numbers = st.one_of(
+    st.integers(-10 ** 16, 10 ** 16), st.integers(-3, 103),
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.decimals(min_value=-1000, max_value=1000, places=2),
+    st.decimals(min_value=Decimal("-1e16"), max_value=Decimal("1e16")),
+    st.sampled_from([Decimal("1"), Decimal("1.00"), Decimal("0.5"), Decimal("100"), Decimal("100.000"),
+                     Decimal("1E+15"), Decimal("999999999999999.9"), Decimal("1E-29"), Decimal("-0"),
+                     Decimal("0E+5"), Decimal("40.0"), Decimal("12.750"), Decimal("12.751"), Decimal("60"),
+                     Decimal("59.99"), 10 ** 15, 10 ** 15 - 1, -(10 ** 15) + 1, 0, 1, 40, 41]))
+
+
+@settings(max_examples=600, deadline=None)
+@given(which=st.sampled_from(NUMBER_FACTS), v=numbers, facts_file=st.booleans())
+def test_quick_number_is_accept(which, v, facts_file):
+    """The quick path of a number is the input contract's: the same value (and
+    exponent) whenever it answers, and it never answers for a value accept refuses."""
+    from rubric_xl.rules.contract import NOT_QUICK, number_bounds, quick_number
+    from rubric_xl.rules.model import Fact
+    t, lo, hi = which
+    f = Fact(id="x", label="数", type=t, min=lo, max=hi)
+    got = quick_number(v, *number_bounds(f), facts_file)
+    want = _accepted(f, v, facts_file)
+    if got is not NOT_QUICK:
+        assert want != "bad" and got == want and str(got) == str(want)
+    elif isinstance(v, int) or (isinstance(v, Decimal) and v.is_finite() and abs(v) < 10 ** 14
+                                 and v.as_tuple().exponent >= -2):
+        assert want == "bad"  # a plain number it declines is one accept refuses

@@ -209,11 +209,13 @@ def _item(it: ItemResult) -> dict:
             "missing": None, "invalid": None, "explanation": it.explanation,
             "deductions": None, "bonuses": None, "flags": None}
     d = d.copy()
-    d["missing"] = list(it.missing)
-    d["invalid"] = list(it.invalid)
-    d["deductions"] = [_adj(a) for a in it.deductions] if it.deductions else []
-    d["bonuses"] = [_adj(a) for a in it.bonuses] if it.bonuses else []
-    d["flags"] = list(it.flags)
+    d["missing"] = [*it.missing]
+    d["invalid"] = [*it.invalid]
+    adj = it.deductions
+    d["deductions"] = [_adj(a) for a in adj] if adj else []
+    adj = it.bonuses
+    d["bonuses"] = [_adj(a) for a in adj] if adj else []
+    d["flags"] = [*it.flags]
     return d
 
 

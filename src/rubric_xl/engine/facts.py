@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping
 
 from ..errors import FactsError, ProblemList
 from ..rules import contract as C
-from ..rules.contract import BadValue, Invalid  # noqa: F401  (re-exported)
+from ..rules.contract import NOT_QUICK, BadValue, Invalid, quick_number  # noqa: F401  (re-exported)
 from ..rules.model import Fact
 from ..rules.pack import RulePack
 
@@ -57,21 +57,17 @@ def _unknown(key: str, known: list[str]) -> str:
 _MISS = object()
 
 
-_LIMIT = 10 ** C.HUGE_EXPONENT
-
-
 def _quick(f: Fact) -> tuple | None:
     """What a value of *f* may be taken as without the general path: a raw value
-    already of the fact's type (a ``bool`` for yes/no, a ``date`` for a date), or a
-    Python ``int`` for a number fact (bounds, and 1 for a percentage, still checked).
-    Anything else — or any doubt — goes through the input contract (``C.accept``)."""
+    already of the fact's type (a ``bool`` for yes/no, a ``date`` for a date), or,
+    for a number fact, its bounds for ``C.quick_number`` (an int or Decimal plainly
+    valid).  Anything else — or any doubt — goes through the input contract (``C.accept``)."""
     if f.type == "bool":
         return (bool,)
     if f.type == "date":
         return (_dt.date,)
     if f.type in C.NUMERIC:
-        lo, hi = f.bounds()
-        return (int, lo, hi, f.type == "percent")
+        return C.number_bounds(f)
     return None
 
 
@@ -104,7 +100,7 @@ class _Plan:
             elif len(quick) == 1:
                 self.same.append((i, fid, quick[0]))
             else:
-                self.numbers.append((i, fid) + quick[1:])
+                self.numbers.append((i, fid) + quick)
         self.ids = list(pack.facts)
 
 
@@ -157,13 +153,14 @@ def read_facts(pack: RulePack, raw: Mapping[str, Any], source: str = "facts",
             out[fid] = value
         elif value is not None:
             slow.append(i)
-    for i, fid, lo, hi, percent in plan.numbers:  # a whole number for a number fact
+    for i, fid, lo, hi, percent, whole in plan.numbers:  # a plainly valid int or Decimal
         value = get(fid)
-        if value.__class__ is int and -_LIMIT < value < _LIMIT and (lo is None or value >= lo) \
-                and (hi is None or value <= hi) and not (percent and value == 1):
-            out[fid] = Decimal(value)
-        elif value is not None:
-            slow.append(i)
+        if value is not None:
+            v = quick_number(value, lo, hi, percent, whole, facts_file)
+            if v is NOT_QUICK:
+                slow.append(i)
+            else:
+                out[fid] = v
     slow.sort()
     for i in slow:
         fid, f, memo = plan.facts[i]
@@ -227,15 +224,16 @@ def _convert_table(f: Fact, value: Any, where, problems: ProblemList,
                 out[cid] = default
                 continue
             cls = raw.__class__
-            if quick is not None and cls is quick[0]:
-                if len(quick) == 1:  # already the right type: nothing to convert
-                    out[cid] = raw
-                    continue
-                _, lo, hi, percent = quick
-                if -_LIMIT < raw < _LIMIT and (lo is None or raw >= lo) and (hi is None or raw <= hi) \
-                        and not (percent and raw == 1):
-                    out[cid] = Decimal(raw)
-                    continue
+            if quick is not None:
+                if len(quick) == 1:
+                    if cls is quick[0]:  # already the right type: nothing to convert
+                        out[cid] = raw
+                        continue
+                else:
+                    v = quick_number(raw, *quick, facts_file)
+                    if v is not NOT_QUICK:
+                        out[cid] = v
+                        continue
             if cls is C.Invalid:
                 out[cid] = raw
                 continue

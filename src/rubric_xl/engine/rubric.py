@@ -158,8 +158,9 @@ def _rule_function(lr: L.Rule, name: str) -> Callable[[dict], Adjustment | None]
             parts[-1] = [parts[-1][0] + piece[0]]
         else:
             parts.append(piece)
-    text = " + ".join(src.bind(p[0]) if isinstance(p, list) else p for p in parts if p != [""]) or src.bind("")
-    src.line(f"text = {text}")
+    # one f-string of generated names and calls only: its pieces are one string built once
+    text = "".join("{" + (src.bind(p[0]) if isinstance(p, list) else p) + "}" for p in parts if p != [""])
+    src.line(f'text = f"{text}"')
     if lr.cap is not None:
         src.line(f"if capped: text += {src.bind(lr.cap_text)}")
     src.line(f"return Adjustment({src.bind(lr.kind)}, amt, text, capped, shown)")
@@ -262,13 +263,15 @@ class _ItemPlan:
         for a in bonuses:
             after += a.amount
         points = num.q2(after)
-        parts = [self.ci.tier_text(tier, base)] if base != self.max else []
-        parts += [a.text for a in deductions]
-        parts += [a.text for a in bonuses]
+        shown = str(points)  # = num.amount(points): two places already, never an exponent
+        parts = [a.text for a in deductions]
+        if bonuses:
+            parts += [a.text for a in bonuses]
+        if base != self.max:
+            parts.insert(0, self.ci.tier_text(tier, base))
         if floored:
             parts.append(W.FLOORED)
-        shown = num.amount(points)
-        parts.append(_GOT_HEAD + shown + _GOT_TAIL)
+        parts.append(f"{_GOT_HEAD}{shown}{_GOT_TAIL}")
         return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap, "scored",
                           points, deductions=deductions, bonuses=bonuses, explanation=W.PART_SEP.join(parts),
                           points_text=shown)
