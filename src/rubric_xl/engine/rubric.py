@@ -46,7 +46,8 @@ class _RuleSource:
     (``k3``) in the function's namespace, never written into the source."""
 
     def __init__(self) -> None:
-        self.ns: dict[str, Any] = {"Adjustment": Adjustment, "ZERO": ZERO, "amount": num.amount,
+        self.ns: dict[str, Any] = {"Adjustment": Adjustment, "ItemResult": ItemResult, "ZERO": ZERO,
+                                   "amount": num.amount,
                                    "value": num.value, "ceil": num.ceil, "floor": num.floor, "q2": num.q2}
         self.lines: list[str] = []
         self._bound: dict[int, str] = {}
@@ -212,7 +213,8 @@ class _ItemPlan:
     def _function(self, li: L.Item, index: int) -> Callable[[dict], ItemResult]:
         """The item as one generated function ``env -> ItemResult``, in the order of
         the lowered form: 有误 → 待填 → 不得分 → deductions, bonuses → full points or
-        :meth:`_finish` (see :class:`_RuleSource` for what its source may hold)."""
+        the points and text (inline; :meth:`_finish` for tiers) — see
+        :class:`_RuleSource` for what its source may hold."""
         src = _RuleSource()
         if li.inputs:
             src.line(f"if env.get({src.bind(_ANY_INVALID)}):")
@@ -225,20 +227,44 @@ class _ItemPlan:
             zeroed = ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap,
                                 "scored", ZERO, True, flags=[flag] if flag else (), explanation=text)
             src.line(f"if {_test(src, node)}: return {src.bind(zeroed)}")
+        if li.tiers:  # the base is the tier's: deductions, bonuses, then _finish
+            for role, rules in (("deduction", li.deductions), ("bonus", li.bonuses)):
+                src.line(f"{role} = []")
+                for j, r in enumerate(rules):
+                    src.line(f"a = {src.bind(_rule_function(r, f'item{index}_{role}{j}'))}(env)")
+                    src.line(f"if a is not None: {role}.append(a)")
+            src.line(f"tier = env[{src.bind(li.tiers[0])}]")
+            src.line(f"if not deduction and not bonus and (tier is None or "
+                     f"{src.bind(li.tiers[1])}[tier] == {src.bind(li.max)}): return {src.bind(self.full)}")
+            src.line(f"return {src.bind(self._finish)}(tier, deduction, bonus)")
+            return src.function(f"item{index}")
+        if not li.deductions and not li.bonuses:
+            src.line(f"return {src.bind(self.full)}")
+            return src.function(f"item{index}")
+        # no tiers: the finish inline — max − deductions, floor 扣完为止, + bonuses, 0.01
+        src.line(f"after = {src.bind(li.max)}")
+        src.line("parts = []")
         for role, rules in (("deduction", li.deductions), ("bonus", li.bonuses)):
             src.line(f"{role} = []")
+            sign = "-" if role == "deduction" else "+"
             for j, r in enumerate(rules):
-                fn = src.bind(_rule_function(r, f"item{index}_{role}{j}"))
-                src.line(f"a = {fn}(env)")
-                src.line(f"if a is not None: {role}.append(a)")
-        if li.tiers:
-            src.line(f"tier = env[{src.bind(li.tiers[0])}]")
-            full = f"(tier is None or {src.bind(li.tiers[1])}[tier] == {src.bind(li.max)})"
-        else:
-            src.line("tier = None")
-            full = "True"
-        src.line(f"if not deduction and not bonus and {full}: return {src.bind(self.full)}")
-        src.line(f"return {src.bind(self._finish)}(tier, deduction, bonus)")
+                src.line(f"a = {src.bind(_rule_function(r, f'item{index}_{role}{j}'))}(env)")
+                src.line("if a is not None:")
+                src.line(f"    {role}.append(a)")
+                src.line(f"    after {sign}= a.amount")
+                src.line("    parts.append(a.text)")
+            if role == "deduction" and li.floor:
+                src.line("floored = after < ZERO")
+                src.line("if floored: after = ZERO")
+        src.line(f"if not deduction and not bonus: return {src.bind(self.full)}")
+        if li.floor:
+            src.line(f"if floored: parts.append({src.bind(W.FLOORED)})")
+        src.line("points = q2(after)")
+        src.line("shown = str(points)")  # = num.amount(points): two places already, never an exponent
+        src.line(f'parts.append(f"{{{src.bind(_GOT_HEAD)}}}{{shown}}{{{src.bind(_GOT_TAIL)}}}")')
+        src.line(f"return ItemResult({src.bind(self.id)}, {src.bind(self.title)}, {src.bind(self.category)}, "
+                 f"{src.bind(self.max)}, {src.bind(self.bonus_cap)}, 'scored', points, deductions=deduction, "
+                 f"bonuses=bonus, explanation={src.bind(W.PART_SEP)}.join(parts), points_text=shown)")
         return src.function(f"item{index}")
 
     def _memoised(self, env: dict) -> ItemResult:
