@@ -297,3 +297,18 @@ def test_quick_number_is_accept(which, v, facts_file):
     elif isinstance(v, int) or (isinstance(v, Decimal) and v.is_finite() and abs(v) < 10 ** 14
                                  and v.as_tuple().exponent >= -2):
         assert want == "bad"  # a plain number it declines is one accept refuses
+
+
+@pytest.mark.parametrize("n", [0, 3])
+def test_an_item_dividing_by_zero_is_named(n):
+    """A division by 0 inside an item's rule: FactsError naming the item (never a
+    traceback), with or without the memo; any other value scores."""
+    from rubric_xl import FactsError
+    pack = load_pack_text(FEATURES.replace('count: "min(n, 20) / 4"', 'count: "min(n, 20) / n"'), "f.yaml")
+    facts = {**random_facts(pack, 5), "n": n}
+    if n:
+        assert score(pack, facts).item("6").status == "scored"
+        return
+    with pytest.raises(FactsError) as ei:
+        score(pack, facts)
+    assert "第6项计算时除数为0" in str(ei.value) and ei.value.problems[0].loc == "第6项"

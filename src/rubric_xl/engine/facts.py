@@ -138,7 +138,7 @@ def read_facts(pack: RulePack, raw: Mapping[str, Any], source: str = "facts",
     """
     problems = ProblemList()
     where = locate or (lambda key: f"{source}: {key}")
-    if not isinstance(raw, Mapping):
+    if raw.__class__ is not dict and not isinstance(raw, Mapping):
         raise FactsError(f"事实文件格式错误：{source}", [])
     facts = pack.facts
     for key in [k for k in raw if k not in facts]:

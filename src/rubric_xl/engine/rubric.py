@@ -369,13 +369,16 @@ class RubricPlan:
 
     def run(self, values: dict) -> ScoreCard:
         env = self.env(values)
-        items: list[ItemResult] = []
-        for ip in self.items:
-            try:
-                items.append(ip.result(env))
-            except ZeroDivisionError:
-                raise FactsError(f"第{ip.id}项计算时除数为0",
-                                 [Problem(f"第{ip.id}项", "表达式中的除数为0，请检查相关数据")]) from None
+        try:
+            items = [ip.result(env) for ip in self.items]
+        except ZeroDivisionError:
+            for ip in self.items:  # which item divided by 0
+                try:
+                    ip.run(env)
+                except ZeroDivisionError:
+                    raise FactsError(f"第{ip.id}项计算时除数为0",
+                                     [Problem(f"第{ip.id}项", "表达式中的除数为0，请检查相关数据")]) from None
+            raise
         return self.card(items)
 
     def card(self, items: list[ItemResult]) -> ScoreCard:
@@ -395,8 +398,8 @@ class RubricPlan:
                 continue
             cat.points += it.points
             total += it.points
-            for fl in it.flags:
-                flags.append(f"第{it.id}项：{fl}")
+            if it.flags:
+                flags += [f"第{it.id}项：{fl}" for fl in it.flags]
         grade = self.grade(total) if self.grades else None
         eligible = None
         if self.eligible_grades is not None:
