@@ -12,6 +12,9 @@ the same including the JSON-ready card (``to_dict``) median ≤ 100 µs; a
 ``--base REV`` also measures the code of git revision REV (its ``src`` is
 exported to a temporary folder) in the same run, alternating base and current
 process by process, so that the ratio is honest on a shared machine.
+``--instructions`` (needs valgrind) counts the CPU instructions per submission
+instead (cachegrind; the difference of a short and a long run, so start-up and
+pack loading drop out): a figure the machine's load does not change.
 """
 from __future__ import annotations
 
@@ -94,6 +97,46 @@ def measure(n: int = 2000) -> dict[str, float]:
     return out
 
 
+def workload(kind: str, n: int) -> None:
+    """*n* submissions of one kind (no timing; for --instructions)."""
+    from rubric_xl import load_pack, score, to_dict
+    from rubric_xl.engine.rubric import plan_for
+    from rubric_xl.samples import random_facts
+
+    if kind == "ledger":
+        lpack = load_pack(ROOT / "rules" / "xinzhou-2024.yaml")
+        facts = random_facts(lpack, random.Random(2024), rows=2000)
+        score(lpack, facts)
+        for _ in range(n):
+            score(lpack, facts)
+        return
+    pack = load_pack(ROOT / "rules" / "shanxi-2005.yaml")
+    subs = [random_facts(pack, random.Random(2005 + i)) for i in range(INSTRUCTION_RUNS[kind][1])]
+    plan = plan_for(pack)
+    score(pack, subs[0])
+    for facts in subs[:n]:
+        for ip in plan.items:
+            ip.memo.clear()
+        card = score(pack, facts)
+        if kind == "score+to_dict":
+            to_dict(card)
+
+
+# kind -> (short run, long run): instructions per submission = difference / (long − short)
+INSTRUCTION_RUNS = {"score": (50, 350), "score+to_dict": (50, 350), "ledger": (0, 2)}
+
+
+def _instructions(src: str, kind: str) -> float:
+    def count(n: int) -> int:
+        res = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+                              sys.executable, __file__, "--workload", kind, str(n)],
+                             env=dict(os.environ, PYTHONPATH=src), capture_output=True, text=True, check=True, cwd=ROOT)
+        line = next(ln for ln in res.stderr.splitlines() if "I   refs:" in ln or "I refs:" in ln)
+        return int(line.rsplit(":", 1)[1].replace(",", "").strip())
+    short, long = INSTRUCTION_RUNS[kind]
+    return (count(long) - count(short)) / (long - short)
+
+
 def _worker(src: str) -> dict[str, float]:
     env = dict(os.environ, PYTHONPATH=src)
     res = subprocess.run([sys.executable, __file__, "--worker"], env=env, capture_output=True, text=True,
@@ -105,10 +148,15 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--base", help="git revision to measure alongside (interleaved)")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--instructions", action="store_true", help="count instructions (valgrind)")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--workload", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         print(json.dumps(measure()))
+        return
+    if args.workload:
+        workload(args.workload[0], int(args.workload[1]))
         return
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"python {platform.python_version()}, load average {os.getloadavg()[0]:.1f} at start")
@@ -119,6 +167,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         archive = subprocess.run(["git", "archive", args.base, "src"], cwd=ROOT, capture_output=True, check=True)
         subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
+        if args.instructions:
+            print("instructions per submission (valgrind cachegrind; ledger: per 2,000-row ledger):")
+            for kind in INSTRUCTION_RUNS:
+                b = _instructions(str(Path(tmp) / "src"), kind)
+                c = _instructions(str(ROOT / "src"), kind)
+                print(f"  {kind:16} base {b / 1e6:8.2f} M   current {c / 1e6:8.2f} M   {b / c:5.2f}×")
+            return
         runs: dict[str, list[dict]] = {"base": [], "current": []}
         for _ in range(args.rounds):  # base and current alternate, process by process
             runs["base"].append(_worker(str(Path(tmp) / "src")))
