@@ -278,10 +278,15 @@ numbers = st.one_of(
     st.sampled_from([Decimal("1"), Decimal("1.00"), Decimal("0.5"), Decimal("100"), Decimal("100.000"),
                      Decimal("1E+15"), Decimal("999999999999999.9"), Decimal("1E-29"), Decimal("-0"),
                      Decimal("0E+5"), Decimal("40.0"), Decimal("12.750"), Decimal("12.751"), Decimal("60"),
-                     Decimal("59.99"), 10 ** 15, 10 ** 15 - 1, -(10 ** 15) + 1, 0, 1, 40, 41]))
+                     Decimal("59.99"), 10 ** 15, 10 ** 15 - 1, -(10 ** 15) + 1, 0, 1, 40, 41,
+                     # the digit and place limits (28 digits, none below 10^-28) around the quick test (10^-13)
+                     Decimal("1.0000000000001"), Decimal("1.00000000000001"), Decimal("1E-13"), Decimal("1E-14"),
+                     Decimal("1E-28"), Decimal("1E-29"), Decimal("0." + "0" * 27 + "1"),
+                     Decimal("99999999999999.99999999999999"), Decimal("99999999999999.999999999999999"),
+                     Decimal("12.5000000000000000000000000000000"), Decimal("3.1415926535897932384626433832795")]))
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(which=st.sampled_from(NUMBER_FACTS), v=numbers, facts_file=st.booleans())
 def test_quick_number_is_accept(which, v, facts_file):
     """The quick path of a number is the input contract's: the same value (and

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from decimal import Decimal
+from decimal import Context, Decimal, Inexact
 from typing import Any
 
-from .model import Fact, number_problem
+from .model import MAX_DIGITS, Fact, number_problem
 
 # Yes/no: text compared after trimming spaces, case-insensitively; Excel's own
 # TRUE/FALSE cells; 1 / 0 as numbers or text (LibreOffice reads a TRUE pasted into a
@@ -219,6 +219,18 @@ def cell_value(value: Any, f: Fact, date1904: bool = False) -> Any:
 
 NOT_QUICK = object()  # quick_number: no quick answer (accept decides, and says why)
 _ONE = Decimal(1)
+_EXACT = Context(prec=MAX_DIGITS, traps=[Inexact])  # scaleb below: exact or an exception
+
+
+def _within_digits(d: Decimal) -> bool:
+    """``number_problem(d) is None`` for a finite *d* with |d| < 10^15, decided
+    cheaply when *d* has no digit below 10^-13 (then at most 28 digits): d × 10^13,
+    exact, is whole.  Anything else is left to ``number_problem``."""
+    try:
+        w = d.scaleb(13, _EXACT)
+    except ArithmeticError:
+        return number_problem(d) is None
+    return w == w.to_integral_value() or number_problem(d) is None
 
 
 def number_bounds(f: Fact) -> tuple[Decimal | None, Decimal | None, bool, bool]:
@@ -241,7 +253,7 @@ def quick_number(v: Any, lo: Decimal | None, hi: Decimal | None, percent: bool, 
     if cls is Decimal and v.is_finite() and (v.is_zero() or v.adjusted() < HUGE_EXPONENT) \
             and (lo is None or v >= lo) and (hi is None or v <= hi) \
             and not (percent and PERCENT_AMBIGUOUS[0] < v <= PERCENT_AMBIGUOUS[1]) \
-            and (not facts_file or number_problem(v) is None):
+            and (not facts_file or _within_digits(v)):
         if not whole:
             return v
         if v == v.to_integral_value():
