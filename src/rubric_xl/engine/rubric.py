@@ -262,9 +262,10 @@ class _ItemPlan:
         src.line("points = q2(after)")
         src.line("shown = str(points)")  # = num.amount(points): two places already, never an exponent
         src.line(f'parts.append(f"{{{src.bind(_GOT_HEAD)}}}{{shown}}{{{src.bind(_GOT_TAIL)}}}")')
+        # positional: id … status, points, zeroed, missing, deductions, bonuses, flags, explanation, invalid
         src.line(f"return ItemResult({src.bind(self.id)}, {src.bind(self.title)}, {src.bind(self.category)}, "
-                 f"{src.bind(self.max)}, {src.bind(self.bonus_cap)}, 'scored', points, deductions=deduction, "
-                 f"bonuses=bonus, explanation={src.bind(W.PART_SEP)}.join(parts), points_text=shown)")
+                 f"{src.bind(self.max)}, {src.bind(self.bonus_cap)}, 'scored', points, False, (), deduction, "
+                 f"bonus, (), {src.bind(W.PART_SEP)}.join(parts), (), points_text=shown)")
         return src.function(f"item{index}")
 
     def _memoised(self, env: dict) -> ItemResult:
