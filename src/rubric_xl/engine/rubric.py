@@ -164,7 +164,9 @@ def _rule_function(lr: L.Rule, name: str) -> Callable[[dict], Adjustment | None]
     src.line(f'text = f"{text}"')
     if lr.cap is not None:
         src.line(f"if capped: text += {src.bind(lr.cap_text)}")
-    src.line(f"return Adjustment({src.bind(lr.kind)}, amt, text, capped, shown)")
+    src.line(f"a = Adjustment({src.bind(lr.kind)}, amt, text, capped)")
+    src.line("a.shown = shown")  # set, not passed: cheaper than a keyword, and whatever follows capped
+    src.line("return a")
     return src.function(name)
 
 
@@ -263,9 +265,11 @@ class _ItemPlan:
         src.line("shown = str(points)")  # = num.amount(points): two places already, never an exponent
         src.line(f'parts.append(f"{{{src.bind(_GOT_HEAD)}}}{{shown}}{{{src.bind(_GOT_TAIL)}}}")')
         # positional: id … status, points, zeroed, missing, deductions, bonuses, flags, explanation, invalid
-        src.line(f"return ItemResult({src.bind(self.id)}, {src.bind(self.title)}, {src.bind(self.category)}, "
+        src.line(f"res = ItemResult({src.bind(self.id)}, {src.bind(self.title)}, {src.bind(self.category)}, "
                  f"{src.bind(self.max)}, {src.bind(self.bonus_cap)}, 'scored', points, False, (), deduction, "
-                 f"bonus, (), {src.bind(W.PART_SEP)}.join(parts), (), points_text=shown)")
+                 f"bonus, (), {src.bind(W.PART_SEP)}.join(parts), ())")
+        src.line("res.points_text = shown")  # set, not passed: cheaper than a keyword
+        src.line("return res")
         return src.function(f"item{index}")
 
     def _memoised(self, env: dict) -> ItemResult:
