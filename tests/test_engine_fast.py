@@ -20,7 +20,7 @@ from hypothesis import given, settings, strategies as st
 from conftest import SHANXI_PATH
 from rubric_xl import load_pack, load_pack_text, score, to_dict
 from rubric_xl.engine import score_values
-from rubric_xl.engine.facts import read_facts
+from rubric_xl.engine.facts import is_blank, read_facts
 from rubric_xl.engine.rubric import plan_for
 from rubric_xl.rules import lowered as lowered_form
 from rubric_xl.rules import wording
@@ -317,3 +317,21 @@ def test_an_item_dividing_by_zero_is_named(n):
     with pytest.raises(FactsError) as ei:
         score(pack, facts)
     assert "第6项计算时除数为0" in str(ei.value) and ei.value.problems[0].loc == "第6项"
+
+
+texts = st.one_of(st.text(alphabet=" a甲\t#/!NADIV0", max_size=6),
+                  st.sampled_from(["甲", " 甲", "甲 ", "甲  乙", "甲 乙", "#N/A", "#DIV/0!", " #N/A", "", " ", "\t甲"]))
+
+
+@settings(max_examples=800, deadline=None)
+@given(v=texts, enum=st.booleans())
+def test_quick_text_is_accept(v, enum):
+    """Text and option cells: the quick path gives accept's value whenever it
+    answers, never for a blank, an error value or text accept would trim."""
+    from rubric_xl.rules.contract import NOT_QUICK, quick_text
+    from rubric_xl.rules.model import Fact
+    options = ["甲", "甲 乙", "#N/A"]
+    f = Fact(id="x", label="字", type="enum", options=options) if enum else Fact(id="x", label="字", type="text")
+    got = quick_text(v, frozenset(options) if enum else None)
+    if got is not NOT_QUICK:
+        assert not is_blank(v) and _accepted(f, v, False) == got == v

@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping
 
 from ..errors import FactsError, ProblemList
 from ..rules import contract as C
-from ..rules.contract import NOT_QUICK, BadValue, Invalid, quick_number  # noqa: F401  (re-exported)
+from ..rules.contract import NOT_QUICK, BadValue, Invalid, quick_number, quick_text  # noqa: F401  (re-exported)
 from ..rules.model import Fact
 from ..rules.pack import RulePack
 
@@ -58,16 +58,21 @@ _MISS = object()
 
 
 def _quick(f: Fact) -> tuple | None:
-    """What a value of *f* may be taken as without the general path: a raw value
-    already of the fact's type (a ``bool`` for yes/no, a ``date`` for a date), or,
-    for a number fact, its bounds for ``C.quick_number`` (an int or Decimal plainly
-    valid).  Anything else — or any doubt — goes through the input contract (``C.accept``)."""
+    """What a value of *f* may be taken as without the general path: ``("same",
+    type)`` a raw value already of the fact's type (a ``bool`` for yes/no, a ``date``
+    for a date); ``("number", bounds…)`` for ``C.quick_number`` (an int or Decimal
+    plainly valid); ``("text", options)`` for ``C.quick_text`` (text with nothing to
+    trim).  Anything else — or any doubt — goes through the input contract (``C.accept``)."""
     if f.type == "bool":
-        return (bool,)
+        return ("same", bool)
     if f.type == "date":
-        return (_dt.date,)
+        return ("same", _dt.date)
     if f.type in C.NUMERIC:
-        return C.number_bounds(f)
+        return ("number",) + C.number_bounds(f)
+    if f.type == "text":
+        return ("text", None)
+    if f.type == "enum":
+        return ("text", frozenset(f.options or ()))
     return None
 
 
@@ -95,12 +100,12 @@ class _Plan:
                                         [(c.id, c, {}, _quick(c), _default(c)) for c in f.columns or []])
                                if table else {}))
             quick = _quick(f)
-            if quick is None:
+            if quick is None or quick[0] == "text":  # one value per submission: the memo serves it
                 self.rest.append(i)
-            elif len(quick) == 1:
-                self.same.append((i, fid, quick[0]))
+            elif quick[0] == "same":
+                self.same.append((i, fid, quick[1]))
             else:
-                self.numbers.append((i, fid) + quick)
+                self.numbers.append((i, fid) + quick[1:])
         self.ids = list(pack.facts)
 
 
@@ -225,12 +230,13 @@ def _convert_table(f: Fact, value: Any, where, problems: ProblemList,
                 continue
             cls = raw.__class__
             if quick is not None:
-                if len(quick) == 1:
-                    if cls is quick[0]:  # already the right type: nothing to convert
+                kind = quick[0]
+                if kind == "same":
+                    if cls is quick[1]:  # already the right type: nothing to convert
                         out[cid] = raw
                         continue
                 else:
-                    v = quick_number(raw, *quick, facts_file)
+                    v = quick_text(raw, quick[1]) if kind == "text" else quick_number(raw, *quick[1:], facts_file)
                     if v is not NOT_QUICK:
                         out[cid] = v
                         continue

@@ -261,6 +261,16 @@ def quick_number(v: Any, lo: Decimal | None, hi: Decimal | None, percent: bool, 
     return NOT_QUICK
 
 
+def quick_text(v: Any, options: frozenset[str] | None) -> Any:
+    """:func:`accept` of a ``str`` *v* for a text fact (*options* ``None``) or an
+    option fact (its options) — *v* itself — when nothing is to trim and it is no
+    error value (nor, for options, anything but an option); else :data:`NOT_QUICK`."""
+    if v.__class__ is str and v and v[0] != " " and v[-1] != " " and "  " not in v \
+            and v not in ERROR_VALUES and (options is None or v in options):
+        return v
+    return NOT_QUICK
+
+
 def accept(f: Fact, v: Any, *, facts_file: bool = False) -> Any:
     """The value of a non-blank raw *v* for *f* (bool, Decimal, date, str), or
     :class:`BadValue` with :func:`expected`.  *facts_file*: ISO date text is a
