@@ -142,8 +142,8 @@ def messy_rubric(pack, facts_list: list[dict], outdir: Path, prefix: str, seed: 
 
 def messy_ledgers(pack, facts_list: list[dict], outdir: Path, prefix: str, seed: int,
                   rows: int = 30) -> tuple[list[Path], Any]:
-    """One messy ledger workbook per clean submission (spellings and invalid values
-    in the rows; error values are left out: see docs/input-contract.md)."""
+    """One messy ledger workbook per clean submission (spellings, invalid values and
+    spreadsheet error values in the rows)."""
     from rubric_xl.workbook.inputs import FORMATS
 
     rng = random.Random(seed)
@@ -164,9 +164,7 @@ def messy_ledgers(pack, facts_list: list[dict], outdir: Path, prefix: str, seed:
                 x = rng.random()
                 cell = None
                 if x < p_bad:
-                    cell = invalid(rng, c, v)
-                    if cell[0] in ERROR_VALUES:
-                        cell = ("是的" if c.type == "bool" else "未知", None)
+                    cell = invalid(rng, c, v)  # error values (#N/A …) included: the row is 有误
                 elif v is not None and x < p_bad + p_acc and c.type != "text":
                     cell = accepted(rng, c, v)
                 if cell is not None:

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl.formula.tokenizer import Token, Tokenizer
+from openpyxl.worksheet.formula import ArrayFormula
 
 from rubric_xl import PackError, load_pack, load_pack_text
 from rubric_xl.formulas import (ALLOWED_FUNCTIONS, ROW, compile_ledger, compile_rubric, functions_in,
@@ -181,13 +182,17 @@ def test_the_template_builder_writes_every_result_cell(shanxi, xinzhou):
     tl = layout.tables["enterprises"]
     for key, col in tl.results.items():
         for r in range(col.data.first_row, col.data.last_row + 1):
-            assert wb[col.data.sheet].cell(r, col.data.col).value.startswith('=IF((TRIM(')
+            # an empty row is one whose cells are all blank — an error value (#N/A) is not blank
+            assert wb[col.data.sheet].cell(r, col.data.col).value.startswith('=IF(IF(OR(ISERROR($B')
     ws = wb[layout.summary_sheet]
     for block in layout.summary:
         rows = [r for _, r in block.group_rows] + ([block.total_row] if block.total_row else [])
         for r in rows:
             for c in block.metric_cols.values():
-                assert str(ws.cell(r, c).value).startswith("=")
+                # array formulas: IF(ISERROR(column)) element by element keeps an error value out
+                cell = ws.cell(r, c)
+                assert isinstance(cell.value, ArrayFormula) and cell.value.ref == cell.coordinate
+                assert cell.value.text.startswith("=") and "IF(ISERROR(enterprises__" in cell.value.text
     (fact_row,) = [r for k, r in layout.summary[0].group_rows if k is None]
     assert ws.cell(fact_row, 1).value == '=IF((TRIM(reporting_body)=""),"（空白）",TRIM(reporting_body))'
 

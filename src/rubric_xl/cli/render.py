@@ -54,17 +54,80 @@ def _md(s: str) -> str:
     return s.replace("|", "\\|").replace("\n", " ")
 
 
+_METRIC_KIND = {"count": "计数", "sum": "求和", "rate": "比率（%）", "all": "全部满足", "none": "无一满足",
+                "expr": "由其他指标计算"}
+
+
+def _metric_rule(mt) -> str:
+    if mt.kind == "count":
+        return f"满足 {mt.where} 的行数" if mt.where else "行数"
+    if mt.kind == "sum":
+        return f"{mt.value} 之和" + (f"（仅 {mt.where} 的行）" if mt.where else "")
+    if mt.kind == "rate":
+        return f"{mt.numerator} ÷ {mt.denominator} × 100，保留两位小数；分母为 0 时不计算"
+    if mt.kind == "expr":
+        return f"{mt.expr}（所用值为空时不计算）"
+    return f"每一行都满足 {mt.where}" if mt.kind == "all" else f"没有一行满足 {mt.where}"
+
+
+def _grouping_text(g, labels: dict[str, str]) -> str:
+    parts = [f"按 {g.by}" if g.by else "全部"]
+    if g.total_label:
+        parts.append(f"合计行“{g.total_label}”")
+    if g.all_options:
+        parts.append("列出每个可选值（含没有行的）")
+    if g.empty_label:
+        parts.append(f"没有行时显示“{g.empty_label}”")
+    if g.rank:
+        keys = "、".join(f"{labels.get(r.metric, r.metric)}{'从高到低' if r.order == 'desc' else '从低到高'}"
+                        for r in g.rank)
+        parts.append(f"多份汇总时排名：{keys}（并列同名次，未计算的排在最后）")
+    if g.flag:
+        parts.append(f"标出“{labels.get(g.flag, g.flag)}”为是的分组")
+    return "；".join(parts)
+
+
 def _ledger_md(pack: RulePack) -> list[str]:
     m = pack.model
-    led = m.ledger
     out = ["| 字段 | 名称 | 类型 |", "|---|---|---|"]
     for f in m.facts:
         out.append(f"| {f.id} | {f.label} | {f.type} |")
         for c in f.columns or []:
             out.append(f"| {f.id}.{c.id} | {c.label} | {c.type} |")
-    out += ["", "| 检查 | 级别 | 说明 |", "|---|---|---|"]
-    for c in led.checks:
-        out.append(f"| {c.id} | {'错误' if c.level == 'error' else '警告'} | {_md(c.message)} |")
+    if m.settings.parameters:
+        out += ["", "| 参数 | 名称 | 取值 |", "|---|---|---|"]
+        for prm in m.settings.parameters:
+            out.append(f"| {prm.id} | {_md(prm.label)} | {num.value(prm.value)}{prm.unit or ''} |")
+    if m.derived:
+        out += ["", "| 派生值 | 名称 | 计算 |", "|---|---|---|"]
+        for d in m.derived:
+            out.append(f"| {d.id} | {_md(d.label)} | `{_md(d.expr)}` |")
+    for led in m.ledgers:
+        table = pack.facts[led.table].label if led.table in pack.facts else led.table
+        out += ["", f"## 台账：{table}（{led.table}）"]
+        if led.derived:
+            out += ["", "| 行派生值 | 名称 | 计算 |", "|---|---|---|"]
+            for d in led.derived:
+                out.append(f"| {d.id} | {_md(d.label)} | `{_md(d.expr)}` |")
+        for dc in led.decisions:
+            out += ["", f"决策“{dc.label}”（{dc.id}，取第一条满足的规则）：", "", "| 取值 | 条件 |", "|---|---|"]
+            for r in dc.rules:
+                out.append(f"| {_md(r.value)} | {'其余情形' if r.when.strip() == 'true' else '`' + _md(r.when) + '`'} |")
+        out += ["", "| 状态 | 条件 |", "|---|---|"]
+        for st in led.statuses:
+            out.append(f"| {_md(st.name)} | {'其余情形' if st.when.strip() == 'true' else '`' + _md(st.when) + '`'} |")
+        out += ["", "| 检查 | 级别 | 说明 |", "|---|---|---|"] if led.checks else []
+        for c in led.checks:
+            out.append(f"| {c.id} | {'错误' if c.level == 'error' else '警告'} | {_md(c.message)} |")
+        labels = {mt.id: mt.label for mt in led.metrics}
+        if led.metrics:
+            out += ["", "| 指标 | 名称 | 类型 | 计算 |", "|---|---|---|---|"]
+            for mt in led.metrics:
+                out.append(f"| {mt.id} | {_md(mt.label)} | {_METRIC_KIND[mt.kind]} | {_md(_metric_rule(mt))} |")
+        if led.groupings:
+            out += ["", "| 汇总 | 方式 |", "|---|---|"]
+            for g in led.groupings:
+                out.append(f"| {_md(g.label)} | {_md(_grouping_text(g, labels))} |")
     return out
 
 

@@ -7,7 +7,8 @@ Two rulesets per pack, each fact one row:
   per status in the pack's order (the first that holds), ``row.none`` — exactly
   one fires per row;
 * ``c`` (checks, posted with the row's status): ``req.<col>`` a required column
-  is blank, ``chk<k>`` a check holds, ``m<k>`` a metric's row condition holds.
+  is blank, ``chk<k>`` a check holds, ``m<k>`` a row term's condition holds (the lowered
+``row_terms``).
 
 Derived row values and metric sums are the shared arithmetic; the roll-ups
 aggregate the per-row decisions made here with the engine's aggregation.
@@ -34,13 +35,26 @@ def _batched(name: str, facts: list[dict]) -> list:
     return [hit for fired in _host.evaluate(name, batches) for hit in fired]
 
 
-class LedgerRuleset:
-    def __init__(self, pack: RulePack):
+class _TableRuleset:
+    """The two rulesets of one ledger table."""
+
+    def __init__(self, pack: RulePack, lg: L.Ledger):
         self.pack = pack
         self.plan = engine_plan(pack)  # shared: top-level checks, derived arithmetic, aggregation
-        lg = self.lg = L.lowered_ledger(pack)
-        self.name = f"ledger-{pack.hash}"
+        self.tplan = self.plan.tables[lg.index]
+        self.lg = lg
+        self.name = f"ledger-{pack.hash}" + (f"-{lg.index}" if lg.index else "")
         self.columns = list(lg.columns)
+        decided = {did for did, _, _ in lg.decisions}
+        for did, _, rules in lg.decisions:
+            for _, node in rules:
+                if not decided.isdisjoint(node.names()):
+                    raise _host.DurableError(
+                        f"durable-rules 执行器暂不支持引用其他决策的决策（{lg.table} 的 {did}）；请改用默认引擎（--engine default）")
+        for _, node in lg.statuses:
+            if not decided.isdisjoint(node.names()):
+                raise _host.DurableError(
+                    f"durable-rules 执行器暂不支持引用决策的状态（{lg.table}）；请改用默认引擎（--engine default）")
         # statuses
         self.s_terms = Terms()
         comp = Compiler(self.s_terms)
@@ -59,6 +73,17 @@ class LedgerRuleset:
             gate = both(gate, negate(c))
         conds["row.none"] = gate
         self.bands = ["row.invalid"] + [f"st{k}" for k in range(len(lg.statuses))] + ["row.none"]
+        # decisions: one band per rule (the first that holds; the last always does)
+        self.decision_bands: list[tuple[str, list[str]]] = []
+        for d, (did, _, rules) in enumerate(lg.decisions):
+            dgate = ok
+            values = []
+            for j, (value, node) in enumerate(rules):
+                c = comp.cond(node)
+                conds[f"d{d}.{j}"] = both(dgate, c)
+                dgate = both(dgate, negate(c))
+                values.append(value)
+            self.decision_bands.append((did, values))
         # checks and metric conditions
         self.c_terms = Terms()
         comp = Compiler(self.c_terms)
@@ -70,22 +95,19 @@ class LedgerRuleset:
         for k, (chk, node) in enumerate(lg.checks):
             cconds[f"chk{k}"] = comp.cond(node)
             self.checks.append(chk)
-        self.metric_kinds = []
-        for k, (mt, node) in enumerate(lg.metrics):
-            if node is not None and mt.kind in ("count", "all", "none"):
+        self.metric_kinds = []  # the lowered row terms: a condition decided here, a value by arithmetic
+        for k, (kind, node) in enumerate(lg.row_terms):
+            if kind == "cond":
                 cconds[f"m{k}"] = comp.cond(node)
                 self.metric_kinds.append("cond")
-            elif node is not None:  # a summed value: arithmetic
-                self.metric_kinds.append(("value", E.compile_py(node)))
             else:
-                self.metric_kinds.append(None)
+                self.metric_kinds.append(("value", E.compile_py(node)))
         self.rules = {**{n: to_json(c, "s") for n, c in conds.items()},
                       **{n: to_json(c, "c") for n, c in cconds.items()}}
 
     def _rows(self, values: dict) -> list[tuple[RowResult, dict | None]]:
-        plan = self.plan
-        base = {f: values.get(f) for f in plan.top_facts}
-        base.update(plan.deadlines)
+        plan = self.tplan
+        base = self.plan.base(values)  # top-level facts, deadlines, top-level derived values
         rows = values.get(self.lg.table) or []
         envs, s_facts = [], []
         for i, row in enumerate(rows, start=1):
@@ -106,6 +128,13 @@ class LedgerRuleset:
         _host.ensure(self.name, self.rules)
         s_fired = _batched(self.name, s_facts)
         status_of = self._one_per_row(s_fired, len(rows), "s", set(self.bands))
+        decided: dict[tuple[int, int], str] = {}
+        for name, rid in set(s_fired):
+            if name.startswith("d") and "." in name:
+                d, j = map(int, name[1:].split("."))
+                if (rid, d) in decided:
+                    raise _host.DurableError(f"durable-rules 执行器内部错误：第{rid}行的决策命中了多条规则，未给出结果")
+                decided[(rid, d)] = self.decision_bands[d][1][j]
         out: list = []
         c_facts = []
         for i, (row, env) in enumerate(zip(rows, envs), start=1):
@@ -120,7 +149,13 @@ class LedgerRuleset:
                 continue
             status = None if band == "row.none" else self.status_names[int(band[2:])]
             env["status"] = status
-            res = RowResult(i, row.get(self.lg.key), status or "", {**row, **{d: env[d] for d, _ in plan.derived}})
+            for d, (did, _) in enumerate(self.decision_bands):
+                if (i, d) not in decided:
+                    raise _host.DurableError(f"durable-rules 执行器内部错误：第{i}行的决策 {did} 未命中任何规则，未给出结果")
+                env[did] = decided[(i, d)]
+            res = RowResult(i, row.get(self.lg.key), status or "",
+                            {**row, **{d: env[d] for d, _ in plan.derived},
+                             **{did: env[did] for did, _ in self.decision_bands}})
             out.append((res, env))
             errors: set[str] = set()
             fact = self.c_terms.fields(env, errors)
@@ -146,7 +181,7 @@ class LedgerRuleset:
                     p = RowProblem(chk.id, chk.level, chk.message, list(chk.columns))
                     (res.errors if chk.level == "error" else res.warnings).append(p)
             env[_ROW_METRICS] = [
-                (f"m{k}" in fired) if kind == "cond" else kind[1](env) if kind is not None else None
+                (f"m{k}" in fired) if kind == "cond" else kind[1](env)
                 for k, kind in enumerate(self.metric_kinds)]
         return out
 
@@ -165,10 +200,26 @@ class LedgerRuleset:
                 raise _host.DurableError(f"durable-rules 执行器内部错误：第{i}行未恰好命中1个状态分档，未给出结果")
         return out
 
+
+
+class LedgerRuleset(_TableRuleset):
+    """Every table of a ledger pack (this object is the first table's rulesets)."""
+
+    def __init__(self, pack: RulePack):
+        lgs = L.lowered_ledgers(pack)
+        super().__init__(pack, lgs[0])
+        self.tables = [self] + [_TableRuleset(pack, lg) for lg in lgs[1:]]
+
+    def _evaluate(self, values: dict, table: int = 0):
+        return _TableRuleset._rows(self.tables[table], values)
+
     def run(self, values: dict, where=None) -> LedgerCard:
         """The engine's card assembly (:meth:`LedgerPlan.run`) with durable-rules deciding each row."""
-        return self.plan.run(values, where, evaluate=self._rows)
+        return self.plan.run(values, where, evaluate=self._evaluate)
 
     def combine(self, submissions: list[dict], sources: list[str] | None = None):
         """Like :meth:`rubric_xl.engine.ledger.LedgerPlan.combine`, rows decided by durable-rules."""
-        return self.plan.combine(submissions, sources, evaluate=self._rows)
+        return self.plan.combine(submissions, sources, evaluate=self._evaluate)
+
+    def combine_tables(self, submissions: list[dict], sources: list[str] | None = None):
+        return self.plan.combine_tables(submissions, sources, evaluate=self._evaluate)

@@ -124,22 +124,24 @@ class RowResult:
 class Rollup:
     by: str | None
     label: str
-    groups: dict[str, dict[str, Any]]  # group key -> metric id -> value
+    groups: dict[str, dict[str, Any]]  # group key -> metric id -> value (ranked order when ranked)
     total: dict[str, Any] | None
     total_label: str | None
+    ranks: dict[str, int | None] | None = None  # group key -> rank (ties share; None: not ranked)
+    flagged: dict[str, list[str]] | None = None  # reporting body -> its groups where the flag metric holds
+    empty: list[str] = field(default_factory=list)  # keys of listed groups without rows (all_options)
+    empty_label: str | None = None  # what a group without rows shows
 
 
 @dataclass(slots=True)
-class LedgerCard:
-    pack: PackInfo
-    facts: dict[str, Any]
+class TableResult:
+    """One table of a ledger card."""
+
+    table: str
+    label: str
     rows: list[RowResult]
     rollups: list[Rollup]
     metric_labels: dict[str, str]
-
-    @property
-    def kind(self) -> str:
-        return "ledger"
 
     @property
     def error_count(self) -> int:
@@ -148,6 +150,38 @@ class LedgerCard:
     @property
     def warning_count(self) -> int:
         return sum(len(r.warnings) for r in self.rows)
+
+
+@dataclass(slots=True)
+class LedgerCard:
+    """A ledger submission's result.  ``rows`` / ``rollups`` / ``metric_labels``
+    are the first table's; ``more`` holds the results of the pack's further
+    tables (pack order); :attr:`tables` lists them all."""
+
+    pack: PackInfo
+    facts: dict[str, Any]
+    rows: list[RowResult]
+    rollups: list[Rollup]
+    metric_labels: dict[str, str]
+    table: str = ""
+    label: str = ""
+    more: list[TableResult] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return "ledger"
+
+    @property
+    def tables(self) -> list[TableResult]:
+        return [TableResult(self.table, self.label, self.rows, self.rollups, self.metric_labels), *self.more]
+
+    @property
+    def error_count(self) -> int:
+        return sum(t.error_count for t in self.tables)
+
+    @property
+    def warning_count(self) -> int:
+        return sum(t.warning_count for t in self.tables)
 
 
 class JSONNumber(str):
@@ -219,25 +253,49 @@ def _item(it: ItemResult) -> dict:
     return d
 
 
+def rollup_dict(ru: Rollup) -> dict:
+    """One roll-up in JSON form (also the combined roll-up of many workbooks)."""
+    groups = []
+    for k, v in ru.groups.items():
+        g = {"key": k, **_plain(v)}
+        if ru.ranks is not None:
+            g["rank"] = ru.ranks.get(k)
+        if k in ru.empty:
+            g["empty"] = True
+            if ru.empty_label:
+                g["empty_label"] = ru.empty_label
+        groups.append(g)
+    out = {"by": ru.by, "label": ru.label, "groups": groups,
+           "total": None if ru.total is None else {"key": ru.total_label, **_plain(ru.total)}}
+    if ru.flagged is not None:
+        out["flagged"] = ru.flagged
+    return out
+
+
+def _table(t: TableResult) -> dict:
+    return {
+        "table": t.table, "label": t.label, "errors": t.error_count, "warnings": t.warning_count,
+        "rows": [{
+            "row": r.index, "key": r.key, "status": r.status, "values": _plain(r.values),
+            "errors": [{"check": p.check, "msg": p.message, "columns": p.columns} for p in r.errors],
+            "warnings": [{"check": p.check, "msg": p.message, "columns": p.columns} for p in r.warnings],
+        } for r in t.rows],
+        "rollups": [rollup_dict(ru) for ru in t.rollups],
+        "metrics": t.metric_labels,
+    }
+
+
 def to_dict(card: ScoreCard | LedgerCard) -> dict:
     pack = {"id": card.pack.id, "title": card.pack.title, "version": card.pack.version,
             "hash": card.pack.hash}
     if isinstance(card, LedgerCard):
-        return {
-            "pack": pack, "kind": "ledger", "facts": _plain(card.facts),
-            "errors": card.error_count, "warnings": card.warning_count,
-            "rows": [{
-                "row": r.index, "key": r.key, "status": r.status, "values": _plain(r.values),
-                "errors": [{"check": p.check, "msg": p.message, "columns": p.columns} for p in r.errors],
-                "warnings": [{"check": p.check, "msg": p.message, "columns": p.columns} for p in r.warnings],
-            } for r in card.rows],
-            "rollups": [{
-                "by": ru.by, "label": ru.label,
-                "groups": [{"key": k, **_plain(v)} for k, v in ru.groups.items()],
-                "total": None if ru.total is None else {"key": ru.total_label, **_plain(ru.total)},
-            } for ru in card.rollups],
-            "metrics": card.metric_labels,
-        }
+        first = _table(card.tables[0])
+        out = {"pack": pack, "kind": "ledger", "facts": _plain(card.facts),
+               "errors": card.error_count, "warnings": card.warning_count,
+               "rows": first["rows"], "rollups": first["rollups"], "metrics": first["metrics"]}
+        if card.more:  # two or more tables: every table, pack order (the first one also above)
+            out["tables"] = [first] + [_table(t) for t in card.more]
+        return out
     return {
         "pack": pack, "kind": "rubric",
         "total": _num(card.total), "max": _const_num(card.max), "grade": card.grade,

@@ -1,10 +1,15 @@
-"""Score a ledger (台账): per-row derived values, status, checks; roll-ups.
+"""Score a ledger (台账): per-row derived values, decisions, status, checks; roll-ups.
 
-Each row is evaluated in an environment of the submission's top-level facts, the
-pack's deadlines, the row's columns, its derived values and its ``status``.
-Roll-ups compute the pack's metrics over groups of rows — by a column, or by a
-top-level fact such as the reporting body — plus an all-groups line; several
-submissions (one per reporting body) roll up together for the city.
+A pack has one ledger per table (``ledger:`` or ``ledgers:``); each is lowered
+once (:func:`rubric_xl.rules.lowered.lowered_ledgers`) and scored by a
+:class:`TablePlan`; :class:`LedgerPlan` runs them all, in pack order, on one
+submission.  Each row is evaluated in an environment of the submission's
+top-level facts, the pack's deadlines and top-level derived values, the row's
+columns, its derived values, decisions and ``status``.  Roll-ups evaluate the
+lowered metrics (:class:`rubric_xl.rules.lowered.MOp`) over groups of rows — by a
+column, a decision, the status or a top-level fact such as the reporting body —
+plus an all-groups line; several submissions (one per reporting body) roll up
+together for the city, ranked where the pack asks.
 
 A submission with no rows is valid: when grouping by a top-level fact, it still
 makes its group (e.g. a county that found nothing shows 0 listed, 清零).
@@ -14,7 +19,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Callable, Sequence
 
-from ..errors import FactsError, ProblemList
+from ..errors import FactsError, Problem, ProblemList
 from ..rules import expr as E
 from ..rules.model import Fact
 from ..rules.pack import RulePack
@@ -22,10 +27,10 @@ from ..rules import lowered as L
 from ..rules import wording as W
 from ..rules.contract import Invalid
 from . import num
-from .card import LedgerCard, PackInfo, Rollup, RowProblem, RowResult
+from .card import LedgerCard, PackInfo, Rollup, RowProblem, RowResult, TableResult
 
 ZERO = Decimal(0)
-_ROW_METRICS = "\x00metrics"  # env key of a row's metric values (not a valid pack name)
+_ROW_METRICS = "\x00metrics"  # env key of a row's row-term values (not a valid pack name)
 HUNDRED = Decimal(100)
 BLANK_GROUP = W.BLANK_GROUP
 
@@ -33,13 +38,14 @@ Where = Callable[[str], str]
 
 
 class _Group:
-    """How one grouping finds its key: from a column or from a top-level fact."""
+    """How one grouping finds its key: from a row value or from a top-level fact."""
 
-    def __init__(self, grouping, fact: Fact | None, top: bool):
-        self.g = grouping
+    def __init__(self, g: L.LGrouping, fact: Fact | None, options: tuple[str, ...] | None):
+        self.g = g
         self.fact = fact
-        self.top = top
-        self.order = {o: i for i, o in enumerate(fact.options)} if fact is not None and fact.options else {}
+        self.top = g.by_kind == "fact"
+        known = options or (tuple(fact.options) if fact is not None and fact.options else ())
+        self.order = {o: i for i, o in enumerate(known)}
 
     def key(self, value: Any) -> str:
         if value is None:
@@ -47,47 +53,205 @@ class _Group:
         return value if isinstance(value, str) else num.value(value)
 
     def sort(self, keys: list[str]) -> list[str]:
-        """Enum options in the pack's order; anything else (blank) after, as first seen."""
+        """Known options in the pack's order; anything else (blank) after, as first seen."""
         if not self.order:
             return keys
         n, seen = len(self.order), {k: i for i, k in enumerate(keys)}
         return sorted(keys, key=lambda k: (self.order.get(k, n), seen[k]))
 
 
-class LedgerPlan:
-    def __init__(self, pack: RulePack):
-        m = pack.model
-        led = m.ledger
-        cl = pack.ledger
-        assert led is not None and cl is not None
-        lg = L.lowered_ledger(pack)
+def _aggregate(metrics: tuple[L.LMetric, ...], compiled: dict, rows: list[list], top: dict) -> dict[str, Any]:
+    """Every metric of a group: *rows* are the group's row-term values."""
+    vals: dict[str, Any] = {}
+
+    def ev(op: L.MOp):
+        k = op.op
+        if k == "count":
+            t, want = op.value
+            if t is None:
+                return Decimal(len(rows))
+            return Decimal(sum(1 for r in rows if bool(r[t]) is want))
+        if k == "sum":
+            t = op.value
+            conds = op.args
+            return sum((r[t] for r in rows if all(r[c] for c in conds)), ZERO)
+        if k == "zero":
+            return ev(op.args[0]) == 0
+        if k == "pct":  # rate in percent, 0.01 half up; None when the denominator is 0
+            n, d = ev(op.args[0]), ev(op.args[1])
+            return None if not d or n is None else num.q2(n * HUNDRED / d)
+        if k == "metric":
+            return vals[op.value]
+        # expr: blank when an operand is blank (a rate not computed, a blank fact, or a
+        # top-level fact of a line that spans several submissions)
+        env = {**top, **vals}
+        if any(env.get(n) is None for n in op.value.names()):
+            return None
+        return compiled[id(op)](env)
+
+    for m in metrics:
+        vals[m.id] = ev(m.op)
+    return vals
+
+
+class TablePlan:
+    """One lowered ledger (table), ready to run."""
+
+    def __init__(self, pack: RulePack, lg: L.Ledger, info: PackInfo):
         self.pack = pack
-        self.info = PackInfo(m.id, m.title, m.version, pack.hash)
-        self.table = led.table
-        self.key = led.key
-        self.table_fact = pack.facts[led.table]
-        columns = {c.id: c for c in self.table_fact.columns or []}
+        self.lg = lg
+        self.info = info
+        self.table = lg.table
+        self.key = lg.key
+        self.table_fact = pack.facts[lg.table]
+        columns = lg.columns
         self.required = list(lg.required)  # (column, message)
         self.labels = {c.id: c.label for c in columns.values()}
-        self.deadlines = {d.id: d.date for d in m.deadlines}
         self.derived = [(did, E.compile_py(n)) for did, n in lg.derived]
+        self.decisions = [(did, [(v, E.compile_py(n)) for v, n in rules]) for did, _, rules in lg.decisions]
         self.statuses = [(name, E.compile_py(n)) for name, n in lg.statuses]
         self.invalid_status = lg.invalid_status
         self.checks = [(c, E.compile_py(n)) for c, n in lg.checks]
-        self.metrics: list[tuple[Any, Callable | None]] = [
-            (mt, E.compile_py(n) if n is not None else None) for mt, n in lg.metrics
-        ]
-        self.top_facts = [f.id for f in m.facts if f.type != "table"]
-        # top-level facts a ledger cannot do without (e.g. 填报单位: it names the group)
-        self.top_required = list(lg.top_required)  # (fact, message)
+        self.terms = [E.compile_py(n) for _, n in lg.row_terms]
+        self.metrics = list(lg.metrics)  # (pack metric, node): ids and labels
+        self.aggregates = lg.aggregates
+        self.compiled = {id(m.op): E.compile_py(m.op.value) for m in lg.aggregates if m.op.op == "expr"}
+        opts = lg.decision_options
         self.groups: list[_Group] = []
-        for g in led.groupings:
-            if g.by is None:
-                self.groups.append(_Group(g, None, False))
-            elif g.by in columns:
-                self.groups.append(_Group(g, columns[g.by], False))
-            else:
-                self.groups.append(_Group(g, pack.facts[g.by], True))
+        for g in lg.groupings:
+            fact = columns.get(g.by) if g.by_kind == "column" else \
+                pack.facts[g.by] if g.by_kind == "fact" else None
+            self.groups.append(_Group(g, fact, g.options or opts.get(g.by or "")))
+
+    # --- rows -----------------------------------------------------------------
+
+    def _evaluate(self, values: dict, base: dict) -> list[tuple[RowResult, dict]]:
+        out: list[tuple[RowResult, dict]] = []
+        for i, row in enumerate(values.get(self.table) or [], start=1):
+            bad = [v for v in row.values() if v.__class__ is Invalid]
+            if bad:  # 有误: the reasons, nothing evaluated, in no roll-up (as the formulas)
+                res = RowResult(i, row.get(self.key) if isinstance(row.get(self.key), str) else None,
+                                self.invalid_status, {k: (v.shown if v.__class__ is Invalid else v) for k, v in row.items()})
+                res.errors.extend(RowProblem("invalid", "error", b.reason(), [b.fact.rpartition(".")[2]])
+                                  for b in bad)
+                out.append((res, None))
+                continue
+            env = dict(base)
+            env.update(row)
+            for did, fn in self.derived:
+                env[did] = fn(env)
+            for did, rules in self.decisions:
+                env[did] = next(v for v, fn in rules if fn(env))  # the last rule is always true
+            status = None
+            for name, fn in self.statuses:
+                if fn(env):
+                    status = name
+                    break
+            env["status"] = status
+            shown = {**row, **{d: env[d] for d, _ in self.derived}, **{d: env[d] for d, _ in self.decisions}}
+            res = RowResult(i, row.get(self.key), status or "", shown)
+            for col, msg in self.required:
+                if row.get(col) is None:
+                    res.errors.append(RowProblem(f"required_{col}", "error", msg, [col]))
+            for chk, fn in self.checks:
+                if fn(env):
+                    p = RowProblem(chk.id, chk.level, chk.message, list(chk.columns))
+                    (res.errors if chk.level == "error" else res.warnings).append(p)
+            # each row term, evaluated once per row; the roll-ups only aggregate
+            env[_ROW_METRICS] = [fn(env) for fn in self.terms]
+            out.append((res, env))
+        return out
+
+    # --- roll-ups -------------------------------------------------------------
+
+    def _metrics(self, envs: list[dict], top: dict) -> dict[str, Any]:
+        return _aggregate(self.aggregates, self.compiled, [env[_ROW_METRICS] for env in envs], top)
+
+    def _rollups(self, submissions: Sequence[tuple[dict, list[dict]]]) -> list[Rollup]:
+        """*submissions*: (top-level values, row environments) per submission."""
+        out = []
+        submissions = [(facts, [env for env in envs if env is not None]) for facts, envs in submissions]
+        everything = [env for _, envs in submissions for env in envs]
+        # expr metrics of lines spanning several submissions have no top-level values:
+        # those reading one are blank there
+        common = submissions[0][0] if len(submissions) == 1 else {}
+        body = next((gr for gr in self.groups if gr.top), None)
+        for gr in self.groups:
+            g = gr.g
+            groups: dict[str, list[dict]] = {}
+            tops: dict[str, dict] = {}
+            flagged: dict[str, list[str]] | None = {} if g.flag else None
+            for o in g.options or ():
+                groups[o] = []
+            if g.by is not None:
+                for facts, envs in submissions:
+                    if gr.top:  # one group per submission, even an empty one
+                        k = gr.key(facts.get(g.by))
+                        groups.setdefault(k, []).extend(envs)
+                        tops[k] = facts if k not in tops else {}
+                    else:
+                        mine: dict[str, list[dict]] = {o: [] for o in g.options or ()}
+                        for env in envs:
+                            k = gr.key(env.get(g.by))
+                            groups.setdefault(k, []).append(env)
+                            mine.setdefault(k, []).append(env)
+                        if flagged is not None:  # per reporting body: the groups where the flag holds
+                            who = body.key(facts.get(body.g.by)) if body is not None else f"第{len(flagged) + 1}份"
+                            hits = [k for k in gr.sort(list(mine)) if self._metrics(mine[k], facts).get(g.flag) is True]
+                            flagged.setdefault(who, []).extend(hits)
+            keys = gr.sort(list(groups))
+            metrics = {k: self._metrics(groups[k], tops.get(k, common)) for k in keys}
+            total = self._metrics(everything, common) if (g.by is None or g.total_label) else None
+            ranks = _rank(metrics, g.rank) if g.rank else None
+            if ranks is not None:
+                metrics = {k: metrics[k] for k in ranks}
+            empty = [k for k in keys if not groups[k]] if g.options else []
+            out.append(Rollup(g.by, g.label, metrics, total, g.total_label or (None if g.by else g.label),
+                              ranks, flagged, empty, g.empty_label))
+        return out
+
+
+def _rank(groups: dict[str, dict], keys: tuple[tuple[str, bool], ...]) -> dict[str, int | None]:
+    """Competition ranking (1, 2, 2, 4) by *keys* in order; ties share a rank; a
+    group whose ranking metric is not computed comes after, unranked (None)."""
+    ranked = [k for k, v in groups.items() if all(v.get(m) is not None for m, _ in keys)]
+    unranked = [k for k in groups if k not in ranked]
+
+    def sort_key(k: str):
+        return tuple(-groups[k][m] if desc else groups[k][m] for m, desc in keys)
+
+    ranked.sort(key=sort_key)  # stable: equal groups keep their order
+    out: dict[str, int | None] = {}
+    prev = None
+    for pos, k in enumerate(ranked, start=1):
+        sk = sort_key(k)
+        out[k] = out[ranked[pos - 2]] if prev == sk else pos
+        prev = sk
+    out.update((k, None) for k in unranked)
+    return out
+
+
+class LedgerPlan:
+    """Every table of a ledger pack.  The attributes of the first table
+    (``table``, ``key``, ``metrics``, ``groups`` …) stay available for callers
+    that know one table only."""
+
+    def __init__(self, pack: RulePack):
+        m = pack.model
+        assert pack.ledgers, "not a ledger pack"
+        self.pack = pack
+        self.info = PackInfo(m.id, m.title, m.version, pack.hash)
+        self.tables = [TablePlan(pack, lg, self.info) for lg in L.lowered_ledgers(pack)]
+        first = self.tables[0]
+        self.table, self.key, self.table_fact = first.table, first.key, first.table_fact
+        self.required, self.labels, self.metrics, self.groups = first.required, first.labels, first.metrics, first.groups
+        self.derived, self.statuses, self.checks = first.derived, first.statuses, first.checks
+        self.invalid_status = first.invalid_status
+        self.deadlines = {d.id: d.date for d in m.deadlines}
+        self.top_facts = [f.id for f in m.facts if f.type != "table"]
+        self.top_derived = [(d.id, E.compile_py(n)) for d, n in pack.derived]
+        # top-level facts a ledger cannot do without (e.g. 填报单位: it names the group)
+        self.top_required = list(first.lg.top_required)  # (fact, message)
 
     # --- rows -----------------------------------------------------------------
 
@@ -104,123 +268,81 @@ class LedgerPlan:
         if problems.errors:
             raise FactsError("提交的数据不完整", problems.errors)
 
-    def _evaluate(self, values: dict) -> list[tuple[RowResult, dict]]:
-        base = {f: values.get(f) for f in self.top_facts}
-        base.update(self.deadlines)
-        out: list[tuple[RowResult, dict]] = []
-        for i, row in enumerate(values.get(self.table) or [], start=1):
-            bad = [v for v in row.values() if v.__class__ is Invalid]
-            if bad:  # 有误: the reasons, nothing evaluated, in no roll-up (as the formulas)
-                res = RowResult(i, row.get(self.key) if isinstance(row.get(self.key), str) else None,
-                                self.invalid_status, {k: (v.shown if v.__class__ is Invalid else v) for k, v in row.items()})
-                res.errors.extend(RowProblem("invalid", "error", b.reason(), [b.fact.rpartition(".")[2]])
-                                  for b in bad)
-                out.append((res, None))
-                continue
-            env = dict(base)
-            env.update(row)
-            for did, fn in self.derived:
+    def base(self, values: dict, where: Where | None = None) -> dict:
+        """The environment every row starts from: top-level facts, deadlines and
+        the pack's top-level derived values (after :meth:`check_facts`)."""
+        env = {f: values.get(f) for f in self.top_facts}
+        env.update(self.deadlines)
+        for did, fn in self.top_derived:
+            try:
                 env[did] = fn(env)
-            status = None
-            for name, fn in self.statuses:
-                if fn(env):
-                    status = name
-                    break
-            env["status"] = status
-            res = RowResult(i, row.get(self.key), status or "",
-                            {**row, **{d: env[d] for d, _ in self.derived}})
-            for col, msg in self.required:
-                if row.get(col) is None:
-                    res.errors.append(RowProblem(f"required_{col}", "error", msg, [col]))
-            for chk, fn in self.checks:
-                if fn(env):
-                    p = RowProblem(chk.id, chk.level, chk.message, list(chk.columns))
-                    (res.errors if chk.level == "error" else res.warnings).append(p)
-            # each metric's row condition/value, evaluated once per row; the
-            # roll-ups then only aggregate (several groupings share them)
-            env[_ROW_METRICS] = [fn(env) if fn is not None else None for _, fn in self.metrics]
-            out.append((res, env))
-        return out
+            except ZeroDivisionError:
+                where = where or (lambda k: f"facts: {k}")
+                raise FactsError("计算派生值时除数为0", [Problem(where(did), "派生值的除数为0，无法计算")]) from None
+            except TypeError:  # a blank value it reads (allowed blank): not computed
+                env[did] = None
+        return env
 
-    def rows(self, values: dict) -> list[RowResult]:
-        return [r for r, _ in self._evaluate(values)]
+    def _evaluate(self, values: dict, table: int = 0) -> list[tuple[RowResult, dict]]:
+        """The rows of one table (default the first): (result, environment or None when 有误)."""
+        return self.tables[table]._evaluate(values, self.base(values))
 
-    # --- roll-ups -------------------------------------------------------------
+    def rows(self, values: dict, table: int = 0) -> list[RowResult]:
+        return [r for r, _ in self._evaluate(values, table)]
 
-    def _metrics(self, envs: list[dict]) -> dict[str, Any]:
-        vals: dict[str, Any] = {}
-        rows = [env[_ROW_METRICS] for env in envs]
-        for i, (mt, fn) in enumerate(self.metrics):
-            kind = mt.kind
-            if kind == "count":
-                vals[mt.id] = Decimal(len(rows) if fn is None else sum(1 for r in rows if r[i]))
-            elif kind == "sum":
-                vals[mt.id] = sum((r[i] or ZERO for r in rows), ZERO)
-            elif kind == "all":  # vacuously true for no rows
-                vals[mt.id] = all(r[i] for r in rows)
-            elif kind == "none":
-                vals[mt.id] = not any(r[i] for r in rows)
-            else:  # rate in percent, 0.01 half up; None when the denominator is 0 or blank
-                n, d = vals[mt.numerator], vals[mt.denominator]
-                vals[mt.id] = None if not d or n is None else num.q2(n * HUNDRED / d)
-        return vals
-
-    def _rollups(self, submissions: Sequence[tuple[dict, list[dict]]]) -> list[Rollup]:
-        """*submissions*: (top-level facts, row environments) per submission."""
-        out = []
-        submissions = [(facts, [env for env in envs if env is not None]) for facts, envs in submissions]
-        everything = [env for _, envs in submissions for env in envs]
-        for gr in self.groups:
-            g = gr.g
-            groups: dict[str, list[dict]] = {}
-            if g.by is not None:
-                for facts, envs in submissions:
-                    if gr.top:  # one group per submission, even an empty one
-                        groups.setdefault(gr.key(facts.get(g.by)), []).extend(envs)
-                    else:
-                        for env in envs:
-                            groups.setdefault(gr.key(env.get(g.by)), []).append(env)
-            metrics = {k: self._metrics(groups[k]) for k in gr.sort(list(groups))}
-            total = self._metrics(everything) if (g.by is None or g.total_label) else None
-            out.append(Rollup(g.by, g.label, metrics, total,
-                              g.total_label or (None if g.by else g.label)))
-        return out
+    def _all(self, values: dict, evaluate) -> list[list[tuple[RowResult, dict]]]:
+        if evaluate is None:
+            base = self.base(values)
+            return [tp._evaluate(values, base) for tp in self.tables]
+        return [evaluate(values, table=k) if k else evaluate(values) for k in range(len(self.tables))]
 
     # --- entry points ---------------------------------------------------------
 
     def run(self, values: dict, where: Where | None = None, evaluate=None) -> LedgerCard:
-        """Score one converted submission.  Raises FactsError (see check_facts).
-        *evaluate* decides each row (default this plan's own; the durable-rules
-        executor passes its own) — the card is assembled here, once."""
+        """Score one converted submission: every table, pack order.  Raises
+        FactsError (see check_facts).  *evaluate(values, table=k)* decides each
+        row of table *k* (default this plan's own; the durable-rules executor
+        passes its own) — the card is assembled here, once."""
         self.check_facts(values, where)
-        evaluated = (evaluate or self._evaluate)(values)
+        top = self.base(values, where)  # a top-level derived value that cannot be computed: FactsError
         facts = {f: values.get(f) for f in self.top_facts}
-        rollups = self._rollups([(facts, [env for _, env in evaluated])])
-        labels = {mt.id: mt.label for mt, _ in self.metrics}
-        return LedgerCard(self.info, facts, [r for r, _ in evaluated], rollups, labels)
+        results = []
+        for tp, evaluated in zip(self.tables, self._all(values, evaluate)):
+            rollups = tp._rollups([(top, [env for _, env in evaluated])])
+            labels = {mt.id: mt.label for mt, _ in tp.metrics}
+            results.append(TableResult(tp.table, tp.lg.label, [r for r, _ in evaluated], rollups, labels))
+        first = results[0]
+        return LedgerCard(self.info, facts, first.rows, first.rollups, first.metric_labels,
+                          first.table, first.label, results[1:])
 
-    def combine(self, submissions: list[dict], sources: list[str] | None = None,
-                evaluate=None) -> list[Rollup]:
-        """Roll several converted submissions up together (e.g. the whole city).
+    def combine_tables(self, submissions: list[dict], sources: list[str] | None = None,
+                       evaluate=None) -> list[list[Rollup]]:
+        """Roll several converted submissions up together (e.g. the whole city):
+        the roll-ups of every table, pack order; groupings with ``rank`` ranked.
 
         *sources* names each submission in error locations (default 第n份);
         *evaluate* as for :meth:`run`.
         """
-        evaluate = evaluate or self._evaluate
         problems = ProblemList()
-        prepared = []
+        prepared: list[list[tuple[dict, list]]] = [[] for _ in self.tables]
         for n, values in enumerate(submissions, start=1):
             src = sources[n - 1] if sources else f"第{n}份"
             try:
                 self.check_facts(values, lambda k, src=src: f"{src}: {k}")
+                top = self.base(values, lambda k, src=src: f"{src}: {k}")
             except FactsError as exc:
                 problems.items.extend(exc.problems)
                 continue
-            facts = {f: values.get(f) for f in self.top_facts}
-            prepared.append((facts, [env for _, env in evaluate(values)]))
+            for k, evaluated in enumerate(self._all(values, evaluate)):
+                prepared[k].append((top, [env for _, env in evaluated]))
         if problems.errors:
             raise FactsError("提交的数据不完整", problems.errors)
-        return self._rollups(prepared)
+        return [tp._rollups(p) for tp, p in zip(self.tables, prepared)]
+
+    def combine(self, submissions: list[dict], sources: list[str] | None = None,
+                evaluate=None) -> list[Rollup]:
+        """The first table's roll-ups of :meth:`combine_tables`."""
+        return self.combine_tables(submissions, sources, evaluate)[0]
 
 
 def plan_for(pack: RulePack) -> LedgerPlan:

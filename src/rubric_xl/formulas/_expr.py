@@ -191,7 +191,12 @@ class Compiler:
             if self.array:
                 return V("(0+" + "+".join(xs) + ")", E.NUMBER, plain=True, risky=risky)
             return V("(" + "+".join(f"IF({x},1,0)" for x in xs) + ")", E.NUMBER, plain=True, risky=risky)
+        if name == "coalesce":
+            return self.coalesce(args, risky)
         null = self._nulls(args)
+        if name == "days":  # date serials: a plain subtraction, b − a
+            a, b = args
+            return V(f"({b.f}-{a.f})", E.NUMBER, null, plain=True, risky=risky)
         if name == "abs":
             return V(f"ABS({args[0].f})", E.NUMBER, null, plain=args[0].plain, risky=risky)
         if name in ("min", "max"):
@@ -204,3 +209,25 @@ class Compiler:
                 acc = f"(({acc}+{b.f}{sign}ABS({acc}-{b.f}))/2)"
             return V(acc, E.NUMBER, null, risky=risky)
         raise Unsupported(f"无法编译的函数 {name}()")
+
+    def coalesce(self, args: list[V], risky: bool) -> V:
+        """The first operand that is not blank; blank only when all are."""
+        out = args[-1]
+        for a in reversed(args[:-1]):
+            if a.null is None:
+                out = a
+                continue
+            n = a.null
+            if not self.array:
+                f = f"IF({n},{out.f},{a.f})"
+            elif a.t == E.TEXT:  # no IF in array formulas: pick by length
+                f = f"(LEFT({a.f},(1-{n})*LEN({a.f}))&LEFT({out.f},{n}*LEN({out.f})))"
+            elif a.t == E.BOOL:
+                f = f"((({self.truth(V(a.f, a.t))})*(1-{n})+({self.truth(V(out.f, out.t))})*{n})>0)"
+            else:
+                f = f"(({a.f})*(1-{n})+({out.f})*{n})"
+            null = None
+            if out.null is not None:
+                null = f"({n}*{out.null})" if self.array else X.all_of([n, out.null])
+            out = V(f, a.t, null, plain=a.plain and out.plain, risky=risky)
+        return out

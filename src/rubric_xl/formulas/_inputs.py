@@ -63,10 +63,13 @@ def scalar(f: Fact, ref: str, nullable: bool) -> V:
     return v
 
 
-def array(f: Fact, rng: str) -> V:
-    """The values of a whole ledger column *rng* (a defined name), element-wise."""
+def array(f: Fact, rng: str, text: str | None = None) -> V:
+    """The values of a whole ledger column *rng* (a defined name), element-wise;
+    *text*: the same column as text, for the blank tests and text values (a
+    ledger's roll-ups pass error-free forms of both)."""
     t = f.type
-    blank = blank_test(rng)
+    text = text or rng
+    blank = blank_test(text)
     d = f.default
     if t == "bool":
         val = _yes_array(rng)
@@ -82,10 +85,10 @@ def array(f: Fact, rng: str) -> V:
         v = V(rng, E.DATE, plain=True)
     elif t in ("enum", "text"):
         if d is None:
-            v = V(f"TRIM({rng})", TYPE_OF[t], plain=True)
+            v = V(f"TRIM({text})", TYPE_OF[t], plain=True)
         else:  # no IF in array formulas: LEFT(default, blank*len) & value
             s = str(d)
-            v = V(f"(LEFT({X.text(s)},{blank}*{len(s)})&TRIM({rng}))", TYPE_OF[t], plain=True)
+            v = V(f"(LEFT({X.text(s)},{blank}*{len(s)})&TRIM({text}))", TYPE_OF[t], plain=True)
     else:
         raise Unsupported(f"{f.id} 的类型 {t} 不能作为表格列")
     return V(v.f, v.t, blank if d is None else None, v.plain)
@@ -122,8 +125,18 @@ def invalid(f: Fact, ref: str, errors: bool = True) -> str:
     return f"IF(ISERROR({ref}),TRUE,{bad})" if errors else bad
 
 
-def shown(f: Fact, ref: str, errors: bool = True) -> str:
-    """Text formula: the cell's value as :func:`rubric_xl.rules.contract.shown` shows it."""
+ERROR_CODES_NAME = "rxl.errors"  # a defined name: the quoted error codes, ERROR.TYPE order (no pack id has a dot)
+
+
+def error_codes_constant() -> str:
+    """The value of :data:`ERROR_CODES_NAME`: an array constant ``{"“#NULL!”",…}``."""
+    return "{" + ",".join(X.text(f"“{e}”") for e in C.ERROR_VALUES) + "}"
+
+
+def shown(f: Fact, ref: str, errors: bool = True, codes_name: str | None = None) -> str:
+    """Text formula: the cell's value as :func:`rubric_xl.rules.contract.shown` shows it.
+    *codes_name*: an error value's text from that defined name (:func:`error_codes_constant`),
+    shorter than spelling the codes out (a ledger row names many cells)."""
     codes = ",".join(X.text(e) for e in C.ERROR_VALUES)
     q1, q2 = X.text("“"), X.text("”")
     if f.type == "date":
@@ -134,7 +147,10 @@ def shown(f: Fact, ref: str, errors: bool = True) -> str:
     out = f"IF(ISNUMBER({ref}),{num},{q1}&{ref}&{q2})"
     if f.type != "bool":  # an invalid yes/no is never a boolean
         out = f'IF(ISLOGICAL({ref}),IF({ref},"TRUE","FALSE"),{out})'
-    if errors:
+    if errors and codes_name:
+        first = X.text(f"“{C.ERROR_VALUES[0]}”")  # LibreOffice: no ERROR.TYPE for an imported #NULL!
+        out = f"IF(ISERROR({ref}),IFERROR(INDEX({codes_name},ERROR.TYPE({ref})),{first}),{out})"
+    elif errors:
         # LibreOffice has no ERROR.TYPE for an imported #NULL! (the first code)
         first = X.text(C.ERROR_VALUES[0])
         out = f"IF(ISERROR({ref}),{q1}&IFERROR(CHOOSE(ERROR.TYPE({ref}),{codes}),{first})&{q2},{out})"
@@ -142,12 +158,12 @@ def shown(f: Fact, ref: str, errors: bool = True) -> str:
 
 
 def reason(f: Fact, ref: str, sheet: str, label: str | None = None, cell: str | None = None,
-           errors: bool = True) -> str:
+           errors: bool = True, codes_name: str | None = None) -> str:
     """Text formula: :meth:`rubric_xl.rules.contract.Invalid.reason` for the cell
     *ref* (*cell*: its address as fixed text, e.g. ``F{row}`` in a row template)."""
     where = X.text(f"{label or f.label}（{sheet}!{cell}）为") if cell else X.concat(
         [X.text(f"{label or f.label}（{sheet}!"), f"ADDRESS(ROW({ref}),COLUMN({ref}),4)", X.text("）为")])
-    parts = [where, shown(f, ref, errors), X.text("，" + C.expected(f))]
+    parts = [where, shown(f, ref, errors, codes_name), X.text("，" + C.expected(f))]
     if f.type in C.NUMERIC:  # contract.TOO_BIG after the expectation, for a number ≥ 10^15
         parts.append(f'IF(ISNUMBER({ref}),IF(ABS({ref})>=1E+{C.HUGE_EXPONENT},{X.text(C.TOO_BIG)},""),"")')
     return X.concat(parts)

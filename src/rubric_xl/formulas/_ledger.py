@@ -1,11 +1,14 @@
-"""Compile a ledger pack (台账) to Excel formulas that match
-:mod:`rubric_xl.engine.ledger`: per row the status, the errors and the warnings
-(text), and the roll-ups of the pack's metrics for the 汇总 sheet.
+"""Compile one lowered ledger (台账, one table: :class:`rubric_xl.rules.lowered.Ledger`)
+to Excel formulas that match :mod:`rubric_xl.engine.ledger`: per row the status,
+each decision, the errors and the warnings (text), and the roll-ups of the
+pack's metrics (their lowered :class:`~rubric_xl.rules.lowered.MOp` trees) for
+the 汇总 sheet.  A pack with several tables compiles each one (the generator
+gives each its own sheet and result names, :func:`result_name`).
 
 Row formulas are templates holding :data:`ROW` (``{row}``) and read the row's
 cells by column letter (``$F{row}``).  Roll-ups are ``SUMPRODUCT`` formulas over
 the columns' defined names (``<table>__<column>``) and the status column
-(``ledger_status``), built without ``IF``/``AND``/``OR`` so that Excel 2010
+(:func:`result_name`), built without ``IF``/``AND``/``OR`` so that Excel 2010
 evaluates them element by element without array entry.  A row exists when any
 of its input cells is not blank (as the reader reads it).
 """
@@ -20,19 +23,28 @@ from ..errors import PackError, Problem
 from ..rules import expr as E
 from ..rules.model import Fact
 from ..rules.pack import RulePack
-from ..conventions import LEDGER_SHEET
+from ..conventions import LEDGER_RESULTS, LEDGER_SHEET
 from ..rules import lowered as L
 from ..rules import wording as W
 from . import _inputs as I
 from . import _xl as X
 from ._expr import Compiler, Unsupported, V, blank_test
 
-STATUS_NAME = "ledger_status"  # defined name of the status result column
+STATUS_NAME = LEDGER_RESULTS["status"]  # defined name of the first table's status result column
 BLANK_GROUP = W.BLANK_GROUP  # the key of a blank group value (the lowered form's)
 
 
 def column_name(table: str, column: str) -> str:
     return f"{table}__{column}"
+
+
+def result_name(lg: L.Ledger, which: str) -> str:
+    """Defined name of a row-result column of the ledger *lg*: ``status``,
+    ``errors``, ``warnings`` (the first table: ``ledger_status`` …, a further
+    table ``<table>__status`` …) or a decision id (``<table>__<decision>``)."""
+    if which in LEDGER_RESULTS and lg.index == 0:
+        return LEDGER_RESULTS[which]
+    return column_name(lg.table, which)
 
 
 @dataclass(frozen=True)
@@ -66,29 +78,38 @@ class LedgerFormulas:
     warnings: str  # the row's warnings, "；"-separated
     rollups: list[RollupFormulas]  # pack order of ledger.groupings
     metric_labels: dict[str, str]
+    decisions: dict[str, str] = field(default_factory=dict)  # decision id → "=…{row}…" ("" for an empty or 有误 row)
+    names: dict[str, str] = field(default_factory=dict)  # status / errors / warnings / decision id → defined name
+    array: bool = True  # the roll-up formulas are array formulas (entered with Ctrl+Shift+Enter)
+    error_reasons: bool = True  # the errors formula names error values (#N/A) as the engine does
+    constants: dict[str, str] = field(default_factory=lambda: {I.ERROR_CODES_NAME: I.error_codes_constant()})
+    # defined names the formulas read that the workbook must define (name → value)
 
     def row(self, which: str, row: int) -> str:
-        """``which`` = status | errors | warnings, for sheet row *row*."""
-        return getattr(self, which).replace(X.ROW, str(row))
+        """``which`` = status | errors | warnings | a decision id, for sheet row *row*."""
+        template = self.decisions[which] if which in self.decisions else getattr(self, which)
+        return template.replace(X.ROW, str(row))
 
 
 class _Ledger:
-    def __init__(self, pack: RulePack, column_ref: Callable[[str], str]):
+    def __init__(self, pack: RulePack, lg: L.Ledger, column_ref: Callable[[str], str], sheet: str):
         m = pack.model
-        led = m.ledger
-        assert led is not None and pack.ledger is not None
         self.pack = pack
-        self.led = led
-        self.cl = pack.ledger
-        self.table: Fact = pack.facts[led.table]
-        self.cols = {c.id: c for c in self.table.columns or []}
+        self.lg = lg
+        self.sheet = sheet
+        self.table: Fact = pack.facts[lg.table]
+        self.cols = dict(lg.columns)
         self.letters = {cid: column_ref(cid) for cid in self.cols}
         self.deadlines = {d.id: d.date for d in m.deadlines}
-        self.derived = {d.id: node for d, node in self.cl.derived}
+        self.derived = dict(lg.derived)
+        self.top_derived = dict(lg.top_derived)
+        self.decisions = {did: rules for did, _, rules in lg.decisions}
         self.top = {f.id: f for f in m.facts if f.type != "table"}
+        self.status_name = result_name(lg, "status")
         self.row_c = Compiler(self._row_name)
         self.arr_c = Compiler(self._arr_name, array=True)
-        self._memo: dict[tuple[bool, str], V] = {}
+        self.top_c = Compiler(self._top_name)
+        self._memo: dict[tuple[str, str], V] = {}
 
     # --- names ------------------------------------------------------------------
 
@@ -96,124 +117,198 @@ class _Ledger:
         return f"${self.letters[cid]}{X.ROW}"
 
     def rng(self, cid: str) -> str:
-        return column_name(self.led.table, cid)
+        """A column's text for the roll-ups: an error value (#N/A) reads as blank —
+        its row is 有误 and counts nowhere, but one error in an array would make the
+        whole SUMPRODUCT an error.  (IF over an array: the roll-ups are array
+        formulas, :attr:`LedgerFormulas.array`.)"""
+        name = column_name(self.lg.table, cid)
+        return f'IF(ISERROR({name}),"",{name}&"")'
 
-    def _common(self, name: str, array: bool) -> V | None:
-        if name in self.top:
-            return I.scalar(self.top[name], name, True)
-        if name in self.deadlines:
-            return V(X.date(self.deadlines[name]), E.DATE, plain=True)
-        if name in self.derived:
-            c = self.arr_c if array else self.row_c
-            return c.compile(self.derived[name])
-        return None
+    def val(self, cid: str) -> str:
+        """A column's values for the roll-ups' arithmetic and comparisons: an error value reads as 0."""
+        name = column_name(self.lg.table, cid)
+        return f"IF(ISERROR({name}),0,{name})"
+
+    def _top_name(self, name: str) -> V:
+        """A top-level name: a fact's defined name, a deadline, a top-level derived value."""
+        key = ("top", name)
+        if key not in self._memo:
+            if name in self.top:
+                v = I.scalar(self.top[name], name, True)
+            elif name in self.deadlines:
+                v = V(X.date(self.deadlines[name]), E.DATE, plain=True)
+            elif name in self.top_derived:
+                v = self.top_c.compile(self.top_derived[name])
+            else:
+                raise Unsupported(f"台账表达式中不能使用 {name}（引擎计算时没有这个值）")
+            self._memo[key] = v
+        return self._memo[key]
 
     def _row_name(self, name: str) -> V:
-        key = (False, name)
+        key = ("row", name)
         if key not in self._memo:
             if name in self.cols:
                 v = I.scalar(self.cols[name], self.cell(name), True)
             elif name == "status":
-                v = V(self.status_chain(), E.TEXT, plain=True)
+                v = V(self.chain(self.lg.statuses), E.TEXT, plain=True)
+            elif name in self.decisions:
+                v = V(self.chain(self.decisions[name]), E.TEXT, plain=True)
+            elif name in self.derived:
+                v = self.row_c.compile(self.derived[name])
             else:
-                v = self._common(name, False)
-                if v is None:
-                    raise Unsupported(f"台账表达式中不能使用 {name}（引擎逐行计算时没有这个值）")
+                v = self._top_name(name)
             self._memo[key] = v
         return self._memo[key]
 
     def _arr_name(self, name: str) -> V:
-        key = (True, name)
+        key = ("arr", name)
         if key not in self._memo:
             if name in self.cols:
-                v = I.array(self.cols[name], self.rng(name))
+                c = self.cols[name]
+                v = I.array(c, self.rng(name) if c.type in ("enum", "text") else self.val(name), self.rng(name))
             elif name == "status":
-                v = V(STATUS_NAME, E.TEXT, plain=True)
+                v = V(self.status_name, E.TEXT, plain=True)
+            elif name in self.decisions:  # the decision's result column
+                v = V(result_name(self.lg, name), E.TEXT, plain=True)
+            elif name in self.derived:
+                v = self.arr_c.compile(self.derived[name])
             else:
-                v = self._common(name, True)
-                if v is None:
-                    raise Unsupported(f"台账表达式中不能使用 {name}（引擎逐行计算时没有这个值）")
+                v = self._top_name(name)
             self._memo[key] = v
         return self._memo[key]
 
     # --- rows ---------------------------------------------------------------------
 
     def empty(self) -> str:
-        return f'(TRIM({"&".join(self.cell(c) for c in self.cols)})="")'
+        """The row is empty (every input cell blank); never an error (a cell holding #N/A is not empty)."""
+        errors = X.any_of([f"ISERROR({self.cell(c)})" for c in self.cols])
+        return f'IF({errors},FALSE,TRIM({"&".join(self.cell(c) for c in self.cols)})="")'
 
-    def status_chain(self) -> str:
+    def chain(self, rules) -> str:
+        """The value of the first rule that holds (status, decisions); "" when none."""
         out = '""'
-        for name, node in reversed(self.cl.statuses):
+        for name, node in reversed(rules):
             cond = self.row_c.truth(self.row_c.compile(node))
             out = X.text(name) if cond == "TRUE" else f"IF({cond},{X.text(name)},{out})"
         return out
 
-    def row_formulas(self) -> tuple[str, str, str]:
-        """A row with a cell that breaks the input contract is 有误: its errors are
-        the reasons (cell, value, expectation), nothing else is evaluated, and it
-        counts in no roll-up — as in the engine."""
+    def status_chain(self) -> str:
+        return self.chain(self.lg.statuses)
+
+    def row_formulas(self) -> tuple[str, str, str, dict[str, str], bool]:
+        """A row with a cell that breaks the input contract — also a spreadsheet
+        error value (#N/A) — is 有误: its errors are the reasons (cell, value,
+        expectation), nothing else is evaluated, and it counts in no roll-up — as
+        in the engine.  The last item tells whether the errors formula names error
+        values too: a wide table's reasons with error values may not fit Excel's
+        formula length at row 9999; then an error value's row shows 有误 and its
+        errors cell the spreadsheet error (docs/input-contract.md)."""
         empty = self.empty()
-        bad = [(I.invalid(c, self.cell(cid), errors=False),
-                I.reason(c, self.cell(cid), LEDGER_SHEET, cell=f"{self.letters[cid]}{X.ROW}", errors=False))
-               for cid, c in self.cols.items()]
-        any_bad = X.any_of([b for b, _ in bad])
+        cells = [(cid, c, self.cell(cid), f"{self.letters[cid]}{X.ROW}") for cid, c in self.cols.items()]
+        any_bad = X.any_of([I.invalid(c, ref) for _, c, ref, _ in cells])
         # the status column comes right after the input columns (docs/ARCHITECTURE.md)
         is_bad = f"${get_column_letter(max(map(column_index_from_string, self.letters.values())) + 1)}{X.ROW}" \
                  f"={X.text(W.INVALID)}"
         errors: list[tuple[str, str]] = []
-        for cid, msg in L.lowered_ledger(self.pack).required:
+        for cid, msg in self.lg.required:
             errors.append((blank_test(self.cell(cid)), X.text(msg)))
         warnings: list[tuple[str, str]] = []
-        for chk, node in self.cl.checks:
+        for chk, node in self.lg.checks:
             cond = self.row_c.truth(self.row_c.compile(node))
             (errors if chk.level == "error" else warnings).append((cond, X.text(chk.message)))
         inv = X.text(W.INVALID)
         status = f'=IF({empty},"",IF({any_bad},{inv},{self.status_chain()}))'
-        err = f'=IF({empty},"",IF({is_bad},{X.joined(bad, W.INVALID_SEP)},{X.joined(errors, "；")}))'
+        good = X.joined(errors, "；")
+
+        def err_formula(with_errors: bool) -> str:
+            bad = [(I.invalid(c, ref, errors=with_errors),
+                    I.reason(c, ref, self.sheet, cell=cell, errors=with_errors, codes_name=I.ERROR_CODES_NAME))
+                   for _, c, ref, cell in cells]
+            return f'=IF({empty},"",IF({is_bad},{X.joined(bad, W.INVALID_SEP)},{good}))'
+
+        err, named = err_formula(True), True
+        if len(err.replace(X.ROW, "9999")) > X.MAX_LENGTH:
+            err, named = err_formula(False), False
         warn = f'=IF({empty},"",IF({is_bad},"",{X.joined(warnings, "；")}))'
-        return status, err, warn
+        decisions = {did: f'=IF({empty},"",IF({is_bad},"",{self.chain(rules)}))'
+                     for did, rules in self.decisions.items()}
+        return status, err, warn, decisions, named
 
     # --- roll-ups -----------------------------------------------------------------
 
     def row_mask(self) -> str:
         return f'(TRIM({"&".join(self.rng(c) for c in self.cols)})<>"")'
 
-    def metrics(self, group: list[str]) -> dict[str, str]:
-        """Metric formulas over the rows selected by the *group* factors (arrays)."""
-        sums: dict[str, str] = {}  # metric id -> SUMPRODUCT text (count/sum)
-        out: dict[str, str] = {}
-        group = group + [f"({STATUS_NAME}<>{X.text(W.INVALID)})"]  # 有误 rows count nowhere
+    def metric_values(self, group: list[str]) -> dict[str, V]:
+        """Each lowered metric as a value over the rows selected by the *group* factors (arrays)."""
+        group = group + [f"({self.status_name}<>{X.text(W.INVALID)})"]  # 有误 rows count nowhere
+        terms = self.lg.row_terms
+        vals: dict[str, V] = {}
 
-        def sp(extra: str | None) -> str:
-            factors = group + ([extra] if extra else [])
+        def term(t: int) -> str:
+            kind, node = terms[t]
+            v = self.arr_c.compile(node)
+            return self.arr_c.truth(v) if kind == "cond" else v.f
+
+        def sp(extra: list[str]) -> str:
+            factors = group + extra
             if len(factors) == 1:
                 factors = ["1"] + factors
             return f"SUMPRODUCT({'*'.join(factors)})"
 
-        for mt, node in self.cl.metrics:
-            w = None
-            if node is not None:
-                v = self.arr_c.compile(node)
-                w = self.arr_c.truth(v) if v.t == E.BOOL else v.f
-            if mt.kind == "count":
-                sums[mt.id] = sp(w)
-                out[mt.id] = "=" + sums[mt.id]
-            elif mt.kind == "sum":
-                sums[mt.id] = f"ROUND({sp(w)},{X.EPS_DIGITS})"
-                out[mt.id] = "=" + sums[mt.id]
-            elif mt.kind == "all":  # 是/否 (vacuously 是 for no rows)
-                out[mt.id] = f'=IF({sp(f"(1-{w})")}=0,"{I.YES}","{I.NO}")'
-            elif mt.kind == "none":
-                out[mt.id] = f'=IF({sp(w)}=0,"{I.YES}","{I.NO}")'
-            else:  # rate, in percent, 0.01 half up; blank when the denominator is 0
-                if mt.numerator not in sums or mt.denominator not in sums:
-                    raise Unsupported(f"比率指标 {mt.id} 的分子、分母必须是计数或求和指标")
-                n, d = sums[mt.numerator], sums[mt.denominator]
-                out[mt.id] = f'=IF({d}=0,"",ROUND({n}*100/{d},2))'
+        def ev(op: L.MOp) -> V:
+            k = op.op
+            if k == "count":
+                t, want = op.value
+                extra = [] if t is None else [term(t) if want else f"(1-{term(t)})"]
+                return V(sp(extra), E.NUMBER, plain=True)
+            if k == "sum":
+                return V(f"ROUND({sp([term(c) for c in op.args] + [term(op.value)])},{X.EPS_DIGITS})",
+                         E.NUMBER, plain=True)
+            if k == "zero":
+                return V(f"({ev(op.args[0]).f}=0)", E.BOOL)
+            if k == "pct":  # in percent, 0.01 half up; not computed when the denominator is 0
+                n, d = ev(op.args[0]), ev(op.args[1])
+                return V(f"ROUND({n.f}*100/{d.f},2)", E.NUMBER, f"({d.f}=0)", plain=True, risky=True)
+            if k == "metric":
+                return vals[op.value]
+            # expr: blank when any operand that may be blank is
+            def resolve(name: str) -> V:
+                if name in vals:
+                    return V(vals[name].f, vals[name].t, None, plain=vals[name].plain)
+                v = self._top_name(name)
+                return V(v.f, v.t, None, plain=v.plain)
+
+            c = Compiler(resolve)
+            body = c.compile(op.value)
+            nulls = [n for n in ((vals[a].null if a in vals else self._top_name(a).null) for a in op.args) if n]
+            f = c.truth(body) if body.t == E.BOOL else body.f
+            return V(f, body.t, X.any_of(nulls) if nulls else None, plain=body.plain, risky=True)
+
+        for mt in self.lg.aggregates:
+            vals[mt.id] = ev(mt.op)
+        return vals
+
+    def metrics(self, group: list[str], empty_label: str | None = None) -> dict[str, str]:
+        """Metric cell formulas over the rows selected by the *group* factors; with
+        *empty_label*, an all / none metric of a group without rows shows that text."""
+        vals = self.metric_values(group)
+        out: dict[str, str] = {}
+        count = "SUMPRODUCT(" + "*".join((group or ["1"]) + [f"({self.status_name}<>{X.text(W.INVALID)})"]) + ")"
+        for mt in self.lg.aggregates:
+            v = vals[mt.id]
+            f = f'IF({v.f},"{I.YES}","{I.NO}")' if v.t == E.BOOL else v.f
+            if mt.kind in ("all", "none") and empty_label is not None:  # vacuously true: the label instead
+                f = f"IF({count}=0,{X.text(empty_label)},{f})"
+            if v.null:
+                f = f'IF({v.null},"",{f})'
+            out[mt.id] = "=" + f
         return out
 
     def group_factors(self, by: str, key: str) -> list[str]:
         """Array factors selecting the rows whose column *by* is *key* ("" = blank)."""
+        if by not in self.cols:  # a decision or the status: its result column
+            return [f"(TRIM({self._arr_name(by).f})={X.text(key)})"]
         c = self.cols[by]
         r = self.rng(by)
         val = f"TRIM({r})"
@@ -242,24 +337,28 @@ class _Ledger:
     def rollups(self) -> list[RollupFormulas]:
         out = []
         everything = [self.row_mask()]
-        for g in self.led.groupings:
+        opts = self.lg.decision_options
+        for g in self.lg.groupings:
             total = None
             if g.by is None or g.total_label:
                 total = GroupFormulas(None, None, self.metrics(everything))
             if g.by is None:
                 kind, groups = None, []
                 build = (lambda key, t=total: t)
-            elif g.by in self.cols:
+            elif g.by_kind in ("column", "decision", "status"):
                 kind = "column"
-                c = self.cols[g.by]
-                if c.type != "enum":
-                    raise Unsupported(f"按列 {g.by} 分组：只有枚举列（有固定可选值）的分组能事先排成汇总表的行")
-                keys = list(c.options or [])
-                if c.default is None:
-                    keys.append("")
+                if g.by_kind == "column":
+                    c = self.cols[g.by]
+                    if c.type != "enum":
+                        raise Unsupported(f"按列 {g.by} 分组：只有枚举列（有固定可选值）的分组能事先排成汇总表的行")
+                    keys = list(c.options or [])
+                    if c.default is None:
+                        keys.append("")
+                else:
+                    keys = list(opts[g.by])
 
-                def build(key, by=g.by):
-                    return GroupFormulas(key, None, self.metrics(self.group_factors(by, key or "")))
+                def build(key, by=g.by, el=g.empty_label):
+                    return GroupFormulas(key, None, self.metrics(self.group_factors(by, key or ""), el))
 
                 groups = [build(k) for k in keys]
             else:
@@ -274,27 +373,33 @@ class _Ledger:
         return out
 
 
-def compile_ledger(pack: RulePack, column_ref: Callable[[str], str]) -> LedgerFormulas:
-    """Row and roll-up formulas of a ledger *pack*.
+def compile_ledger(pack: RulePack, column_ref: Callable[[str], str], ledger: L.Ledger | None = None,
+                   sheet: str | None = None) -> LedgerFormulas:
+    """Row and roll-up formulas of one ledger (table) of a ledger *pack*: *ledger*
+    (one of :func:`rubric_xl.rules.lowered.lowered_ledgers`; default the first),
+    on the sheet named *sheet* (default the 台账 sheet for the first table, the
+    table's label for a further one).
 
     *column_ref(column_id)* gives the column letter of each input column of the
-    ledger table on the 台账 sheet (for the per-row templates).  Raises
+    ledger table on its sheet (for the per-row templates).  Raises
     :class:`PackError` when a check, status or metric cannot be expressed.
     """
-    if pack.model.ledger is None or pack.ledger is None:
+    if not pack.ledgers:
         raise PackError("规则包没有台账（ledger）部分", [Problem(pack.source, "kind 应为 ledger")])
     from ..workbook.names import check_pack_names  # the names the formulas rely on
 
     check_pack_names(pack)
-    where = f"{pack.source}: ledger"
+    lg = ledger or L.lowered_ledger(pack)
+    sheet = sheet or (LEDGER_SHEET if lg.index == 0 else lg.label)
+    where = f"{pack.source}: " + ("ledger" if len(pack.ledgers) == 1 else f"ledgers[{lg.index}]")
     try:
-        lc = _Ledger(pack, column_ref)
-        status, errors, warnings = lc.row_formulas()
+        lc = _Ledger(pack, lg, column_ref, sheet)
+        status, errors, warnings, decisions, with_codes = lc.row_formulas()
         rollups = lc.rollups()
     except Unsupported as exc:
         raise PackError("台账规则无法编译为 Excel 公式", [Problem(where, str(exc))]) from None
     problems = []
-    named = {"status": status, "errors": errors, "warnings": warnings}
+    named = {"status": status, "errors": errors, "warnings": warnings, **decisions}
     for ru in rollups:
         for gf in ru.groups + ([ru.total] if ru.total else []):
             for mid, f in gf.metrics.items():
@@ -305,5 +410,7 @@ def compile_ledger(pack: RulePack, column_ref: Callable[[str], str]) -> LedgerFo
         problems += [Problem(where, f"{what}：{msg}") for msg in X.problems_in(f.replace(X.ROW, "3"))]
     if problems:
         raise PackError("台账规则无法编译为 Excel 公式", problems)
-    labels = {mt.id: mt.label for mt, _ in pack.ledger.metrics}
-    return LedgerFormulas(pack.model.ledger.table, status, errors, warnings, rollups, labels)
+    labels = {mt.id: mt.label for mt in lg.aggregates}
+    names = {w: result_name(lg, w) for w in ("status", "errors", "warnings", *decisions)}
+    return LedgerFormulas(lg.table, status, errors, warnings, rollups, labels, decisions, names,
+                          error_reasons=with_codes)

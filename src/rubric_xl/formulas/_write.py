@@ -16,6 +16,7 @@ from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.workbook import Workbook
 from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.formula import ArrayFormula
 
 from ..errors import PackError, Problem
 from ..rules import wording as W
@@ -110,6 +111,8 @@ def _write_ledger(wb: Workbook, pack: RulePack, layout: Any) -> int:
     if tl is None or not all(k in tl.results for k in ("status", "errors", "warnings")):
         raise PackError("填报模板缺少台账结果列", [Problem(pack.source, f"表格 {table} 的 状态/错误/警告 列")])
     lf = compile_ledger(pack, lambda cid: tl.columns[cid].data.column)
+    for name, value in lf.constants.items():  # e.g. the error codes the reasons name
+        _ensure_name(wb, name, value)
     n = 0
     for which in ("status", "errors", "warnings"):
         col = tl.results[which]
@@ -138,10 +141,16 @@ def _write_ledger(wb: Workbook, pack: RulePack, layout: Any) -> int:
                 ws.cell(row, 1).value = gf.label
                 n += 1
             for mid, formula in gf.metrics.items():
-                ws.cell(row, block.metric_cols[mid]).value = formula
+                _put_rollup(ws, row, block.metric_cols[mid], formula, lf.array)
                 n += 1
         if block.total_row is not None and ru.total is not None:
             for mid, formula in ru.total.metrics.items():
-                ws.cell(block.total_row, block.metric_cols[mid]).value = formula
+                _put_rollup(ws, block.total_row, block.metric_cols[mid], formula, lf.array)
                 n += 1
     return n
+
+
+def _put_rollup(ws, row: int, col: int, formula: str, array: bool) -> None:
+    """A roll-up cell: an array formula when the compiler asks (IF over a column)."""
+    cell = ws.cell(row, col)
+    cell.value = ArrayFormula(cell.coordinate, formula) if array else formula

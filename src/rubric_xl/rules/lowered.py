@@ -10,9 +10,10 @@ decided here and nowhere else.  Consumers only know the few generic operations
 below and apply an :class:`Item` in the order of its fields (有误 → 待填 → 不得分
 → base or tier → deductions → floor 扣完为止 → bonuses → 0.01); a further
 back-end is one more consumer of the same form.  Ledgers are lowered to
-:class:`Ledger` (row states, status chain, required-column texts, checks,
-metrics); what a metric kind computes (count, sum, all, none, rate) is still
-written in both the engine and the formula compiler.
+:class:`Ledger`, one per table (row states, derived values, decisions, status
+chain, required-column texts, checks, row terms; metrics as :class:`MOp` trees
+of a few generic aggregations, groupings as :class:`LGrouping`): what a metric
+kind means (count, sum, all, none, rate, expr) is decided here only.
 
 Amount expressions (:class:`Op`):
 
@@ -202,41 +203,158 @@ def lowered(pack: RulePack) -> list[Item]:
 
 
 @dataclass(frozen=True)
-class Ledger:
-    """A ledger, lowered: per row 有误 (an invalid cell), else the status chain
-    (first that holds), the required columns and the checks in pack order; the
-    metrics and groupings of the roll-ups (rows that are 有误 count in none)."""
+class MOp:
+    """A node of a metric (see :class:`Ledger`).
 
+    ``count`` rows of the group where row term *value[0]* is *value[1]* (``None``:
+    every row) · ``sum`` of row term *value* (a number) over the rows where row
+    term *args*… hold · ``zero`` a count is 0 (yes/no) · ``pct`` a ÷ b × 100, 0.01
+    half up, not computed (blank) when b is 0 · ``metric`` an earlier metric by id
+    · ``expr`` a checked expression over earlier metrics and top-level names,
+    blank when any operand it reads is blank (*args*: the names that may be blank).
+    """
+
+    op: str  # count | sum | zero | pct | metric | expr
+    args: tuple = ()
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class LMetric:
+    id: str
+    label: str
+    kind: str  # the pack's kind, for display only
+    type: str  # E.NUMBER | E.BOOL | …
+    nullable: bool  # may be not computed (blank)
+    op: MOp
+
+
+@dataclass(frozen=True)
+class LGrouping:
+    by: str | None
+    by_kind: str | None  # column | fact | decision | status | None (overall)
+    label: str
+    total_label: str | None
+    options: tuple[str, ...] | None  # the keys listed also without rows (all_options), pack order
+    empty_label: str | None
+    rank: tuple[tuple[str, bool], ...]  # (metric id, descending)
+    flag: str | None
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """A ledger (one table), lowered.
+
+    Per row: 有误 when a cell breaks the input contract (nothing else evaluated,
+    in no roll-up); else the row environment (the submission's top-level facts,
+    the pack's deadlines and top-level derived values, the row's cells), then
+    ``derived`` in order, then each decision (the value of its first rule that
+    holds; the last is always true), then the status chain (first that holds;
+    blank when none), then the required columns and the checks in pack order,
+    then the ``row_terms`` (a condition → yes/no, or a value → number) once per
+    row.  The roll-ups aggregate only row terms, through each metric's
+    :class:`MOp` tree (count, sum, zero, pct, metric, expr): no consumer knows
+    what a metric kind means.
+    """
+
+    index: int  # position in the pack (0: the first table)
     table: str
+    label: str  # the table fact's label (its sheet's name)
     key: str
     columns: dict[str, Any]  # column id → Fact
     derived: tuple[tuple[str, E.Node], ...]
+    decisions: tuple[tuple[str, str, tuple[tuple[str, E.Node], ...]], ...]  # (id, label, (value, when)…)
     statuses: tuple[tuple[str, E.Node], ...]
     invalid_status: str
     required: tuple[tuple[str, str], ...]  # (column, message) for a required column left blank
     checks: tuple[tuple[Any, E.Node], ...]  # (check, condition): errors and warnings, pack order
-    metrics: tuple[tuple[Any, E.Node | None], ...]
+    metrics: tuple[tuple[Any, E.Node | None], ...]  # (pack metric, its node) — for display
     top_required: tuple[tuple[str, str], ...]  # (top-level fact, message) it cannot do without
     blank_group: str
+    top_derived: tuple[tuple[str, E.Node], ...] = ()  # the pack's top-level derived values
+    row_terms: tuple[tuple[str, E.Node], ...] = ()  # (cond | value, node), evaluated once per row
+    aggregates: tuple[LMetric, ...] = ()
+    groupings: tuple[LGrouping, ...] = ()
+
+    @property
+    def decision_options(self) -> dict[str, tuple[str, ...]]:
+        """Every row value a decision (and ``status``) can take, pack order."""
+        out = {did: tuple(dict.fromkeys(v for v, _ in rules)) for did, _, rules in self.decisions}
+        out["status"] = tuple(n for n, _ in self.statuses)
+        return out
+
+
+def _lower_metrics(cl, top_names) -> tuple[tuple, tuple]:
+    terms: list[tuple[str, E.Node]] = []
+
+    def term(kind: str, node: E.Node) -> int:
+        terms.append((kind, node))
+        return len(terms) - 1
+
+    out: list[LMetric] = []
+    for mt, node in cl.metrics:
+        typ, nullable = cl.metric_types.get(mt.id, (E.NUMBER, False))
+        k = mt.kind
+        if k == "count":
+            op = MOp("count", value=(None if node is None else term("cond", node), True))
+        elif k == "sum":
+            w = cl.wheres.get(mt.id)
+            op = MOp("sum", args=() if w is None else (term("cond", w),), value=term("value", node))
+        elif k == "all":  # no row where it fails (true for no rows)
+            op = MOp("zero", (MOp("count", value=(term("cond", node), False)),))
+        elif k == "none":  # no row where it holds
+            op = MOp("zero", (MOp("count", value=(term("cond", node), True)),))
+        elif k == "rate":
+            op = MOp("pct", (MOp("metric", value=mt.numerator), MOp("metric", value=mt.denominator)))
+        else:  # expr
+            may_blank = tuple(sorted(n for n in node.names() if n in top_names or
+                                     cl.metric_types.get(n, (None, False))[1]))
+            op = MOp("expr", may_blank, node)
+        out.append(LMetric(mt.id, mt.label, k, typ, nullable, op))
+    return tuple(terms), tuple(out)
+
+
+def lowered_ledgers(pack: RulePack) -> tuple[Ledger, ...]:
+    """Every ledger (table) of *pack*, lowered once, pack order (cached on the pack)."""
+    lgs = getattr(pack, "_lowered_ledgers", None)
+    if lgs is None:
+        m = pack.model
+        top_required = tuple((f.id, W.REQUIRED.format(label=f.label)) for f in m.facts
+                             if f.type != "table" and not f.blank_allowed)
+        nullable_top = {f.id for f in m.facts if f.type != "table" and f.blank_allowed} | \
+                       {d.id for d, n in pack.derived if n.nullable}
+        out = []
+        for index, cl in enumerate(pack.ledgers):
+            led = cl.model
+            fact = pack.facts[led.table]
+            cols = {c.id: c for c in fact.columns or []}
+            terms, aggs = _lower_metrics(cl, nullable_top)
+            opts = {dc.id: tuple(dict.fromkeys(v for v, _ in rules)) for dc, rules in cl.decisions}
+            opts["status"] = tuple(n for n, _ in cl.statuses)
+            groupings = []
+            for g in led.groupings:
+                kind = None if g.by is None else "column" if g.by in cols else "status" if g.by == "status" \
+                    else "decision" if g.by in opts else "fact"
+                options = None
+                if g.all_options:
+                    options = tuple(cols[g.by].options or ()) if kind == "column" else opts[g.by]
+                groupings.append(LGrouping(g.by, kind, g.label, g.total_label, options, g.empty_label,
+                                           tuple((r.metric, r.order == "desc") for r in g.rank), g.flag))
+            out.append(Ledger(
+                index, led.table, fact.label, led.key, cols, tuple((d.id, n) for d, n in cl.derived),
+                tuple((dc.id, dc.label, tuple(rules)) for dc, rules in cl.decisions),
+                tuple(cl.statuses), W.INVALID,
+                tuple((c.id, W.REQUIRED.format(label=c.label)) for c in cols.values() if c.required and c.default is None),
+                tuple(cl.checks), tuple(cl.metrics), top_required, W.BLANK_GROUP,
+                tuple((d.id, n) for d, n in pack.derived), terms, aggs, tuple(groupings)))
+        lgs = tuple(out)
+        pack._lowered_ledgers = lgs  # type: ignore[attr-defined]
+    return lgs
 
 
 def lowered_ledger(pack: RulePack) -> Ledger:
-    """The ledger of *pack*, lowered once (cached on the pack)."""
-    lg = getattr(pack, "_lowered_ledger", None)
-    if lg is None:
-        m, cl = pack.model, pack.ledger
-        led = m.ledger
-        cols = {c.id: c for c in pack.facts[led.table].columns or []}
-        lg = Ledger(
-            led.table, led.key, cols, tuple((d.id, n) for d, n in cl.derived),
-            tuple(cl.statuses), W.INVALID,
-            tuple((c.id, W.REQUIRED.format(label=c.label)) for c in cols.values() if c.required and c.default is None),
-            tuple(cl.checks), tuple(cl.metrics),
-            tuple((f.id, W.REQUIRED.format(label=f.label)) for f in m.facts
-                  if f.type != "table" and not f.blank_allowed),
-            W.BLANK_GROUP)
-        pack._lowered_ledger = lg  # type: ignore[attr-defined]
-    return lg
+    """The first ledger of *pack* (the only one of a ``ledger:`` pack)."""
+    return lowered_ledgers(pack)[0]
 
 
 @dataclass(frozen=True)

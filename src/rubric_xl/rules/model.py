@@ -255,9 +255,19 @@ class Eligibility(_Base):
     basis: Optional[str] = None
 
 
+class Parameter(_Base):
+    """A pack setting usable in any expression by id: a number constant."""
+
+    id: ID
+    label: str = Field(min_length=1)
+    value: Number
+    unit: Optional[str] = None
+
+
 class Settings(_Base):
     grades: list[Grade] = []
     eligibility: Optional[Eligibility] = None
+    parameters: list[Parameter] = []
 
 
 # --- ledgers -----------------------------------------------------------------
@@ -276,35 +286,67 @@ class RowCheck(_Base):
     columns: list[ID] = []  # the cells to point at
 
 
+class DecisionRule(_Base):
+    value: str = Field(min_length=1)
+    when: Expr
+
+
+class Decision(_Base):
+    """A text value of the row: the value of the first rule that holds (the
+    last rule must be ``"true"``)."""
+
+    id: ID
+    label: str = Field(min_length=1)
+    rules: list[DecisionRule] = Field(min_length=1)
+
+
+_METRIC_FIELDS = {"count": (), "sum": ("value",), "rate": ("numerator", "denominator"),
+                  "all": ("where",), "none": ("where",), "expr": ("expr",)}
+
+
 class Metric(_Base):
     id: ID
     label: str
-    kind: Literal["count", "sum", "rate", "all", "none"]
-    where: Optional[Expr] = None  # count/all/none: the row condition
+    kind: Literal["count", "sum", "rate", "all", "none", "expr"]
+    where: Optional[Expr] = None  # count/sum/all/none: the row condition
     value: Optional[Expr] = None  # sum: the row value
     numerator: Optional[ID] = None  # rate: metric ids
     denominator: Optional[ID] = None
+    expr: Optional[Expr] = None  # expr: over earlier metrics, top-level facts, derived values, parameters
 
     @model_validator(mode="after")
     def _fields(self) -> "Metric":
-        need = {"count": (), "sum": ("value",), "rate": ("numerator", "denominator"),
-                "all": ("where",), "none": ("where",)}[self.kind]
+        need = _METRIC_FIELDS[self.kind]
         for name in need:
             if getattr(self, name) is None:
                 raise ValueError(f"{self.kind} 指标必须给出 {name}")
+        allowed = set(need) | ({"where"} if self.kind in ("count", "sum") else set())
+        for name in ("where", "value", "numerator", "denominator", "expr"):
+            if getattr(self, name) is not None and name not in allowed:
+                raise ValueError(f"{self.kind} 指标不能有 {name}")
         return self
 
 
+class RankKey(_Base):
+    metric: ID
+    order: Literal["asc", "desc"] = "desc"
+
+
 class Grouping(_Base):
-    by: Optional[ID] = None  # a column or a top-level fact; None = overall
+    by: Optional[ID] = None  # a column, a decision, status or a top-level fact; None = overall
     label: str
     total_label: Optional[str] = None  # label of the all-groups line
+    all_options: bool = False  # list every option of the enum, also the empty ones
+    empty_label: Optional[str] = None  # shown for a group without rows (all_options)
+    rank: list[RankKey] = []  # ranking of the groups (a grouping by a top-level fact)
+    flag: Optional[ID] = None  # a yes/no metric: groups where it holds are listed per reporting body
 
 
 class Ledger(_Base):
     table: ID
     key: ID  # the column naming a row (e.g. enterprise_name)
     derived: list[Derived] = []
+    decisions: list[Decision] = []
     statuses: list[RowStatus] = Field(min_length=1)
     checks: list[RowCheck] = []
     metrics: list[Metric] = []
@@ -336,7 +378,8 @@ class Pack(_Base):
     deadlines: list[Deadline] = []
     items: list[Item] = []
     settings: Settings = Settings()
-    ledger: Optional[Ledger] = None
+    ledger: Optional[Ledger] = None  # one table; the first of ``ledgers`` when that is given
+    ledgers: list[Ledger] = []  # two or more tables (each one ``ledger:`` section)
 
     @field_validator("version", mode="before")
     @classmethod
@@ -347,6 +390,12 @@ class Pack(_Base):
     def _kind(self) -> "Pack":
         if self.kind == "rubric" and not self.items:
             raise ValueError("评分类规则包（kind: rubric）必须有 items")
+        if self.ledger is not None and self.ledgers:
+            raise ValueError("ledger 与 ledgers 只能写一个（多张台账表请都写在 ledgers 中）")
+        if self.ledgers:
+            object.__setattr__(self, "ledger", self.ledgers[0])
+        elif self.ledger is not None:
+            object.__setattr__(self, "ledgers", [self.ledger])
         if self.kind == "ledger" and self.ledger is None:
-            raise ValueError("台账类规则包（kind: ledger）必须有 ledger 部分")
+            raise ValueError("台账类规则包（kind: ledger）必须有 ledger 或 ledgers 部分")
         return self

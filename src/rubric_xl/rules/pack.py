@@ -73,7 +73,12 @@ class CheckedLedger:
     derived: list[tuple[Derived, Node]]
     statuses: list[tuple[str, Node]]
     checks: list[tuple[Any, Node]]
-    metrics: list[tuple[Any, Node | None]]
+    metrics: list[tuple[Any, Node | None]]  # (metric, its row condition / row value / expr)
+    model: Any = None  # model.Ledger
+    path: tuple = ("ledger",)  # where it is in the pack (ledger / ledgers[i])
+    decisions: list[tuple[Any, list[tuple[str, Node]]]] = field(default_factory=list)
+    wheres: dict[str, Node] = field(default_factory=dict)  # sum metrics: their row condition
+    metric_types: dict[str, tuple[str, bool]] = field(default_factory=dict)  # id → (type, may be blank)
 
 
 @dataclass
@@ -85,7 +90,9 @@ class RulePack:
     derived: list[tuple[Derived, Node]]
     derived_facts: dict[str, list[str]]
     items: list[CheckedItem] = field(default_factory=list)
-    ledger: CheckedLedger | None = None
+    ledger: CheckedLedger | None = None  # the first of ``ledgers``
+    ledgers: list[CheckedLedger] = field(default_factory=list)
+    parameters: dict[str, Decimal] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -279,11 +286,25 @@ def _bad_numbers(node: Node) -> list[str]:
     return out
 
 
+def _fold(node: Node, params: dict[str, Decimal]) -> Node:
+    """*node* with every parameter name replaced by its value (a constant):
+    no executor needs to know parameters."""
+    if node.kind == "name" and node.value in params:
+        return Node("num", params[node.value], type=NUMBER)
+    if not node.args:
+        return node
+    return Node(node.kind, node.value, tuple(_fold(a, params) for a in node.args), node.type, node.nullable)
+
+
+RESERVED_ROW_NAMES = ("status", "errors", "warnings")  # result columns of every ledger row
+
+
 class _Checker:
     def __init__(self, model: Pack, located: Located, problems: ProblemList):
         self.m = model
         self.loc = located
         self.p = problems
+        self.params: dict[str, Decimal] = {}
 
     def err(self, path: tuple, msg: str) -> None:
         self.p.add(self.loc.where(path), msg)
@@ -299,6 +320,8 @@ class _Checker:
         bad = _bad_numbers(node)
         for why in bad:
             self.err(path, f"表达式 {shown!r} 有误：{why}")
+        if self.params and not self.params.keys().isdisjoint(node.names()):
+            node = _fold(node, self.params)
         if _division_by_zero(node):
             self.err(path, f"表达式 {shown!r} 有误：除数为 0，评分时无法计算")
             bad.append("/0")
@@ -326,6 +349,12 @@ class _Checker:
             if d.id in symbols:
                 self.err(("deadlines", i, "id"), f"名称 {d.id!r} 与事实或其他期限重复")
             symbols[d.id] = Symbol(DATE)
+        for i, prm in enumerate(m.settings.parameters):
+            if prm.id in symbols or prm.id in facts:
+                self.err(("settings", "parameters", i, "id"), f"参数 {prm.id!r} 与事实、期限或其他参数重名")
+                continue
+            symbols[prm.id] = Symbol(NUMBER)
+            self.params[prm.id] = prm.value
         derived: list[tuple[Derived, Node]] = []
         derived_facts: dict[str, list[str]] = {}
         for i, d in enumerate(m.derived):
@@ -342,7 +371,8 @@ class _Checker:
                 deps.update(derived_facts.get(n, [n] if n in facts else []))
             derived_facts[d.id] = [f.id for f in m.facts if f.id in deps]
         pack = RulePack(model=m, source=self.loc.source, hash=content_hash(self.loc.data),
-                        facts=facts, derived=derived, derived_facts=derived_facts)
+                        facts=facts, derived=derived, derived_facts=derived_facts,
+                        parameters=dict(self.params))
         self.categories()
         self.grades()
         seen_items: set[str] = set()
@@ -353,8 +383,19 @@ class _Checker:
             checked = self.item(i, item, symbols, pack)
             if checked:
                 pack.items.append(checked)
-        if m.ledger is not None:
-            pack.ledger = self.ledger(symbols, facts)
+        several = bool(isinstance(self.loc.data, dict) and self.loc.data.get("ledgers"))
+        tables: set[str] = set()
+        for i, led in enumerate(m.ledgers):
+            path = ("ledgers", i) if several else ("ledger",)
+            if led.table in tables:
+                self.err(path + ("table",), f"表格 {led.table!r} 已有台账规则（每张表格只能写一个台账部分）")
+                continue
+            tables.add(led.table)
+            checked = self.ledger(led, path, symbols, facts)
+            if checked is not None:
+                pack.ledgers.append(checked)
+        if pack.ledgers and len(pack.ledgers) == len(m.ledgers):
+            pack.ledger = pack.ledgers[0]
         return pack
 
     def categories(self) -> None:
@@ -492,10 +533,7 @@ class _Checker:
         required = [fid for fid in ordered if not pack.facts[fid].blank_allowed]
         return CheckedItem(item, zero_if, rules, ordered, required)
 
-    def ledger(self, symbols: dict, facts: dict[str, Fact]) -> CheckedLedger | None:
-        led = self.m.ledger
-        assert led is not None
-        base = ("ledger",)
+    def ledger(self, led, base: tuple, symbols: dict, facts: dict[str, Fact]) -> CheckedLedger | None:  # noqa: C901
         table = facts.get(led.table)
         if table is None or table.type != "table":
             self.err(base + ("table",), f"{led.table!r} 不是本规则包中的表格事实")
@@ -503,8 +541,8 @@ class _Checker:
         row_syms = dict(symbols)
         cols = {c.id: c for c in table.columns or []}
         for c in table.columns or []:
-            if c.id in row_syms:
-                self.err(base + ("table",), f"列 {c.id!r} 与顶层事实或期限重名")
+            if c.id in row_syms or c.id in RESERVED_ROW_NAMES:
+                self.err(base + ("table",), f"列 {c.id!r} 与顶层事实、期限、参数或行结果（status 等）重名")
             # A required cell left blank is a row error, but the row is still
             # evaluated (its status and roll-ups), so any column without a default
             # may be blank when an expression reads it.
@@ -512,15 +550,38 @@ class _Checker:
             row_syms[c.id] = Symbol(TYPE_OF[c.type], nullable, tuple(c.options) if c.options else None)
         if led.key not in cols:
             self.err(base + ("key",), f"key {led.key!r} 不是表格 {led.table} 的列")
+
+        def fresh(path: tuple, name: str) -> bool:
+            if name in row_syms or name in RESERVED_ROW_NAMES:
+                self.err(path, f"名称 {name!r} 重复（与列、顶层事实、参数、派生值、决策或 status 等重名）")
+                return False
+            return True
+
         derived = []
         for i, d in enumerate(led.derived):
-            if d.id in row_syms:
-                self.err(base + ("derived", i, "id"), f"名称 {d.id!r} 重复")
+            if not fresh(base + ("derived", i, "id"), d.id):
                 continue
             node = self.expr(base + ("derived", i, "expr"), d.expr, row_syms, None)
             if node is not None:
                 row_syms[d.id] = Symbol(node.type, node.nullable)
                 derived.append((d, node))
+        decisions = []
+        for i, dc in enumerate(led.decisions):
+            if not fresh(base + ("decisions", i, "id"), dc.id):
+                continue
+            rules = []
+            for j, r in enumerate(dc.rules):
+                node = self.expr(base + ("decisions", i, "rules", j, "when"), r.when, row_syms, BOOL)
+                if node is not None:
+                    rules.append((r.value, node))
+            last = dc.rules[-1].when.strip()
+            if last != "true":
+                self.err(base + ("decisions", i, "rules", len(dc.rules) - 1, "when"),
+                         f"决策“{dc.label}”的最后一条规则必须是 \"true\"（其余情形都不满足时的取值），实际为 {last[:40]!r}")
+            options = tuple(dict.fromkeys(r.value for r in dc.rules))
+            row_syms[dc.id] = Symbol(TEXT, False, options)
+            if len(rules) == len(dc.rules):
+                decisions.append((dc, rules))
         statuses = []
         for i, s in enumerate(led.statuses):
             node = self.expr(base + ("statuses", i, "when"), s.when, row_syms, BOOL)
@@ -536,19 +597,67 @@ class _Checker:
             if node is not None:
                 checks.append((c, node))
         metrics = []
-        ids = set()
+        wheres: dict[str, Node] = {}
+        kinds: dict[str, str] = {}
+        types: dict[str, tuple[str, bool]] = {}
+        metric_syms = dict(symbols)  # expr metrics: top-level names and earlier metrics
         for i, mt in enumerate(led.metrics):
+            path = base + ("metrics", i)
+            if mt.id in kinds or mt.id in symbols:
+                self.err(path + ("id",), f"指标 {mt.id!r} 重复（与其他指标或顶层事实、参数重名）")
+                continue
             node = None
-            if mt.where:
-                node = self.expr(base + ("metrics", i, "where"), mt.where, row_syms, BOOL)
-            if mt.value:
-                node = self.expr(base + ("metrics", i, "value"), mt.value, row_syms, NUMBER)
-            for ref in (mt.numerator, mt.denominator):
-                if ref is not None and ref not in ids:
-                    self.err(base + ("metrics", i), f"比率引用的指标 {ref!r} 必须在它之前定义")
-            ids.add(mt.id)
+            if mt.kind in ("count", "all", "none") and mt.where:
+                node = self.expr(path + ("where",), mt.where, row_syms, BOOL)
+            elif mt.kind == "sum":
+                node = self.expr(path + ("value",), mt.value, row_syms, NUMBER)
+                if node is not None and node.nullable:
+                    self.err(path + ("value",), "求和的值可能为空（依赖可留空的列）：请用 coalesce(…, 0) 给出空白时的值")
+                if mt.where:
+                    w = self.expr(path + ("where",), mt.where, row_syms, BOOL)
+                    if w is not None:
+                        wheres[mt.id] = w
+            elif mt.kind == "rate":
+                for part in ("numerator", "denominator"):
+                    ref = getattr(mt, part)
+                    if kinds.get(ref) not in ("count", "sum"):
+                        self.err(path + (part,), f"比率引用的指标 {ref!r} 必须是在它之前定义的计数（count）或求和（sum）指标")
+            elif mt.kind == "expr":
+                node = self.expr(path + ("expr",), mt.expr, metric_syms, None)
+            if mt.kind in ("count", "sum"):
+                typ = (NUMBER, False)
+            elif mt.kind == "rate":
+                typ = (NUMBER, True)
+            elif mt.kind == "expr":
+                # blank when any operand is blank (a rate not computed, a blank fact)
+                typ = (node.type, any(metric_syms[n].nullable or types.get(n, (0, False))[1]
+                                      for n in node.names())) if node is not None else None
+            else:
+                typ = (BOOL, False)
+            kinds[mt.id] = mt.kind
+            if typ is not None:
+                types[mt.id] = typ
+                metric_syms[mt.id] = Symbol(typ[0], False)
             metrics.append((mt, node))
+        decision_ids = {dc.id: dc for dc, _ in decisions}
         for i, g in enumerate(led.groupings):
-            if g.by is not None and g.by not in cols and (g.by not in facts or facts[g.by].type == "table"):
-                self.err(base + ("groupings", i, "by"), f"{g.by!r} 既不是表格的列也不是顶层事实")
-        return CheckedLedger(derived, statuses, checks, metrics)
+            path = base + ("groupings", i)
+            top = g.by is not None and g.by in facts and facts[g.by].type != "table"
+            if g.by is not None and g.by not in cols and g.by not in decision_ids and g.by != "status" and not top:
+                self.err(path + ("by",), f"{g.by!r} 既不是表格的列、决策、status，也不是顶层事实")
+                continue
+            if g.all_options:
+                enum = g.by in decision_ids or g.by == "status" or (g.by in cols and cols[g.by].type == "enum")
+                if not enum:
+                    self.err(path + ("all_options",), "all_options 只适用于按枚举列、决策或 status 分组")
+            if g.empty_label is not None and not g.all_options:
+                self.err(path + ("empty_label",), "empty_label 只在 all_options: true 时有意义（列出没有行的分组）")
+            for j, rk in enumerate(g.rank):
+                if not top:
+                    self.err(path + ("rank",), "rank 只适用于按顶层事实（如填报单位）分组：在多份填报的合并汇总中排名")
+                    break
+                if types.get(rk.metric, (None,))[0] != NUMBER:
+                    self.err(path + ("rank", j, "metric"), f"排名依据 {rk.metric!r} 应为本台账中的数值指标")
+            if g.flag is not None and types.get(g.flag, (None,))[0] != BOOL:
+                self.err(path + ("flag",), f"flag {g.flag!r} 应为本台账中的是/否指标（all、none 或结果为是/否的 expr）")
+        return CheckedLedger(derived, statuses, checks, metrics, led, base, decisions, wheres, types)

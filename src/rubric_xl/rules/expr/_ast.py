@@ -17,6 +17,8 @@ FUNCTIONS: dict[str, tuple[int, int | None, str]] = {
     "present": (1, 1, BOOL),
     "date": (1, 1, DATE),
     "count_true": (1, None, NUMBER),
+    "days": (2, 2, NUMBER),  # whole days from a to b (b − a); blank when either is blank
+    "coalesce": (2, None, ""),  # the first operand that is not blank (all of one type)
 }
 
 CONSTANTS = ("num", "str", "bool", "date")  # node kinds whose value is the result

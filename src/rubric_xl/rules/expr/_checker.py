@@ -98,6 +98,18 @@ class _Checker:
             self.want(a, BOOL, name)
         return Node("call", name, args, type=NUMBER)
 
+    def days(self, name: str, args: tuple[Node, ...]) -> Node:
+        for a in args:
+            self.want(a, DATE, name)
+        return Node("call", name, args, type=NUMBER, nullable=any(a.nullable for a in args))
+
+    def coalesce(self, name: str, args: tuple[Node, ...]) -> Node:
+        t = args[0].type
+        for a in args[1:]:
+            if a.type != t:
+                self.fail(f"coalesce() 的参数类型应一致：{type_name(t)} 与 {type_name(a.type)}")
+        return Node("call", name, args, type=t, nullable=all(a.nullable for a in args))
+
     def date(self, name: str, args: tuple[Node, ...]) -> Node:
         a = args[0]
         if a.kind != "str":
@@ -132,6 +144,7 @@ _RULES: dict[str, Rule] = {
 _CALLS: dict[str, Callable[[_Checker, str, tuple[Node, ...]], Node]] = {
     "min": _Checker.numbers, "max": _Checker.numbers, "abs": _Checker.numbers,
     "count_true": _Checker.count_true, "date": _Checker.date,
+    "days": _Checker.days, "coalesce": _Checker.coalesce,
 }
 
 

@@ -176,9 +176,28 @@ def _count_true(args: list[Fn]) -> Fn:
     return lambda env: Decimal(sum(1 for f in args if f(env)))
 
 
+def _days(args: list[Fn]) -> Fn:
+    fa, fb = args
+
+    def days(env):
+        a, b = fa(env), fb(env)
+        return None if a is None or b is None else Decimal((b - a).days)
+    return days
+
+
+def _coalesce(args: list[Fn]) -> Fn:
+    def coalesce(env):
+        for f in args:
+            v = f(env)
+            if v is not None:
+                return v
+        return None
+    return coalesce
+
+
 _CALLS: dict[str, Callable[[list[Fn]], Fn]] = {
     "min": _min, "max": _max, "abs": _abs, "blank": _blank, "present": _present,
-    "count_true": _count_true,
+    "count_true": _count_true, "days": _days, "coalesce": _coalesce,
 }
 
 _BUILD: dict[str, Callable[[Node], Fn]] = {
