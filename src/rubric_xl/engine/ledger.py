@@ -17,6 +17,7 @@ makes its group (e.g. a county that found nothing shows 0 listed, 清零).
 from __future__ import annotations
 
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, Callable, Sequence
 
 from ..errors import FactsError, Problem, ProblemList
@@ -70,7 +71,8 @@ def _aggregate(metrics: tuple[L.LMetric, ...], compiled: dict, rows: list[list],
             t, want = op.value
             if t is None:
                 return Decimal(len(rows))
-            return Decimal(sum(1 for r in rows if bool(r[t]) is want))
+            held = sum(map(bool, map(itemgetter(t), rows)))  # rows whose term is true
+            return Decimal(held if want else len(rows) - held)
         if k == "sum":
             t = op.value
             conds = op.args
