@@ -100,6 +100,8 @@ def _cmp(node: Node) -> Fn:
         return lambda env: f(env[na], vb)
     if a.kind == "name" and b.kind == "name":
         na, nb = a.value, b.value
+        if nullable and node.value in _NULLABLE_NAMES:  # two blank-able dates: the operator inline
+            return _NULLABLE_NAMES[node.value](na, nb)
         if nullable:
             return lambda env: ((x := env[na]) is not None and (y := env[nb]) is not None
                                 and f(x, y))
@@ -113,6 +115,15 @@ def _cmp(node: Node) -> Fn:
             return f(x, y)
         return cmp_null
     return lambda env: f(fa(env), fb(env))
+
+
+# name <op> name, either may be blank (false then): the operator written out, no call
+_NULLABLE_NAMES: dict[str, Callable[[str, str], Fn]] = {
+    "<": lambda na, nb: lambda env: (x := env[na]) is not None and (y := env[nb]) is not None and x < y,
+    ">": lambda na, nb: lambda env: (x := env[na]) is not None and (y := env[nb]) is not None and x > y,
+    "<=": lambda na, nb: lambda env: (x := env[na]) is not None and (y := env[nb]) is not None and x <= y,
+    ">=": lambda na, nb: lambda env: (x := env[na]) is not None and (y := env[nb]) is not None and x >= y,
+}
 
 
 def _neg(node: Node) -> Fn:
