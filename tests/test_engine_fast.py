@@ -225,6 +225,52 @@ def test_many_near_threshold_submissions_equal_the_reference(packs):
             assert engine_items(pack, values) == reference_items(pack, values), seed
 
 
+def fired(li, env):
+    """What ``rules test --coverage`` reads from an item's result — the zeroing
+    condition that held (its position), the tier read, whether 扣完为止 bit, each
+    applied deduction's and bonus's position and capped — evaluated plainly; None
+    for an item not scored."""
+    if any(isinstance(env[f], Invalid) for f in li.inputs) or any(env[f] is None for f in li.required):
+        return None
+    for z, (node, _, _) in enumerate(li.zero):
+        if ev(node, env):
+            return (z, None, False, [], [])
+    ded = [(j, a) for j, a in ((j, rule(r, env)) for j, r in enumerate(li.deductions)) if a]
+    bon = [(j, a) for j, a in ((j, rule(r, env)) for j, r in enumerate(li.bonuses)) if a]
+    tier = env[li.tiers[0]] if li.tiers else None
+    start = li.tiers[1][tier] if li.tiers else li.max
+    floored = bool(ded or bon or start != li.max) and li.floor and start - sum(a["exact"] for _, a in ded) < 0
+    return (None, tier, floored, [(j, a["capped"]) for j, a in ded], [(j, a["capped"]) for j, a in bon])
+
+
+def engine_fired(pack, values) -> list:
+    return [None if it.status != "scored" else
+            (it.zero_rule, it.tier, it.floored, [(a.rule, a.capped) for a in it.deductions],
+             [(a.rule, a.capped) for a in it.bonuses])
+            for it in score_values(pack, values).items]
+
+
+def test_coverage_records_equal_the_reference(packs):
+    """The generated functions and the shared results record what fired (coverage's
+    input) as a plain evaluation does: without the memo, then with it; every tier
+    option worth the max keeps its own full-points result."""
+    for pack in packs.values():
+        plan = plan_for(pack)
+        items = lowered_form.lowered(pack)
+        seen_tiers = set()
+        for seed in range(600):
+            values, _ = read_facts(pack, submission(pack, seed, 0.0 if seed % 3 else 0.1, seed % 5 == 0))
+            env = plan.env(values)
+            want = [fired(li, env) for li in items]
+            for ip in plan.items:
+                ip.memo.clear()
+            assert engine_fired(pack, values) == want, seed
+            assert engine_fired(pack, values) == want, seed  # memoised
+            seen_tiers |= {(li.id, w[1]) for li, w in zip(items, want) if w and w[1] is not None}
+        tiered = [li for li in items if li.tiers]
+        assert all(any((li.id, opt) in seen_tiers for opt in li.tiers[1]) for li in tiered)
+
+
 def test_shared_results_are_never_changed_by_a_caller(packs):
     """Full-points and zeroing results are one object per item; the JSON form a
     caller receives (and the add-in changes) is its own every time."""
