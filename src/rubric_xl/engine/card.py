@@ -12,20 +12,22 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from .num import q2
+from .num import amount
 
 
 class Adjustment:
     """One deduction or bonus that applied (immutable by convention)."""
 
-    __slots__ = ("kind", "amount", "text", "capped", "rule")
+    __slots__ = ("kind", "amount", "text", "capped", "rule", "shown")
 
-    def __init__(self, kind: str, amount: Decimal, text: str, capped: bool = False, rule: int | None = None):
+    def __init__(self, kind: str, amount: Decimal, text: str, capped: bool = False, rule: int | None = None,
+                 shown: str | None = None):
         self.kind = kind  # flat | per_unit | step | late
         self.amount = amount
         self.text = text
         self.capped = capped
         self.rule = rule  # its position among the item's deductions (or bonuses), for coverage
+        self.shown = shown  # the amount as users see it (num.amount), when already made
 
     def __repr__(self) -> str:
         return f"Adjustment({self.kind!r}, {self.amount}, {self.text!r})"
@@ -37,13 +39,13 @@ class ItemResult:
 
     __slots__ = ("id", "title", "category", "max", "bonus_cap", "status", "points", "zeroed",
                  "missing", "deductions", "bonuses", "flags", "explanation", "invalid",
-                 "zero_rule", "tier", "floored")
+                 "zero_rule", "tier", "floored", "points_text", "_json")
 
     def __init__(self, id: str, title: str, category: str, max: Decimal,
                  bonus_cap: Decimal | None, status: str, points: Decimal | None = None,
                  zeroed: bool = False, missing=(), deductions=(), bonuses=(), flags=(),
                  explanation: str = "", invalid=(), zero_rule: int | None = None,
-                 tier: str | None = None, floored: bool = False):
+                 tier: str | None = None, floored: bool = False, points_text: str | None = None):
         self.id, self.title, self.category, self.max = id, title, category, max
         self.bonus_cap, self.status, self.points, self.zeroed = bonus_cap, status, points, zeroed
         self.missing: list[str] | tuple = missing
@@ -55,6 +57,8 @@ class ItemResult:
         # what fired, for ``rules test --coverage``: the zeroing condition that held
         # (its position), the tier option read, whether the floor 扣完为止 bit
         self.zero_rule, self.tier, self.floored = zero_rule, tier, floored
+        self.points_text = points_text  # the points as users see them (num.amount), when already made
+        self._json: dict | None = None  # its JSON form's scalars, made once (see to_dict)
 
     @property
     def deducted(self) -> Decimal:
@@ -192,7 +196,25 @@ class JSONNumber(str):
 
 
 def _num(d: Decimal | None) -> JSONNumber | None:
-    return None if d is None else JSONNumber(f"{q2(d):.2f}")
+    return None if d is None else JSONNumber(amount(d))
+
+
+_CONST_NUMS: dict[int, tuple[Decimal, JSONNumber]] = {}  # by id(): an item's max and bonus cap
+
+
+def _const_num(d: Decimal | None) -> JSONNumber | None:
+    """:func:`_num` of a value that is one object for every result (an item's
+    max): remembered by identity (the entry keeps the object, so its id is not reused)."""
+    if d is None:
+        return None
+    hit = _CONST_NUMS.get(id(d))
+    if hit is not None and hit[0] is d:
+        return hit[1]
+    if len(_CONST_NUMS) >= 4096:
+        _CONST_NUMS.clear()
+    n = _num(d)
+    _CONST_NUMS[id(d)] = (d, n)
+    return n
 
 
 def _plain(v: Any) -> Any:
@@ -211,7 +233,31 @@ def _plain(v: Any) -> Any:
 
 
 def _adj(a: Adjustment) -> dict:
-    return {"kind": a.kind, "amount": _num(a.amount), "text": a.text, "capped": a.capped}
+    return {"kind": a.kind, "amount": _num(a.amount) if a.shown is None else JSONNumber(a.shown),
+            "text": a.text, "capped": a.capped}
+
+
+def _item(it: ItemResult) -> dict:
+    """An item's JSON form: a fresh dict (callers may change it) over scalars made
+    once per result (results without facts of their own are shared by cards)."""
+    d = it._json
+    if d is None:
+        d = it._json = {
+            "id": it.id, "title": it.title, "category": it.category,
+            "points": _num(it.points) if it.points_text is None else JSONNumber(it.points_text),
+            "max": _const_num(it.max),
+            "bonus_cap": _const_num(it.bonus_cap), "status": it.status, "zeroed": it.zeroed,
+            "missing": None, "invalid": None, "explanation": it.explanation,
+            "deductions": None, "bonuses": None, "flags": None}
+    d = d.copy()
+    d["missing"] = [*it.missing]
+    d["invalid"] = [*it.invalid]
+    adj = it.deductions
+    d["deductions"] = [_adj(a) for a in adj] if adj else []
+    adj = it.bonuses
+    d["bonuses"] = [_adj(a) for a in adj] if adj else []
+    d["flags"] = [*it.flags]
+    return d
 
 
 def rollup_dict(ru: Rollup) -> dict:
@@ -259,19 +305,12 @@ def to_dict(card: ScoreCard | LedgerCard) -> dict:
         return out
     return {
         "pack": pack, "kind": "rubric",
-        "total": _num(card.total), "max": _num(card.max), "grade": card.grade,
+        "total": _num(card.total), "max": _const_num(card.max), "grade": card.grade,
         "eligible": card.eligible, "eligibility_label": card.eligibility_label,
         "provisional": card.provisional,
-        "categories": [{"name": c.name, "points": _num(c.points), "max": _num(c.max),
+        "categories": [{"name": c.name, "points": _num(c.points), "max": _const_num(c.max),
                         "complete": c.complete} for c in card.categories],
-        "items": [{
-            "id": it.id, "title": it.title, "category": it.category,
-            "points": _num(it.points), "max": _num(it.max),
-            "bonus_cap": _num(it.bonus_cap), "status": it.status, "zeroed": it.zeroed,
-            "missing": list(it.missing), "invalid": list(it.invalid), "explanation": it.explanation,
-            "deductions": [_adj(a) for a in it.deductions],
-            "bonuses": [_adj(a) for a in it.bonuses], "flags": list(it.flags),
-        } for it in card.items],
+        "items": [_item(it) for it in card.items],
         "flags": card.flags,
     }
 

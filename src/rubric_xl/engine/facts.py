@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping
 
 from ..errors import FactsError, ProblemList
 from ..rules import contract as C
-from ..rules.contract import BadValue, Invalid  # noqa: F401  (re-exported)
+from ..rules.contract import NOT_QUICK, BadValue, Invalid, quick_number, quick_text  # noqa: F401  (re-exported)
 from ..rules.model import Fact
 from ..rules.pack import RulePack
 
@@ -57,13 +57,62 @@ def _unknown(key: str, known: list[str]) -> str:
 _MISS = object()
 
 
-def _plan(pack: RulePack) -> list[tuple[str, Fact, dict]]:
+def _quick(f: Fact) -> tuple | None:
+    """What a value of *f* may be taken as without the general path: ``("same",
+    type)`` a raw value already of the fact's type (a ``bool`` for yes/no, a ``date``
+    for a date); ``("number", bounds…)`` for ``C.quick_number`` (an int or Decimal
+    plainly valid); ``("text", options)`` for ``C.quick_text`` (text with nothing to
+    trim).  Anything else — or any doubt — goes through the input contract (``C.accept``)."""
+    if f.type == "bool":
+        return ("same", bool)
+    if f.type == "date":
+        return ("same", _dt.date)
+    if f.type in C.NUMERIC:
+        return ("number",) + C.number_bounds(f)
+    if f.type == "text":
+        return ("text", None)
+    if f.type == "enum":
+        return ("text", frozenset(f.options or ()))
+    return None
+
+
+def _default(c: Fact) -> Any:
+    """A column's default value (``None`` for none), as its type holds it."""
+    d = c.default
+    return d if d is None or not isinstance(d, (int, Decimal)) or isinstance(d, bool) else Decimal(d)
+
+
+class _Plan:
+    """How a pack's facts are read: every fact in pack order with its conversion
+    memo (a table: its columns by id and per column id, column, memo, quick form,
+    default); the facts a value already of their type may skip the general path
+    for (``same``: position, id, type; ``numbers``: position, id, bounds, percent);
+    the positions of every other fact (tables, options, text, decimals)."""
+
+    def __init__(self, pack: RulePack):
+        self.facts: list[tuple[str, Fact, Any]] = []
+        self.same: list[tuple[int, str, type]] = []
+        self.numbers: list[tuple[int, str, Any, Any, bool]] = []
+        self.rest: list[int] = []
+        for i, (fid, f) in enumerate(pack.facts.items()):
+            table = f.type == "table"
+            self.facts.append((fid, f, ({c.id: c for c in f.columns or []},
+                                        [(c.id, c, {}, _quick(c), _default(c)) for c in f.columns or []])
+                               if table else {}))
+            quick = _quick(f)
+            if quick is None or quick[0] == "text":  # one value per submission: the memo serves it
+                self.rest.append(i)
+            elif quick[0] == "same":
+                self.same.append((i, fid, quick[1]))
+            else:
+                self.numbers.append((i, fid) + quick[1:])
+        self.ids = list(pack.facts)
+
+
+def _plan(pack: RulePack) -> _Plan:
     plan = getattr(pack, "_convert_plan", None)
     if plan is None:
-        # per fact a conversion memo; for a table fact, one memo per column
-        plan = [(fid, f, {c.id: {} for c in f.columns or []} if f.type == "table" else {})
-                for fid, f in pack.facts.items()]
-        pack._convert_plan = plan  # type: ignore[attr-defined]
+        plan = pack._convert_plan = _Plan(pack)  # type: ignore[attr-defined]
     return plan
 
 
@@ -94,14 +143,37 @@ def read_facts(pack: RulePack, raw: Mapping[str, Any], source: str = "facts",
     """
     problems = ProblemList()
     where = locate or (lambda key: f"{source}: {key}")
-    if not isinstance(raw, Mapping):
+    if raw.__class__ is not dict and not isinstance(raw, Mapping):
         raise FactsError(f"事实文件格式错误：{source}", [])
-    out: dict[str, Any] = {}
-    for key in raw:
-        if key not in pack.facts:
-            problems.add(f"{source}: {key}", _unknown(str(key), list(pack.facts)))
-    for fid, f, memo in _plan(pack):
-        value = raw.get(fid)
+    facts = pack.facts
+    for key in [k for k in raw if k not in facts]:
+        problems.add(f"{source}: {key}", _unknown(str(key), list(facts)))
+    plan = _plan(pack)
+    get = raw.get
+    out: dict[str, Any] = dict.fromkeys(plan.ids)  # pack order; blank until read
+    slow = list(plan.rest)  # positions for the general path, in pack order below
+    for i, fid, cls in plan.same:  # already of the fact's type (bool, date)
+        value = get(fid)
+        if value.__class__ is cls:
+            out[fid] = value
+        elif value is not None:
+            slow.append(i)
+    for i, fid, lo, hi, percent, whole in plan.numbers:  # a plainly valid int or Decimal
+        value = get(fid)
+        if value is not None:
+            v = quick_number(value, lo, hi, percent, whole, facts_file)
+            if v is NOT_QUICK:
+                slow.append(i)
+            else:
+                out[fid] = v
+    slow.sort()
+    for i in slow:
+        fid, f, memo = plan.facts[i]
+        value = get(fid)
+        if value is None:
+            if f.type == "table":
+                out[fid] = []
+            continue
         if f.type == "table":
             out[fid] = _convert_table(f, value, where, problems, memo, cells, facts_file)
             continue
@@ -132,32 +204,47 @@ def read_facts(pack: RulePack, raw: Mapping[str, Any], source: str = "facts",
 
 
 def _convert_table(f: Fact, value: Any, where, problems: ProblemList,
-                   memos: dict[str, dict], cells, facts_file: bool) -> list[dict]:
+                   columns: tuple[dict, list[tuple]], cells, facts_file: bool) -> list[dict]:
     if is_blank(value):
         return []
     if not isinstance(value, list):
         problems.add(where(f.id), f"{f.label}：应为行的列表（每行一个映射）")
         return []
-    cols = {c.id: c for c in f.columns or []}
+    cols, plan = columns
+    known = cols.keys()
     rows: list[dict] = []
     for i, row in enumerate(value):
-        if not isinstance(row, Mapping):
+        if row.__class__ is not dict and not isinstance(row, Mapping):
             problems.add(where(f"{f.id}[{i + 1}]"), f"{f.label} 第{i + 1}行：应为映射（列: 值）")
             continue
-        for key in row:
-            if key not in cols:
-                problems.add(where(f"{f.id}[{i + 1}].{key}"),
-                             f"{f.label} 第{i + 1}行：" + _unknown(str(key), list(cols)).replace("事实", "列"))
+        if not row.keys() <= known:
+            for key in row:
+                if key not in cols:
+                    problems.add(where(f"{f.id}[{i + 1}].{key}"),
+                                 f"{f.label} 第{i + 1}行：" + _unknown(str(key), list(cols)).replace("事实", "列"))
         out: dict[str, Any] = {}
-        for cid, c in cols.items():
+        for cid, c, memo, quick, default in plan:
             raw = row.get(cid)
-            cls = raw.__class__
-            if cls is bool and c.type == "bool" or cls is _dt.date and c.type == "date" or cls is C.Invalid:
-                out[cid] = raw  # already the right type: nothing to convert
+            if raw is None:
+                out[cid] = default
                 continue
-            memo = memos[cid]
+            cls = raw.__class__
+            if quick is not None:
+                kind = quick[0]
+                if kind == "same":
+                    if cls is quick[1]:  # already the right type: nothing to convert
+                        out[cid] = raw
+                        continue
+                else:
+                    v = quick_text(raw, quick[1]) if kind == "text" else quick_number(raw, *quick[1:], facts_file)
+                    if v is not NOT_QUICK:
+                        out[cid] = v
+                        continue
+            if cls is C.Invalid:
+                out[cid] = raw
+                continue
             try:
-                key = (raw.__class__, raw, facts_file)
+                key = (cls, raw, facts_file)
                 v = memo.get(key, _MISS)
             except TypeError:
                 key, v = None, _MISS
@@ -174,9 +261,6 @@ def _convert_table(f: Fact, value: Any, where, problems: ProblemList,
                 k = f"{f.id}[{i + 1}].{cid}"
                 v = _bad(c, raw, k, cells, exc, c.label)
                 problems.add(where(k), f"{f.label} 第{i + 1}行 {v.reason()}")
-            if v is None and c.default is not None:
-                v = c.default if not isinstance(c.default, (int, Decimal)) or isinstance(c.default, bool) \
-                    else Decimal(c.default)
-            out[cid] = v
+            out[cid] = default if v is None else v
         rows.append(out)
     return rows

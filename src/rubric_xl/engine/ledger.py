@@ -17,6 +17,7 @@ makes its group (e.g. a county that found nothing shows 0 listed, 清零).
 from __future__ import annotations
 
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, Callable, Sequence
 
 from ..errors import FactsError, Problem, ProblemList
@@ -70,7 +71,8 @@ def _aggregate(metrics: tuple[L.LMetric, ...], compiled: dict, rows: list[list],
             t, want = op.value
             if t is None:
                 return Decimal(len(rows))
-            return Decimal(sum(1 for r in rows if bool(r[t]) is want))
+            held = sum(map(bool, map(itemgetter(t), rows)))  # rows whose term is true
+            return Decimal(held if want else len(rows) - held)
         if k == "sum":
             t = op.value
             conds = op.args
@@ -113,6 +115,7 @@ class TablePlan:
         self.invalid_status = lg.invalid_status
         self.checks = [(c, E.compile_py(n)) for c, n in lg.checks]
         self.terms = [E.compile_py(n) for _, n in lg.row_terms]
+        self.shown_ids = [d for d, _ in self.derived] + [d for d, _ in self.decisions]  # a row shows them too
         self.metrics = list(lg.metrics)  # (pack metric, node): ids and labels
         self.aggregates = lg.aggregates
         self.compiled = {id(m.op): E.compile_py(m.op.value) for m in lg.aggregates if m.op.op == "expr"}
@@ -128,16 +131,15 @@ class TablePlan:
     def _evaluate(self, values: dict, base: dict) -> list[tuple[RowResult, dict]]:
         out: list[tuple[RowResult, dict]] = []
         for i, row in enumerate(values.get(self.table) or [], start=1):
-            bad = [v for v in row.values() if v.__class__ is Invalid]
-            if bad:  # 有误: the reasons, nothing evaluated, in no roll-up (as the formulas)
+            if Invalid in map(type, row.values()):  # 有误: the reasons, nothing evaluated, in no roll-up
+                bad = [v for v in row.values() if v.__class__ is Invalid]
                 res = RowResult(i, row.get(self.key) if isinstance(row.get(self.key), str) else None,
                                 self.invalid_status, {k: (v.shown if v.__class__ is Invalid else v) for k, v in row.items()})
                 res.errors.extend(RowProblem("invalid", "error", b.reason(), [b.fact.rpartition(".")[2]])
                                   for b in bad)
                 out.append((res, None))
                 continue
-            env = dict(base)
-            env.update(row)
+            env = {**base, **row}
             for did, fn in self.derived:
                 env[did] = fn(env)
             for did, rules in self.decisions:
@@ -148,7 +150,9 @@ class TablePlan:
                     status = name
                     break
             env["status"] = status
-            shown = {**row, **{d: env[d] for d, _ in self.derived}, **{d: env[d] for d, _ in self.decisions}}
+            shown = dict(row)
+            for d in self.shown_ids:
+                shown[d] = env[d]
             res = RowResult(i, row.get(self.key), status or "", shown)
             for col, msg in self.required:
                 if row.get(col) is None:

@@ -40,9 +40,10 @@ def amount(d: Decimal) -> str:
 def value(v: Any) -> str:
     """A fact or derived value as shown in explanations: ``93.5``, ``20``,
     ``11.67`` (at most two decimals), ``2005-07-20``."""
-    if isinstance(v, bool):
+    cls = v.__class__
+    if cls is bool:
         return "是" if v else "否"
-    if isinstance(v, Decimal):
+    if cls is Decimal or isinstance(v, Decimal):
         s = str(v)
         if "E" in s or "e" in s:
             s = format(v, "f")

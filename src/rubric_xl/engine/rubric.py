@@ -15,6 +15,7 @@ Per item, in order:
 """
 from __future__ import annotations
 
+import operator
 from decimal import Decimal
 from typing import Any, Callable
 
@@ -39,137 +40,256 @@ _OPS: dict[str, Callable] = {
 }
 
 
-def _program(roots: list[L.Op]) -> tuple[list[tuple], dict[int, int]]:
-    """The amount expressions as a list of steps, each distinct node once
-    (slot, kind, payload, argument slots), and the slot of each node (by id)."""
-    slots: dict[int, int] = {}
-    steps: list[tuple] = []
+class _RuleSource:
+    """The Python source of one rule's function, and the values it names.
 
-    def visit(op: L.Op) -> int:
+    The source is built from the lowered rule's *structure* only: every pack value
+    (fact ids, constants, texts, compiled conditions) is bound to a generated name
+    (``k3``) in the function's namespace, never written into the source."""
+
+    def __init__(self) -> None:
+        self.ns: dict[str, Any] = {"Adjustment": Adjustment, "ItemResult": ItemResult, "ZERO": ZERO,
+                                   "amount": num.amount,
+                                   "value": num.value, "ceil": num.ceil, "floor": num.floor, "q2": num.q2}
+        self.lines: list[str] = []
+        self._bound: dict[int, str] = {}
+
+    def bind(self, v: Any) -> str:
+        name = self._bound.get(id(v))
+        if name is None:
+            name = self._bound[id(v)] = f"k{len(self.ns)}"
+            self.ns[name] = v
+        return name
+
+    def line(self, text: str) -> None:
+        self.lines.append("    " + text)
+
+    def function(self, name: str) -> Callable:
+        src = f"def {name}(env):\n" + "\n".join(self.lines) + "\n"
+        exec(compile(src, f"<rubric-xl {name}>", "exec"), self.ns)  # noqa: S102 - generated, see class doc
+        return self.ns[name]
+
+
+_STEP_SRC = {"sub": "{} - {}", "mul": "{} * {}", "div": "{} / {}",
+             "ceil": "ceil({})", "floor": "floor({})", "round2": "q2({})"}
+
+
+def _amounts(src: _RuleSource, roots: list[L.Op]) -> dict[int, str]:
+    """Statements computing each distinct amount node once, in order (``r2 = r0 - r1``);
+    the local that holds each node (by id)."""
+    slots: dict[int, str] = {}
+
+    def visit(op: L.Op) -> str:
         if id(op) in slots:
             return slots[id(op)]
-        args = tuple(visit(a) for a in op.args)
+        args = [visit(a) for a in op.args]
+        r = f"r{len(slots)}"
         if op.op == "const":
-            payload = op.value
+            r = src.bind(op.value)
         elif op.op == "expr":
-            payload = E.compile_py(op.value)
+            node = op.value
+            if node.kind == "name":
+                src.line(f"{r} = env[{src.bind(node.value)}]")
+            else:
+                src.line(f"{r} = {src.bind(E.compile_py(node))}(env)")
         else:
-            payload = _OPS[op.op]
-        slots[id(op)] = len(steps)
-        steps.append((op.op, payload, args))
-        return slots[id(op)]
+            src.line(f"{r} = " + _STEP_SRC[op.op].format(*args))
+        slots[id(op)] = r
+        return r
 
-    for r in roots:
-        visit(r)
-    return steps, slots
+    for root in roots:
+        visit(root)
+    return slots
 
 
-class _RulePlan:
-    """One lowered deduction or bonus (:class:`rubric_xl.rules.lowered.Rule`),
-    evaluated: its amount expressions run as one small program per call."""
-
-    __slots__ = ("role", "kind", "template", "when", "positive", "late", "steps", "raw", "fields",
-                 "cap", "cap_text", "need", "is_bonus", "static", "run", "index")
-
-    def __init__(self, lr: L.Rule, index: int | None = None):
-        self.index = index  # position among the item's deductions / bonuses (recorded on the card)
-        self.role, self.kind, self.is_bonus = lr.role, lr.kind, lr.is_bonus
-        self.template = lr.template
-        self.cap, self.cap_text, self.static = lr.cap, lr.cap_text, lr.static
-        conds = lr.applies.parts if lr.applies.kind == "both" else (lr.applies,)
-        self.when = self.positive = self.late = None
-        roots = [lr.raw]
-        for c in conds:
-            if c.kind == "expr" and c.node is not None:
-                self.when = E.compile_py(c.node)
-            elif c.kind == "positive":
-                self.positive = c.amount
-                roots.append(c.amount)
-            elif c.kind == "late":
-                self.late = (list(c.dates), c.deadline)
-        # only the placeholders the template names are formatted at scoring time
-        self.need = {name for _, name, _, _ in lr.pieces if name}
-        fields = {k: f for k, f in lr.fields.items() if k in self.need}
-        roots += [f.amount for f in fields.values() if f.amount is not None]
-        self.steps, slots = _program(roots)
-        self.raw = slots[id(lr.raw)]
-        if self.positive is not None:
-            self.positive = slots[id(self.positive)]
-        self.fields = [(k, f.fmt, f.text if f.fmt == "text" else slots.get(id(f.amount)))
-                       for k, f in fields.items()]
-        # a constant amount with constant texts (flat, late) needs no program run
-        self.run = self.static is None or self.positive is not None or \
-            any(fmt not in ("text", "date") for _, fmt, _ in self.fields)
-
-    def apply(self, env: dict) -> Adjustment | None:
-        if self.when is not None and not self.when(env):
-            return None
-        late = None
-        if self.late is not None:
-            dates, deadline = self.late
-            late = [env[d] for d in dates if env[d] is not None and env[d] > deadline]
-            if not late:
-                return None
-        if not self.run:
-            regs = None
-            amt = self.static
+def _rule_function(lr: L.Rule, name: str, index: int) -> Callable[[dict], Adjustment | None]:
+    """One lowered deduction or bonus (:class:`rubric_xl.rules.lowered.Rule`) as
+    one function ``env -> Adjustment | None``: its condition, its amount program
+    (each node once), the cap and its explanation text as concatenated pieces.
+    *index* is its position among the item's deductions (or bonuses), recorded on
+    the adjustment for ``rules test --coverage``."""
+    src = _RuleSource()
+    conds = lr.applies.parts if lr.applies.kind == "both" else (lr.applies,)
+    when = positive = late = None
+    for c in conds:
+        if c.kind == "expr" and c.node is not None:
+            when = c.node
+        elif c.kind == "positive":
+            positive = c.amount
+        elif c.kind == "late":
+            late = (c.dates, c.deadline)
+    if when is not None:
+        test = f"env[{src.bind(when.value)}]" if when.kind == "name" else f"{src.bind(E.compile_py(when))}(env)"
+        src.line(f"if not {test}: return None")
+    if late is not None:
+        dates, deadline = late
+        reads = "".join(f"env[{src.bind(d)}], " for d in dates)
+        src.line(f"late = [d for d in ({reads}) if d is not None and d > {src.bind(deadline)}]")
+        src.line("if not late: return None")
+    # only the placeholders the template names are formatted at scoring time
+    need = {fname for _, fname, _, _ in lr.pieces if fname}
+    fields = {k: f for k, f in lr.fields.items() if k in need}
+    amounts = [f.amount for f in fields.values() if f.amount is not None]
+    # a constant amount with constant texts (flat, late) needs no program run
+    run = lr.static is None or positive is not None or any(f.fmt not in ("text", "date") for f in fields.values())
+    if run:
+        slots = _amounts(src, [lr.raw] + ([positive] if positive is not None else []) + amounts)
+        if positive is not None:
+            src.line(f"if {slots[id(positive)]} <= ZERO: return None")
+        src.line(f"amt = {slots[id(lr.raw)]}")
+    else:
+        slots = {}
+        src.line(f"amt = {src.bind(lr.static)}")
+    src.line("capped = False")
+    if lr.cap is not None:
+        cap = src.bind(lr.cap)
+        src.line(f"if amt > {cap}: amt, capped = {cap}, True")
+    src.line("shown = amount(amt)")
+    shown: dict[str, Any] = {"amount": "shown"}  # field -> source (str) or constant text ([str])
+    for k, f in fields.items():
+        if f.fmt == "text":
+            shown[k] = [f.text]
+        elif f.fmt == "amount":
+            shown[k] = f"amount({slots[id(f.amount)]})"
+        elif f.fmt == "date":
+            shown[k] = "max(late).isoformat()"
+        else:  # value, whole
+            shown[k] = f"value({slots[id(f.amount)]})"
+    # the template as concatenated pieces, constant runs joined (the pack checker
+    # admits only the kind's placeholders, without format specs or conversions)
+    parts: list[Any] = []
+    for piece in [p for lit, fname, _, _ in lr.pieces for p in ([lit], shown[fname] if fname else [""])]:
+        if isinstance(piece, list) and parts and isinstance(parts[-1], list):
+            parts[-1] = [parts[-1][0] + piece[0]]
         else:
-            regs = []
-            for kind, payload, args in self.steps:
-                if kind == "const":
-                    regs.append(payload)
-                elif kind == "expr":
-                    regs.append(payload(env))
-                else:
-                    regs.append(payload(*[regs[a] for a in args]))
-            if self.positive is not None and regs[self.positive] <= ZERO:
-                return None
-            amt = regs[self.raw]
-        capped = False
-        if self.cap is not None and amt > self.cap:
-            amt, capped = self.cap, True
-        fields: dict[str, Any] = {"amount": num.amount(amt)}
-        for name, fmt, x in self.fields:
-            if fmt == "text":
-                fields[name] = x
-            elif fmt == "amount":
-                fields[name] = num.amount(regs[x])
-            elif fmt == "date":
-                fields[name] = max(late).isoformat()
-            else:  # value, whole
-                fields[name] = num.value(regs[x])
-        text = self.template.format_map(fields)
-        if capped:
-            text += self.cap_text
-        return Adjustment(self.kind, amt, text, capped, self.index)
+            parts.append(piece)
+    # one f-string of generated names and calls only: its pieces are one string built once
+    text = "".join("{" + (src.bind(p[0]) if isinstance(p, list) else p) + "}" for p in parts if p != [""])
+    src.line(f'text = f"{text}"')
+    if lr.cap is not None:
+        src.line(f"if capped: text += {src.bind(lr.cap_text)}")
+    # positional: kind, amount, text, capped, rule (its index, coverage)
+    src.line(f"a = Adjustment({src.bind(lr.kind)}, amt, text, capped, {src.bind(index)})")
+    src.line("a.shown = shown")  # set, not passed: cheaper than a keyword, and whatever follows capped
+    src.line("return a")
+    return src.function(name)
+
+
+_GOT_HEAD, _GOT_TAIL = W.GOT.split("{points}")  # 得…分
+
+
+def _test(src: _RuleSource, node: E.Node) -> str:
+    """The source of a condition: a fact read inline (``env[k3]``, ``not env[k3]``),
+    anything else its compiled closure."""
+    if node.kind == "name":
+        return f"env[{src.bind(node.value)}]"
+    if node.kind == "not" and node.args[0].kind == "name":
+        return f"not env[{src.bind(node.args[0].value)}]"
+    return f"{src.bind(E.compile_py(node))}(env)"
 
 
 class _ItemPlan:
     __slots__ = ("ci", "id", "title", "category", "max", "bonus_cap", "required", "labels",
-                 "zero", "deductions", "bonuses", "tiers", "floor", "full_points", "full_text",
-                 "inputs", "memo")
+                 "tiers", "floor", "full_points", "full_text", "inputs", "key", "memo", "full", "run", "result")
 
-    def __init__(self, li: L.Item):
+    def __init__(self, li: L.Item, index: int = 0, memoise: bool = True):
         self.ci = li
         self.id, self.title, self.category, self.max = li.id, li.title, li.category, li.max
         self.bonus_cap = li.bonus_cap
         self.required = list(li.required)
         self.labels = li.labels
-        self.zero = [(E.compile_py(node), text, flag) for node, text, flag in li.zero]
-        self.deductions = [_RulePlan(r, i) for i, r in enumerate(li.deductions)]
-        self.bonuses = [_RulePlan(r, i) for i, r in enumerate(li.bonuses)]
         self.tiers = li.tiers
         self.floor = li.floor
         self.full_points = num.q2(li.max)
         self.full_text = li.full_text
+        # results that depend on no value (full points, each zeroing) are made once
+        # and shared by every card, as memoised results are
+        self.full = ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap,
+                               "scored", self.full_points, explanation=self.full_text)
         # An item is a pure function of the facts it reads (deadlines are
-        # constants), so results are memoised on those values.  Results are
+        # constants), so results are memoised on those values — when they are
+        # few (yes/no, options, dates; a number's hash costs more than the
+        # item, and near-threshold numbers seldom repeat).  Results are
         # shared between score cards and must be treated as immutable.
         self.inputs = li.inputs
-        self.memo: dict[tuple, ItemResult] = {}
+        self.key = operator.itemgetter(*li.inputs) if li.inputs else (lambda env: ())
+        self.memo: dict[Any, ItemResult] = {}
+        self.run = self._function(li, index)
+        self.result: Callable[[dict], ItemResult] = self._memoised if memoise else self.run
 
-    def result(self, env: dict) -> ItemResult:
-        key = tuple([env[f] for f in self.inputs])
+    def _function(self, li: L.Item, index: int) -> Callable[[dict], ItemResult]:
+        """The item as one generated function ``env -> ItemResult``, in the order of
+        the lowered form: 有误 → 待填 → 不得分 → deductions, bonuses → full points or
+        the points and text (inline; :meth:`_finish` for tiers) — see
+        :class:`_RuleSource` for what its source may hold."""
+        src = _RuleSource()
+        if li.inputs:
+            src.line(f"if env.get({src.bind(_ANY_INVALID)}):")
+            src.line(f"    res = {src.bind(self._invalid)}(env)")
+            src.line("    if res is not None: return res")
+        if li.required:
+            blank = " or ".join(f"env[{src.bind(f)}] is None" for f in li.required)
+            src.line(f"if {blank}: return {src.bind(self._incomplete)}(env)")
+        for z, (node, text, flag) in enumerate(li.zero):
+            zeroed = ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap,
+                                "scored", ZERO, True, flags=[flag] if flag else (), explanation=text,
+                                zero_rule=z)
+            src.line(f"if {_test(src, node)}: return {src.bind(zeroed)}")
+        if li.tiers:  # the base is the tier's: deductions, bonuses, then _finish
+            for role, rules in (("deduction", li.deductions), ("bonus", li.bonuses)):
+                src.line(f"{role} = []")
+                for j, r in enumerate(rules):
+                    src.line(f"a = {src.bind(_rule_function(r, f'item{index}_{role}{j}', j))}(env)")
+                    src.line(f"if a is not None: {role}.append(a)")
+            src.line(f"tier = env[{src.bind(li.tiers[0])}]")
+            # full points record the tier read (coverage): one shared result per
+            # option worth the item's max (and the untiered one for a blank tier)
+            fulls: dict[str | None, ItemResult] = {None: self.full}
+            for opt, pts in li.tiers[1].items():
+                if pts == li.max:
+                    fulls[opt] = ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap,
+                                            "scored", self.full_points, explanation=self.full_text, tier=opt)
+            src.line("if not deduction and not bonus:")
+            src.line(f"    full = {src.bind(fulls)}.get(tier)")
+            src.line("    if full is not None: return full")
+            src.line(f"return {src.bind(self._finish)}(tier, deduction, bonus)")
+            return src.function(f"item{index}")
+        if not li.deductions and not li.bonuses:
+            src.line(f"return {src.bind(self.full)}")
+            return src.function(f"item{index}")
+        # no tiers: the finish inline — max − deductions, floor 扣完为止, + bonuses, 0.01
+        src.line(f"after = {src.bind(li.max)}")
+        src.line("parts = []")
+        for role, rules in (("deduction", li.deductions), ("bonus", li.bonuses)):
+            src.line(f"{role} = []")
+            sign = "-" if role == "deduction" else "+"
+            for j, r in enumerate(rules):
+                src.line(f"a = {src.bind(_rule_function(r, f'item{index}_{role}{j}', j))}(env)")
+                src.line("if a is not None:")
+                src.line(f"    {role}.append(a)")
+                src.line(f"    after {sign}= a.amount")
+                src.line("    parts.append(a.text)")
+            if role == "deduction" and li.floor:
+                src.line("floored = after < ZERO")
+                src.line("if floored: after = ZERO")
+        src.line(f"if not deduction and not bonus: return {src.bind(self.full)}")
+        if li.floor:
+            src.line(f"if floored: parts.append({src.bind(W.FLOORED)})")
+        src.line("points = q2(after)")
+        src.line("shown = str(points)")  # = num.amount(points): two places already, never an exponent
+        src.line(f'parts.append(f"{{{src.bind(_GOT_HEAD)}}}{{shown}}{{{src.bind(_GOT_TAIL)}}}")')
+        # positional: id … status, points, zeroed, missing, deductions, bonuses, flags, explanation, invalid
+        src.line(f"res = ItemResult({src.bind(self.id)}, {src.bind(self.title)}, {src.bind(self.category)}, "
+                 f"{src.bind(self.max)}, {src.bind(self.bonus_cap)}, 'scored', points, False, (), deduction, "
+                 f"bonus, (), {src.bind(W.PART_SEP)}.join(parts), ())")
+        src.line("res.points_text = shown")  # set, not passed: cheaper than a keyword
+        if li.floor:
+            src.line("res.floored = floored")  # whether 扣完为止 bit (coverage); tier stays None
+        src.line("return res")
+        return src.function(f"item{index}")
+
+    def _memoised(self, env: dict) -> ItemResult:
+        key = self.key(env)
         res = self.memo.get(key)
         if res is None:
             res = self.run(env)
@@ -178,47 +298,8 @@ class _ItemPlan:
             self.memo[key] = res
         return res
 
-    def _invalid(self, env: dict) -> ItemResult | None:
-        bad = [env[f] for f in self.inputs if env[f].__class__ is Invalid]
-        if bad:
-            return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap, "invalid",
-                              invalid=[b.fact for b in bad],
-                              explanation=W.INVALID + W.STATE_SEP + W.INVALID_SEP.join(b.reason() for b in bad))
-        return None
-
-    def not_started(self, env: dict, text: str) -> ItemResult:
-        """The item of a submission not yet started: 有误 when an input is invalid, else 待填 (*text*)."""
-        res = self._invalid(env) if env.get(_ANY_INVALID) else None
-        return res or ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap, "incomplete",
-                                 missing=[f for f in self.required if env[f] is None], explanation=text)
-
-    def run(self, env: dict) -> ItemResult:
-        if env.get(_ANY_INVALID):
-            res = self._invalid(env)
-            if res is not None:
-                return res
-        for f in self.required:
-            if env[f] is None:
-                return self._incomplete(env)
-        for z, (cond, text, flag) in enumerate(self.zero):
-            if cond(env):
-                return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap,
-                                  "scored", ZERO, True, flags=[flag] if flag else (), explanation=text,
-                                  zero_rule=z)
-        deductions: list[Adjustment] = []
-        for rp in self.deductions:
-            a = rp.apply(env)
-            if a is not None:
-                deductions.append(a)
-        bonuses: list[Adjustment] = []
-        for rp in self.bonuses:
-            a = rp.apply(env)
-            if a is not None:
-                bonuses.append(a)
-        tier = env[self.tiers[0]] if self.tiers else None
-        if not deductions and not bonuses and (tier is None or self.tiers[1][tier] == self.max):
-            return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap,
-                              "scored", self.full_points, explanation=self.full_text, tier=tier)
+    def _finish(self, tier: str | None, deductions: list[Adjustment], bonuses: list[Adjustment]) -> ItemResult:
+        """Base (or tier), deductions, floor 扣完为止, bonuses, 0.01 — and the text."""
         base = self.tiers[1][tier] if self.tiers else self.max
         after = base
         for a in deductions:
@@ -229,15 +310,32 @@ class _ItemPlan:
         for a in bonuses:
             after += a.amount
         points = num.q2(after)
-        parts = [self.ci.tier_text(tier, base)] if base != self.max else []
-        parts += [a.text for a in deductions]
-        parts += [a.text for a in bonuses]
+        shown = str(points)  # = num.amount(points): two places already, never an exponent
+        parts = [a.text for a in deductions]
+        if bonuses:
+            parts += [a.text for a in bonuses]
+        if base != self.max:
+            parts.insert(0, self.ci.tier_text(tier, base))
         if floored:
             parts.append(W.FLOORED)
-        parts.append(W.GOT.format(points=num.amount(points)))
+        parts.append(f"{_GOT_HEAD}{shown}{_GOT_TAIL}")
         return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap, "scored",
                           points, deductions=deductions, bonuses=bonuses, explanation=W.PART_SEP.join(parts),
-                          tier=tier, floored=floored)
+                          tier=tier, floored=floored, points_text=shown)
+
+    def _invalid(self, env: dict) -> ItemResult | None:
+        bad = [env[f] for f in self.inputs if env[f].__class__ is Invalid]
+        if not bad:
+            return None
+        return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap, "invalid",
+                          invalid=[b.fact for b in bad],
+                          explanation=W.INVALID + W.STATE_SEP + W.INVALID_SEP.join(b.reason() for b in bad))
+
+    def not_started(self, env: dict, text: str) -> ItemResult:
+        """The item of a submission not yet started: 有误 when an input is invalid, else 待填 (*text*)."""
+        res = self._invalid(env) if env.get(_ANY_INVALID) else None
+        return res or ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap, "incomplete",
+                                 missing=[f for f in self.required if env[f] is None], explanation=text)
 
     def _incomplete(self, env: dict) -> ItemResult:
         missing = [f for f in self.required if env[f] is None]
@@ -262,7 +360,9 @@ class RubricPlan:
             for d, node in pack.derived
         ]
         self.derived_reads = {did: list(pack.derived_facts[did]) for did, _, _ in self.derived}
-        self.items = [_ItemPlan(li) for li in L.lowered(pack)]
+        few = {fid for fid, f in pack.facts.items() if f.type in ("bool", "enum", "date")}
+        self.items = [_ItemPlan(li, i, memoise=all(f in few for f in li.inputs))
+                      for i, li in enumerate(L.lowered(pack))]
         totals = L.lowered_totals(pack)
         self.categories = [(name, cap, bonus_only) for name, cap, bonus_only, _ in totals.categories]
         self.grades = list(totals.grades)
@@ -274,11 +374,9 @@ class RubricPlan:
     def env(self, values: dict) -> dict:
         env = dict(values)
         env.update(self.deadlines)
-        bad = False
-        for v in values.values():
-            if v.__class__ is Invalid:
-                bad = env[_ANY_INVALID] = True
-                break
+        bad = Invalid in map(type, values.values())
+        if bad:
+            env[_ANY_INVALID] = True
         for did, fn, deps in self.derived:
             if bad and any(env[f].__class__ is Invalid for f in self.derived_reads[did]):
                 env[did] = None  # never computed from an invalid value (its items are 有误)
@@ -305,13 +403,16 @@ class RubricPlan:
         env = self.env(values)
         if not self.started(env):  # not started: every item 待填 (lowered.Totals)
             return self.card([ip.not_started(env, self.not_started_text) for ip in self.items])
-        items: list[ItemResult] = []
-        for ip in self.items:
-            try:
-                items.append(ip.result(env))
-            except ZeroDivisionError:
-                raise FactsError(f"第{ip.id}项计算时除数为0",
-                                 [Problem(f"第{ip.id}项", "表达式中的除数为0，请检查相关数据")]) from None
+        try:
+            items = [ip.result(env) for ip in self.items]
+        except ZeroDivisionError:
+            for ip in self.items:  # which item divided by 0
+                try:
+                    ip.run(env)
+                except ZeroDivisionError:
+                    raise FactsError(f"第{ip.id}项计算时除数为0",
+                                     [Problem(f"第{ip.id}项", "表达式中的除数为0，请检查相关数据")]) from None
+            raise
         return self.card(items)
 
     def card(self, items: list[ItemResult]) -> ScoreCard:
@@ -331,8 +432,8 @@ class RubricPlan:
                 continue
             cat.points += it.points
             total += it.points
-            for fl in it.flags:
-                flags.append(f"第{it.id}项：{fl}")
+            if it.flags:
+                flags += [f"第{it.id}项：{fl}" for fl in it.flags]
         grade = self.grade(total) if self.grades else None
         eligible = None
         if self.eligible_grades is not None:

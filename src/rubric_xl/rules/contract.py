@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from decimal import Decimal
+from decimal import Context, Decimal, Inexact
 from typing import Any
 
-from .model import Fact, number_problem
+from .model import MAX_DIGITS, Fact, number_problem
 
 # Yes/no: text compared after trimming spaces, case-insensitively; Excel's own
 # TRUE/FALSE cells; 1 / 0 as numbers or text (LibreOffice reads a TRUE pasted into a
@@ -148,6 +148,7 @@ def trim(s: str) -> str:
 
 HUGE_EXPONENT = 15  # Excel keeps 15 significant digits: |x| ≥ 10^15 is out of range
 TOO_BIG = f"；超出范围（绝对值应小于 10^{HUGE_EXPONENT}）"
+_LIMIT = 10 ** HUGE_EXPONENT
 
 
 def huge(d: Decimal) -> bool:
@@ -214,6 +215,60 @@ def cell_value(value: Any, f: Fact, date1904: bool = False) -> Any:
     if isinstance(value, (str, _dt.date)):
         return value
     return str(value)  # time, timedelta: shown as text
+
+
+NOT_QUICK = object()  # quick_number: no quick answer (accept decides, and says why)
+_ONE = Decimal(1)
+_EXACT = Context(prec=MAX_DIGITS, traps=[Inexact])  # scaleb below: exact or an exception
+
+
+def _within_digits(d: Decimal) -> bool:
+    """``number_problem(d) is None`` for a finite *d* with |d| < 10^15, decided
+    cheaply when *d* has no digit below 10^-13 (then at most 28 digits): d × 10^13,
+    exact, is whole.  Anything else is left to ``number_problem``."""
+    try:
+        w = d.scaleb(13, _EXACT)
+    except ArithmeticError:
+        return number_problem(d) is None
+    return w == w.to_integral_value() or number_problem(d) is None
+
+
+def number_bounds(f: Fact) -> tuple[Decimal | None, Decimal | None, bool, bool]:
+    """(min, max, percent, whole) of a number fact, for :func:`quick_number`."""
+    lo, hi = f.bounds()
+    return lo, hi, f.type == "percent", f.type == "int"
+
+
+def quick_number(v: Any, lo: Decimal | None, hi: Decimal | None, percent: bool, whole: bool,
+                 facts_file: bool = False) -> Any:
+    """:func:`accept` of an ``int`` or ``Decimal`` *v* for a number fact with
+    :func:`number_bounds` — the same value — when *v* is valid and plainly so;
+    else :data:`NOT_QUICK` (then :func:`accept` decides, and says why)."""
+    cls = v.__class__
+    if cls is int:
+        if -_LIMIT < v < _LIMIT and (lo is None or v >= lo) and (hi is None or v <= hi) \
+                and not (percent and v == 1):
+            return Decimal(v)
+        return NOT_QUICK
+    if cls is Decimal and v.is_finite() and (v.is_zero() or v.adjusted() < HUGE_EXPONENT) \
+            and (lo is None or v >= lo) and (hi is None or v <= hi) \
+            and not (percent and PERCENT_AMBIGUOUS[0] < v <= PERCENT_AMBIGUOUS[1]) \
+            and (not facts_file or _within_digits(v)):
+        if not whole:
+            return v
+        if v == v.to_integral_value():
+            return v.quantize(_ONE)
+    return NOT_QUICK
+
+
+def quick_text(v: Any, options: frozenset[str] | None) -> Any:
+    """:func:`accept` of a ``str`` *v* for a text fact (*options* ``None``) or an
+    option fact (its options) — *v* itself — when nothing is to trim and it is no
+    error value (nor, for options, anything but an option); else :data:`NOT_QUICK`."""
+    if v.__class__ is str and v and v[0] != " " and v[-1] != " " and "  " not in v \
+            and v not in ERROR_VALUES and (options is None or v in options):
+        return v
+    return NOT_QUICK
 
 
 def accept(f: Fact, v: Any, *, facts_file: bool = False) -> Any:

@@ -64,10 +64,15 @@ def _logic(node: Node) -> Fn:
     that decides (``false`` for and, ``true`` for or)."""
     parts = _flatten(node, node.kind)
     if all(p.kind == "name" for p in parts):
-        names = [p.value for p in parts]
+        get = operator.itemgetter(*[p.value for p in parts])  # a tuple: several names
         fold = all if node.kind == "and" else any
-        return lambda env: fold([env[n] for n in names])
+        return lambda env: fold(get(env))
     fns = [compile_py(p) for p in parts]
+    if len(fns) == 2:  # the commonest chain: one conditional, no loop
+        fa, fb = fns
+        if node.kind == "and":
+            return lambda env: True if fa(env) and fb(env) else False
+        return lambda env: True if fa(env) or fb(env) else False
     if node.kind == "and":
         def all_of(env):
             for f in fns:
@@ -95,6 +100,8 @@ def _cmp(node: Node) -> Fn:
         return lambda env: f(env[na], vb)
     if a.kind == "name" and b.kind == "name":
         na, nb = a.value, b.value
+        if nullable and node.value in _NULLABLE_NAMES:  # two blank-able dates: the operator inline
+            return _NULLABLE_NAMES[node.value](na, nb)
         if nullable:
             return lambda env: ((x := env[na]) is not None and (y := env[nb]) is not None
                                 and f(x, y))
@@ -108,6 +115,15 @@ def _cmp(node: Node) -> Fn:
             return f(x, y)
         return cmp_null
     return lambda env: f(fa(env), fb(env))
+
+
+# name <op> name, either may be blank (false then): the operator written out, no call
+_NULLABLE_NAMES: dict[str, Callable[[str, str], Fn]] = {
+    "<": lambda na, nb: lambda env: (x := env[na]) is not None and (y := env[nb]) is not None and x < y,
+    ">": lambda na, nb: lambda env: (x := env[na]) is not None and (y := env[nb]) is not None and x > y,
+    "<=": lambda na, nb: lambda env: (x := env[na]) is not None and (y := env[nb]) is not None and x <= y,
+    ">=": lambda na, nb: lambda env: (x := env[na]) is not None and (y := env[nb]) is not None and x >= y,
+}
 
 
 def _neg(node: Node) -> Fn:
@@ -130,6 +146,11 @@ def _in(node: Node) -> Fn:
 
 
 def _call(node: Node) -> Fn:
+    if node.value in ("blank", "present") and node.args[0].kind == "name":  # a fact read inline
+        name = node.args[0].value
+        if node.value == "blank":
+            return lambda env: env[name] is None
+        return lambda env: env[name] is not None
     return _CALLS[node.value]([compile_py(a) for a in node.args])
 
 
