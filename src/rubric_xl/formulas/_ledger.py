@@ -20,6 +20,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from typing import Callable
 
 from ..errors import PackError, Problem
+from ..rules import contract as C
 from ..rules import expr as E
 from ..rules.model import Fact
 from ..rules.pack import RulePack
@@ -125,8 +126,13 @@ class _Ledger:
         return f'IF(ISERROR({name}),"",{name}&"")'
 
     def val(self, cid: str) -> str:
-        """A column's values for the roll-ups' arithmetic and comparisons: an error value reads as 0."""
+        """A column's values for the roll-ups' arithmetic and comparisons: an error
+        value reads as 0, and so does text in a number or date column (２, 很多:
+        the contract rejects it, the row is 有误 and counts nowhere, but one text
+        in an array would make the whole SUMPRODUCT #VALUE!)."""
         name = column_name(self.lg.table, cid)
+        if self.cols[cid].type in C.NUMERIC or self.cols[cid].type == "date":
+            return f"IF(ISNUMBER({name}),{name},0)"
         return f"IF(ISERROR({name}),0,{name})"
 
     def _top_name(self, name: str) -> V:
