@@ -323,6 +323,9 @@ class _Ledger:
                 return V(f"ROUND({n.f}*100/{d.f},2)", E.NUMBER, f"({d.f}=0)", plain=True, risky=True)
             if k == "metric":
                 return vals[op.value]
+            if k == "facts":  # one workbook: the fact itself (blank when left blank)
+                v = self._top_name(op.value)
+                return V(v.f, E.NUMBER, v.null, plain=True)
             # expr: blank when any operand that may be blank is
             def resolve(name: str) -> V:
                 if name in vals:
