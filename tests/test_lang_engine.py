@@ -371,3 +371,37 @@ def test_each_table_compiles_with_its_own_result_names_and_fits_excel():
         assert len(seen["enterprises"].row(i, 9999)) <= MAX_LENGTH
         assert "rxl.errors" in seen["enterprises"].row(i, 9999)  # error values named as the engine does
     assert "执法案件!" in seen["cases"].row("errors", 5) and ROW not in seen["cases"].row("errors", 5)
+
+
+def test_a_very_wide_table_splits_its_reasons_over_several_helper_columns_within_excel_limits():
+    """Boundary: 12 more columns than xinzhou's — more reasons than one helper column
+    holds; every helper formula and the errors formula still fit Excel's length at
+    row 9999, and the errors formula reads every helper, in order."""
+    import re
+    from pathlib import Path
+
+    from openpyxl.utils import get_column_letter
+
+    from rubric_xl.formulas import compile_ledger
+    from rubric_xl.formulas._ledger import reason_columns
+    from rubric_xl.formulas._xl import MAX_LENGTH
+    from rubric_xl.rules.pack import load_pack_text
+
+    src = (Path(__file__).resolve().parents[1] / "rules" / "xinzhou-2024.yaml").read_text(encoding="utf-8")
+    extra = "".join(f"      - {{id: note{i}, label: 备注第{i}项说明文字, type: decimal, min: 0}}\n" for i in range(12))
+    anchor = "      - {id: enterprise_name, label: 企业名称, type: text}\n"
+    pack = load_pack_text(src.replace(anchor, anchor + extra), "wide.yaml")
+    (lg,) = lowered_ledgers(pack)
+    letters = {c: get_column_letter(i + 2) for i, c in enumerate(lg.columns)}
+    n = reason_columns(pack, lg)
+    assert n >= 2
+    lf = compile_ledger(pack, letters.__getitem__, lg, helper_ref=lambda i: f"Z{'ABCDEFGH'[i]}")
+    assert len(lf.reasons) == n
+    for i in range(n):
+        assert len(lf.row(i, 9999)) <= MAX_LENGTH
+    errors = lf.row("errors", 9999)
+    assert len(errors) <= MAX_LENGTH
+    assert re.findall(r"\$Z[A-H]9999", errors) == [f"$Z{'ABCDEFGH'[i]}9999" for i in range(n)]
+    # every input cell is named in exactly one helper, column order
+    cells = [re.findall(r"（台账!([A-Z]+)9999）", lf.row(i, 9999)) for i in range(n)]
+    assert [c for part in cells for c in part] == list(letters.values())
