@@ -97,3 +97,14 @@ def test_facts_sum_must_name_a_top_level_number_fact(value):
     with pytest.raises(PackError) as ei:
         load_pack_text(text, "bad.yaml")
     assert "顶层的数值事实" in str(ei.value.problems)
+
+
+def test_rules_show_explains_the_metric_in_chinese():
+    from click.testing import CliRunner
+
+    from rubric_xl.cli import cli
+
+    res = CliRunner().invoke(cli, ["rules", "show", str(CHANGZHI)])
+    assert res.exit_code == 0, res.output
+    line = next(ln for ln in res.output.splitlines() if "units_declared" in ln)
+    assert "每份台账计一次之和" in line and "各份台账的 units_total 之和" in line
