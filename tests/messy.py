@@ -5,7 +5,7 @@ cells are overwritten as office staff really type and paste: every spelling
 the input contract accepts (docs/input-contract.md) — 是/否 with spaces, TRUE /
 FALSE as text or as Excel booleans, whole numbers stored as floats, dates as
 Excel dates or bare serial numbers — and values that break it: √ × 对 错 yes,
-numbers and dates typed as text (" 18", "１８", "2005.7.20", "2005年7月20日",
+numbers and dates typed as text (" 18", "１８", 很多, "2005.7.20", "2005年7月20日",
 "七月十日", "2005-W28-4"), 20050714 typed into a date cell, a date with a time,
 "95%" typed into a percentage cell (stored as 0.95 in a percent-formatted
 cell, as Excel and WPS do), out-of-range numbers, booleans in number cells,
@@ -74,10 +74,10 @@ def invalid(rng: random.Random, f, v: Any) -> Cell:
     if t == "int":
         n = int(v if v is not None else 3)
         return rng.choice([(f" {n}", None), (str(n), None), (str(n).translate(FULL_WIDTH), None),
-                           (n + 0.5, None), (-1 - n, None), ("十八", None), error])
+                           (n + 0.5, None), (-1 - n, None), ("十八", None), ("很多", None), error])
     if t in ("decimal", "percent"):
         d = Decimal(v if v is not None else 95)
-        out = [(f" {d}", None), (str(d).translate(FULL_WIDTH), None), (-3.5, None), error]
+        out = [(f" {d}", None), (str(d).translate(FULL_WIDTH), None), (f"约{d}", None), (-3.5, None), error]
         if t == "percent":
             frac = float(max(d, Decimal(2)) / 100)  # "95%" typed: Excel stores 0.95 in a 0% cell
             out += [(frac, "0%"), (frac, "0.0%"), (1.0, "0%"), (f"{d}%", None), (150.0, None), (100.01, None)]

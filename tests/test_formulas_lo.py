@@ -33,9 +33,7 @@ from openpyxl.utils.cell import range_boundaries
 
 import lo
 from rubric_xl import FactsError, load_pack, load_pack_text, score
-from rubric_xl.formulas import compile_ledger
 from rubric_xl.rules import expr as E
-from rubric_xl.rules.contract import ERROR_VALUES
 from rubric_xl.rules.cases import load_cases
 from rubric_xl.rules.model import LateRule, StepRule
 from rubric_xl.workbook import build_template, fill_workbook
@@ -427,15 +425,12 @@ def compare_ledger(pack, layout, path: Path, card) -> list[str]:
 
     rows = lo.sheet_rows(path, tl.sheet)
     res = {k: tl.results[k].data for k in ("status", "errors", "warnings")}
-    # a wide table's errors formula cannot also name error values within Excel's
-    # formula length (formulas/_ledger.py): such a row is 有误, its errors cell the error
-    named = compile_ledger(pack, lambda cid: tl.columns[cid].data.column).error_reasons
+    # every reason as the engine gives it, error values (#N/A) named too — also for a
+    # table as wide as xinzhou's (its reasons in a hidden helper column)
     for i, r in enumerate(card.rows):
         n = res["status"].first_row + i
         check(f"第{r.index}行状态", lo.at(rows, n, res["status"].col), r.status)
-        error_value = any(f"为“{e}”" in p.message for p in r.errors for e in ERROR_VALUES)
-        want = "；".join(p.message for p in r.errors) if named or not error_value else ""
-        check(f"第{r.index}行错误", lo.at(rows, n, res["errors"].col), want)
+        check(f"第{r.index}行错误", lo.at(rows, n, res["errors"].col), "；".join(p.message for p in r.errors))
         check(f"第{r.index}行警告", lo.at(rows, n, res["warnings"].col), "；".join(p.message for p in r.warnings))
     after = res["status"].first_row + len(card.rows)
     for n in range(after, min(after + 3, res["status"].last_row + 1)):  # empty rows stay empty

@@ -351,12 +351,57 @@ def test_each_table_compiles_with_its_own_result_names_and_fits_excel():
             for ru in lf.rollups:
                 for gf in ru.groups + ([ru.total] if ru.total else []):
                     for f in gf.metrics.values():  # columns only through the error-safe forms
-                        for c in lg.columns:
+                        for c, col in lg.columns.items():
                             name = f"{lg.table}__{c}"
-                            assert f.count(name) == f.count(f"ISERROR({name})") * 2, (lg.table, c, f[:200])
+                            if col.type in ("int", "decimal", "percent", "date"):
+                                # text (２, 很多) reads as 0 too: its row is 有误 and counts nowhere
+                                safe = f"IF(ISNUMBER({name}),{name},0)"
+                                as_text = f'IF(ISERROR({name}),"",{name}&"")'  # blank tests: text never fails
+                                assert f.count(name) == (f.count(safe) + f.count(as_text)) * 2, (lg.table, c, f[:200])
+                                assert f"IF(ISERROR({name}),0," not in f, (lg.table, c)
+                            else:
+                                assert f.count(name) == f.count(f"ISERROR({name})") * 2, (lg.table, c, f[:200])
     assert seen["tasks"].names["status"] == "ledger_status" and seen["cases"].names["status"] == "cases__status"
     assert seen["cases"].names["penalty_advice"] == "cases__penalty_advice"
     assert "cases__penalty_advice" in seen["cases"].rollups[1].groups[0].metrics["cases_total"]
-    assert seen["tasks"].error_reasons and seen["cases"].error_reasons
-    assert not seen["enterprises"].error_reasons  # 16 columns: documented limit (docs/input-contract.md)
+    assert not seen["tasks"].reasons and not seen["cases"].reasons  # the errors formula holds every reason
+    # 16 columns: the reasons (error values named too) go to a hidden helper column, the errors cell joins it
+    assert len(seen["enterprises"].reasons) == 1
+    for i in range(len(seen["enterprises"].reasons)):
+        assert len(seen["enterprises"].row(i, 9999)) <= MAX_LENGTH
+        assert "rxl.errors" in seen["enterprises"].row(i, 9999)  # error values named as the engine does
     assert "执法案件!" in seen["cases"].row("errors", 5) and ROW not in seen["cases"].row("errors", 5)
+
+
+def test_a_very_wide_table_splits_its_reasons_over_several_helper_columns_within_excel_limits():
+    """Boundary: 12 more columns than xinzhou's — more reasons than one helper column
+    holds; every helper formula and the errors formula still fit Excel's length at
+    row 9999, and the errors formula reads every helper, in order."""
+    import re
+    from pathlib import Path
+
+    from openpyxl.utils import get_column_letter
+
+    from rubric_xl.formulas import compile_ledger
+    from rubric_xl.formulas._ledger import reason_columns
+    from rubric_xl.formulas._xl import MAX_LENGTH
+    from rubric_xl.rules.pack import load_pack_text
+
+    src = (Path(__file__).resolve().parents[1] / "rules" / "xinzhou-2024.yaml").read_text(encoding="utf-8")
+    extra = "".join(f"      - {{id: note{i}, label: 备注第{i}项说明文字, type: decimal, min: 0}}\n" for i in range(12))
+    anchor = "      - {id: enterprise_name, label: 企业名称, type: text}\n"
+    pack = load_pack_text(src.replace(anchor, anchor + extra), "wide.yaml")
+    (lg,) = lowered_ledgers(pack)
+    letters = {c: get_column_letter(i + 2) for i, c in enumerate(lg.columns)}
+    n = reason_columns(pack, lg)
+    assert n >= 2
+    lf = compile_ledger(pack, letters.__getitem__, lg, helper_ref=lambda i: f"Z{'ABCDEFGH'[i]}")
+    assert len(lf.reasons) == n
+    for i in range(n):
+        assert len(lf.row(i, 9999)) <= MAX_LENGTH
+    errors = lf.row("errors", 9999)
+    assert len(errors) <= MAX_LENGTH
+    assert re.findall(r"\$Z[A-H]9999", errors) == [f"$Z{'ABCDEFGH'[i]}9999" for i in range(n)]
+    # every input cell is named in exactly one helper, column order
+    cells = [re.findall(r"（台账!([A-Z]+)9999）", lf.row(i, 9999)) for i in range(n)]
+    assert [c for part in cells for c in part] == list(letters.values())

@@ -69,7 +69,7 @@ def build(raw: dict, path: Path) -> tuple[Path, dict]:
         cols = list(lg.columns)
         letters = {cid: get_column_letter(i + 1) for i, cid in enumerate(cols)}
         lf = compile_ledger(PACK, letters.__getitem__, lg, sheet)
-        assert lf.error_reasons  # a small table: its errors formula names error values too
+        assert not lf.reasons  # a small table: its errors formula names every reason itself
         for name, value in lf.constants.items():
             if name not in wb.defined_names:
                 wb.defined_names[name] = DefinedName(name, attr_text=value)

@@ -5,8 +5,8 @@ roll-up line of both tables on 汇总.  The messy workbooks (accepted spellings,
 invalid values, error values such as #N/A) are also read by the auditor and the
 add-in, which must agree.
 
-Known gap kept out of the messy proof (see write_messy): text typed into a
-number column (２, 很多) breaks that column's 汇总 SUMPRODUCTs in the workbook.
+Text typed into a number column (２, 很多) is in the messy input too: the row is
+有误 and counts in no roll-up, in the workbook as in the engine.
 
 The hand-worked example cases come first; random submissions are seeded; row values are drawn around the pack's own
 dates (6月3日, 6月28日, 7月3日) and thresholds (3 complaints) so every status,
@@ -97,12 +97,12 @@ def write_clean(facts_list: list[dict], outdir: Path) -> tuple[list[Path], objec
 
 def write_messy(facts_list: list[dict], outdir: Path, seed: int) -> tuple[list[Path], object]:
     """Each table's cells typed as people type them (accepted spellings) and now
-    and then wrongly (invalid values: the row is 有误)."""
+    and then wrongly (invalid values, text in number columns included: the row is 有误)."""
     from rubric_xl.workbook.inputs import FORMATS
 
     rng = random.Random(seed)
     wb, layout = build_template(PACK, ledger_rows=ROWS)
-    paths = []
+    paths, texts = [], 0
     for i, facts in enumerate(facts_list):
         fill_workbook(wb, PACK, facts)
         touched = []
@@ -119,10 +119,7 @@ def write_messy(facts_list: list[dict], outdir: Path, seed: int) -> tuple[list[P
                     elif v is not None and x < p_bad + p_acc and c.type != "text":
                         cell = messy.accepted(rng, c, v)
                     if cell is not None and c.type in NUMBER_TYPES and isinstance(cell[0], str):
-                        # KNOWN GAP (reported to s3-lang): text in a number column (２, "3 ", 很多)
-                        # makes the 汇总 SUMPRODUCTs over that column #VALUE! in the workbook,
-                        # while the auditor reads or rejects it: kept out of this proof
-                        cell = None
+                        texts += 1  # text in a number column (２, " 3", 很多): the row is 有误
                     if cell is not None:
                         messy._put(wb[ref.sheet], ref, cell)
                         touched.append((ref, FORMATS.get(c.type, "General")))
@@ -131,6 +128,7 @@ def write_messy(facts_list: list[dict], outdir: Path, seed: int) -> tuple[list[P
         for ref, fmt in touched:
             wb[ref.sheet].cell(ref.row, ref.col).number_format = fmt
         paths.append(path)
+    assert texts >= 3, texts  # the messy input does type text into number columns
     return paths, layout
 
 

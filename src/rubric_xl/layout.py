@@ -129,6 +129,10 @@ class TableLayout:
     # ledger_warnings (``conventions.ledger_result_name``: a further ledger
     # table's are ledger_status__<table> …).  Only scored tables have them.
     results: dict[str, ColumnLayout] = field(default_factory=dict)
+    # Hidden helper columns right after the results, outside the Excel table
+    # (keys "reasons1" …): a wide table's 有误 reasons, which its errors
+    # formula joins (formulas/_ledger.py reason_columns); usually none.
+    helpers: dict[str, ColumnLayout] = field(default_factory=dict)
 
     @property
     def ref(self) -> str:

@@ -55,7 +55,7 @@ def _md(s: str) -> str:
 
 
 _METRIC_KIND = {"count": "计数", "sum": "求和", "rate": "比率（%）", "all": "全部满足", "none": "无一满足",
-                "expr": "由其他指标计算"}
+                "expr": "由其他指标计算", "facts_sum": "每份台账计一次之和"}
 
 
 def _metric_rule(mt) -> str:
@@ -67,6 +67,8 @@ def _metric_rule(mt) -> str:
         return f"{mt.numerator} ÷ {mt.denominator} × 100，保留两位小数；分母为 0 时不计算"
     if mt.kind == "expr":
         return f"{mt.expr}（所用值为空时不计算）"
+    if mt.kind == "facts_sum":
+        return f"各份台账的 {mt.value} 之和（每份计一次；有一份为空时不计算）"
     return f"每一行都满足 {mt.where}" if mt.kind == "all" else f"没有一行满足 {mt.where}"
 
 

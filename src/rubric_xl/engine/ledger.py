@@ -61,8 +61,10 @@ class _Group:
         return sorted(keys, key=lambda k: (self.order.get(k, n), seen[k]))
 
 
-def _aggregate(metrics: tuple[L.LMetric, ...], compiled: dict, rows: list[list], top: dict) -> dict[str, Any]:
-    """Every metric of a group: *rows* are the group's row-term values."""
+def _aggregate(metrics: tuple[L.LMetric, ...], compiled: dict, rows: list[list], top: dict,
+               subs: Sequence[dict] = ()) -> dict[str, Any]:
+    """Every metric of a group: *rows* are the group's row-term values, *subs* the
+    top-level values of each submission the line spans."""
     vals: dict[str, Any] = {}
 
     def ev(op: L.MOp):
@@ -84,6 +86,9 @@ def _aggregate(metrics: tuple[L.LMetric, ...], compiled: dict, rows: list[list],
             return None if not d or n is None else num.q2(n * HUNDRED / d)
         if k == "metric":
             return vals[op.value]
+        if k == "facts":  # once per submission; blank when one left it blank
+            got = [s.get(op.value) for s in subs]
+            return None if not got or any(v is None for v in got) else sum(got, ZERO)
         # expr: blank when an operand is blank (a rate not computed, a blank fact, or a
         # top-level fact of a line that spans several submissions)
         env = {**top, **vals}
@@ -168,8 +173,8 @@ class TablePlan:
 
     # --- roll-ups -------------------------------------------------------------
 
-    def _metrics(self, envs: list[dict], top: dict) -> dict[str, Any]:
-        return _aggregate(self.aggregates, self.compiled, [env[_ROW_METRICS] for env in envs], top)
+    def _metrics(self, envs: list[dict], top: dict, subs: Sequence[dict] = ()) -> dict[str, Any]:
+        return _aggregate(self.aggregates, self.compiled, [env[_ROW_METRICS] for env in envs], top, subs)
 
     def _rollups(self, submissions: Sequence[tuple[dict, list[dict]]]) -> list[Rollup]:
         """*submissions*: (top-level values, row environments) per submission."""
@@ -184,6 +189,7 @@ class TablePlan:
             g = gr.g
             groups: dict[str, list[dict]] = {}
             tops: dict[str, dict] = {}
+            subs: dict[str, list[dict]] = {}  # by a top-level fact: the submissions of each line
             flagged: dict[str, list[str]] | None = {} if g.flag else None
             for o in g.options or ():
                 groups[o] = []
@@ -193,6 +199,7 @@ class TablePlan:
                         k = gr.key(facts.get(g.by))
                         groups.setdefault(k, []).extend(envs)
                         tops[k] = facts if k not in tops else {}
+                        subs.setdefault(k, []).append(facts)
                     else:
                         mine: dict[str, list[dict]] = {o: [] for o in g.options or ()}
                         for env in envs:
@@ -201,11 +208,14 @@ class TablePlan:
                             mine.setdefault(k, []).append(env)
                         if flagged is not None:  # per reporting body: the groups where the flag holds
                             who = body.key(facts.get(body.g.by)) if body is not None else f"第{len(flagged) + 1}份"
-                            hits = [k for k in gr.sort(list(mine)) if self._metrics(mine[k], facts).get(g.flag) is True]
+                            hits = [k for k in gr.sort(list(mine))
+                                    if self._metrics(mine[k], facts, [facts]).get(g.flag) is True]
                             flagged.setdefault(who, []).extend(hits)
             keys = gr.sort(list(groups))
-            metrics = {k: self._metrics(groups[k], tops.get(k, common)) for k in keys}
-            total = self._metrics(everything, common) if (g.by is None or g.total_label) else None
+            every = [facts for facts, _ in submissions]
+            metrics = {k: self._metrics(groups[k], tops.get(k, common), subs.get(k, []) if gr.top else every)
+                       for k in keys}
+            total = self._metrics(everything, common, every) if (g.by is None or g.total_label) else None
             ranks = _rank(metrics, g.rank) if g.rank else None
             if ranks is not None:
                 metrics = {k: metrics[k] for k in ranks}

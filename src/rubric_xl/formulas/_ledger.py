@@ -20,6 +20,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from typing import Callable
 
 from ..errors import PackError, Problem
+from ..rules.contract import NUMERIC
 from ..rules import expr as E
 from ..rules.model import Fact
 from ..rules.pack import RulePack
@@ -81,18 +82,25 @@ class LedgerFormulas:
     decisions: dict[str, str] = field(default_factory=dict)  # decision id → "=…{row}…" ("" for an empty or 有误 row)
     names: dict[str, str] = field(default_factory=dict)  # status / errors / warnings / decision id → defined name
     array: bool = True  # the roll-up formulas are array formulas (entered with Ctrl+Shift+Enter)
-    error_reasons: bool = True  # the errors formula names error values (#N/A) as the engine does
+    reasons: list[str] = field(default_factory=list)
+    # a wide table's hidden helper columns (:func:`reason_columns`), each "=…{row}…": its
+    # share of a 有误 row's reasons, each led by "；" ("" otherwise); the errors formula joins them
     constants: dict[str, str] = field(default_factory=lambda: {I.ERROR_CODES_NAME: I.error_codes_constant()})
     # defined names the formulas read that the workbook must define (name → value)
 
-    def row(self, which: str, row: int) -> str:
-        """``which`` = status | errors | warnings | a decision id, for sheet row *row*."""
-        template = self.decisions[which] if which in self.decisions else getattr(self, which)
+    def row(self, which: str | int, row: int) -> str:
+        """``which`` = status | errors | warnings | a decision id | the index of a
+        helper column (:attr:`reasons`), for sheet row *row*."""
+        if isinstance(which, int):
+            template = self.reasons[which]
+        else:
+            template = self.decisions[which] if which in self.decisions else getattr(self, which)
         return template.replace(X.ROW, str(row))
 
 
 class _Ledger:
-    def __init__(self, pack: RulePack, lg: L.Ledger, column_ref: Callable[[str], str], sheet: str):
+    def __init__(self, pack: RulePack, lg: L.Ledger, column_ref: Callable[[str], str], sheet: str,
+                 helper_ref: Callable[[int], str] | None = None):
         m = pack.model
         self.pack = pack
         self.lg = lg
@@ -100,6 +108,7 @@ class _Ledger:
         self.table: Fact = pack.facts[lg.table]
         self.cols = dict(lg.columns)
         self.letters = {cid: column_ref(cid) for cid in self.cols}
+        self.helper_ref = helper_ref or self._helper_after_results
         self.deadlines = {d.id: d.date for d in m.deadlines}
         self.derived = dict(lg.derived)
         self.top_derived = dict(lg.top_derived)
@@ -125,8 +134,13 @@ class _Ledger:
         return f'IF(ISERROR({name}),"",{name}&"")'
 
     def val(self, cid: str) -> str:
-        """A column's values for the roll-ups' arithmetic and comparisons: an error value reads as 0."""
+        """A column's values for the roll-ups' arithmetic and comparisons: an error
+        value reads as 0, and so does text in a number or date column (２, 很多:
+        the contract rejects it, the row is 有误 and counts nowhere, but one text
+        in an array would make the whole SUMPRODUCT #VALUE!)."""
         name = column_name(self.lg.table, cid)
+        if self.cols[cid].type in NUMERIC or self.cols[cid].type == "date":
+            return f"IF(ISNUMBER({name}),{name},0)"
         return f"IF(ISERROR({name}),0,{name})"
 
     def _top_name(self, name: str) -> V:
@@ -195,14 +209,48 @@ class _Ledger:
     def status_chain(self) -> str:
         return self.chain(self.lg.statuses)
 
-    def row_formulas(self) -> tuple[str, str, str, dict[str, str], bool]:
+    def _helper_after_results(self, i: int) -> str:
+        """Default place of helper column *i*: right after the row's result columns
+        (status, each decision, errors, warnings), which follow the input columns."""
+        last = max(map(column_index_from_string, self.letters.values()))
+        return get_column_letter(last + 3 + len(self.decisions) + 1 + i)
+
+    def reason_pieces(self, errors: bool = True) -> list[tuple[str, str]]:
+        """(condition, reason) of each input cell: the cell breaks the contract, and why."""
+        return [(I.invalid(c, self.cell(cid), errors=errors),
+                 I.reason(c, self.cell(cid), self.sheet, cell=f"{self.letters[cid]}{X.ROW}", errors=errors,
+                          codes_name=I.ERROR_CODES_NAME))
+                for cid, c in self.cols.items()]
+
+    def reason_chunks(self) -> list[list[int]]:
+        """The input cells' reasons split into helper columns, in column order
+        ([] when the errors formula holds them itself): each helper formula fits
+        Excel's formula length at row 9999 even with three-letter columns."""
+        wide = _Ledger(self.pack, self.lg, lambda cid: "XFD", self.sheet, lambda i: "XFD")
+        status, err, *_ = wide.row_formulas(chunks=[])
+        if len(err.replace(X.ROW, "9999")) <= X.MAX_LENGTH:
+            return []
+        chunks: list[list[int]] = [[]]
+        used = 0
+        budget = X.MAX_LENGTH - 200  # the IF(status="有误",…,"") around each helper's pieces
+        for i, (cond, why) in enumerate(wide.reason_pieces()):
+            n = len(f'IF({cond},{X.concat([X.text(W.INVALID_SEP), why])},"")&'.replace(X.ROW, "9999"))
+            if used + n > budget and chunks[-1]:
+                chunks.append([])
+                used = 0
+            chunks[-1].append(i)
+            used += n
+        return chunks
+
+    def row_formulas(self, chunks: list[list[int]] | None = None) -> tuple[str, str, str, dict[str, str], list[str]]:
         """A row with a cell that breaks the input contract — also a spreadsheet
         error value (#N/A) — is 有误: its errors are the reasons (cell, value,
         expectation), nothing else is evaluated, and it counts in no roll-up — as
         in the engine.  The last item tells whether the errors formula names error
         values too: a wide table's reasons with error values may not fit Excel's
-        formula length at row 9999; then an error value's row shows 有误 and its
-        errors cell the spreadsheet error (docs/input-contract.md)."""
+        formula length at row 9999; then the reasons go to hidden helper columns
+        (the last item: their formulas, :meth:`reason_chunks`) and the errors
+        formula joins them (docs/input-contract.md)."""
         empty = self.empty()
         cells = [(cid, c, self.cell(cid), f"{self.letters[cid]}{X.ROW}") for cid, c in self.cols.items()]
         any_bad = X.any_of([I.invalid(c, ref) for _, c, ref, _ in cells])
@@ -220,19 +268,22 @@ class _Ledger:
         status = f'=IF({empty},"",IF({any_bad},{inv},{self.status_chain()}))'
         good = X.joined(errors, "；")
 
-        def err_formula(with_errors: bool) -> str:
-            bad = [(I.invalid(c, ref, errors=with_errors),
-                    I.reason(c, ref, self.sheet, cell=cell, errors=with_errors, codes_name=I.ERROR_CODES_NAME))
-                   for _, c, ref, cell in cells]
-            return f'=IF({empty},"",IF({is_bad},{X.joined(bad, W.INVALID_SEP)},{good}))'
-
-        err, named = err_formula(True), True
-        if len(err.replace(X.ROW, "9999")) > X.MAX_LENGTH:
-            err, named = err_formula(False), False
+        chunks = self.reason_chunks() if chunks is None else chunks
+        pieces = self.reason_pieces()
+        helpers = []
+        if not chunks:
+            err = f'=IF({empty},"",IF({is_bad},{X.joined(pieces, W.INVALID_SEP)},{good}))'
+        else:  # each helper: its cells' reasons, each led by the separator; the errors cell joins them
+            for chunk in chunks:
+                body = X.concat([f'IF({c},{X.concat([X.text(W.INVALID_SEP), t])},"")'
+                                 for c, t in (pieces[i] for i in chunk)])
+                helpers.append(f'=IF({is_bad},{body},"")')
+            joined = X.concat([f"${self.helper_ref(i)}{X.ROW}" for i in range(len(chunks))])
+            err = f'=IF({empty},"",IF({is_bad},MID({joined},{len(W.INVALID_SEP) + 1},32767),{good}))'
         warn = f'=IF({empty},"",IF({is_bad},"",{X.joined(warnings, "；")}))'
         decisions = {did: f'=IF({empty},"",IF({is_bad},"",{self.chain(rules)}))'
                      for did, rules in self.decisions.items()}
-        return status, err, warn, decisions, named
+        return status, err, warn, decisions, helpers
 
     # --- roll-ups -----------------------------------------------------------------
 
@@ -272,6 +323,9 @@ class _Ledger:
                 return V(f"ROUND({n.f}*100/{d.f},2)", E.NUMBER, f"({d.f}=0)", plain=True, risky=True)
             if k == "metric":
                 return vals[op.value]
+            if k == "facts":  # one workbook: the fact itself (blank when left blank)
+                v = self._top_name(op.value)
+                return V(v.f, E.NUMBER, v.null, plain=True)
             # expr: blank when any operand that may be blank is
             def resolve(name: str) -> V:
                 if name in vals:
@@ -373,15 +427,27 @@ class _Ledger:
         return out
 
 
+def reason_columns(pack: RulePack, ledger: L.Ledger) -> int:
+    """How many hidden helper columns the table *ledger* needs for its rows'
+    有误 reasons (0: its errors formula holds them; the layout places that many
+    columns right after the table's result columns)."""
+    try:
+        return len(_Ledger(pack, ledger, lambda cid: "XFD", LEDGER_SHEET).reason_chunks())
+    except Unsupported:
+        return 0  # compile_ledger reports it
+
+
 def compile_ledger(pack: RulePack, column_ref: Callable[[str], str], ledger: L.Ledger | None = None,
-                   sheet: str | None = None) -> LedgerFormulas:
+                   sheet: str | None = None, helper_ref: Callable[[int], str] | None = None) -> LedgerFormulas:
     """Row and roll-up formulas of one ledger (table) of a ledger *pack*: *ledger*
     (one of :func:`rubric_xl.rules.lowered.lowered_ledgers`; default the first),
     on the sheet named *sheet* (default the 台账 sheet for the first table, the
     table's label for a further one).
 
     *column_ref(column_id)* gives the column letter of each input column of the
-    ledger table on its sheet (for the per-row templates).  Raises
+    ledger table on its sheet (for the per-row templates); *helper_ref(i)* the
+    letter of helper column *i* (:func:`reason_columns`; default: right after
+    the result columns).  Raises
     :class:`PackError` when a check, status or metric cannot be expressed.
     """
     if not pack.ledgers:
@@ -393,13 +459,14 @@ def compile_ledger(pack: RulePack, column_ref: Callable[[str], str], ledger: L.L
     sheet = sheet or (LEDGER_SHEET if lg.index == 0 else lg.label)
     where = f"{pack.source}: " + ("ledger" if len(pack.ledgers) == 1 else f"ledgers[{lg.index}]")
     try:
-        lc = _Ledger(pack, lg, column_ref, sheet)
-        status, errors, warnings, decisions, with_codes = lc.row_formulas()
+        lc = _Ledger(pack, lg, column_ref, sheet, helper_ref)
+        status, errors, warnings, decisions, helpers = lc.row_formulas()
         rollups = lc.rollups()
     except Unsupported as exc:
         raise PackError("台账规则无法编译为 Excel 公式", [Problem(where, str(exc))]) from None
     problems = []
-    named = {"status": status, "errors": errors, "warnings": warnings, **decisions}
+    named = {"status": status, "errors": errors, "warnings": warnings, **decisions,
+             **{f"有误原因{i + 1}": h for i, h in enumerate(helpers)}}
     for ru in rollups:
         for gf in ru.groups + ([ru.total] if ru.total else []):
             for mid, f in gf.metrics.items():
@@ -412,5 +479,4 @@ def compile_ledger(pack: RulePack, column_ref: Callable[[str], str], ledger: L.L
         raise PackError("台账规则无法编译为 Excel 公式", problems)
     labels = {mt.id: mt.label for mt in lg.aggregates}
     names = {w: result_name(lg, w) for w in ("status", "errors", "warnings", *decisions)}
-    return LedgerFormulas(lg.table, status, errors, warnings, rollups, labels, decisions, names,
-                          error_reasons=with_codes)
+    return LedgerFormulas(lg.table, status, errors, warnings, rollups, labels, decisions, names, reasons=helpers)

@@ -125,7 +125,11 @@ def _write_table(wb: Workbook, pack: RulePack, layout: Any, lg: Any, several: bo
     tl = layout.tables.get(table)
     if tl is None or not all(k in tl.results for k in ("status", "errors", "warnings")):
         raise PackError("填报模板缺少台账结果列", [Problem(pack.source, f"表格 {table} 的 状态/错误/警告 列")])
-    lf = compile_ledger(pack, lambda cid: tl.columns[cid].data.column, ledger=lg, sheet=tl.sheet)
+    helpers = [tl.helpers[k] for k in sorted(getattr(tl, "helpers", {}), key=lambda k: int(k[7:]))]
+    lf = compile_ledger(pack, lambda cid: tl.columns[cid].data.column, ledger=lg, sheet=tl.sheet,
+                        helper_ref=lambda i: helpers[i].data.column if i < len(helpers) else "A")
+    if len(lf.reasons) != len(helpers):
+        raise PackError("填报模板缺少台账辅助列", [Problem(pack.source, f"表格 {table} 的有误原因列")])
     for name, value in lf.constants.items():  # e.g. the error codes the reasons name
         _ensure_name(wb, name, value)
     n = 0
@@ -139,6 +143,11 @@ def _write_table(wb: Workbook, pack: RulePack, layout: Any, lg: Any, several: bo
             ws.cell(r, col.data.col).value = template.replace(ROW, str(r))
             n += 1
         _ensure_name(wb, lf.names.get(which, col.name), col.data.absolute)
+    for col, template in zip(helpers, lf.reasons):  # a wide table's 有误 reasons (hidden)
+        ws = wb[col.data.sheet]
+        for r in range(col.data.first_row, col.data.last_row + 1):
+            ws.cell(r, col.data.col).value = template.replace(ROW, str(r))
+            n += 1
     for which, font in (("errors", ERROR_FONT), ("warnings", WARN_FONT)):
         col = tl.results[which]
         top = f"${col.data.column}{col.data.first_row}"

@@ -378,7 +378,7 @@ class _Checker:
                 for mid, val in vals.items():
                     mp = kp + (mid,)
                     mt = metrics.get(mid)
-                    nullable = mt is not None and mt.kind in ("rate", "expr")
+                    nullable = mt is not None and mt.kind in ("rate", "expr", "facts_sum")
                     if mt is None:
                         self.err(mp, f"未知的指标 {mid!r}（已定义：{'、'.join(metrics)}）")
                     elif mt.kind in ("all", "none") or typed.get(mid, ("",))[0] == BOOL:

@@ -211,11 +211,13 @@ class MOp:
     every row) · ``sum`` of row term *value* (a number) over the rows where row
     term *args*… hold · ``zero`` a count is 0 (yes/no) · ``pct`` a ÷ b × 100, 0.01
     half up, not computed (blank) when b is 0 · ``metric`` an earlier metric by id
+    · ``facts`` the top-level number fact *value* summed once per submission of
+    the line (in one workbook: the fact; blank when a submission left it blank)
     · ``expr`` a checked expression over earlier metrics and top-level names,
     blank when any operand it reads is blank (*args*: the names that may be blank).
     """
 
-    op: str  # count | sum | zero | pct | metric | expr
+    op: str  # count | sum | zero | pct | metric | facts | expr
     args: tuple = ()
     value: Any = None
 
@@ -307,6 +309,8 @@ def _lower_metrics(cl, top_names) -> tuple[tuple, tuple]:
             op = MOp("zero", (MOp("count", value=(term("cond", node), True)),))
         elif k == "rate":
             op = MOp("pct", (MOp("metric", value=mt.numerator), MOp("metric", value=mt.denominator)))
+        elif k == "facts_sum":
+            op = MOp("facts", value=str(mt.value).strip())
         else:  # expr
             may_blank = tuple(sorted(n for n in node.names() if n in top_names or
                                      cl.metric_types.get(n, (None, False))[1]))

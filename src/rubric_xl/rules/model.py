@@ -307,15 +307,15 @@ class Decision(_Base):
 
 
 _METRIC_FIELDS = {"count": (), "sum": ("value",), "rate": ("numerator", "denominator"),
-                  "all": ("where",), "none": ("where",), "expr": ("expr",)}
+                  "all": ("where",), "none": ("where",), "expr": ("expr",), "facts_sum": ("value",)}
 
 
 class Metric(_Base):
     id: ID
     label: str
-    kind: Literal["count", "sum", "rate", "all", "none", "expr"]
+    kind: Literal["count", "sum", "rate", "all", "none", "expr", "facts_sum"]
     where: Optional[Expr] = None  # count/sum/all/none: the row condition
-    value: Optional[Expr] = None  # sum: the row value
+    value: Optional[Expr] = None  # sum: the row value; facts_sum: a top-level number fact's id
     numerator: Optional[ID] = None  # rate: metric ids
     denominator: Optional[ID] = None
     expr: Optional[Expr] = None  # expr: over earlier metrics, top-level facts, derived values, parameters

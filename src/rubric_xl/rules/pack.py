@@ -621,14 +621,22 @@ class _Checker:
                 for part in ("numerator", "denominator"):
                     ref = getattr(mt, part)
                     # a denominator may also be a number expr metric (e.g. a top-level total: units_total)
-                    if not (kinds.get(ref) in ("count", "sum") or (part == "denominator" and kinds.get(ref) == "expr"
-                                                                   and types.get(ref, ("",))[0] == NUMBER)):
+                    if not (kinds.get(ref) in ("count", "sum") or (part == "denominator" and kinds.get(ref) == "facts_sum")
+                            or (part == "denominator" and kinds.get(ref) == "expr"
+                                and types.get(ref, ("",))[0] == NUMBER)):
                         self.err(path + (part,), f"比率引用的指标 {ref!r} 必须是在它之前定义的计数（count）或求和（sum）指标"
                                                  + ("（分母也可以是数值型的 expr 指标）" if part == "denominator" else ""))
             elif mt.kind == "expr":
                 node = self.expr(path + ("expr",), mt.expr, metric_syms, None)
+            elif mt.kind == "facts_sum":  # a top-level number fact, summed once per submission
+                fid = str(mt.value).strip()
+                f = facts.get(fid)
+                if f is None or f.type not in ("int", "decimal"):
+                    self.err(path + ("value",), f"{fid!r} 应为顶层的数值事实（int 或 decimal）的 id")
             if mt.kind in ("count", "sum"):
                 typ = (NUMBER, False)
+            elif mt.kind == "facts_sum":  # blank when a submission of the line left it blank
+                typ = (NUMBER, True)
             elif mt.kind == "rate":
                 typ = (NUMBER, True)
             elif mt.kind == "expr":

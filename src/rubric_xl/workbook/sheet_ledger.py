@@ -192,12 +192,16 @@ def _build_sheet(ctx: Ctx, sheet: str, tables: list[Fact], scored: list[str]) ->
                 widths[col] = RESULT_WIDTHS.get(key, DECISION_WIDTH)
                 _format_column(ws, col, FIRST_ROW, last_row, "@", locked=True, wrap=True)
                 col += 1
+        last_col = col - 1
+        helpers = _helper_columns(ctx, ws, sheet, t.id, col, last_row) if t.id in scored else {}
         for cl in [*columns.values(), *results.values()]:
             cell = ws.cell(HEADER_ROW, cl.data.col, cl.label)
             styles.style(cell, font=styles.BOLD, align=styles.CENTER)
             header_lines = max(header_lines, styles.lines_needed(cl.label, widths[cl.data.col]))
         styles.set_widths(ws, widths)
-        tl = TableLayout(t.id, sheet, t.id, HEADER_ROW, FIRST_ROW, last_row, first_col, col - 1, columns, results)
+        col += len(helpers)
+        tl = TableLayout(t.id, sheet, t.id, HEADER_ROW, FIRST_ROW, last_row, first_col, last_col, columns, results,
+                         helpers)
         table = Table(displayName=t.id, ref=tl.ref)
         table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
         ws.add_table(table)
@@ -221,6 +225,29 @@ def _build_sheet(ctx: Ctx, sheet: str, tables: list[Fact], scored: list[str]) ->
     print_rows_in_use(ws, HEADER_ROW)
     styles.protect(ws)
     return ws
+
+
+HELPER_LABEL = "有误原因"  # header of a hidden helper column (formulas/_ledger.py reason_columns)
+
+
+def _helper_columns(ctx: Ctx, ws: Worksheet, sheet: str, table: str, col: int,
+                    last_row: int) -> dict[str, ColumnLayout]:
+    """The hidden helper columns of a table too wide for its errors formula to
+    hold every 有误 reason (``reasons1`` …), right after its result columns,
+    outside the Excel table; locked."""
+    from ..formulas._ledger import reason_columns  # noqa: PLC0415
+    from ..rules.lowered import lowered_ledgers  # noqa: PLC0415
+
+    lg = next((lg for lg in lowered_ledgers(ctx.pack) if lg.table == table), None)
+    out: dict[str, ColumnLayout] = {}
+    for i in range(reason_columns(ctx.pack, lg) if lg is not None else 0):
+        key = f"reasons{i + 1}"
+        rng = RangeRef(sheet, col + i, FIRST_ROW, last_row)
+        out[key] = ColumnLayout(key, HELPER_LABEL, "result", rng, names.column_name(table, f"_{key}"))
+        ws.cell(HEADER_ROW, col + i, HELPER_LABEL)
+        _format_column(ws, col + i, FIRST_ROW, last_row, "@", locked=True)
+        ws.column_dimensions[get_column_letter(col + i)].hidden = True
+    return out
 
 
 def _format_column(ws: Worksheet, col: int, first: int, last: int, fmt: str, locked: bool,
