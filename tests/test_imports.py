@@ -36,10 +36,7 @@ LAYERS: dict[str, int] = {
 # Known exceptions, each (module, line text): issue 10 — the formula compiler
 # still imports the pack-name check through ``workbook.names``; it now lives in
 # ``rules.names`` (below formulas), and these go when wt-oneform imports it there.
-KNOWN = {
-    ("formulas/_ledger.py", "from ..workbook.names import check_pack_names"),
-    ("formulas/_rubric.py", "from ..workbook.names import check_pack_names"),
-}
+KNOWN: set[tuple[str, str]] = set()  # no exception left (issue 10)
 
 
 def _modules():
@@ -183,20 +180,7 @@ def test_core_layers_import_without_io_libraries(name):
 
 # issue 10: engine/ and formulas/ are being rewritten on wt-oneform; their
 # one-letter aliases are listed here until that branch is merged.
-KNOWN_ALIASES = {  # issue 10: still to be renamed (listed so no new one-letter alias can appear)
-    ("engine/ledger.py", "E"), ("engine/rubric.py", "E"),
-    ("formulas/_expr.py", "E"), ("formulas/_expr.py", "X"),
-    ("formulas/_inputs.py", "E"), ("formulas/_inputs.py", "X"),
-    ("formulas/_ledger.py", "E"), ("formulas/_ledger.py", "I"), ("formulas/_ledger.py", "X"),
-    ("formulas/_rubric.py", "E"), ("formulas/_rubric.py", "I"), ("formulas/_rubric.py", "X"),
-    # the one-form and durable-rules work (merged after this test was written)
-    ("addin/_book.py", "C"), ("engine/facts.py", "C"), ("formulas/_inputs.py", "C"), ("reader/_cells.py", "C"),
-    ("engine/ledger.py", "L"), ("engine/ledger.py", "W"), ("engine/rubric.py", "L"), ("engine/rubric.py", "W"),
-    ("formulas/_ledger.py", "L"), ("formulas/_ledger.py", "W"), ("formulas/_rubric.py", "L"),
-    ("formulas/_rubric.py", "W"), ("formulas/_write.py", "W"), ("rules/lowered.py", "E"), ("rules/lowered.py", "W"),
-    ("durable/_ledger.py", "E"), ("durable/_ledger.py", "L"), ("durable/_rubric.py", "E"),
-    ("durable/_rubric.py", "L"), ("durable/_rubric.py", "W"), ("durable/_terms.py", "E"),
-}
+KNOWN_ALIASES: set[tuple[str, str]] = set()  # every one-letter module alias renamed (issue 10)
 
 
 def _short_aliases(path: Path) -> list[tuple[int, str]]:

@@ -24,7 +24,7 @@ from openpyxl.utils import get_column_letter  # noqa: E402
 from ..conventions import column_name  # noqa: E402
 from ..errors import InputFileError, Problem  # noqa: E402
 from ..rules import RulePack  # noqa: E402
-from ..rules import contract as C  # noqa: E402
+from ..rules import contract  # noqa: E402
 
 from ..conventions import META_SHEET  # noqa: E402
 from ..reader._meta import parse_meta_rows  # noqa: E402
@@ -295,6 +295,6 @@ def _col(letters: str) -> int:
 def _clean(value: Any, f) -> Any:
     """Payload value → raw fact value by the input contract (rules/contract.py),
     exactly as the auditor reads a cell: blank text is blank, numbers exact."""
-    if C.is_blank(value):
+    if contract.is_blank(value):
         return None
-    return C.cell_value(value, f)
+    return contract.cell_value(value, f)

@@ -19,8 +19,8 @@ from decimal import Decimal
 
 from ..engine.card import LedgerCard, RowProblem, RowResult
 from ..engine.ledger import _ROW_METRICS, plan_for as engine_plan
-from ..rules import expr as E
-from ..rules import lowered as L
+from ..rules import expr
+from ..rules import lowered
 from ..rules.contract import Invalid
 from ..rules.pack import RulePack
 from . import _host
@@ -38,7 +38,7 @@ def _batched(name: str, facts: list[dict]) -> list:
 class _TableRuleset:
     """The two rulesets of one ledger table."""
 
-    def __init__(self, pack: RulePack, lg: L.Ledger):
+    def __init__(self, pack: RulePack, lg: lowered.Ledger):
         self.pack = pack
         self.plan = engine_plan(pack)  # shared: top-level checks, derived arithmetic, aggregation
         self.tplan = self.plan.tables[lg.index]
@@ -89,7 +89,7 @@ class _TableRuleset:
         comp = Compiler(self.c_terms)
         cconds: dict[str, tuple] = {"c.seen": TRUE}
         for col, _ in lg.required:
-            t = comp.term(E.Node("name", col, type="text", nullable=True))
+            t = comp.term(expr.Node("name", col, type="text", nullable=True))
             cconds[f"req.{col}"] = cmp("eq", t.name + "p", 0)
         self.checks = []
         for k, (chk, node) in enumerate(lg.checks):
@@ -101,7 +101,7 @@ class _TableRuleset:
                 cconds[f"m{k}"] = comp.cond(node)
                 self.metric_kinds.append("cond")
             else:
-                self.metric_kinds.append(("value", E.compile_py(node)))
+                self.metric_kinds.append(("value", expr.compile_py(node)))
         self.rules = {**{n: to_json(c, "s") for n, c in conds.items()},
                       **{n: to_json(c, "c") for n, c in cconds.items()}}
 
@@ -206,7 +206,7 @@ class LedgerRuleset(_TableRuleset):
     """Every table of a ledger pack (this object is the first table's rulesets)."""
 
     def __init__(self, pack: RulePack):
-        lgs = L.lowered_ledgers(pack)
+        lgs = lowered.lowered_ledgers(pack)
         super().__init__(pack, lgs[0])
         self.tables = [self] + [_TableRuleset(pack, lg) for lg in lgs[1:]]
 

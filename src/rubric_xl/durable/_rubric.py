@@ -24,9 +24,9 @@ from ..engine import num
 from ..engine.card import Adjustment, ItemResult, ScoreCard
 from ..engine.rubric import _OPS, plan_for as engine_plan
 from ..errors import FactsError, Problem
-from ..rules import expr as E
-from ..rules import lowered as L
-from ..rules import wording as W
+from ..rules import expr
+from ..rules import lowered
+from ..rules import wording
 from ..rules.contract import Invalid
 from ..rules.pack import RulePack
 from . import _host
@@ -37,13 +37,13 @@ EV = "r"
 MAX_FIELDS = 200  # fields per posted fact (durable-rules fails on large objects)
 
 
-def op_fn(op: L.Op) -> tuple[Callable, set[str]]:
+def op_fn(op: lowered.Op) -> tuple[Callable, set[str]]:
     """A lowered amount expression as a closure over the environment, and the names it reads."""
     if op.op == "const":
         v = op.value
         return (lambda env: v), set()
     if op.op == "expr":
-        return E.compile_py(op.value), op.value.names()
+        return expr.compile_py(op.value), op.value.names()
     parts = [op_fn(a) for a in op.args]
     f = _OPS[op.op]
     fns = [p[0] for p in parts]
@@ -53,7 +53,7 @@ def op_fn(op: L.Op) -> tuple[Callable, set[str]]:
 class _RuleCode:
     """One lowered deduction / bonus: its rule names and how its amount and text are made."""
 
-    def __init__(self, name: str, lr: L.Rule, comp: Compiler):
+    def __init__(self, name: str, lr: lowered.Rule, comp: Compiler):
         self.name, self.lr = name, lr
         self.raw, self.raw_reads = op_fn(lr.raw)
         self.applies = self._cond(lr.applies, comp)
@@ -64,7 +64,7 @@ class _RuleCode:
         self.fields = {k: (f, op_fn(f.amount)[0] if f.amount is not None else None)
                        for k, f in lr.fields.items() if any(k == p[1] for p in lr.pieces)}
 
-    def _cond(self, c: L.Cond, comp: Compiler) -> tuple:
+    def _cond(self, c: lowered.Cond, comp: Compiler) -> tuple:
         if c.kind == "expr":
             return comp.cond(c.node)
         if c.kind == "positive":
@@ -75,7 +75,7 @@ class _RuleCode:
             dl = c.deadline.toordinal()
             out = []
             for d in c.dates:
-                t = comp.term(E.Node("name", d, type="date", nullable=True))
+                t = comp.term(expr.Node("name", d, type="date", nullable=True))
                 out.append(both(present(t), cmp("gt", t.name, dl)))
             return either(*out)
         return both(*[self._cond(p, comp) for p in c.parts])
@@ -99,7 +99,7 @@ class _RuleCode:
 
 
 class _ItemCode:
-    def __init__(self, idx: int, li: L.Item, comp: Compiler, rules: dict[str, tuple], started: Callable):
+    def __init__(self, idx: int, li: lowered.Item, comp: Compiler, rules: dict[str, tuple], started: Callable):
         self.li = li
         p = f"i{idx}"
         self.prefix = p
@@ -114,7 +114,7 @@ class _ItemCode:
         st = comp.terms.add(("started",), "bool", started, ())
         missing = [cmp("eq", st.name, False)]
         for f in li.required:
-            t = comp.term(E.Node("name", f, type="text", nullable=True))
+            t = comp.term(expr.Node("name", f, type="text", nullable=True))
             missing.append(cmp("eq", t.name + "p", 0))
         complete = negate(either(*missing))
         rules[p + ".invalid"] = negate(ok)
@@ -130,7 +130,7 @@ class _ItemCode:
         self.tiers = []
         if li.tiers:
             fact, points = li.tiers
-            t = comp.term(E.Node("name", fact, type="text", nullable=True))
+            t = comp.term(expr.Node("name", fact, type="text", nullable=True))
             for k, opt in enumerate(points):
                 rules[f"{p}.tier{k}"] = both(present(t), cmp("eq", t.name, opt))
                 self.tiers.append((opt, points[opt]))
@@ -157,12 +157,12 @@ class _ItemCode:
             bad = [env[f] for f in li.inputs if env.get(f).__class__ is Invalid]
             return ItemResult(li.id, li.title, li.category, li.max, li.bonus_cap, "invalid",
                               invalid=[b.fact for b in bad],
-                              explanation=W.INVALID + W.STATE_SEP + W.INVALID_SEP.join(b.reason() for b in bad))
+                              explanation=wording.INVALID + wording.STATE_SEP + wording.INVALID_SEP.join(b.reason() for b in bad))
         if band == p + ".incomplete":
             missing = [f for f in li.required if env[f] is None]
             return ItemResult(li.id, li.title, li.category, li.max, li.bonus_cap, "incomplete", missing=missing,
                               explanation=waiting or
-                              W.INCOMPLETE + W.STATE_SEP + W.MISSING_SEP.join(li.labels[f] for f in missing))
+                              wording.INCOMPLETE + wording.STATE_SEP + wording.MISSING_SEP.join(li.labels[f] for f in missing))
         if band != p + ".scored":
             text, flag = self.zero[int(band[len(p) + 5:])]
             return ItemResult(li.id, li.title, li.category, li.max, li.bonus_cap, "scored", ZERO, True,
@@ -195,10 +195,10 @@ class _ItemCode:
         parts = [li.tier_text(tier, base)] if base != li.max else []
         parts += [a.text for a in deductions] + [a.text for a in bonuses]
         if floored:
-            parts.append(W.FLOORED)
-        parts.append(W.GOT.format(points=num.amount(points)))
+            parts.append(wording.FLOORED)
+        parts.append(wording.GOT.format(points=num.amount(points)))
         return ItemResult(li.id, li.title, li.category, li.max, li.bonus_cap, "scored", points,
-                          deductions=deductions, bonuses=bonuses, explanation=W.PART_SEP.join(parts))
+                          deductions=deductions, bonuses=bonuses, explanation=wording.PART_SEP.join(parts))
 
 
 class RubricRuleset:
@@ -210,7 +210,7 @@ class RubricRuleset:
         self.items: list[_ItemCode] = []
         conds: list[dict[str, tuple]] = []
         started = engine_plan(pack).started
-        for i, li in enumerate(L.lowered(pack)):
+        for i, li in enumerate(lowered.lowered(pack)):
             conds.append({})
             self.items.append(_ItemCode(i, li, comp, conds[-1], started))
         # pack items into facts of at most MAX_FIELDS fields (3 per term)

@@ -21,7 +21,7 @@ import datetime as _dt
 from decimal import Decimal
 from typing import Any, Callable
 
-from ..rules import expr as E
+from ..rules import expr
 from ..rules.contract import Invalid
 from ._host import DurableError
 
@@ -167,7 +167,7 @@ class Terms:
         return out
 
 
-def _kind(n: E.Node) -> str:
+def _kind(n: expr.Node) -> str:
     return {"number": "num", "date": "date", "bool": "bool"}.get(n.type, "text")
 
 
@@ -197,12 +197,12 @@ class Compiler:
     def __init__(self, terms: Terms):
         self.terms = terms
 
-    def term(self, n: E.Node) -> Term:
-        return self.terms.add(("node", n), _kind(n), E.compile_py(n), n.names())
+    def term(self, n: expr.Node) -> Term:
+        return self.terms.add(("node", n), _kind(n), expr.compile_py(n), n.names())
 
-    def diff(self, a: E.Node, b: E.Node) -> Term:
+    def diff(self, a: expr.Node, b: expr.Node) -> Term:
         """a − b (numbers) or the days between two dates, blank when either is blank."""
-        fa, fb = E.compile_py(a), E.compile_py(b)
+        fa, fb = expr.compile_py(a), expr.compile_py(b)
         days = a.type == "date"
 
         def fn(env):
@@ -215,7 +215,7 @@ class Compiler:
     def amount(self, key: Any, fn: Callable, reads) -> Term:
         return self.terms.add(("amount", key), "num", fn, reads)
 
-    def cond(self, n: E.Node | None) -> tuple:
+    def cond(self, n: expr.Node | None) -> tuple:
         if n is None:
             return TRUE
         k = n.kind
@@ -238,28 +238,28 @@ class Compiler:
         t = self.term(n)  # a boolean name or call
         return both(present(t), cmp("eq", t.name, True))
 
-    def _cmp(self, n: E.Node) -> tuple:
+    def _cmp(self, n: expr.Node) -> tuple:
         a, b = n.args
         op = _OPS[n.value]
-        if (a.kind in E.CONSTANTS) and not (b.kind in E.CONSTANTS):
+        if (a.kind in expr.CONSTANTS) and not (b.kind in expr.CONSTANTS):
             a, b, op = b, a, _MIRROR[op]
-        if (a.kind in E.CONSTANTS):  # two constants: the pack checker allows it; fold it
-            f = E.compile_py(n)
+        if (a.kind in expr.CONSTANTS):  # two constants: the pack checker allows it; fold it
+            f = expr.compile_py(n)
             return TRUE if f({}) else FALSE
         if a.type == "number":
-            if (b.kind in E.CONSTANTS) and (b.value * SCALE) == (b.value * SCALE).to_integral_value():
+            if (b.kind in expr.CONSTANTS) and (b.value * SCALE) == (b.value * SCALE).to_integral_value():
                 t = self.term(a)
                 return both(present(t), num_cmp(t.name, op, int(b.value * SCALE)))
             t = self.diff(a, b)
             return both(present(t), num_cmp(t.name, op, 0))
         if a.type == "date":
-            if (b.kind in E.CONSTANTS):
+            if (b.kind in expr.CONSTANTS):
                 t = self.term(a)
                 return both(present(t), cmp(op, t.name, _date(b.value).toordinal()))
             t = self.diff(a, b)
             return both(present(t), num_cmp(t.name, op, 0))
         t = self.term(a)
-        if (b.kind in E.CONSTANTS):
+        if (b.kind in expr.CONSTANTS):
             return both(present(t), cmp(op, t.name, b.value))
         u = self.term(b)
         return both(present(t), present(u), cmp(op, t.name, ("ref", u.name)))

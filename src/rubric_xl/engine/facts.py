@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any, Callable, Mapping
 
 from ..errors import FactsError, ProblemList
-from ..rules import contract as C
+from ..rules import contract
 from ..rules.contract import NOT_QUICK, BadValue, Invalid, quick_number, quick_text  # noqa: F401  (re-exported)
 from ..rules.model import Fact
 from ..rules.pack import RulePack
@@ -29,7 +29,7 @@ from ..rules.pack import RulePack
 # inputs: what an input may hold is the input contract, rules/contract.py).
 TRUE_WORDS = {"是", "true", "yes", "y", "对", "√"}
 FALSE_WORDS = {"否", "false", "no", "n", "错", "×"}
-is_blank = C.is_blank
+is_blank = contract.is_blank
 
 
 def convert_value(f: Fact, raw: Any) -> Any:
@@ -37,15 +37,15 @@ def convert_value(f: Fact, raw: Any) -> Any:
     raises :class:`BadValue` (the input contract's expectation)."""
     if is_blank(raw):
         return None
-    return C.accept(f, raw, facts_file=True)
+    return contract.accept(f, raw, facts_file=True)
 
 
-def _bad(f: Fact, raw: Any, key: str, cells: Callable[[str], str | None] | None, exc: C.BadValue,
-         label: str | None = None) -> C.Invalid:
-    """The invalid value, with what the contract said of it (``C.expected(f)``,
+def _bad(f: Fact, raw: Any, key: str, cells: Callable[[str], str | None] | None, exc: contract.BadValue,
+         label: str | None = None) -> contract.Invalid:
+    """The invalid value, with what the contract said of it (``contract.expected(f)``,
     and, for a number ≥ 10^15, that it is out of range)."""
-    why = str(exc) or C.expected(f)
-    return C.Invalid(key, label or f.label, C.shown(raw), why, cells(key) if cells else None)
+    why = str(exc) or contract.expected(f)
+    return contract.Invalid(key, label or f.label, contract.shown(raw), why, cells(key) if cells else None)
 
 
 def _unknown(key: str, known: list[str]) -> str:
@@ -60,15 +60,15 @@ _MISS = object()
 def _quick(f: Fact) -> tuple | None:
     """What a value of *f* may be taken as without the general path: ``("same",
     type)`` a raw value already of the fact's type (a ``bool`` for yes/no, a ``date``
-    for a date); ``("number", bounds…)`` for ``C.quick_number`` (an int or Decimal
-    plainly valid); ``("text", options)`` for ``C.quick_text`` (text with nothing to
-    trim).  Anything else — or any doubt — goes through the input contract (``C.accept``)."""
+    for a date); ``("number", bounds…)`` for ``contract.quick_number`` (an int or Decimal
+    plainly valid); ``("text", options)`` for ``contract.quick_text`` (text with nothing to
+    trim).  Anything else — or any doubt — goes through the input contract (``contract.accept``)."""
     if f.type == "bool":
         return ("same", bool)
     if f.type == "date":
         return ("same", _dt.date)
-    if f.type in C.NUMERIC:
-        return ("number",) + C.number_bounds(f)
+    if f.type in contract.NUMERIC:
+        return ("number",) + contract.number_bounds(f)
     if f.type == "text":
         return ("text", None)
     if f.type == "enum":
@@ -177,7 +177,7 @@ def read_facts(pack: RulePack, raw: Mapping[str, Any], source: str = "facts",
         if f.type == "table":
             out[fid] = _convert_table(f, value, where, problems, memo, cells, facts_file)
             continue
-        if value.__class__ is C.Invalid:  # kept from an earlier reading (a campaign's stored facts)
+        if value.__class__ is contract.Invalid:  # kept from an earlier reading (a campaign's stored facts)
             out[fid] = value
             continue
         try:
@@ -191,8 +191,8 @@ def read_facts(pack: RulePack, raw: Mapping[str, Any], source: str = "facts",
             out[fid] = hit
             continue
         try:
-            out[fid] = conv = None if is_blank(value) else C.accept(f, value, facts_file=facts_file)
-        except C.BadValue as exc:
+            out[fid] = conv = None if is_blank(value) else contract.accept(f, value, facts_file=facts_file)
+        except contract.BadValue as exc:
             bad = out[fid] = _bad(f, value, fid, cells, exc)
             problems.add(where(fid), bad.reason())
             continue
@@ -240,7 +240,7 @@ def _convert_table(f: Fact, value: Any, where, problems: ProblemList,
                     if v is not NOT_QUICK:
                         out[cid] = v
                         continue
-            if cls is C.Invalid:
+            if cls is contract.Invalid:
                 out[cid] = raw
                 continue
             try:
@@ -252,12 +252,12 @@ def _convert_table(f: Fact, value: Any, where, problems: ProblemList,
                 out[cid] = v
                 continue
             try:
-                v = None if is_blank(raw) else C.accept(c, raw, facts_file=facts_file)
+                v = None if is_blank(raw) else contract.accept(c, raw, facts_file=facts_file)
                 if key is not None and v is not None:
                     if len(memo) >= 1024:
                         memo.clear()
                     memo[key] = v
-            except C.BadValue as exc:
+            except contract.BadValue as exc:
                 k = f"{f.id}[{i + 1}].{cid}"
                 v = _bad(c, raw, k, cells, exc, c.label)
                 problems.add(where(k), f"{f.label} 第{i + 1}行 {v.reason()}")

@@ -21,11 +21,11 @@ from operator import itemgetter
 from typing import Any, Callable, Sequence
 
 from ..errors import FactsError, Problem, ProblemList
-from ..rules import expr as E
+from ..rules import expr
 from ..rules.model import Fact
 from ..rules.pack import RulePack
-from ..rules import lowered as L
-from ..rules import wording as W
+from ..rules import lowered
+from ..rules import wording
 from ..rules.contract import Invalid
 from . import num
 from .card import LedgerCard, PackInfo, Rollup, RowProblem, RowResult, TableResult
@@ -33,7 +33,7 @@ from .card import LedgerCard, PackInfo, Rollup, RowProblem, RowResult, TableResu
 ZERO = Decimal(0)
 _ROW_METRICS = "\x00metrics"  # env key of a row's row-term values (not a valid pack name)
 HUNDRED = Decimal(100)
-BLANK_GROUP = W.BLANK_GROUP
+BLANK_GROUP = wording.BLANK_GROUP
 
 Where = Callable[[str], str]
 
@@ -41,7 +41,7 @@ Where = Callable[[str], str]
 class _Group:
     """How one grouping finds its key: from a row value or from a top-level fact."""
 
-    def __init__(self, g: L.LGrouping, fact: Fact | None, options: tuple[str, ...] | None):
+    def __init__(self, g: lowered.LGrouping, fact: Fact | None, options: tuple[str, ...] | None):
         self.g = g
         self.fact = fact
         self.top = g.by_kind == "fact"
@@ -61,13 +61,13 @@ class _Group:
         return sorted(keys, key=lambda k: (self.order.get(k, n), seen[k]))
 
 
-def _aggregate(metrics: tuple[L.LMetric, ...], compiled: dict, rows: list[list], top: dict,
+def _aggregate(metrics: tuple[lowered.LMetric, ...], compiled: dict, rows: list[list], top: dict,
                subs: Sequence[dict] = ()) -> dict[str, Any]:
     """Every metric of a group: *rows* are the group's row-term values, *subs* the
     top-level values of each submission the line spans."""
     vals: dict[str, Any] = {}
 
-    def ev(op: L.MOp):
+    def ev(op: lowered.MOp):
         k = op.op
         if k == "count":
             t, want = op.value
@@ -104,7 +104,7 @@ def _aggregate(metrics: tuple[L.LMetric, ...], compiled: dict, rows: list[list],
 class TablePlan:
     """One lowered ledger (table), ready to run."""
 
-    def __init__(self, pack: RulePack, lg: L.Ledger, info: PackInfo):
+    def __init__(self, pack: RulePack, lg: lowered.Ledger, info: PackInfo):
         self.pack = pack
         self.lg = lg
         self.info = info
@@ -114,16 +114,16 @@ class TablePlan:
         columns = lg.columns
         self.required = list(lg.required)  # (column, message)
         self.labels = {c.id: c.label for c in columns.values()}
-        self.derived = [(did, E.compile_py(n)) for did, n in lg.derived]
-        self.decisions = [(did, [(v, E.compile_py(n)) for v, n in rules]) for did, _, rules in lg.decisions]
-        self.statuses = [(name, E.compile_py(n)) for name, n in lg.statuses]
+        self.derived = [(did, expr.compile_py(n)) for did, n in lg.derived]
+        self.decisions = [(did, [(v, expr.compile_py(n)) for v, n in rules]) for did, _, rules in lg.decisions]
+        self.statuses = [(name, expr.compile_py(n)) for name, n in lg.statuses]
         self.invalid_status = lg.invalid_status
-        self.checks = [(c, E.compile_py(n)) for c, n in lg.checks]
-        self.terms = [E.compile_py(n) for _, n in lg.row_terms]
+        self.checks = [(c, expr.compile_py(n)) for c, n in lg.checks]
+        self.terms = [expr.compile_py(n) for _, n in lg.row_terms]
         self.shown_ids = [d for d, _ in self.derived] + [d for d, _ in self.decisions]  # a row shows them too
         self.metrics = list(lg.metrics)  # (pack metric, node): ids and labels
         self.aggregates = lg.aggregates
-        self.compiled = {id(m.op): E.compile_py(m.op.value) for m in lg.aggregates if m.op.op == "expr"}
+        self.compiled = {id(m.op): expr.compile_py(m.op.value) for m in lg.aggregates if m.op.op == "expr"}
         opts = lg.decision_options
         self.groups: list[_Group] = []
         for g in lg.groupings:
@@ -255,7 +255,7 @@ class LedgerPlan:
         assert pack.ledgers, "not a ledger pack"
         self.pack = pack
         self.info = PackInfo(m.id, m.title, m.version, pack.hash)
-        self.tables = [TablePlan(pack, lg, self.info) for lg in L.lowered_ledgers(pack)]
+        self.tables = [TablePlan(pack, lg, self.info) for lg in lowered.lowered_ledgers(pack)]
         first = self.tables[0]
         self.table, self.key, self.table_fact = first.table, first.key, first.table_fact
         self.required, self.labels, self.metrics, self.groups = first.required, first.labels, first.metrics, first.groups
@@ -263,7 +263,7 @@ class LedgerPlan:
         self.invalid_status = first.invalid_status
         self.deadlines = {d.id: d.date for d in m.deadlines}
         self.top_facts = [f.id for f in m.facts if f.type != "table"]
-        self.top_derived = [(d.id, E.compile_py(n)) for d, n in pack.derived]
+        self.top_derived = [(d.id, expr.compile_py(n)) for d, n in pack.derived]
         # top-level facts a ledger cannot do without (e.g. 填报单位: it names the group)
         self.top_required = list(first.lg.top_required)  # (fact, message)
 

@@ -20,10 +20,10 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from ..errors import FactsError, Problem
-from ..rules import expr as E
+from ..rules import expr
 from ..rules.pack import RulePack
-from ..rules import lowered as L
-from ..rules import wording as W
+from ..rules import lowered
+from ..rules import wording
 from ..rules.contract import Invalid
 from . import num
 from .card import Adjustment, CategoryResult, ItemResult, PackInfo, ScoreCard
@@ -74,12 +74,12 @@ _STEP_SRC = {"sub": "{} - {}", "mul": "{} * {}", "div": "{} / {}",
              "ceil": "ceil({})", "floor": "floor({})", "round2": "q2({})"}
 
 
-def _amounts(src: _RuleSource, roots: list[L.Op]) -> dict[int, str]:
+def _amounts(src: _RuleSource, roots: list[lowered.Op]) -> dict[int, str]:
     """Statements computing each distinct amount node once, in order (``r2 = r0 - r1``);
     the local that holds each node (by id)."""
     slots: dict[int, str] = {}
 
-    def visit(op: L.Op) -> str:
+    def visit(op: lowered.Op) -> str:
         if id(op) in slots:
             return slots[id(op)]
         args = [visit(a) for a in op.args]
@@ -91,7 +91,7 @@ def _amounts(src: _RuleSource, roots: list[L.Op]) -> dict[int, str]:
             if node.kind == "name":
                 src.line(f"{r} = env[{src.bind(node.value)}]")
             else:
-                src.line(f"{r} = {src.bind(E.compile_py(node))}(env)")
+                src.line(f"{r} = {src.bind(expr.compile_py(node))}(env)")
         else:
             src.line(f"{r} = " + _STEP_SRC[op.op].format(*args))
         slots[id(op)] = r
@@ -102,7 +102,7 @@ def _amounts(src: _RuleSource, roots: list[L.Op]) -> dict[int, str]:
     return slots
 
 
-def _rule_function(lr: L.Rule, name: str, index: int) -> Callable[[dict], Adjustment | None]:
+def _rule_function(lr: lowered.Rule, name: str, index: int) -> Callable[[dict], Adjustment | None]:
     """One lowered deduction or bonus (:class:`rubric_xl.rules.lowered.Rule`) as
     one function ``env -> Adjustment | None``: its condition, its amount program
     (each node once), the cap and its explanation text as concatenated pieces.
@@ -119,7 +119,7 @@ def _rule_function(lr: L.Rule, name: str, index: int) -> Callable[[dict], Adjust
         elif c.kind == "late":
             late = (c.dates, c.deadline)
     if when is not None:
-        test = f"env[{src.bind(when.value)}]" if when.kind == "name" else f"{src.bind(E.compile_py(when))}(env)"
+        test = f"env[{src.bind(when.value)}]" if when.kind == "name" else f"{src.bind(expr.compile_py(when))}(env)"
         src.line(f"if not {test}: return None")
     if late is not None:
         dates, deadline = late
@@ -175,24 +175,24 @@ def _rule_function(lr: L.Rule, name: str, index: int) -> Callable[[dict], Adjust
     return src.function(name)
 
 
-_GOT_HEAD, _GOT_TAIL = W.GOT.split("{points}")  # 得…分
+_GOT_HEAD, _GOT_TAIL = wording.GOT.split("{points}")  # 得…分
 
 
-def _test(src: _RuleSource, node: E.Node) -> str:
+def _test(src: _RuleSource, node: expr.Node) -> str:
     """The source of a condition: a fact read inline (``env[k3]``, ``not env[k3]``),
     anything else its compiled closure."""
     if node.kind == "name":
         return f"env[{src.bind(node.value)}]"
     if node.kind == "not" and node.args[0].kind == "name":
         return f"not env[{src.bind(node.args[0].value)}]"
-    return f"{src.bind(E.compile_py(node))}(env)"
+    return f"{src.bind(expr.compile_py(node))}(env)"
 
 
 class _ItemPlan:
     __slots__ = ("ci", "id", "title", "category", "max", "bonus_cap", "required", "labels",
                  "tiers", "floor", "full_points", "full_text", "inputs", "key", "memo", "full", "run", "result")
 
-    def __init__(self, li: L.Item, index: int = 0, memoise: bool = True):
+    def __init__(self, li: lowered.Item, index: int = 0, memoise: bool = True):
         self.ci = li
         self.id, self.title, self.category, self.max = li.id, li.title, li.category, li.max
         self.bonus_cap = li.bonus_cap
@@ -217,7 +217,7 @@ class _ItemPlan:
         self.run = self._function(li, index)
         self.result: Callable[[dict], ItemResult] = self._memoised if memoise else self.run
 
-    def _function(self, li: L.Item, index: int) -> Callable[[dict], ItemResult]:
+    def _function(self, li: lowered.Item, index: int) -> Callable[[dict], ItemResult]:
         """The item as one generated function ``env -> ItemResult``, in the order of
         the lowered form: 有误 → 待填 → 不得分 → deductions, bonuses → full points or
         the points and text (inline; :meth:`_finish` for tiers) — see
@@ -274,14 +274,14 @@ class _ItemPlan:
                 src.line("if floored: after = ZERO")
         src.line(f"if not deduction and not bonus: return {src.bind(self.full)}")
         if li.floor:
-            src.line(f"if floored: parts.append({src.bind(W.FLOORED)})")
+            src.line(f"if floored: parts.append({src.bind(wording.FLOORED)})")
         src.line("points = q2(after)")
         src.line("shown = str(points)")  # = num.amount(points): two places already, never an exponent
         src.line(f'parts.append(f"{{{src.bind(_GOT_HEAD)}}}{{shown}}{{{src.bind(_GOT_TAIL)}}}")')
         # positional: id … status, points, zeroed, missing, deductions, bonuses, flags, explanation, invalid
         src.line(f"res = ItemResult({src.bind(self.id)}, {src.bind(self.title)}, {src.bind(self.category)}, "
                  f"{src.bind(self.max)}, {src.bind(self.bonus_cap)}, 'scored', points, False, (), deduction, "
-                 f"bonus, (), {src.bind(W.PART_SEP)}.join(parts), ())")
+                 f"bonus, (), {src.bind(wording.PART_SEP)}.join(parts), ())")
         src.line("res.points_text = shown")  # set, not passed: cheaper than a keyword
         if li.floor:
             src.line("res.floored = floored")  # whether 扣完为止 bit (coverage); tier stays None
@@ -317,10 +317,10 @@ class _ItemPlan:
         if base != self.max:
             parts.insert(0, self.ci.tier_text(tier, base))
         if floored:
-            parts.append(W.FLOORED)
+            parts.append(wording.FLOORED)
         parts.append(f"{_GOT_HEAD}{shown}{_GOT_TAIL}")
         return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap, "scored",
-                          points, deductions=deductions, bonuses=bonuses, explanation=W.PART_SEP.join(parts),
+                          points, deductions=deductions, bonuses=bonuses, explanation=wording.PART_SEP.join(parts),
                           tier=tier, floored=floored, points_text=shown)
 
     def _invalid(self, env: dict) -> ItemResult | None:
@@ -329,7 +329,7 @@ class _ItemPlan:
             return None
         return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap, "invalid",
                           invalid=[b.fact for b in bad],
-                          explanation=W.INVALID + W.STATE_SEP + W.INVALID_SEP.join(b.reason() for b in bad))
+                          explanation=wording.INVALID + wording.STATE_SEP + wording.INVALID_SEP.join(b.reason() for b in bad))
 
     def not_started(self, env: dict, text: str) -> ItemResult:
         """The item of a submission not yet started: 有误 when an input is invalid, else 待填 (*text*)."""
@@ -341,7 +341,7 @@ class _ItemPlan:
         missing = [f for f in self.required if env[f] is None]
         return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap, "incomplete",
                           missing=missing,
-                          explanation=W.INCOMPLETE + W.STATE_SEP + W.MISSING_SEP.join(self.labels[f] for f in missing))
+                          explanation=wording.INCOMPLETE + wording.STATE_SEP + wording.MISSING_SEP.join(self.labels[f] for f in missing))
 
 
 class RubricPlan:
@@ -355,15 +355,15 @@ class RubricPlan:
         # a derived value is computed when every fact it needs is present; facts
         # that may be blank (blank_allowed) are read as blank (present()/blank())
         self.derived: list[tuple[str, Callable, list[str]]] = [
-            (d.id, E.compile_py(node),
+            (d.id, expr.compile_py(node),
              [f for f in pack.derived_facts[d.id] if not pack.facts[f].blank_allowed])
             for d, node in pack.derived
         ]
         self.derived_reads = {did: list(pack.derived_facts[did]) for did, _, _ in self.derived}
         few = {fid for fid, f in pack.facts.items() if f.type in ("bool", "enum", "date")}
         self.items = [_ItemPlan(li, i, memoise=all(f in few for f in li.inputs))
-                      for i, li in enumerate(L.lowered(pack))]
-        totals = L.lowered_totals(pack)
+                      for i, li in enumerate(lowered.lowered(pack))]
+        totals = lowered.lowered_totals(pack)
         self.categories = [(name, cap, bonus_only) for name, cap, bonus_only, _ in totals.categories]
         self.grades = list(totals.grades)
         self.eligible_grades = set(totals.eligible_grades) if totals.eligible_grades is not None else None

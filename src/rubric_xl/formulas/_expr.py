@@ -21,8 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from ..rules import expr as E
-from . import _xl as X
+from ..rules import expr
+from . import _xl as xl
 
 _OPS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "==": "=", "!=": "<>"}
 
@@ -77,7 +77,7 @@ class Compiler:
             for x in reversed(xs[:-1]):
                 out = f"IF({x},{out},FALSE)"
             return out
-        return X.call("AND", *xs)
+        return xl.call("AND", *xs)
 
     def or_(self, vs: list[V]) -> str:
         xs = [self.truth(v) for v in vs]
@@ -88,7 +88,7 @@ class Compiler:
             for x in reversed(xs[:-1]):
                 out = f"IF({x},TRUE,{out})"
             return out
-        return X.call("OR", *xs)
+        return xl.call("OR", *xs)
 
     def guard(self, nulls: list[str], cond: str) -> str:
         """*cond*, but false when any of *nulls* holds."""
@@ -97,52 +97,52 @@ class Compiler:
         if self.array:
             anyn = nulls[0] if len(nulls) == 1 else "((" + "+".join(nulls) + ")>0)"
             return f"((1-{anyn})*{cond})"
-        return f"IF({X.any_of(nulls)},FALSE,{cond})"
+        return f"IF({xl.any_of(nulls)},FALSE,{cond})"
 
     # --- the walk ---------------------------------------------------------------
 
     def num(self, v: V) -> str:
         """A number for comparison: rounded to 10 places unless exact already."""
-        return v.f if v.plain else f"ROUND({v.f},{X.EPS_DIGITS})"
+        return v.f if v.plain else f"ROUND({v.f},{xl.EPS_DIGITS})"
 
-    def compile(self, n: E.Node) -> V:
+    def compile(self, n: expr.Node) -> V:
         k = n.kind
         if k == "num":
-            return V(X.number(n.value), E.NUMBER, plain=True)
+            return V(xl.number(n.value), expr.NUMBER, plain=True)
         if k == "str":
-            return V(X.text(n.value), E.TEXT, plain=True)
+            return V(xl.text(n.value), expr.TEXT, plain=True)
         if k == "bool":
-            return V("TRUE" if n.value else "FALSE", E.BOOL, plain=True)
+            return V("TRUE" if n.value else "FALSE", expr.BOOL, plain=True)
         if k == "date":
-            return V(X.date(n.value), E.DATE, plain=True)
+            return V(xl.date(n.value), expr.DATE, plain=True)
         if k == "name":
             return self.resolve(n.value)
         if k in ("and", "or"):
             vs = [self.compile(a) for a in self._flatten(n, k)]
             f = self.and_(vs) if k == "and" else self.or_(vs)
-            return V(f, E.BOOL, risky=any(v.risky for v in vs))
+            return V(f, expr.BOOL, risky=any(v.risky for v in vs))
         args = [self.compile(a) for a in n.args]
         risky = any(a.risky for a in args)
         if k == "not":
-            return V(self.not_(self.truth(args[0])), E.BOOL, risky=risky)
+            return V(self.not_(self.truth(args[0])), expr.BOOL, risky=risky)
         if k == "neg":
             a = args[0]
-            return V(f"(-{a.f})", E.NUMBER, a.null, plain=False, risky=risky)
+            return V(f"(-{a.f})", expr.NUMBER, a.null, plain=False, risky=risky)
         if k == "arith":
             a, b = args
             op = n.value
             null = self._nulls(args)
-            return V(f"({a.f}{op}{b.f})", E.NUMBER, null, risky=risky or op == "/")
+            return V(f"({a.f}{op}{b.f})", expr.NUMBER, null, risky=risky or op == "/")
         if k == "cmp":
-            return V(self.cmp(n.value, *args), E.BOOL, risky=risky)
+            return V(self.cmp(n.value, *args), expr.BOOL, risky=risky)
         if k == "in":
-            return V(self.in_(args[0], n.value), E.BOOL, risky=risky)
+            return V(self.in_(args[0], n.value), expr.BOOL, risky=risky)
         if k == "call":
             return self.call(n.value, args, risky)
         raise Unsupported(f"无法编译的表达式节点 {k}")
 
-    def _flatten(self, n: E.Node, k: str) -> list[E.Node]:
-        out: list[E.Node] = []
+    def _flatten(self, n: expr.Node, k: str) -> list[expr.Node]:
+        out: list[expr.Node] = []
         for a in n.args:
             out.extend(self._flatten(a, k) if a.kind == k else [a])
         return out
@@ -153,15 +153,15 @@ class Compiler:
             return None
         if len(nulls) == 1:
             return nulls[0]
-        return "((" + "+".join(nulls) + ")>0)" if self.array else X.any_of(nulls)
+        return "((" + "+".join(nulls) + ")>0)" if self.array else xl.any_of(nulls)
 
     def cmp(self, op: str, a: V, b: V) -> str:
         xop = _OPS[op]
-        if a.t == E.BOOL:
+        if a.t == expr.BOOL:
             x, y = self.truth(V(a.f, a.t)), self.truth(V(b.f, b.t))
             if self.array:  # TRUE=1 is false in Excel: compare as numbers
                 x, y = f"({x}*1)", f"({y}*1)"
-        elif a.t == E.NUMBER:
+        elif a.t == expr.NUMBER:
             x, y = self.num(a), self.num(b)
         else:
             x, y = a.f, b.f
@@ -170,47 +170,47 @@ class Compiler:
     def in_(self, a: V, items: tuple) -> str:
         if not items:
             return "FALSE"
-        lit = [X.text(i) if isinstance(i, str) else X.number(i) for i in items]
-        x = self.num(a) if a.t == E.NUMBER else a.f
+        lit = [xl.text(i) if isinstance(i, str) else xl.number(i) for i in items]
+        x = self.num(a) if a.t == expr.NUMBER else a.f
         eqs = [f"({x}={li})" for li in lit]
         if self.array:
             body = eqs[0] if len(eqs) == 1 else "((" + "+".join(eqs) + ")>0)"
         else:
-            body = X.any_of(eqs)
+            body = xl.any_of(eqs)
         return self.guard([a.null] if a.null else [], body)
 
     def call(self, name: str, args: list[V], risky: bool) -> V:
         if name == "blank":
             a = args[0]
-            return V(a.null or "FALSE", E.BOOL)
+            return V(a.null or "FALSE", expr.BOOL)
         if name == "present":
             a = args[0]
-            return V(self.not_(a.null) if a.null else "TRUE", E.BOOL)
+            return V(self.not_(a.null) if a.null else "TRUE", expr.BOOL)
         if name == "count_true":
             xs = [self.truth(a) for a in args]
             if self.array:
-                return V("(0+" + "+".join(xs) + ")", E.NUMBER, plain=True, risky=risky)
-            return V("(" + "+".join(f"IF({x},1,0)" for x in xs) + ")", E.NUMBER, plain=True, risky=risky)
+                return V("(0+" + "+".join(xs) + ")", expr.NUMBER, plain=True, risky=risky)
+            return V("(" + "+".join(f"IF({x},1,0)" for x in xs) + ")", expr.NUMBER, plain=True, risky=risky)
         if name == "coalesce":
             return self.coalesce(args, risky)
         null = self._nulls(args)
         if name == "days":  # date serials: a plain subtraction, b − a
             a, b = args
-            return V(f"({b.f}-{a.f})", E.NUMBER, null, plain=True, risky=risky)
+            return V(f"({b.f}-{a.f})", expr.NUMBER, null, plain=True, risky=risky)
         if name == "round":  # Excel's ROUND is half away from zero, as the engine's half up
             x, places = args
-            return V(f"ROUND({self.num(x)},{places.f})", E.NUMBER, null, plain=True, risky=risky)
+            return V(f"ROUND({self.num(x)},{places.f})", expr.NUMBER, null, plain=True, risky=risky)
         if name == "abs":
-            return V(f"ABS({args[0].f})", E.NUMBER, null, plain=args[0].plain, risky=risky)
+            return V(f"ABS({args[0].f})", expr.NUMBER, null, plain=args[0].plain, risky=risky)
         if name in ("min", "max"):
             if not self.array:
-                return V(X.call(name.upper(), *[a.f for a in args]), E.NUMBER, null, risky=risky)
+                return V(xl.call(name.upper(), *[a.f for a in args]), expr.NUMBER, null, risky=risky)
             # element-wise: min(a,b) = (a+b-|a-b|)/2, max(a,b) = (a+b+|a-b|)/2
             sign = "-" if name == "min" else "+"
             acc = args[0].f
             for b in args[1:]:
                 acc = f"(({acc}+{b.f}{sign}ABS({acc}-{b.f}))/2)"
-            return V(acc, E.NUMBER, null, risky=risky)
+            return V(acc, expr.NUMBER, null, risky=risky)
         raise Unsupported(f"无法编译的函数 {name}()")
 
     def coalesce(self, args: list[V], risky: bool) -> V:
@@ -223,14 +223,14 @@ class Compiler:
             n = a.null
             if not self.array:
                 f = f"IF({n},{out.f},{a.f})"
-            elif a.t == E.TEXT:  # no IF in array formulas: pick by length
+            elif a.t == expr.TEXT:  # no IF in array formulas: pick by length
                 f = f"(LEFT({a.f},(1-{n})*LEN({a.f}))&LEFT({out.f},{n}*LEN({out.f})))"
-            elif a.t == E.BOOL:
+            elif a.t == expr.BOOL:
                 f = f"((({self.truth(V(a.f, a.t))})*(1-{n})+({self.truth(V(out.f, out.t))})*{n})>0)"
             else:
                 f = f"(({a.f})*(1-{n})+({out.f})*{n})"
             null = None
             if out.null is not None:
-                null = f"({n}*{out.null})" if self.array else X.all_of([n, out.null])
+                null = f"({n}*{out.null})" if self.array else xl.all_of([n, out.null])
             out = V(f, a.t, null, plain=a.plain and out.plain, risky=risky)
         return out

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..rules import contract as C
-from ..rules import expr as E
+from ..rules import contract
+from ..rules import expr
 from ..rules.model import Fact
 from ..rules.pack import TYPE_OF
-from . import _xl as X
+from . import _xl as xl
 from ._expr import Unsupported, V, blank_test
 
 YES, NO = "是", "否"
@@ -28,12 +28,12 @@ def _upper(ref: str) -> str:
 def _yes(ref: str) -> str:
     """A yes: Excel TRUE, or 是 / TRUE typed as text (any case, spaces trimmed)."""
     u = _upper(ref)
-    return f"IF(ISLOGICAL({ref}),{ref},{X.any_of([f'{u}={X.text(w)}' for w in C.YES_TEXT])})"
+    return f"IF(ISLOGICAL({ref}),{ref},{xl.any_of([f'{u}={xl.text(w)}' for w in contract.YES_TEXT])})"
 
 
 def _yes_array(rng: str) -> str:
     u = _upper(rng)
-    return "((" + "+".join([f"({u}={X.text(w)})" for w in C.YES_TEXT] + [f"({rng}=TRUE)"]) + ")>0)"
+    return "((" + "+".join([f"({u}={xl.text(w)})" for w in contract.YES_TEXT] + [f"({rng}=TRUE)"]) + ")>0)"
 
 
 def scalar(f: Fact, ref: str, nullable: bool) -> V:
@@ -45,16 +45,16 @@ def scalar(f: Fact, ref: str, nullable: bool) -> V:
         val = _yes(ref)
         if d is True:
             val = f"IF({blank},TRUE,{val})"
-        v = V(val, E.BOOL)
+        v = V(val, expr.BOOL)
     elif t in ("int", "decimal", "percent"):
-        val = ref if d is None else f"IF({blank},{X.number(Decimal(d))},{ref})"
-        v = V(val, E.NUMBER, plain=True)
+        val = ref if d is None else f"IF({blank},{xl.number(Decimal(d))},{ref})"
+        v = V(val, expr.NUMBER, plain=True)
     elif t == "date":
         if d is not None:
             raise Unsupported(f"日期列 {f.id} 不能设默认值")
-        v = V(ref, E.DATE, plain=True)
+        v = V(ref, expr.DATE, plain=True)
     elif t in ("enum", "text"):
-        val = f"TRIM({ref})" if d is None else f"IF({blank},{X.text(str(d))},TRIM({ref}))"
+        val = f"TRIM({ref})" if d is None else f"IF({blank},{xl.text(str(d))},TRIM({ref}))"
         v = V(val, TYPE_OF[t], plain=True)
     else:
         raise Unsupported(f"{f.id} 的类型 {t} 不能作为单元格输入")
@@ -75,20 +75,20 @@ def array(f: Fact, rng: str, text: str | None = None) -> V:
         val = _yes_array(rng)
         if d is True:
             val = f"(({val}+{blank})>0)"
-        v = V(val, E.BOOL)
+        v = V(val, expr.BOOL)
     elif t in ("int", "decimal", "percent"):
-        v = V(rng, E.NUMBER, plain=True) if d is None else \
-            V(f"({rng}+{blank}*{X.number(Decimal(d))})", E.NUMBER)
+        v = V(rng, expr.NUMBER, plain=True) if d is None else \
+            V(f"({rng}+{blank}*{xl.number(Decimal(d))})", expr.NUMBER)
     elif t == "date":
         if d is not None:
             raise Unsupported(f"日期列 {f.id} 不能设默认值")
-        v = V(rng, E.DATE, plain=True)
+        v = V(rng, expr.DATE, plain=True)
     elif t in ("enum", "text"):
         if d is None:
             v = V(f"TRIM({text})", TYPE_OF[t], plain=True)
         else:  # no IF in array formulas: LEFT(default, blank*len) & value
             s = str(d)
-            v = V(f"(LEFT({X.text(s)},{blank}*{len(s)})&TRIM({text}))", TYPE_OF[t], plain=True)
+            v = V(f"(LEFT({xl.text(s)},{blank}*{len(s)})&TRIM({text}))", TYPE_OF[t], plain=True)
     else:
         raise Unsupported(f"{f.id} 的类型 {t} 不能作为表格列")
     return V(v.f, v.t, blank if d is None else None, v.plain)
@@ -100,28 +100,28 @@ def invalid(f: Fact, ref: str, errors: bool = True) -> str:
     t = f.type
     filled = f'TRIM({ref})<>""'
     if t == "bool":  # one comparison with an array constant: equality, no wildcards
-        words = ",".join(X.text(w) for w in C.YES_TEXT + C.NO_TEXT)
+        words = ",".join(xl.text(w) for w in contract.YES_TEXT + contract.NO_TEXT)
         bad = f"IF(ISLOGICAL({ref}),FALSE,AND({filled},SUMPRODUCT(({_upper(ref)}={{{words}}})*1)=0))"
     elif t == "enum":
-        ok = X.any_of([f"TRIM({ref})={X.text(o)}" for o in f.options or []])
+        ok = xl.any_of([f"TRIM({ref})={xl.text(o)}" for o in f.options or []])
         bad = f"IF(ISLOGICAL({ref}),TRUE,AND({filled},NOT({ok})))"
-    elif t in C.NUMERIC:
+    elif t in contract.NUMERIC:
         lo, hi = f.bounds()
-        conds = [f"ABS({ref})<1E+{C.HUGE_EXPONENT}"] + ([f"{ref}=INT({ref})"] if t == "int" else [])
+        conds = [f"ABS({ref})<1E+{contract.HUGE_EXPONENT}"] + ([f"{ref}=INT({ref})"] if t == "int" else [])
         if lo is not None:
-            conds.append(f"{ref}>={X.number(lo)}")
+            conds.append(f"{ref}>={xl.number(lo)}")
         if hi is not None:
-            conds.append(f"{ref}<={X.number(hi)}")
+            conds.append(f"{ref}<={xl.number(hi)}")
         if t == "percent":
-            a, b = C.PERCENT_AMBIGUOUS
-            conds.append(f"NOT(AND({ref}>{X.number(a)},{ref}<={X.number(b)}))")
-        num_bad = f"NOT({X.all_of(conds)})" if conds else "FALSE"
+            a, b = contract.PERCENT_AMBIGUOUS
+            conds.append(f"NOT(AND({ref}>{xl.number(a)},{ref}<={xl.number(b)}))")
+        num_bad = f"NOT({xl.all_of(conds)})" if conds else "FALSE"
         bad = f"IF(ISLOGICAL({ref}),TRUE,IF(ISNUMBER({ref}),{num_bad},{filled}))"
     elif t == "date":
-        ok = X.all_of([f"{ref}=INT({ref})", f"{ref}>={C.SERIAL_MIN}", f"{ref}<={C.SERIAL_MAX}"])
+        ok = xl.all_of([f"{ref}=INT({ref})", f"{ref}>={contract.SERIAL_MIN}", f"{ref}<={contract.SERIAL_MAX}"])
         bad = f"IF(ISLOGICAL({ref}),TRUE,IF(ISNUMBER({ref}),NOT({ok}),{filled}))"
     else:  # text: anything but a boolean or an error value typed as text
-        bad = f"IF(ISLOGICAL({ref}),TRUE,{X.any_of([f'TRIM({ref})={X.text(e)}' for e in C.ERROR_VALUES])})"
+        bad = f"IF(ISLOGICAL({ref}),TRUE,{xl.any_of([f'TRIM({ref})={xl.text(e)}' for e in contract.ERROR_VALUES])})"
     return f"IF(ISERROR({ref}),TRUE,{bad})" if errors else bad
 
 
@@ -130,29 +130,29 @@ ERROR_CODES_NAME = "rxl.errors"  # a defined name: the quoted error codes, ERROR
 
 def error_codes_constant() -> str:
     """The value of :data:`ERROR_CODES_NAME`: an array constant ``{"“#NULL!”",…}``."""
-    return "{" + ",".join(X.text(f"“{e}”") for e in C.ERROR_VALUES) + "}"
+    return "{" + ",".join(xl.text(f"“{e}”") for e in contract.ERROR_VALUES) + "}"
 
 
 def shown(f: Fact, ref: str, errors: bool = True, codes_name: str | None = None) -> str:
     """Text formula: the cell's value as :func:`rubric_xl.rules.contract.shown` shows it.
     *codes_name*: an error value's text from that defined name (:func:`error_codes_constant`),
     shorter than spelling the codes out (a ledger row names many cells)."""
-    codes = ",".join(X.text(e) for e in C.ERROR_VALUES)
-    q1, q2 = X.text("“"), X.text("”")
+    codes = ",".join(xl.text(e) for e in contract.ERROR_VALUES)
+    q1, q2 = xl.text("“"), xl.text("”")
     if f.type == "date":
-        moment = (f'{X.date_text(f"INT({ref})")}&" "&TEXT(HOUR({ref}),"00")&":"&TEXT(MINUTE({ref}),"00")')
-        num = f'IF(AND({ref}>={C.SERIAL_MIN},{ref}<={C.SERIAL_MAX}),{moment},{ref}&"")'
+        moment = (f'{xl.date_text(f"INT({ref})")}&" "&TEXT(HOUR({ref}),"00")&":"&TEXT(MINUTE({ref}),"00")')
+        num = f'IF(AND({ref}>={contract.SERIAL_MIN},{ref}<={contract.SERIAL_MAX}),{moment},{ref}&"")'
     else:
         num = f'{ref}&""'
     out = f"IF(ISNUMBER({ref}),{num},{q1}&{ref}&{q2})"
     if f.type != "bool":  # an invalid yes/no is never a boolean
         out = f'IF(ISLOGICAL({ref}),IF({ref},"TRUE","FALSE"),{out})'
     if errors and codes_name:
-        first = X.text(f"“{C.ERROR_VALUES[0]}”")  # LibreOffice: no ERROR.TYPE for an imported #NULL!
+        first = xl.text(f"“{contract.ERROR_VALUES[0]}”")  # LibreOffice: no ERROR.TYPE for an imported #NULL!
         out = f"IF(ISERROR({ref}),IFERROR(INDEX({codes_name},ERROR.TYPE({ref})),{first}),{out})"
     elif errors:
         # LibreOffice has no ERROR.TYPE for an imported #NULL! (the first code)
-        first = X.text(C.ERROR_VALUES[0])
+        first = xl.text(contract.ERROR_VALUES[0])
         out = f"IF(ISERROR({ref}),{q1}&IFERROR(CHOOSE(ERROR.TYPE({ref}),{codes}),{first})&{q2},{out})"
     return out
 
@@ -161,14 +161,14 @@ def reason(f: Fact, ref: str, sheet: str, label: str | None = None, cell: str | 
            errors: bool = True, codes_name: str | None = None) -> str:
     """Text formula: :meth:`rubric_xl.rules.contract.Invalid.reason` for the cell
     *ref* (*cell*: its address as fixed text, e.g. ``F{row}`` in a row template)."""
-    where = X.text(f"{label or f.label}（{sheet}!{cell}）为") if cell else X.concat(
-        [X.text(f"{label or f.label}（{sheet}!"), f"ADDRESS(ROW({ref}),COLUMN({ref}),4)", X.text("）为")])
-    parts = [where, shown(f, ref, errors, codes_name), X.text("，" + C.expected(f))]
-    if f.type in C.NUMERIC:  # contract.TOO_BIG after the expectation, for a number ≥ 10^15
-        parts.append(f'IF(ISNUMBER({ref}),IF(ABS({ref})>=1E+{C.HUGE_EXPONENT},{X.text(C.TOO_BIG)},""),"")')
-    return X.concat(parts)
+    where = xl.text(f"{label or f.label}（{sheet}!{cell}）为") if cell else xl.concat(
+        [xl.text(f"{label or f.label}（{sheet}!"), f"ADDRESS(ROW({ref}),COLUMN({ref}),4)", xl.text("）为")])
+    parts = [where, shown(f, ref, errors, codes_name), xl.text("，" + contract.expected(f))]
+    if f.type in contract.NUMERIC:  # contract.TOO_BIG after the expectation, for a number ≥ 10^15
+        parts.append(f'IF(ISNUMBER({ref}),IF(ABS({ref})>=1E+{contract.HUGE_EXPONENT},{xl.text(contract.TOO_BIG)},""),"")')
+    return xl.concat(parts)
 
 
 def expected(f: Fact) -> str:
     """What *f* should hold, in Chinese (the input contract's text)."""
-    return C.expected(f)
+    return contract.expected(f)

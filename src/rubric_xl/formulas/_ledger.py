@@ -21,25 +21,26 @@ from typing import Callable
 
 from ..errors import PackError, Problem
 from ..rules.contract import NUMERIC
-from ..rules import expr as E
+from ..rules import expr
 from ..rules.model import Fact
 from ..rules.pack import RulePack
 from ..conventions import LEDGER_RESULTS, LEDGER_SHEET
-from ..rules import lowered as L
-from ..rules import wording as W
-from . import _inputs as I
-from . import _xl as X
+from ..rules import lowered
+from ..rules import wording
+from ..rules.names import check_pack_names  # the names the formulas rely on
+from . import _inputs as inputs
+from . import _xl as xl
 from ._expr import Compiler, Unsupported, V, blank_test
 
 STATUS_NAME = LEDGER_RESULTS["status"]  # defined name of the first table's status result column
-BLANK_GROUP = W.BLANK_GROUP  # the key of a blank group value (the lowered form's)
+BLANK_GROUP = wording.BLANK_GROUP  # the key of a blank group value (the lowered form's)
 
 
 def column_name(table: str, column: str) -> str:
     return f"{table}__{column}"
 
 
-def result_name(lg: L.Ledger, which: str) -> str:
+def result_name(lg: lowered.Ledger, which: str) -> str:
     """Defined name of a row-result column of the ledger *lg*: ``status``,
     ``errors``, ``warnings`` (the first table: ``ledger_status`` …, a further
     table ``<table>__status`` …) or a decision id (``<table>__<decision>``)."""
@@ -85,7 +86,7 @@ class LedgerFormulas:
     reasons: list[str] = field(default_factory=list)
     # a wide table's hidden helper columns (:func:`reason_columns`), each "=…{row}…": its
     # share of a 有误 row's reasons, each led by "；" ("" otherwise); the errors formula joins them
-    constants: dict[str, str] = field(default_factory=lambda: {I.ERROR_CODES_NAME: I.error_codes_constant()})
+    constants: dict[str, str] = field(default_factory=lambda: {inputs.ERROR_CODES_NAME: inputs.error_codes_constant()})
     # defined names the formulas read that the workbook must define (name → value)
 
     def row(self, which: str | int, row: int) -> str:
@@ -95,11 +96,11 @@ class LedgerFormulas:
             template = self.reasons[which]
         else:
             template = self.decisions[which] if which in self.decisions else getattr(self, which)
-        return template.replace(X.ROW, str(row))
+        return template.replace(xl.ROW, str(row))
 
 
 class _Ledger:
-    def __init__(self, pack: RulePack, lg: L.Ledger, column_ref: Callable[[str], str], sheet: str,
+    def __init__(self, pack: RulePack, lg: lowered.Ledger, column_ref: Callable[[str], str], sheet: str,
                  helper_ref: Callable[[int], str] | None = None):
         m = pack.model
         self.pack = pack
@@ -123,7 +124,7 @@ class _Ledger:
     # --- names ------------------------------------------------------------------
 
     def cell(self, cid: str) -> str:
-        return f"${self.letters[cid]}{X.ROW}"
+        return f"${self.letters[cid]}{xl.ROW}"
 
     def rng(self, cid: str) -> str:
         """A column's text for the roll-ups: an error value (#N/A) reads as blank —
@@ -148,9 +149,9 @@ class _Ledger:
         key = ("top", name)
         if key not in self._memo:
             if name in self.top:
-                v = I.scalar(self.top[name], name, True)
+                v = inputs.scalar(self.top[name], name, True)
             elif name in self.deadlines:
-                v = V(X.date(self.deadlines[name]), E.DATE, plain=True)
+                v = V(xl.date(self.deadlines[name]), expr.DATE, plain=True)
             elif name in self.top_derived:
                 v = self.top_c.compile(self.top_derived[name])
             else:
@@ -162,11 +163,11 @@ class _Ledger:
         key = ("row", name)
         if key not in self._memo:
             if name in self.cols:
-                v = I.scalar(self.cols[name], self.cell(name), True)
+                v = inputs.scalar(self.cols[name], self.cell(name), True)
             elif name == "status":
-                v = V(self.chain(self.lg.statuses), E.TEXT, plain=True)
+                v = V(self.chain(self.lg.statuses), expr.TEXT, plain=True)
             elif name in self.decisions:
-                v = V(self.chain(self.decisions[name]), E.TEXT, plain=True)
+                v = V(self.chain(self.decisions[name]), expr.TEXT, plain=True)
             elif name in self.derived:
                 v = self.row_c.compile(self.derived[name])
             else:
@@ -179,11 +180,11 @@ class _Ledger:
         if key not in self._memo:
             if name in self.cols:
                 c = self.cols[name]
-                v = I.array(c, self.rng(name) if c.type in ("enum", "text") else self.val(name), self.rng(name))
+                v = inputs.array(c, self.rng(name) if c.type in ("enum", "text") else self.val(name), self.rng(name))
             elif name == "status":
-                v = V(self.status_name, E.TEXT, plain=True)
+                v = V(self.status_name, expr.TEXT, plain=True)
             elif name in self.decisions:  # the decision's result column
-                v = V(result_name(self.lg, name), E.TEXT, plain=True)
+                v = V(result_name(self.lg, name), expr.TEXT, plain=True)
             elif name in self.derived:
                 v = self.arr_c.compile(self.derived[name])
             else:
@@ -195,7 +196,7 @@ class _Ledger:
 
     def empty(self) -> str:
         """The row is empty (every input cell blank); never an error (a cell holding #N/A is not empty)."""
-        errors = X.any_of([f"ISERROR({self.cell(c)})" for c in self.cols])
+        errors = xl.any_of([f"ISERROR({self.cell(c)})" for c in self.cols])
         return f'IF({errors},FALSE,TRIM({"&".join(self.cell(c) for c in self.cols)})="")'
 
     def chain(self, rules) -> str:
@@ -203,7 +204,7 @@ class _Ledger:
         out = '""'
         for name, node in reversed(rules):
             cond = self.row_c.truth(self.row_c.compile(node))
-            out = X.text(name) if cond == "TRUE" else f"IF({cond},{X.text(name)},{out})"
+            out = xl.text(name) if cond == "TRUE" else f"IF({cond},{xl.text(name)},{out})"
         return out
 
     def status_chain(self) -> str:
@@ -217,9 +218,9 @@ class _Ledger:
 
     def reason_pieces(self, errors: bool = True) -> list[tuple[str, str]]:
         """(condition, reason) of each input cell: the cell breaks the contract, and why."""
-        return [(I.invalid(c, self.cell(cid), errors=errors),
-                 I.reason(c, self.cell(cid), self.sheet, cell=f"{self.letters[cid]}{X.ROW}", errors=errors,
-                          codes_name=I.ERROR_CODES_NAME))
+        return [(inputs.invalid(c, self.cell(cid), errors=errors),
+                 inputs.reason(c, self.cell(cid), self.sheet, cell=f"{self.letters[cid]}{xl.ROW}", errors=errors,
+                          codes_name=inputs.ERROR_CODES_NAME))
                 for cid, c in self.cols.items()]
 
     def reason_chunks(self) -> list[list[int]]:
@@ -228,13 +229,13 @@ class _Ledger:
         Excel's formula length at row 9999 even with three-letter columns."""
         wide = _Ledger(self.pack, self.lg, lambda cid: "XFD", self.sheet, lambda i: "XFD")
         status, err, *_ = wide.row_formulas(chunks=[])
-        if len(err.replace(X.ROW, "9999")) <= X.MAX_LENGTH:
+        if len(err.replace(xl.ROW, "9999")) <= xl.MAX_LENGTH:
             return []
         chunks: list[list[int]] = [[]]
         used = 0
-        budget = X.MAX_LENGTH - 200  # the IF(status="有误",…,"") around each helper's pieces
+        budget = xl.MAX_LENGTH - 200  # the IF(status="有误",…,"") around each helper's pieces
         for i, (cond, why) in enumerate(wide.reason_pieces()):
-            n = len(f'IF({cond},{X.concat([X.text(W.INVALID_SEP), why])},"")&'.replace(X.ROW, "9999"))
+            n = len(f'IF({cond},{xl.concat([xl.text(wording.INVALID_SEP), why])},"")&'.replace(xl.ROW, "9999"))
             if used + n > budget and chunks[-1]:
                 chunks.append([])
                 used = 0
@@ -252,35 +253,35 @@ class _Ledger:
         (the last item: their formulas, :meth:`reason_chunks`) and the errors
         formula joins them (docs/input-contract.md)."""
         empty = self.empty()
-        cells = [(cid, c, self.cell(cid), f"{self.letters[cid]}{X.ROW}") for cid, c in self.cols.items()]
-        any_bad = X.any_of([I.invalid(c, ref) for _, c, ref, _ in cells])
+        cells = [(cid, c, self.cell(cid), f"{self.letters[cid]}{xl.ROW}") for cid, c in self.cols.items()]
+        any_bad = xl.any_of([inputs.invalid(c, ref) for _, c, ref, _ in cells])
         # the status column comes right after the input columns (docs/ARCHITECTURE.md)
-        is_bad = f"${get_column_letter(max(map(column_index_from_string, self.letters.values())) + 1)}{X.ROW}" \
-                 f"={X.text(W.INVALID)}"
+        is_bad = f"${get_column_letter(max(map(column_index_from_string, self.letters.values())) + 1)}{xl.ROW}" \
+                 f"={xl.text(wording.INVALID)}"
         errors: list[tuple[str, str]] = []
         for cid, msg in self.lg.required:
-            errors.append((blank_test(self.cell(cid)), X.text(msg)))
+            errors.append((blank_test(self.cell(cid)), xl.text(msg)))
         warnings: list[tuple[str, str]] = []
         for chk, node in self.lg.checks:
             cond = self.row_c.truth(self.row_c.compile(node))
-            (errors if chk.level == "error" else warnings).append((cond, X.text(chk.message)))
-        inv = X.text(W.INVALID)
+            (errors if chk.level == "error" else warnings).append((cond, xl.text(chk.message)))
+        inv = xl.text(wording.INVALID)
         status = f'=IF({empty},"",IF({any_bad},{inv},{self.status_chain()}))'
-        good = X.joined(errors, "；")
+        good = xl.joined(errors, "；")
 
         chunks = self.reason_chunks() if chunks is None else chunks
         pieces = self.reason_pieces()
         helpers = []
         if not chunks:
-            err = f'=IF({empty},"",IF({is_bad},{X.joined(pieces, W.INVALID_SEP)},{good}))'
+            err = f'=IF({empty},"",IF({is_bad},{xl.joined(pieces, wording.INVALID_SEP)},{good}))'
         else:  # each helper: its cells' reasons, each led by the separator; the errors cell joins them
             for chunk in chunks:
-                body = X.concat([f'IF({c},{X.concat([X.text(W.INVALID_SEP), t])},"")'
+                body = xl.concat([f'IF({c},{xl.concat([xl.text(wording.INVALID_SEP), t])},"")'
                                  for c, t in (pieces[i] for i in chunk)])
                 helpers.append(f'=IF({is_bad},{body},"")')
-            joined = X.concat([f"${self.helper_ref(i)}{X.ROW}" for i in range(len(chunks))])
-            err = f'=IF({empty},"",IF({is_bad},MID({joined},{len(W.INVALID_SEP) + 1},32767),{good}))'
-        warn = f'=IF({empty},"",IF({is_bad},"",{X.joined(warnings, "；")}))'
+            joined = xl.concat([f"${self.helper_ref(i)}{xl.ROW}" for i in range(len(chunks))])
+            err = f'=IF({empty},"",IF({is_bad},MID({joined},{len(wording.INVALID_SEP) + 1},32767),{good}))'
+        warn = f'=IF({empty},"",IF({is_bad},"",{xl.joined(warnings, "；")}))'
         decisions = {did: f'=IF({empty},"",IF({is_bad},"",{self.chain(rules)}))'
                      for did, rules in self.decisions.items()}
         return status, err, warn, decisions, helpers
@@ -292,7 +293,7 @@ class _Ledger:
 
     def metric_values(self, group: list[str]) -> dict[str, V]:
         """Each lowered metric as a value over the rows selected by the *group* factors (arrays)."""
-        group = group + [f"({self.status_name}<>{X.text(W.INVALID)})"]  # 有误 rows count nowhere
+        group = group + [f"({self.status_name}<>{xl.text(wording.INVALID)})"]  # 有误 rows count nowhere
         terms = self.lg.row_terms
         vals: dict[str, V] = {}
 
@@ -307,25 +308,25 @@ class _Ledger:
                 factors = ["1"] + factors
             return f"SUMPRODUCT({'*'.join(factors)})"
 
-        def ev(op: L.MOp) -> V:
+        def ev(op: lowered.MOp) -> V:
             k = op.op
             if k == "count":
                 t, want = op.value
                 extra = [] if t is None else [term(t) if want else f"(1-{term(t)})"]
-                return V(sp(extra), E.NUMBER, plain=True)
+                return V(sp(extra), expr.NUMBER, plain=True)
             if k == "sum":
-                return V(f"ROUND({sp([term(c) for c in op.args] + [term(op.value)])},{X.EPS_DIGITS})",
-                         E.NUMBER, plain=True)
+                return V(f"ROUND({sp([term(c) for c in op.args] + [term(op.value)])},{xl.EPS_DIGITS})",
+                         expr.NUMBER, plain=True)
             if k == "zero":
-                return V(f"({ev(op.args[0]).f}=0)", E.BOOL)
+                return V(f"({ev(op.args[0]).f}=0)", expr.BOOL)
             if k == "pct":  # in percent, 0.01 half up; not computed when the denominator is 0
                 n, d = ev(op.args[0]), ev(op.args[1])
-                return V(f"ROUND({n.f}*100/{d.f},2)", E.NUMBER, f"({d.f}=0)", plain=True, risky=True)
+                return V(f"ROUND({n.f}*100/{d.f},2)", expr.NUMBER, f"({d.f}=0)", plain=True, risky=True)
             if k == "metric":
                 return vals[op.value]
             if k == "facts":  # one workbook: the fact itself (blank when left blank)
                 v = self._top_name(op.value)
-                return V(v.f, E.NUMBER, v.null, plain=True)
+                return V(v.f, expr.NUMBER, v.null, plain=True)
             # expr: blank when any operand that may be blank is
             def resolve(name: str) -> V:
                 if name in vals:
@@ -336,8 +337,8 @@ class _Ledger:
             c = Compiler(resolve)
             body = c.compile(op.value)
             nulls = [n for n in ((vals[a].null if a in vals else self._top_name(a).null) for a in op.args) if n]
-            f = c.truth(body) if body.t == E.BOOL else body.f
-            return V(f, body.t, X.any_of(nulls) if nulls else None, plain=body.plain, risky=True)
+            f = c.truth(body) if body.t == expr.BOOL else body.f
+            return V(f, body.t, xl.any_of(nulls) if nulls else None, plain=body.plain, risky=True)
 
         for mt in self.lg.aggregates:
             vals[mt.id] = ev(mt.op)
@@ -348,12 +349,12 @@ class _Ledger:
         *empty_label*, an all / none metric of a group without rows shows that text."""
         vals = self.metric_values(group)
         out: dict[str, str] = {}
-        count = "SUMPRODUCT(" + "*".join((group or ["1"]) + [f"({self.status_name}<>{X.text(W.INVALID)})"]) + ")"
+        count = "SUMPRODUCT(" + "*".join((group or ["1"]) + [f"({self.status_name}<>{xl.text(wording.INVALID)})"]) + ")"
         for mt in self.lg.aggregates:
             v = vals[mt.id]
-            f = f'IF({v.f},"{I.YES}","{I.NO}")' if v.t == E.BOOL else v.f
+            f = f'IF({v.f},"{inputs.YES}","{inputs.NO}")' if v.t == expr.BOOL else v.f
             if mt.kind in ("all", "none") and empty_label is not None:  # vacuously true: the label instead
-                f = f"IF({count}=0,{X.text(empty_label)},{f})"
+                f = f"IF({count}=0,{xl.text(empty_label)},{f})"
             if v.null:
                 f = f'IF({v.null},"",{f})'
             out[mt.id] = "=" + f
@@ -362,7 +363,7 @@ class _Ledger:
     def group_factors(self, by: str, key: str) -> list[str]:
         """Array factors selecting the rows whose column *by* is *key* ("" = blank)."""
         if by not in self.cols:  # a decision or the status: its result column
-            return [f"(TRIM({self._arr_name(by).f})={X.text(key)})"]
+            return [f"(TRIM({self._arr_name(by).f})={xl.text(key)})"]
         c = self.cols[by]
         r = self.rng(by)
         val = f"TRIM({r})"
@@ -370,22 +371,22 @@ class _Ledger:
             if c.default is not None:
                 return ["0"]  # a column with a default is never blank
             return [self.row_mask(), f'({val}="")']
-        eq = f"({val}={X.text(key)})"
+        eq = f"({val}={xl.text(key)})"
         if c.default is not None and str(c.default) == key:
             return [self.row_mask(), f'(({eq}+({val}=""))>0)']
         return [eq]
 
     def fact_label(self, f: Fact) -> str:
-        v = I.scalar(f, f.id, True)
+        v = inputs.scalar(f, f.id, True)
         if f.type in ("enum", "text"):
             shown = v.f
         elif f.type == "bool":
             shown = f'IF({v.f},"是","否")'
         elif f.type == "date":
-            shown = X.date_text(f.id)
+            shown = xl.date_text(f.id)
         else:
-            shown = X.value_text(f.id)
-        blank = X.text(f.blank_label or BLANK_GROUP)
+            shown = xl.value_text(f.id)
+        blank = xl.text(f.blank_label or BLANK_GROUP)
         return f"=IF({blank_test(f.id)},{blank},{shown})"
 
     def rollups(self) -> list[RollupFormulas]:
@@ -427,7 +428,7 @@ class _Ledger:
         return out
 
 
-def reason_columns(pack: RulePack, ledger: L.Ledger) -> int:
+def reason_columns(pack: RulePack, ledger: lowered.Ledger) -> int:
     """How many hidden helper columns the table *ledger* needs for its rows'
     有误 reasons (0: its errors formula holds them; the layout places that many
     columns right after the table's result columns)."""
@@ -437,7 +438,7 @@ def reason_columns(pack: RulePack, ledger: L.Ledger) -> int:
         return 0  # compile_ledger reports it
 
 
-def compile_ledger(pack: RulePack, column_ref: Callable[[str], str], ledger: L.Ledger | None = None,
+def compile_ledger(pack: RulePack, column_ref: Callable[[str], str], ledger: lowered.Ledger | None = None,
                    sheet: str | None = None, helper_ref: Callable[[int], str] | None = None) -> LedgerFormulas:
     """Row and roll-up formulas of one ledger (table) of a ledger *pack*: *ledger*
     (one of :func:`rubric_xl.rules.lowered.lowered_ledgers`; default the first),
@@ -452,10 +453,8 @@ def compile_ledger(pack: RulePack, column_ref: Callable[[str], str], ledger: L.L
     """
     if not pack.ledgers:
         raise PackError("规则包没有台账（ledger）部分", [Problem(pack.source, "kind 应为 ledger")])
-    from ..workbook.names import check_pack_names  # the names the formulas rely on
-
     check_pack_names(pack)
-    lg = ledger or L.lowered_ledger(pack)
+    lg = ledger or lowered.lowered_ledger(pack)
     sheet = sheet or (LEDGER_SHEET if lg.index == 0 else lg.label)
     where = f"{pack.source}: " + ("ledger" if len(pack.ledgers) == 1 else f"ledgers[{lg.index}]")
     try:
@@ -474,7 +473,7 @@ def compile_ledger(pack: RulePack, column_ref: Callable[[str], str], ledger: L.L
             if gf.label:
                 named[f"{ru.label}/label"] = gf.label
     for what, f in named.items():
-        problems += [Problem(where, f"{what}：{msg}") for msg in X.problems_in(f.replace(X.ROW, "3"))]
+        problems += [Problem(where, f"{what}：{msg}") for msg in xl.problems_in(f.replace(xl.ROW, "3"))]
     if problems:
         raise PackError("台账规则无法编译为 Excel 公式", problems)
     labels = {mt.id: mt.label for mt in lg.aggregates}

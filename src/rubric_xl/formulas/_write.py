@@ -20,7 +20,7 @@ from openpyxl.worksheet.formula import ArrayFormula
 
 from ..conventions import STARTED_NAME
 from ..errors import PackError, Problem
-from ..rules import wording as W
+from ..rules import wording
 from ..rules.pack import RulePack
 from ._ledger import compile_ledger
 from ._rubric import compile_rubric
@@ -100,7 +100,7 @@ def _mark_items(wb: Workbook, layout: Any) -> None:
         rng = f"{il.points.coord}:{il.explain.coord}"
         # a scored explanation always ends with 得X.XX分; a zeroed one with 不得分 or its flag
         ws.conditional_formatting.add(rng, FormulaRule(
-            formula=[f'{g}="{W.INVALID}"'], fill=INVALID_FILL, font=INVALID_FONT, stopIfTrue=True))
+            formula=[f'{g}="{wording.INVALID}"'], fill=INVALID_FILL, font=INVALID_FONT, stopIfTrue=True))
         ws.conditional_formatting.add(rng, FormulaRule(
             formula=[f'AND(ISNUMBER({g}),{g}=0,RIGHT({h},6)<>"得0.00分")'], fill=ZEROED_FILL, stopIfTrue=True))
         ws.conditional_formatting.add(rng, FormulaRule(

@@ -17,11 +17,11 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from ..rules import contract as C
+from ..rules import contract
 from ..rules.model import Fact
 
-MAX_SERIAL = C.SERIAL_MAX
-serial_date = C.serial_date
+MAX_SERIAL = contract.SERIAL_MAX
+serial_date = contract.serial_date
 
 _ERROR_CELL = re.compile(
     rb'<(?:[A-Za-z_][\w.-]*:)?c\b[^>]*?\br="\$?([A-Za-z]{1,3})\$?([0-9]+)"[^>]*?\bt="e"[^>]*>'
@@ -59,9 +59,9 @@ def error_cells(xml: bytes) -> dict[tuple[int, int], str]:
 
 def cell_to_raw(value: Any, fact: Fact, date1904: bool = False) -> tuple[Any, str | None]:
     """(raw value for the input contract, Chinese warning or ``None``)."""
-    if C.is_blank(value):
+    if contract.is_blank(value):
         return None, None
-    return C.cell_value(value, fact, date1904), None
+    return contract.cell_value(value, fact, date1904), None
 
 
 def error_at(book: Any, sheet: str, row: int, col: int) -> str | None:

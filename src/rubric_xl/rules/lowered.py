@@ -38,8 +38,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ..conventions import unit_fact
-from . import expr as E
-from . import wording as W
+from . import expr
+from . import wording
 from .model import FlatRule, LateRule, PerUnitRule, StepRule
 from .pack import CheckedItem, CheckedRule, RulePack
 
@@ -63,7 +63,7 @@ class Op:
 
     op: str  # const | expr | sub | mul | div | ceil | floor | round2
     args: tuple = ()
-    value: Any = None  # const: Decimal; expr: the checked E.Node
+    value: Any = None  # const: Decimal; expr: the checked expr.Node
 
 
 def const(d: Decimal) -> Op:
@@ -73,7 +73,7 @@ def const(d: Decimal) -> Op:
 @dataclass(frozen=True)
 class Cond:
     kind: str  # expr | positive | late | both
-    node: E.Node | None = None  # expr (None: always)
+    node: expr.Node | None = None  # expr (None: always)
     amount: Op | None = None  # positive
     dates: tuple[str, ...] = ()  # late
     deadline: _dt.date | None = None  # late
@@ -122,7 +122,7 @@ class Item:
     inputs: tuple[str, ...]  # every fact read (an invalid one makes the item 有误)
     required: tuple[str, ...]  # a blank one makes it 待填
     labels: dict[str, str]
-    zero: tuple[tuple[E.Node, str, str | None], ...]  # (condition, explanation, flag)
+    zero: tuple[tuple[expr.Node, str, str | None], ...]  # (condition, explanation, flag)
     tiers: tuple[str, dict[str, Decimal]] | None  # (enum fact, base points per option)
     deductions: tuple[Rule, ...]
     bonuses: tuple[Rule, ...]
@@ -130,7 +130,7 @@ class Item:
     full_text: str  # 符合要求，得5.00分
 
     def tier_text(self, tier: str, base: Decimal) -> str:
-        return W.TIER_BASE.format(tier=tier, points=amount_text(base))
+        return wording.TIER_BASE.format(tier=tier, points=amount_text(base))
 
 
 def parse_template(tmpl: str) -> tuple[tuple[str, str | None, str, str | None], ...]:
@@ -141,7 +141,7 @@ def parse_template(tmpl: str) -> tuple[tuple[str, str | None, str, str | None], 
 def lower_rule(cr: CheckedRule) -> Rule:
     r = cr.rule
     bonus = cr.role == "bonus"
-    tmpl = r.explain or W.DEFAULT_TEMPLATES[(cr.role, r.kind)]
+    tmpl = r.explain or wording.DEFAULT_TEMPLATES[(cr.role, r.kind)]
     fields: dict[str, Field] = {"reason": Field("text", r.reason or ""),
                                 "points": Field("text", amount_text(r.points))}
     pts = const(r.points)
@@ -177,13 +177,13 @@ def lower_rule(cr: CheckedRule) -> Rule:
         fields.update(date=Field("date", latest=applies), deadline=Field("text", cr.deadline.date.isoformat()))
     else:  # pragma: no cover - the schema has no other kinds
         raise ValueError(f"未知的规则类型 {r.kind}")
-    cap_text = W.CAPPED[cr.role].format(cap=amount_text(r.cap)) if r.cap is not None else ""
+    cap_text = wording.CAPPED[cr.role].format(cap=amount_text(r.cap)) if r.cap is not None else ""
     return Rule(cr.role, r.kind, applies, raw, static, r.cap, cap_text, tmpl, parse_template(tmpl), fields)
 
 
 def lower_item(ci: CheckedItem, pack: RulePack) -> Item:
     it = ci.item
-    zero = tuple((node, W.ZEROED.format(reason=z.reason) + (W.ZEROED_FLAG.format(flag=z.flag) if z.flag else ""),
+    zero = tuple((node, wording.ZEROED.format(reason=z.reason) + (wording.ZEROED_FLAG.format(flag=z.flag) if z.flag else ""),
                   z.flag) for node, z in ci.zero_if)
     return Item(
         it.id, it.title, it.category, it.max, ci.bonus_cap, tuple(ci.facts), tuple(ci.required),
@@ -191,7 +191,7 @@ def lower_item(ci: CheckedItem, pack: RulePack) -> Item:
         (it.tiers.value, dict(it.tiers.points)) if it.tiers else None,
         tuple(lower_rule(r) for r in ci.rules if r.role == "deduction"),
         tuple(lower_rule(r) for r in ci.rules if r.role == "bonus"),
-        it.floor, W.FULL.format(points=amount_text(it.max)))
+        it.floor, wording.FULL.format(points=amount_text(it.max)))
 
 
 def lowered(pack: RulePack) -> list[Item]:
@@ -227,7 +227,7 @@ class LMetric:
     id: str
     label: str
     kind: str  # the pack's kind, for display only
-    type: str  # E.NUMBER | E.BOOL | …
+    type: str  # expr.NUMBER | expr.BOOL | …
     nullable: bool  # may be not computed (blank)
     op: MOp
 
@@ -265,17 +265,17 @@ class Ledger:
     label: str  # the table fact's label (its sheet's name)
     key: str
     columns: dict[str, Any]  # column id → Fact
-    derived: tuple[tuple[str, E.Node], ...]
-    decisions: tuple[tuple[str, str, tuple[tuple[str, E.Node], ...]], ...]  # (id, label, (value, when)…)
-    statuses: tuple[tuple[str, E.Node], ...]
+    derived: tuple[tuple[str, expr.Node], ...]
+    decisions: tuple[tuple[str, str, tuple[tuple[str, expr.Node], ...]], ...]  # (id, label, (value, when)…)
+    statuses: tuple[tuple[str, expr.Node], ...]
     invalid_status: str
     required: tuple[tuple[str, str], ...]  # (column, message) for a required column left blank
-    checks: tuple[tuple[Any, E.Node], ...]  # (check, condition): errors and warnings, pack order
-    metrics: tuple[tuple[Any, E.Node | None], ...]  # (pack metric, its node) — for display
+    checks: tuple[tuple[Any, expr.Node], ...]  # (check, condition): errors and warnings, pack order
+    metrics: tuple[tuple[Any, expr.Node | None], ...]  # (pack metric, its node) — for display
     top_required: tuple[tuple[str, str], ...]  # (top-level fact, message) it cannot do without
     blank_group: str
-    top_derived: tuple[tuple[str, E.Node], ...] = ()  # the pack's top-level derived values
-    row_terms: tuple[tuple[str, E.Node], ...] = ()  # (cond | value, node), evaluated once per row
+    top_derived: tuple[tuple[str, expr.Node], ...] = ()  # the pack's top-level derived values
+    row_terms: tuple[tuple[str, expr.Node], ...] = ()  # (cond | value, node), evaluated once per row
     aggregates: tuple[LMetric, ...] = ()
     groupings: tuple[LGrouping, ...] = ()
 
@@ -288,15 +288,15 @@ class Ledger:
 
 
 def _lower_metrics(cl, top_names) -> tuple[tuple, tuple]:
-    terms: list[tuple[str, E.Node]] = []
+    terms: list[tuple[str, expr.Node]] = []
 
-    def term(kind: str, node: E.Node) -> int:
+    def term(kind: str, node: expr.Node) -> int:
         terms.append((kind, node))
         return len(terms) - 1
 
     out: list[LMetric] = []
     for mt, node in cl.metrics:
-        typ, nullable = cl.metric_types.get(mt.id, (E.NUMBER, False))
+        typ, nullable = cl.metric_types.get(mt.id, (expr.NUMBER, False))
         k = mt.kind
         if k == "count":
             op = MOp("count", value=(None if node is None else term("cond", node), True))
@@ -324,7 +324,7 @@ def lowered_ledgers(pack: RulePack) -> tuple[Ledger, ...]:
     lgs = getattr(pack, "_lowered_ledgers", None)
     if lgs is None:
         m = pack.model
-        top_required = tuple((f.id, W.REQUIRED.format(label=f.label)) for f in m.facts
+        top_required = tuple((f.id, wording.REQUIRED.format(label=f.label)) for f in m.facts
                              if f.type != "table" and not f.blank_allowed)
         nullable_top = {f.id for f in m.facts if f.type != "table" and f.blank_allowed} | \
                        {d.id for d, n in pack.derived if n.nullable}
@@ -348,9 +348,9 @@ def lowered_ledgers(pack: RulePack) -> tuple[Ledger, ...]:
             out.append(Ledger(
                 index, led.table, fact.label, led.key, cols, tuple((d.id, n) for d, n in cl.derived),
                 tuple((dc.id, dc.label, tuple(rules)) for dc, rules in cl.decisions),
-                tuple(cl.statuses), W.INVALID,
-                tuple((c.id, W.REQUIRED.format(label=c.label)) for c in cols.values() if c.required and c.default is None),
-                tuple(cl.checks), tuple(cl.metrics), top_required, W.BLANK_GROUP,
+                tuple(cl.statuses), wording.INVALID,
+                tuple((c.id, wording.REQUIRED.format(label=c.label)) for c in cols.values() if c.required and c.default is None),
+                tuple(cl.checks), tuple(cl.metrics), top_required, wording.BLANK_GROUP,
                 tuple((d.id, n) for d, n in pack.derived), terms, aggs, tuple(groupings)))
         lgs = tuple(out)
         pack._lowered_ledgers = lgs  # type: ignore[attr-defined]
@@ -382,7 +382,7 @@ class Totals:
     eligibility_label: str | None
     total_max: Decimal
     started_facts: tuple[str, ...] = ()
-    not_started_text: str = W.INCOMPLETE + W.STATE_SEP + W.NOT_STARTED
+    not_started_text: str = wording.INCOMPLETE + wording.STATE_SEP + wording.NOT_STARTED
 
 
 def started_facts(pack: RulePack) -> tuple[str, ...]:

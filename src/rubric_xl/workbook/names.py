@@ -7,4 +7,4 @@ from ..conventions import (  # noqa: F401  (re-exported for the sheet builders)
     INFO_NAMES, LEDGER_RESULTS, RESULT_NAMES, category_points_name, column_name, ledger_result_name,
     item_explain_name, item_points_name, list_name,
 )
-from ..rules.names import check_pack_names  # noqa: F401  (the formula compiler imports it here)
+from ..rules.names import check_pack_names  # noqa: F401  (re-exported for the template builder)
