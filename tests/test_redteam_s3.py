@@ -99,3 +99,26 @@ def test_decoded_text_is_calamines(cell):
         assert mine.get((1, 1), "") == ref[0][0]
     else:
         assert "_x" in cell or "preserve" not in cell  # only the spellings calamine reads differently are left to it
+
+
+# --- a pack author: parameters ---------------------------------------------------------------
+
+QINGLING = Path(__file__).resolve().parents[1] / "rules" / "shanxi-2019-qingling.yaml"
+
+
+def _pack_with(tmp_path: Path, old: str, new: str) -> Path:
+    text = QINGLING.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "p.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("value", ["'NaN'", "'-Infinity'", "'sNaN'", "'inf'"])
+def test_a_parameter_that_is_not_finite_is_named_in_chinese(tmp_path, value):
+    path = _pack_with(tmp_path, "value: 107}", f"value: {value}}}")
+    code, out, err = _run(["rules", "check", str(path)])
+    assert code == 1
+    text = out + err
+    assert f"{path}:37 settings.parameters[0].value: 应为有限的数值（不能是 NaN 或无穷大）" in text
+    assert "Input should" not in text
