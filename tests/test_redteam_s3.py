@@ -122,3 +122,51 @@ def test_a_parameter_that_is_not_finite_is_named_in_chinese(tmp_path, value):
     text = out + err
     assert f"{path}:37 settings.parameters[0].value: 应为有限的数值（不能是 NaN 或无穷大）" in text
     assert "Input should" not in text
+
+
+# --- a city submitting twice: the province's roll-up and ranking ---------------------------------
+#
+# Two files of one reporting body were both added in: 太原市 counted 8 tasks
+# instead of 4, its lagging areas listed twice and no 序时进度 — a silently
+# wrong ranking.  Now both copies get an error naming the other and neither is
+# in the roll-up.
+
+def _qingling_folder(tmp_path: Path, copies: dict[str, str]) -> Path:
+    import shutil
+
+    import test_pack_qingling as q
+    from rubric_xl.rules import load_pack
+    from rubric_xl.workbook import build_template, fill_workbook
+    pack = load_pack(q.PACK)
+    folder = tmp_path / "prov"
+    folder.mkdir()
+    for city in ("太原市", "大同市"):
+        wb, _ = build_template(pack, unit=city)
+        fill_workbook(wb, pack, q.province_facts(city))
+        wb.save(folder / f"{city}.xlsx")
+    for copy, of in copies.items():
+        (folder / copy).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(folder / of, folder / copy)
+    return folder
+
+
+@pytest.mark.parametrize("copy", ["太原市（重报）.xlsx", "sub/太原市.xlsx"])
+def test_a_city_submitting_twice_is_not_counted_twice(tmp_path, copy):
+    import test_pack_qingling as q
+    folder = _qingling_folder(tmp_path, {copy: "太原市.xlsx"})
+    before = {p: sha256(p) for p in folder.rglob("*.xlsx")}
+    code, out, _ = _run(["score", str(folder), "--rules", str(q.PACK), "--format", "json"])
+    assert {p: sha256(p) for p in folder.rglob("*.xlsx")} == before
+    data = json.loads(out)
+    by_file = {Path(f["file"]).relative_to(folder).as_posix(): f for f in data["files"]}
+    a, b = "太原市.xlsx", Path(copy).as_posix()
+    want = "填报单位“太原市”提交了 2 份台账（{}、{}），均未计入汇总和排名；请只保留一份后重新评分"
+    listed = sorted([str(folder / a), str(folder / b)])
+    for name in (a, b):
+        f = by_file[name]
+        assert f["status"] == "error"
+        assert [p["msg"] for p in f["problems"]] == [want.format(*listed)]
+    assert by_file["大同市.xlsx"]["status"] == "ok"
+    assert code == 1
+    (combined,) = data["combined"]
+    assert combined["files"] == [str(folder / "大同市.xlsx")]
