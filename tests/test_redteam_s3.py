@@ -170,3 +170,46 @@ def test_a_city_submitting_twice_is_not_counted_twice(tmp_path, copy):
     assert code == 1
     (combined,) = data["combined"]
     assert combined["files"] == [str(folder / "大同市.xlsx")]
+
+
+# --- file names that are not UTF-8 (a byte 0x9B is an 8-bit CSI) -------------------------------
+#
+# A name with an undecodable byte reached the terminal raw (0x9B: a C1 control
+# sequence introducer on 8-bit terminals; also invalid UTF-8 in the JSON), and
+# `-o report.json` failed with 内部错误：UnicodeEncodeError (exit 3).
+
+def _cli(args: list[str]) -> tuple[int, bytes, bytes]:
+    import subprocess
+    import sys
+    exe = Path(sys.executable).parent / "rubric-xl"
+    p = subprocess.run([str(exe), *args], capture_output=True, timeout=120,
+                       env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"})
+    assert b"Traceback" not in p.stdout + p.stderr and "内部错误".encode() not in p.stdout + p.stderr
+    return p.returncode, p.stdout, p.stderr
+
+
+@pytest.mark.parametrize("raw", [b"\x9b2J", b"\xff\xfe", b"\xe5\x8e"])  # C1 CSI byte, not UTF-8, a cut character
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_an_undecodable_file_name_is_shown_escaped(tmp_path, raw, fmt):
+    import os
+    folder = tmp_path / "in"
+    folder.mkdir()
+    bad = os.fsencode(folder) + b"/" + "县".encode() + raw + b".xlsx"
+    with open(bad, "wb") as fh:
+        fh.write(b"PK\x03\x04 truncated")
+    shown = "县" + "".join("\\u%04x" % ord(c) if c >= "\ud800" else c
+                          for c in raw.decode("utf-8", "surrogateescape")) + ".xlsx"
+    code, out, err = _cli(["score", str(folder), "--format", fmt])
+    assert code == 1
+    assert shown in out.decode("utf-8") and err.decode("utf-8")  # valid UTF-8: never the raw byte
+    if fmt == "json":
+        (f,) = json.loads(out)["files"]
+        assert f["file"] == str(folder) + "/县" + raw.decode("utf-8", "surrogateescape") + ".xlsx"
+        assert f["status"] == "failed"
+    report = tmp_path / f"report.{fmt}"
+    code, out, err = _cli(["score", str(folder), "--format", fmt, "-o", str(report)])
+    assert code == 1
+    text = report.read_bytes().decode("utf-8")
+    assert shown in text
+    with open(bad, "rb") as fh:
+        assert fh.read() == b"PK\x03\x04 truncated"
