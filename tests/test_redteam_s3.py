@@ -213,3 +213,56 @@ def test_an_undecodable_file_name_is_shown_escaped(tmp_path, raw, fmt):
     assert shown in text
     with open(bad, "rb") as fh:
         assert fh.read() == b"PK\x03\x04 truncated"
+
+
+# --- two tables: every column of one moved onto the other table's sheet --------------------------
+#
+# One name pointing at the other table's sheet is refused (test_reader_tables);
+# all of a table's names moved together (empty columns of the other sheet)
+# were followed silently: the rows on the table's own sheet were dropped
+# without a word.
+
+@pytest.fixture(scope="module")
+def two_tables(tmp_path_factory):
+    import yaml
+
+    import test_reader_tables as t
+    from rubric_xl import load_pack
+    spec = yaml.safe_load((t.ROOT / "rules" / "xinzhou-2024.yaml").read_text(encoding="utf-8"))
+    spec["id"] = "two-tables"
+    spec["facts"].append(t.INSPECTIONS)
+    path = tmp_path_factory.mktemp("pack") / "two-tables.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    return load_pack(path)
+
+
+@pytest.mark.parametrize("table,onto,own", [("inspections", "散乱污企业台账", "检查记录"),
+                                            ("enterprises", "检查记录", "散乱污企业台账")])
+def test_a_table_moved_onto_the_other_tables_sheet_is_refused(two_tables, table, onto, own):
+    import io
+
+    import openpyxl
+    from openpyxl.workbook.defined_name import DefinedName
+
+    import test_reader_tables as t
+    from rubric_xl.conventions import column_name
+    from rubric_xl.reader._container import open_bytes
+    from rubric_xl.reader._submission import read_submission
+    data = t._book(two_tables, {"enterprises": t.ENTERPRISES, "inspections": t.VISITS})
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    fact = next(f for f in two_tables.model.facts if f.id == table)
+    for i, col in enumerate(fact.columns):
+        letter = openpyxl.utils.get_column_letter(40 + i)
+        name = column_name(table, col.id)
+        wb.defined_names[name] = DefinedName(name, attr_text=f"'{onto}'!${letter}${t.FIRST}:${letter}${t.LAST}")
+    out = io.BytesIO()
+    wb.save(out)
+    sub = read_submission(open_bytes(out.getvalue(), "两表.xlsx"), two_tables)
+    errors = [p for p in sub.problems if p.level == "error"]
+    other = next(f.label for f in two_tables.model.facts if f.type == "table" and f.id != table)
+    assert [(p.loc, p.msg) for p in errors] == [
+        (f"两表.xlsx: {column_name(table, c.id)}",
+         f"名称 {column_name(table, c.id)}（{fact.label}的“{c.label}”列）指向“{onto}”工作表，那是{other}的工作表；"
+         f"{fact.label}应在自己的工作表（如“{own}”）中，模板可能被改动，请用原模板重新填报")
+        for c in fact.columns]
+    assert sub.raw[table] == []
