@@ -236,9 +236,7 @@ def two_tables(tmp_path_factory):
     return load_pack(path)
 
 
-@pytest.mark.parametrize("table,onto,own", [("inspections", "散乱污企业台账", "检查记录"),
-                                            ("enterprises", "检查记录", "散乱污企业台账")])
-def test_a_table_moved_onto_the_other_tables_sheet_is_refused(two_tables, table, onto, own):
+def _moved(two_tables, table: str, onto: str, rename_own: bool):
     import io
 
     import openpyxl
@@ -251,6 +249,8 @@ def test_a_table_moved_onto_the_other_tables_sheet_is_refused(two_tables, table,
     data = t._book(two_tables, {"enterprises": t.ENTERPRISES, "inspections": t.VISITS})
     wb = openpyxl.load_workbook(io.BytesIO(data))
     fact = next(f for f in two_tables.model.facts if f.id == table)
+    if rename_own:
+        wb[fact.label].title = "改名"
     for i, col in enumerate(fact.columns):
         letter = openpyxl.utils.get_column_letter(40 + i)
         name = column_name(table, col.id)
@@ -258,11 +258,32 @@ def test_a_table_moved_onto_the_other_tables_sheet_is_refused(two_tables, table,
     out = io.BytesIO()
     wb.save(out)
     sub = read_submission(open_bytes(out.getvalue(), "两表.xlsx"), two_tables)
-    errors = [p for p in sub.problems if p.level == "error"]
+    assert sub.raw[table] == [] and sub.raw[next(f.id for f in two_tables.model.facts
+                                                 if f.type == "table" and f.id != table)]
+    return fact, [(p.loc, p.msg) for p in sub.problems if p.level == "error"]
+
+
+@pytest.mark.parametrize("table,onto", [("inspections", "散乱污企业台账"), ("enterprises", "检查记录"),
+                                        ("inspections", "填报")])
+def test_a_table_moved_onto_another_sheet_is_refused(two_tables, table, onto):
+    import test_reader_tables as t
+    from rubric_xl.conventions import column_name
+    fact, errors = _moved(two_tables, table, onto, rename_own=False)
+    assert errors == [
+        (f"两表.xlsx: {column_name(table, c.id)}",
+         f"名称 {column_name(table, c.id)}（{fact.label}的“{c.label}”列）应指向“{fact.label}”工作表，"
+         f"实际指向 {onto}!{__import__('openpyxl').utils.get_column_letter(40 + i)}{t.FIRST}:"
+         f"{__import__('openpyxl').utils.get_column_letter(40 + i)}{t.LAST}；模板可能被改动，请用原模板重新填报")
+        for i, c in enumerate(fact.columns)]
+
+
+@pytest.mark.parametrize("table,onto", [("inspections", "散乱污企业台账"), ("enterprises", "检查记录")])
+def test_a_renamed_table_sheet_moved_onto_the_other_tables_sheet_is_refused(two_tables, table, onto):
+    from rubric_xl.conventions import column_name
+    fact, errors = _moved(two_tables, table, onto, rename_own=True)
     other = next(f.label for f in two_tables.model.facts if f.type == "table" and f.id != table)
-    assert [(p.loc, p.msg) for p in errors] == [
+    assert errors == [
         (f"两表.xlsx: {column_name(table, c.id)}",
          f"名称 {column_name(table, c.id)}（{fact.label}的“{c.label}”列）指向“{onto}”工作表，那是{other}的工作表；"
-         f"{fact.label}应在自己的工作表（如“{own}”）中，模板可能被改动，请用原模板重新填报")
+         f"{fact.label}应在自己的工作表（如“{fact.label}”）中，模板可能被改动，请用原模板重新填报")
         for c in fact.columns]
-    assert sub.raw[table] == []

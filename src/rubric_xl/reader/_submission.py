@@ -145,7 +145,8 @@ def _blank(v: Any) -> bool:
 def _read_table(book: Workbook, sub: Submission, f: Fact, taken: dict[tuple, str],
                 owners: dict[str, str]) -> list[dict]:
     names = [(c, column_name(f.id, c.id)) for c in f.columns or []]
-    sheet = role_sheet(book, LEDGER_SHEET, (book.name(n) for _, n in names))
+    own = sheet_title(f.label) if owners else LEDGER_SHEET  # several tables: one sheet each, by label
+    sheet = role_sheet(book, own, (book.name(n) for _, n in names))
     owner = owners.get(sheet)  # *sheet* is another table's own sheet: never read as this table
     if owner is not None and owner != f.label:
         for c, name in names:
