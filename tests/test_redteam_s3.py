@@ -287,3 +287,34 @@ def test_a_renamed_table_sheet_moved_onto_the_other_tables_sheet_is_refused(two_
          f"名称 {column_name(table, c.id)}（{fact.label}的“{c.label}”列）指向“{onto}”工作表，那是{other}的工作表；"
          f"{fact.label}应在自己的工作表（如“{fact.label}”）中，模板可能被改动，请用原模板重新填报")
         for c in fact.columns]
+
+
+# --- a case file with control characters in a case name: rules test (--coverage) -----------------
+#
+# The failing case's name went to stderr raw (✗ then ESC [2J clears the
+# screen, U+009B is an 8-bit CSI, U+202E reverses the line), and the JSON
+# report printed U+009B and U+202E raw.
+
+HOSTILE_NAME = "[/red][bold]\x1b[2J\x9b31m\u202e坏名字"
+SHOWN_NAME = "[/red][bold]\\u001b[2J\\u009b31m\\u202e坏名字"
+
+
+@pytest.mark.parametrize("args", [[], ["--coverage", "--fail-under", "0"], ["--coverage", "--format", "json"]])
+def test_a_case_name_with_control_characters_is_shown_escaped(tmp_path, args):
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / "cases").mkdir()
+    (tmp_path / QINGLING.name).write_bytes(QINGLING.read_bytes())
+    cases = (root / "rules" / "cases" / QINGLING.name).read_text(encoding="utf-8")
+    first = "name: 五种状态各一行（反弹优先于已销号）；其余九个领域列为无任务"
+    assert first in cases and "{row: 1, key: 推进中任务, status: 推进中" in cases
+    cases = cases.replace(first, "name: " + json.dumps(HOSTILE_NAME), 1)
+    cases = cases.replace("{row: 1, key: 推进中任务, status: 推进中", "{row: 1, key: 推进中任务, status: 已销号", 1)
+    (tmp_path / "cases" / QINGLING.name).write_text(cases, encoding="utf-8")
+    code, out, err = _run(["rules", "test", *args, str(tmp_path / QINGLING.name)])
+    assert code == 1
+    text = out + err
+    assert not any(ch in text for ch in "\x1b\x9b\u202e")
+    if "json" in args:
+        assert SHOWN_NAME in out and json.loads(out)["packs"][0]["failures"][0]["case"] == HOSTILE_NAME
+    else:
+        assert f"✗ {SHOWN_NAME}" in err

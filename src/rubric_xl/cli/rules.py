@@ -9,6 +9,7 @@ import click
 from .._decimal import plain
 from ..errors import RubricError
 from ..rules import load_pack
+from ..sheettext import terminal_text
 from . import cli
 from .common import EXIT_INPUT, PACK, check_output, emit, fail
 from .render import pack_markdown, pack_text
@@ -71,7 +72,7 @@ def check_cmd(ctx, packs):
             check_pack_names(pack)  # ids that ``template build`` would refuse
         except RubricError as exc:
             bad += 1
-            click.echo(f"✗ {path}\n{exc}", err=True)
+            click.echo(terminal_text(f"✗ {path}\n{exc}"), err=True)
             continue
         m = pack.model
         if m.kind == "rubric":
@@ -128,13 +129,13 @@ def test_cmd(ctx, packs, executor, coverage, fail_under, fmt):
             results = run_cases_cards(pack, load_cases(cpath, pack), scorer, score_values)
         except RubricError as exc:
             failed += 1
-            click.echo(f"✗ {path}\n{exc}", err=True)
+            click.echo(terminal_text(f"✗ {path}\n{exc}"), err=True)
             continue
         bad = [r for r, _ in results if not r.ok]
         for r in bad:
-            click.echo(f"✗ {r.name}", err=True)
+            click.echo(terminal_text(f"✗ {r.name}"), err=True)
             for f in r.failures:
-                click.echo(f"    {f}", err=True)
+                click.echo(terminal_text(f"    {f}"), err=True)
         failed += len(bad)
         entry: dict = {"pack": pack.id, "passed": len(results) - len(bad), "failed": len(bad),
                        "failures": [{"case": r.name, "failures": r.failures} for r in bad]}
@@ -145,7 +146,7 @@ def test_cmd(ctx, packs, executor, coverage, fail_under, fmt):
             cov = measure(pack, [(r.name, card) for r, card in results if r.ok and card is not None])
             entry["coverage"] = to_dict(cov)
             if fmt == "table":
-                click.echo(_coverage_text(cov), nl=False)
+                click.echo(terminal_text(_coverage_text(cov)), nl=False)
             if cov.percent < threshold:
                 below = True
                 click.echo(f"✗ {pack.id}：规则覆盖率 {cov.percent}%，低于要求的 {plain(threshold)}%"
@@ -156,7 +157,7 @@ def test_cmd(ctx, packs, executor, coverage, fail_under, fmt):
     if fmt == "json":
         from ..engine.card import dumps
 
-        click.echo(dumps({"packs": report, "fail_under": threshold if coverage else None}))
+        click.echo(terminal_text(dumps({"packs": report, "fail_under": threshold if coverage else None})))
     ctx.exit(EXIT_INPUT if failed or below else 0)
 
 
