@@ -318,3 +318,25 @@ def test_a_case_name_with_control_characters_is_shown_escaped(tmp_path, args):
         assert SHOWN_NAME in out and json.loads(out)["packs"][0]["failures"][0]["case"] == HOSTILE_NAME
     else:
         assert f"✗ {SHOWN_NAME}" in err
+
+
+# --- extract: a warning quoting a hostile document property --------------------------------------
+#
+# `extract` printed its warnings raw: a custom property rubric_xl_pack_hash set
+# to U+009B 31m … (quoted by the _meta mismatch warning) reached the terminal.
+
+@pytest.mark.parametrize("value", ["&#x7f;&#x85;&#x2066;换行", "&#x9b;31m&#x202e;倒序"])
+def test_extract_warnings_are_shown_escaped(good, tmp_path, value):
+    import re
+    data = hostile.change(good, "docProps/custom.xml", lambda b: re.sub(
+        rb'(name="rubric_xl_pack_hash"[^>]*><vt:lpwstr>)[^<]*', lambda m: m.group(1) + value.encode(), b, count=1))
+    path = tmp_path / "县甲.xlsx"
+    path.write_bytes(data)
+    before = sha256(path)
+    code, out, err = _run(["extract", str(path)])
+    assert sha256(path) == before
+    assert code == 0, err
+    assert "警告：" in err and "不一致，以 _meta 为准" in err
+    assert not any(ch in err for ch in "\x7f\x85\u2066\x9b\u202e")
+    shown = re.sub(r"&#x([0-9a-f]+);", lambda m: "\\u%04x" % int(m.group(1), 16), value)
+    assert f"文档属性 rubric_xl_pack_hash（{shown}）" in err
