@@ -340,3 +340,16 @@ def test_extract_warnings_are_shown_escaped(good, tmp_path, value):
     assert not any(ch in err for ch in "\x7f\x85\u2066\x9b\u202e")
     shown = re.sub(r"&#x([0-9a-f]+);", lambda m: "\\u%04x" % int(m.group(1), 16), value)
     assert f"文档属性 rubric_xl_pack_hash（{shown}）" in err
+
+
+# --- rules check: a pack file named with control characters ---------------------------------------
+
+@pytest.mark.parametrize("name", ["p\x1b[2J.yaml", "p\u202e\x9b.yaml"])
+def test_rules_check_shows_a_hostile_pack_path_escaped(tmp_path, name):
+    path = tmp_path / name
+    path.write_bytes(QINGLING.read_bytes())
+    code, out, err = _run(["rules", "check", str(path)])
+    assert code == 0
+    shown = "".join("\\u%04x" % ord(c) if c in "\x1b\u202e\x9b" else c for c in str(path))
+    assert out.startswith(f"✓ {shown}：shanxi-2019-qingling 版本 2019.1，台账“清零任务台账”")
+    assert not any(ch in out + err for ch in "\x1b\u202e\x9b")

@@ -41,14 +41,14 @@ def list_cmd(ctx):
     for m in found:
         p = m.pack
         kind = "评分细则" if p.model.kind == "rubric" else "台账"
-        click.echo(f"{p.id}\t版本 {p.version}\t{kind}\t{p.model.title}\t{m.path}")
+        click.echo(terminal_text(f"{p.id}\t版本 {p.version}\t{kind}\t{p.model.title}\t{m.path}"))
         template = template_for(p.id)
         if template is not None and _template_hash(template) == p.hash:
             click.echo(f"  填报模板：{template}")
         elif template is not None:  # ./rules holds another version than the shipped template
             click.echo(f"  填报模板：{template} 由此规则包的另一版本生成，请用 template build --rules {p.id} 重新生成")
     for exc in broken:
-        click.echo(f"✗ {exc}", err=True)
+        click.echo(terminal_text(f"✗ {exc}"), err=True)
     where = "、".join(str(d) for d in default_dirs()) or "无"
     if not found:
         click.echo(f"没有找到任何规则包（查找位置：{where}）。", err=True)
@@ -80,7 +80,7 @@ def check_cmd(ctx, packs):
         else:
             table = next((f.label for f in m.facts if f.id == m.ledger.table), m.ledger.table)
             what = f"台账“{table}”，{len(m.ledger.checks)} 项检查"
-        click.echo(f"✓ {path}：{m.id} 版本 {m.version}，{what}，{len(m.facts)} 个事实，校验码 {pack.hash[:12]}")
+        click.echo(terminal_text(f"✓ {path}：{m.id} 版本 {m.version}，{what}，{len(m.facts)} 个事实，校验码 {pack.hash[:12]}"))
     ctx.exit(EXIT_INPUT if bad else 0)
 
 
