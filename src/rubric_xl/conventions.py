@@ -15,6 +15,13 @@ INFO_NAMES = ("info_unit", "info_filler", "info_phone", "info_date")
 UNIT_LABEL = "填报单位"
 
 
+def sheet_title(label: str) -> str:
+    """A table label as an Excel sheet name (the sheet of that table when a pack
+    has several): at most 31 characters, none of :\\/?*[]."""
+    text = "".join("_" if ch in ':\\/?*[]' else ch for ch in label).strip("'")
+    return text[:31] or LEDGER_SHEET
+
+
 def unit_fact(facts):
     """The top-level enum fact that names the reporting unit (labelled 填报单位,
     like the 基本信息 row), or ``None``: it is asked once, in 基本信息's

@@ -25,8 +25,11 @@ MAX_CELL = 32767  # characters Excel shows in one cell
 # feed (ESC starts a colour, cursor or title sequence; BEL ends one; a CR
 # not followed by a line feed overwrites the line), DEL, the C1 controls (U+009B is an 8-bit CSI), and the
 # bidirectional controls that reorder what is shown (U+202A–U+202E,
-# U+2066–U+2069, U+200E/U+200F, U+061C)
-_TERMINAL = re.compile("\r(?!\n)|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# U+2066–U+2069, U+200E/U+200F, U+061C), and the lone surrogates a file name's undecodable bytes
+# become (U+DC9B would go out as the raw byte 0x9B, an 8-bit CSI, and is not UTF-8)
+_TERMINAL = re.compile("\r(?!\n)|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+                       "\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def clean_text(s: str) -> str:
@@ -54,4 +57,14 @@ def terminal_text(s: str) -> str:
     """*s* safe to print to a terminal: every control character a terminal
     would act on (see ``_TERMINAL``) is shown as its escape ``\\u001b`` —
     visible, and still valid inside a JSON string."""
-    return _TERMINAL.sub(lambda m: "\\u%04x" % ord(m.group()), s)
+    return _TERMINAL.sub(_escape, s)
+
+
+def encodable_text(s: str) -> str:
+    """*s* with each lone surrogate (an undecodable byte of a file name) shown as
+    its escape ``\\udc9b``, so that it can be written as UTF-8."""
+    return _SURROGATE.sub(_escape, s)
+
+
+def _escape(m: re.Match) -> str:
+    return "\\u%04x" % ord(m.group())

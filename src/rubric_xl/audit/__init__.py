@@ -150,7 +150,28 @@ def score_entries(entries: list[str | FileResult], rules: str | Path | RulePack 
         if progress:
             progress(res)
     scored.close()  # shuts the process pool down
+    _flag_repeated_units(results)
     return results
+
+
+_REPEATED = "填报单位“{unit}”提交了 {n} 份台账（{files}），均未计入汇总和排名；请只保留一份后重新评分"
+
+
+def _flag_repeated_units(results: list[FileResult]) -> None:
+    """Ledger submissions of one pack by one reporting body (a city sending its
+    ledger twice): an error on each, and none of them is combined."""
+    by_unit: dict[tuple[str, str], list[FileResult]] = {}
+    for r in results:
+        if isinstance(r.card, LedgerCard) and r.values is not None and r.pack_source and r.unit:
+            by_unit.setdefault((r.card.pack.hash, r.unit), []).append(r)
+    for (_, unit), same in by_unit.items():
+        if len(same) < 2:
+            continue
+        msg = _REPEATED.format(unit=unit, n=len(same), files="、".join(sorted(r.file for r in same)))
+        for r in same:
+            r.problems.append(Problem(r.file, msg))
+            r.values = None  # not in the roll-up
+            r.encoded = None  # made before the error: made again
 
 
 def score_workbooks(paths: list[str], rules: str | Path | RulePack | None = None,

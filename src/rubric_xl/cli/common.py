@@ -8,7 +8,7 @@ import click
 from .._files import Inputs, find_input, os_error_text, output_is_input, pack_inputs, write_output
 from ..errors import RubricError
 from ..rules.catalog import locate
-from ..sheettext import terminal_text
+from ..sheettext import encodable_text, terminal_text
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
 
@@ -117,6 +117,7 @@ def check_output(output: str | Path | None, inputs: Inputs) -> None:
 def emit(text: str, output: str | None, inputs: Inputs = ()) -> None:
     """Print *text*, or write it to *output* (never one of *inputs*)."""
     if output and output != "-":
+        text = encodable_text(text)
         write_atomic(output, text if text.endswith("\n") else text + "\n", inputs)
     else:
         click.echo(terminal_text(text))

@@ -10,6 +10,7 @@ import yaml
 from .._decimal import plain
 from ..engine.card import dumps
 from ..errors import RubricError
+from ..sheettext import terminal_text
 from . import cli
 from .common import PACK, check_output, emit, fail, rules_inputs
 
@@ -55,7 +56,7 @@ def extract_cmd(workbook, fmt, rules_path, output):
     except RubricError as exc:
         fail(exc)
     for p in warnings:
-        click.echo(f"警告：{p}", err=True)
+        click.echo(terminal_text(f"警告：{p}"), err=True)
     try:
         emit(facts_text(values, fmt), output, inputs)
     except RubricError as exc:

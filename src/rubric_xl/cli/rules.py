@@ -9,6 +9,7 @@ import click
 from .._decimal import plain
 from ..errors import RubricError
 from ..rules import load_pack
+from ..sheettext import terminal_text
 from . import cli
 from .common import EXIT_INPUT, PACK, check_output, emit, fail
 from .render import pack_markdown, pack_text
@@ -40,14 +41,14 @@ def list_cmd(ctx):
     for m in found:
         p = m.pack
         kind = "评分细则" if p.model.kind == "rubric" else "台账"
-        click.echo(f"{p.id}\t版本 {p.version}\t{kind}\t{p.model.title}\t{m.path}")
+        click.echo(terminal_text(f"{p.id}\t版本 {p.version}\t{kind}\t{p.model.title}\t{m.path}"))
         template = template_for(p.id)
         if template is not None and _template_hash(template) == p.hash:
             click.echo(f"  填报模板：{template}")
         elif template is not None:  # ./rules holds another version than the shipped template
             click.echo(f"  填报模板：{template} 由此规则包的另一版本生成，请用 template build --rules {p.id} 重新生成")
     for exc in broken:
-        click.echo(f"✗ {exc}", err=True)
+        click.echo(terminal_text(f"✗ {exc}"), err=True)
     where = "、".join(str(d) for d in default_dirs()) or "无"
     if not found:
         click.echo(f"没有找到任何规则包（查找位置：{where}）。", err=True)
@@ -71,7 +72,7 @@ def check_cmd(ctx, packs):
             check_pack_names(pack)  # ids that ``template build`` would refuse
         except RubricError as exc:
             bad += 1
-            click.echo(f"✗ {path}\n{exc}", err=True)
+            click.echo(terminal_text(f"✗ {path}\n{exc}"), err=True)
             continue
         m = pack.model
         if m.kind == "rubric":
@@ -79,7 +80,7 @@ def check_cmd(ctx, packs):
         else:
             table = next((f.label for f in m.facts if f.id == m.ledger.table), m.ledger.table)
             what = f"台账“{table}”，{len(m.ledger.checks)} 项检查"
-        click.echo(f"✓ {path}：{m.id} 版本 {m.version}，{what}，{len(m.facts)} 个事实，校验码 {pack.hash[:12]}")
+        click.echo(terminal_text(f"✓ {path}：{m.id} 版本 {m.version}，{what}，{len(m.facts)} 个事实，校验码 {pack.hash[:12]}"))
     ctx.exit(EXIT_INPUT if bad else 0)
 
 
@@ -128,13 +129,13 @@ def test_cmd(ctx, packs, executor, coverage, fail_under, fmt):
             results = run_cases_cards(pack, load_cases(cpath, pack), scorer, score_values)
         except RubricError as exc:
             failed += 1
-            click.echo(f"✗ {path}\n{exc}", err=True)
+            click.echo(terminal_text(f"✗ {path}\n{exc}"), err=True)
             continue
         bad = [r for r, _ in results if not r.ok]
         for r in bad:
-            click.echo(f"✗ {r.name}", err=True)
+            click.echo(terminal_text(f"✗ {r.name}"), err=True)
             for f in r.failures:
-                click.echo(f"    {f}", err=True)
+                click.echo(terminal_text(f"    {f}"), err=True)
         failed += len(bad)
         entry: dict = {"pack": pack.id, "passed": len(results) - len(bad), "failed": len(bad),
                        "failures": [{"case": r.name, "failures": r.failures} for r in bad]}
@@ -145,7 +146,7 @@ def test_cmd(ctx, packs, executor, coverage, fail_under, fmt):
             cov = measure(pack, [(r.name, card) for r, card in results if r.ok and card is not None])
             entry["coverage"] = to_dict(cov)
             if fmt == "table":
-                click.echo(_coverage_text(cov), nl=False)
+                click.echo(terminal_text(_coverage_text(cov)), nl=False)
             if cov.percent < threshold:
                 below = True
                 click.echo(f"✗ {pack.id}：规则覆盖率 {cov.percent}%，低于要求的 {plain(threshold)}%"
@@ -156,7 +157,7 @@ def test_cmd(ctx, packs, executor, coverage, fail_under, fmt):
     if fmt == "json":
         from ..engine.card import dumps
 
-        click.echo(dumps({"packs": report, "fail_under": threshold if coverage else None}))
+        click.echo(terminal_text(dumps({"packs": report, "fail_under": threshold if coverage else None})))
     ctx.exit(EXIT_INPUT if failed or below else 0)
 
 

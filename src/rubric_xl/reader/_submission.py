@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from ..conventions import (INFO_SHEET, INPUT_SHEET, LEDGER_SHEET, META_KEYS, META_SHEET, PROP_PREFIX,
-                           TEMPLATE_SHEETS, unit_fact, column_name)
+                           TEMPLATE_SHEETS, column_name, sheet_title, unit_fact)
 from ..errors import Problem
 from ..rules.model import Fact
 from ..rules.pack import RulePack
@@ -142,9 +142,17 @@ def _blank(v: Any) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
 
 
-def _read_table(book: Workbook, sub: Submission, f: Fact, taken: dict[tuple, str]) -> list[dict]:
+def _read_table(book: Workbook, sub: Submission, f: Fact, taken: dict[tuple, str],
+                owners: dict[str, str]) -> list[dict]:
     names = [(c, column_name(f.id, c.id)) for c in f.columns or []]
-    sheet = role_sheet(book, LEDGER_SHEET, (book.name(n) for _, n in names))
+    own = sheet_title(f.label) if owners else LEDGER_SHEET  # several tables: one sheet each, by label
+    sheet = role_sheet(book, own, (book.name(n) for _, n in names))
+    owner = owners.get(sheet)  # *sheet* is another table's own sheet: never read as this table
+    if owner is not None and owner != f.label:
+        for c, name in names:
+            sub.add(name, f"名称 {name}（{f.label}的“{c.label}”列）指向“{sheet}”工作表，那是{owner}的工作表；"
+                          f"{f.label}应在自己的工作表（如“{sheet_title(f.label)}”）中，模板可能被改动，请用原模板重新填报")
+        return []
     cols: list[tuple[Fact, Ref]] = []
     for c, name in names:
         ref = _locate(book, sub, name, f"{f.label}的“{c.label}”列", sheet)
@@ -222,9 +230,11 @@ def read_submission(book: Workbook, pack: RulePack, meta: dict[str, str] | None 
     taken: dict[tuple, str] = {}  # (sheet, row, col) or (sheet, "col", col) -> the name reading it
     unit = unit_fact(pack.model.facts)  # conventions.unit_fact: asked once, in info_unit's cell
     unit_cell = _unit_cell(book)
+    tables = [f for f in pack.model.facts if f.type == "table"]
+    owners = {sheet_title(t.label): t.label for t in tables} if len(tables) > 1 else {}
     for f in pack.model.facts:
         if f.type == "table":
-            sub.raw[f.id] = _read_table(book, sub, f, taken)
+            sub.raw[f.id] = _read_table(book, sub, f, taken, owners)
             continue
         sub.raw[f.id] = None
         text = book.name(f.id)

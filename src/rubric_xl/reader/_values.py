@@ -8,7 +8,8 @@ and one-run inline strings as text, error values and cells without a value as
 ``""``, and a whole serial number in a cell whose number format is a date as
 a ``date``.  Anything else (shared strings, rich text, times, fractional or
 out-of-range dates, a style whose format is not surely a number or a date, a
-carriage return …) is :data:`UNSURE`: the sheet is then read by calamine, the
+carriage return, an ``_xHHHH_`` escape, an inline string with whitespace at an
+end and no ``xml:space="preserve"`` (calamine trims it) …) is :data:`UNSURE`: the sheet is then read by calamine, the
 reference (``tests/test_reader_values.py`` compares both).
 """
 from __future__ import annotations
@@ -27,7 +28,8 @@ _DATE_IDS = frozenset({14, 15, 16, 17})  # built-in dates without a time part
 _NUM = re.compile(rb"-?[0-9]{1,17}(?:\.[0-9]{1,17})?(?:[eE][-+]?[0-9]{1,3})?")
 _T = re.compile(rb'[ \t\r\n]t="([^"]*)"')
 _S = re.compile(rb'[ \t\r\n]s="([0-9]{1,6})"')
-_ONE_RUN = re.compile(rb'<t(?: xml:space="preserve")?>([^<]*)</t>')
+_ONE_RUN = re.compile(rb'<t( xml:space="preserve")?>([^<]*)</t>')
+_XESC = re.compile(rb"_[xX][0-9A-Fa-f]{4}_")  # Excel's ST_Xstring escape: calamine decodes it
 _REF = re.compile(r"&(?:#([0-9]{1,7})|#x([0-9A-Fa-f]{1,6})|(lt|gt|amp|quot|apos));")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 _EPOCH = {False: _dt.date(1899, 12, 30), True: _dt.date(1904, 1, 1)}
@@ -89,7 +91,7 @@ def style_kinds(data: bytes) -> tuple[str, ...]:
 
 
 def _text(raw: bytes) -> str | object:
-    if b"\r" in raw:
+    if b"\r" in raw or _XESC.search(raw):
         return UNSURE
     if b"&" not in raw:
         return raw.decode("utf-8")
@@ -115,7 +117,12 @@ def decode(attrs: bytes, v: bytes, inline: bytes, kinds: tuple[str, ...] | None,
         if not inline:
             return ""
         one = _ONE_RUN.fullmatch(inline, 4, len(inline) - 5)
-        return _text(one.group(1)) if one else UNSURE
+        if not one:
+            return UNSURE
+        text = _text(one.group(2))
+        if not one.group(1) and isinstance(text, str) and text != text.strip(" \t\n\r"):
+            return UNSURE  # calamine trims an inline string that does not preserve space
+        return text
     if inline:
         return UNSURE
     v = v[3:-4] if v.startswith(b"<v>") else b""

@@ -10,6 +10,7 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ..conventions import sheet_title  # noqa: F401  (the name of a table's sheet)
 from ..errors import PackError, Problem, RubricError
 from ..rules.model import Fact
 from . import inputs, names, styles
@@ -115,12 +116,6 @@ def ledger_sheets(pack) -> list[tuple[str, list[Fact]]]:
     if len(scored_tables(pack)) <= 1:
         return [(SHEET, tables)]
     return [(sheet_title(t.label), [t]) for t in tables]
-
-
-def sheet_title(label: str) -> str:
-    """A table label as an Excel sheet name: at most 31 characters, none of :\\/?*[]."""
-    text = "".join("_" if ch in ':\\/?*[]' else ch for ch in label).strip("'")
-    return text[:31] or SHEET
 
 
 def result_name(pack, table: str, which: str) -> str:
