@@ -41,11 +41,14 @@ def _width(f: Fact) -> float:
 
 
 def print_rows_in_use(ws: Worksheet, last_used: int) -> None:
-    """Set the print area of a 台账 sheet to its columns, rows 1 to *last_used*
-    (an empty ledger: :data:`BLANK_PRINT_ROWS` blank rows, a form to fill by hand)."""
+    """Set the print area of a 台账 sheet to its columns (not the hidden 有误原因
+    helpers after them), rows 1 to *last_used* (an empty ledger:
+    :data:`BLANK_PRINT_ROWS` blank rows, a form to fill by hand)."""
     last_col = ws.max_column
     for t in ws.tables.values():
         last_col = max(last_col, range_boundaries(t.ref)[2])
+    while last_col > 1 and ws.column_dimensions[get_column_letter(last_col)].hidden:
+        last_col -= 1
     last = last_used if last_used > HEADER_ROW else HEADER_ROW + BLANK_PRINT_ROWS
     ws.print_area = f"A1:{get_column_letter(last_col)}{last}"
 
