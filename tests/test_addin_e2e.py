@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.worksheet.formula import ArrayFormula
 
 from rubric_xl import FactsError, convert_facts, load_pack, score
 from rubric_xl.engine.facts import read_facts
@@ -106,7 +107,7 @@ def fake_workbook(path: Path, name: str, meta: dict | None = None) -> dict:
                 v = c.value
                 if v is None:
                     continue
-                if isinstance(v, str) and v.startswith("="):
+                if (isinstance(v, str) and v.startswith("=")) or isinstance(v, ArrayFormula):
                     v = ""
                 elif isinstance(v, (dt.datetime, dt.date)):
                     d = v if isinstance(v, dt.datetime) else dt.datetime(v.year, v.month, v.day)
@@ -339,7 +340,9 @@ def test_js_client_payload_matches_the_servers_model(browser, server, pack, temp
     for got, want in zip(sent["sheets"], model["sheets"]):
         assert got.keys() == want.keys()
     key = lambda n: (n["name"], n["sheet_index"], n["address"], n["book_scope"])  # noqa: E731
-    assert sorted(map(key, sent["names"])) == sorted(map(key, model["names"]))
+    # a named formula without a cell (submission_started) is not held by the fake
+    # Office.js, and the add-in never reads one: compare the names of cells
+    assert sorted(map(key, sent["names"])) == sorted(key(n) for n in model["names"] if n["address"] is not None)
     meta_sent = next(s for s in sent["sheets"] if s["name"] == "_meta")["values"]
     meta_model = next(s for s in model["sheets"] if s["name"] == "_meta")["values"]
     assert meta_sent == meta_model

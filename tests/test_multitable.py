@@ -26,6 +26,16 @@ from rubric_xl.reader import extract_facts
 from rubric_xl.workbook import build_template, fill_template
 from rubric_xl.workbook.sheet_ledger import sheet_title
 
+
+@pytest.fixture(autouse=True)
+def _server_packs(monkeypatch):
+    """The add-in's packs are the checkout's rules/ for these tests, whatever an
+    earlier test in the same worker configured (create_app sets them)."""
+    from rubric_xl.addin import _packs
+
+    monkeypatch.setattr(_packs, "_registry", None)
+    monkeypatch.delenv(_packs.ENV_RULES, raising=False)
+
 from test_campaign import db_url, store  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -49,10 +49,11 @@ def value(v: Any) -> str:
             s = format(v, "f")
         dot = s.find(".")
         if dot < 0:
-            return s
+            return "0" if s == "-0" else s
         if len(s) - dot - 1 > 2:
             s = str(q2(v))
-        return s.rstrip("0").rstrip(".")
+        s = s.rstrip("0").rstrip(".")
+        return "0" if s == "-0" else s  # -0.001 shows as 0, as in the spreadsheet
     if isinstance(v, _dt.date):
         return v.isoformat()
     return str(v)
