@@ -203,6 +203,33 @@ def test_rules_check(runner, tmp_path):
     assert f"{broken}:" in res.output  # file:line
 
 
+def test_rules_check_and_test_take_a_folder(runner, tmp_path):
+    """A folder stands for the packs directly in it (not its cases/); each one is
+    checked or tested, and a folder without a pack is an input error."""
+    packs = sorted((ROOT / "rules").glob("*.yaml"))
+    res = runner.invoke(cli, ["rules", "check", str(ROOT / "rules")])
+    assert res.exit_code == 0, res.output
+    assert res.output.count("✓") == len(packs) >= 4
+    assert "changzhi-2019" in res.output and "违法排污行为大整治工作台账" in res.output  # every table named
+    res = runner.invoke(cli, ["rules", "test", str(ROOT / "rules")])
+    assert res.exit_code == 0, res.output
+    assert res.output.count("个用例通过，0 个失败") == len(packs)
+    # a folder with one good and one broken pack: both reported, exit 1
+    (tmp_path / "a.yaml").write_text(Path(SHANXI).read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "b.yml").write_text("id: [\n", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("not a pack", encoding="utf-8")
+    res = runner.invoke(cli, ["rules", "check", str(tmp_path)])
+    assert res.exit_code == 1 and "✓" in res.output and "b.yml" in res.output and "notes.txt" not in res.output
+    for empty in (tmp_path / "empty", tmp_path / "only-cases"):
+        empty.mkdir()
+    (tmp_path / "only-cases" / "cases").mkdir()
+    (tmp_path / "only-cases" / "cases" / "x.yaml").write_text("pack: x\n", encoding="utf-8")
+    for cmd in ("check", "test"):
+        for d in ("empty", "only-cases"):
+            res = runner.invoke(cli, ["rules", cmd, str(tmp_path / d)])
+            assert res.exit_code == 1 and "文件夹中没有规则包" in res.output and "Traceback" not in res.output
+
+
 def test_rules_test_runs_cases_and_fails_on_wrong_expectation(runner, tmp_path):
     res = runner.invoke(cli, ["rules", "test", SHANXI, XINZHOU])
     assert res.exit_code == 0, res.output

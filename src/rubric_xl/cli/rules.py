@@ -58,15 +58,36 @@ def list_cmd(ctx):
     ctx.exit(EXIT_INPUT if broken else 0)
 
 
+def _pack_paths(refs) -> list[str]:
+    """The pack files named by *refs*: a file as it is, a folder as the ``*.yaml``
+    packs directly in it (its ``cases/`` are not packs).  A folder without a pack
+    is an input error."""
+    from ..errors import PackError, Problem
+    from ..rules.catalog import pack_files
+
+    out: list[str] = []
+    for ref in refs:
+        try:
+            files = pack_files([ref])
+        except PackError as exc:
+            fail(exc)
+        if not files:
+            fail(PackError("文件夹中没有规则包", [Problem(ref, "这是一个文件夹，其中没有 *.yaml 或 *.yml 规则包文件")]))
+        out += [str(f) for f in files]
+    return out
+
+
 @rules_group.command("check")
 @click.argument("packs", nargs=-1, required=True, type=PACK)
 @click.pass_context
 def check_cmd(ctx, packs):
-    """校验规则包：结构、表达式、分值合计、引用，以及能否生成填报模板。"""
+    """校验规则包：结构、表达式、分值合计、引用，以及能否生成填报模板。
+
+    可给出规则包文件或文件夹（校验其中的每个 *.yaml 规则包，不含子文件夹）。"""
     from ..rules.names import check_pack_names
 
     bad = 0
-    for path in packs:  # every pack is checked, whatever the ones before it gave
+    for path in _pack_paths(packs):  # every pack is checked, whatever the ones before it gave
         try:
             pack = load_pack(path)
             check_pack_names(pack)  # ids that ``template build`` would refuse
@@ -78,8 +99,9 @@ def check_cmd(ctx, packs):
         if m.kind == "rubric":
             what = f"{len(m.items)} 个评分项"
         else:
-            table = next((f.label for f in m.facts if f.id == m.ledger.table), m.ledger.table)
-            what = f"台账“{table}”，{len(m.ledger.checks)} 项检查"
+            labels = {f.id: f.label for f in m.facts}
+            what = "台账" + "、".join(f"“{labels.get(lg.table, lg.table)}”（{len(lg.checks)} 项行检查）"
+                                      for lg in m.ledgers)
         click.echo(terminal_text(f"✓ {path}：{m.id} 版本 {m.version}，{what}，{len(m.facts)} 个事实，校验码 {pack.hash[:12]}"))
     ctx.exit(EXIT_INPUT if bad else 0)
 
@@ -97,7 +119,9 @@ def check_cmd(ctx, packs):
               help="输出格式：表格（table）或 JSON（json）。")
 @click.pass_context
 def test_cmd(ctx, packs, executor, coverage, fail_under, fmt):
-    """运行规则包自带的示例用例（rules/cases/<规则包>.yaml），可同时统计规则覆盖率（--coverage）。"""
+    """运行规则包自带的示例用例（rules/cases/<规则包>.yaml），可同时统计规则覆盖率（--coverage）。
+
+    可给出规则包文件或文件夹（运行其中每个 *.yaml 规则包的用例，不含子文件夹）。"""
     from .. import engine
     from ..caserun import run_cases_cards
     from ..rules.cases import cases_path, load_cases
@@ -118,7 +142,7 @@ def test_cmd(ctx, packs, executor, coverage, fail_under, fmt):
     failed = 0
     below = False
     report: list[dict] = []
-    for path in packs:
+    for path in _pack_paths(packs):
         try:
             pack = load_pack(path)
             cpath = cases_path(path)
