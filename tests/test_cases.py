@@ -9,8 +9,8 @@ import pytest
 
 from conftest import RULES, SHANXI_PATH
 from rubric_xl import PackError, load_pack, load_pack_text, score
-from rubric_xl.caserun import run_cases
-from rubric_xl.rules.cases import Case, cases_path, load_cases
+from rubric_xl.caserun import run_cases, run_combined
+from rubric_xl.rules.cases import Case, CombinedCase, cases_path, load_case_file, load_cases
 from rubric_xl.rules.cases import cases_from_located
 from rubric_xl.rules.yamlsrc import load_text
 
@@ -23,11 +23,11 @@ def _collect():
         pack_path = RULES / cf.name
         try:
             pack = load_pack(pack_path)
-            cases = load_cases(cf, pack)
+            cases, combined = load_case_file(cf, pack)
         except Exception as exc:  # reported by the test below, not at collection
             params.append(pytest.param(None, exc, id=f"{cf.stem}::加载失败"))
             continue
-        for case in cases:
+        for case in [*cases, *combined]:
             params.append(pytest.param(pack, case, id=f"{cf.stem}::{case.name}"))
     return params
 
@@ -36,7 +36,10 @@ def _collect():
 def test_case_file(pack, case):
     if pack is None:
         raise case
-    (result,) = run_cases(pack, [case], score)
+    if isinstance(case, CombinedCase):
+        (result,) = run_combined(pack, [case])
+    else:
+        (result,) = run_cases(pack, [case], score)
     assert result.ok, f"{case.loc} {case.name}:\n" + "\n".join(result.failures)
 
 

@@ -30,8 +30,8 @@ from rubric_xl.engine.card import dumps, to_dict
 from rubric_xl.engine.facts import read_facts
 from rubric_xl.errors import FactsError, RubricError
 from rubric_xl.rules import load_pack
-from rubric_xl.caserun import run_cases
-from rubric_xl.rules.cases import cases_path, load_cases
+from rubric_xl.caserun import run_cases, run_combined
+from rubric_xl.rules.cases import cases_path, load_case_file
 from rubric_xl.samples import random_facts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,9 +74,11 @@ def _hostile(pack, facts: dict, rng: random.Random) -> dict:
 
 
 def test_every_example_case_passes_and_matches_the_engine(pack):
-    cases = load_cases(cases_path(pack.source), pack)
+    cases, combined = load_case_file(cases_path(pack.source), pack)
     assert len(cases) >= 10
     results = run_cases(pack, cases, durable.score)
+    if combined:  # several submissions rolled up, rows decided by durable-rules
+        results += run_combined(pack, combined, durable.ruleset_for(pack).combine_tables)
     assert [r.failures for r in results if not r.ok] == []
     for c in cases:
         assert _outcome(durable.score, pack, c.facts, source=c.name) == \

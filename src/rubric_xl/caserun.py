@@ -15,7 +15,9 @@ from . import engine
 from ._decimal import plain
 from .engine.facts import read_facts
 from .errors import RubricError
-from .rules.cases import CENT, TOTAL_KEY, Case, CaseResult, Expect, find_grouping
+from .engine.facts import convert_facts
+from .engine.ledger import plan_for as ledger_plan_for
+from .rules.cases import CENT, TOTAL_KEY, Case, CaseResult, CombinedCase, Expect, find_grouping
 from .rules.pack import RulePack
 
 
@@ -71,6 +73,69 @@ def _run(pack: RulePack, case: Case, score: Score | None, score_values: Score | 
     else:
         failures.extend(_compare_ledger(card, e))
     return CaseResult(case.name, not failures, failures, case.loc), card
+
+
+Combine = Callable[..., Any]
+
+
+def run_combined(pack: RulePack, cases: list[CombinedCase], combine: Combine | None = None) -> list[CaseResult]:
+    """Roll up the submissions of every combined case together with *combine*
+    (default the engine's :meth:`~rubric_xl.engine.ledger.LedgerPlan.combine_tables`;
+    ``rules test --engine durable`` passes durable-rules' one) and compare what the
+    case states; never raises for a case's own problems."""
+    if not cases:
+        return []
+    if combine is None:
+        combine = ledger_plan_for(pack).combine_tables
+    return [_run_combined(pack, c, combine) for c in cases]
+
+
+def _run_combined(pack: RulePack, case: CombinedCase, combine: Combine) -> CaseResult:
+    failures: list[str] = []
+    try:
+        names = [f"{case.name} 第{n}份" for n in range(1, len(case.submissions) + 1)]
+        values = [convert_facts(pack, sub, name) for sub, name in zip(case.submissions, names)]
+        per_table = combine(values, names)
+    except RubricError as exc:
+        return CaseResult(case.name, False, [f"意外报错：{exc}"], case.loc)
+    except Exception as exc:  # an engine defect: report it, keep running the others
+        return CaseResult(case.name, False, [f"程序内部错误 {type(exc).__name__}：{exc}"], case.loc)
+    tables = [cl.model for cl in pack.ledgers]
+    labels = {f.id: f.label for f in pack.model.facts}
+    several = len(tables) > 1
+    want = case.expect.per_table(tables[0].table)
+    for lg, rollups in zip(tables, per_table):
+        te = want.get(lg.table)
+        if te is None:
+            continue
+        head = f"{labels.get(lg.table, lg.table)}：" if several else ""
+        msgs = _compare_table(_Rollups(rollups), [], te.rollups)
+        for gname, ranks in te.ranks.items():
+            ru = find_grouping(rollups, gname)
+            for key, rank in ranks.items():
+                if key not in (ru.ranks or {}):
+                    msgs.append(f"排名“{ru.label}”：没有 {key}（实有：{_list(ru.ranks or {})}）")
+                elif ru.ranks[key] != rank:
+                    msgs.append(f"排名“{ru.label}” {key}：期望第 {_show(rank)} 名，实际第 {_show(ru.ranks[key])} 名")
+        for gname, flagged in te.flagged.items():
+            ru = find_grouping(rollups, gname)
+            for who, groups in flagged.items():
+                have = (ru.flagged or {}).get(who)
+                if have is None:
+                    msgs.append(f"标记“{ru.label}”：没有 {who}（实有：{_list(ru.flagged or {})}）")
+                elif set(have) != set(groups):
+                    msgs.append(f"标记“{ru.label}” {who}：期望 {_list(set(groups))}，实际 {_list(set(have))}")
+        failures.extend(head + m for m in msgs)
+    return CaseResult(case.name, not failures, failures, case.loc)
+
+
+class _Rollups:
+    """The shape :func:`_compare_table` reads, for a combined roll-up (no rows)."""
+
+    rows: list = []
+
+    def __init__(self, rollups):
+        self.rollups = rollups
 
 
 def _pts(d: Decimal | None) -> str:
@@ -202,4 +267,4 @@ def _compare_table(card, rows, rollups) -> list[str]:
     return out
 
 
-__all__ = ["run_cases", "run_cases_cards", "run_case"]
+__all__ = ["run_cases", "run_cases_cards", "run_case", "run_combined"]

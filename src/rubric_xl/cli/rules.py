@@ -123,8 +123,8 @@ def test_cmd(ctx, packs, executor, coverage, fail_under, fmt):
 
     可给出规则包文件或文件夹（运行其中每个 *.yaml 规则包的用例，不含子文件夹）。"""
     from .. import engine
-    from ..caserun import run_cases_cards
-    from ..rules.cases import cases_path, load_cases
+    from ..caserun import run_cases_cards, run_combined
+    from ..rules.cases import cases_path, load_case_file
     from .score import _durable_scorer
 
     if fail_under is not None and not coverage:
@@ -136,8 +136,14 @@ def test_cmd(ctx, packs, executor, coverage, fail_under, fmt):
         from .. import durable
 
         scorer, score_values = _durable_scorer(), durable.score_values
+
+        def combiner(pack):
+            return durable.ruleset_for(pack).combine_tables
     else:
         scorer, score_values = engine.score, engine.score_values
+
+        def combiner(pack):
+            return None  # the engine's own
 
     failed = 0
     below = False
@@ -150,7 +156,10 @@ def test_cmd(ctx, packs, executor, coverage, fail_under, fmt):
                 click.echo(f"✗ {path}：找不到示例用例文件 {cpath}", err=True)
                 failed += 1
                 continue
-            results = run_cases_cards(pack, load_cases(cpath, pack), scorer, score_values)
+            cases, combined = load_case_file(cpath, pack)
+            results = run_cases_cards(pack, cases, scorer, score_values)
+            if combined:
+                results += [(r, None) for r in run_combined(pack, combined, combiner(pack))]
         except RubricError as exc:
             failed += 1
             click.echo(terminal_text(f"✗ {path}\n{exc}"), err=True)
@@ -163,7 +172,8 @@ def test_cmd(ctx, packs, executor, coverage, fail_under, fmt):
         failed += len(bad)
         entry: dict = {"pack": pack.id, "passed": len(results) - len(bad), "failed": len(bad),
                        "failures": [{"case": r.name, "failures": r.failures} for r in bad]}
-        summary = f"{pack.id}：{len(results) - len(bad)} 个用例通过，{len(bad)} 个失败"
+        summary = f"{pack.id}：{len(results) - len(bad)} 个用例通过，{len(bad)} 个失败" + (
+            f"（含 {len(combined)} 个合并汇总用例）" if combined else "")
         if coverage:
             from ..coverage import measure, to_dict
 

@@ -55,6 +55,23 @@ whole case being an error (an item then expects ``{status: invalid}``)::
         facts: {enterprises: [{enterprise_name: 甲厂, listed_date: 三月}]}
         expect: {rows: [{row: 1, status: 有误, errors: [invalid]}]}
 
+A ledger pack's file may also hold ``combined:`` cases: several submissions
+(each merged over ``base``) rolled up together as the auditor and the campaign
+report do for a city or the province, with the roll-ups, the ranks of a grouping
+with ``rank`` and the groups each reporting body has flagged (a grouping's
+``flag``)::
+
+    combined:
+      - name: 完成率相同，逾期未完成少者在前
+        submissions:
+          - {reporting_body: 太原市, report_date: 2019-08-31, tasks: [...]}
+          - {reporting_body: 大同市, report_date: 2019-08-31, tasks: [...]}
+        expect:
+          rollups: {reporting_body: {太原市: {completion_rate: 50}}}
+          ranks: {reporting_body: {太原市: 1, 大同市: 2}}     # null: not ranked
+          flagged: {category: {太原市: [督察反馈问题], 大同市: []}}
+          tables: {cases: {rollups: {...}}}                 # further tables, as above
+
 Only what a case states is compared, by ``rubric_xl.caserun``; expected numbers
 have at most two decimals (actual values are quantized to 0.01).
 """
@@ -188,6 +205,44 @@ class Expect(_M):
         return [f for f in ("rows", "rollups", "tables") if getattr(self, f)]
 
 
+class CombinedTable(_M):
+    """What one table of a combined roll-up must give."""
+
+    rollups: dict[str, dict[str, dict[str, Any]]] = {}
+    ranks: dict[str, dict[str, Optional[Annotated[int, Field(ge=1)]]]] = {}  # grouping -> key -> rank
+    flagged: dict[str, dict[str, list[str]]] = {}  # grouping -> reporting body -> its flagged groups
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keys_as_text(cls, v: Any) -> Any:
+        v = _rollup_keys(v)
+        if isinstance(v, dict):
+            for k in ("ranks", "flagged"):
+                if isinstance(v.get(k), dict):
+                    v = {**v, k: {str(g): {str(key): x for key, x in grp.items()} if isinstance(grp, dict) else grp
+                                  for g, grp in v[k].items()}}
+        return v
+
+    def stated(self) -> bool:
+        return bool(self.rollups or self.ranks or self.flagged)
+
+
+class CombinedExpect(CombinedTable):
+    tables: dict[str, CombinedTable] = {}  # further tables: table fact id -> expectations
+
+    def per_table(self, first: str) -> dict[str, CombinedTable]:
+        out = dict(self.tables)
+        if CombinedTable.stated(self):
+            out[first] = CombinedTable(rollups=self.rollups, ranks=self.ranks, flagged=self.flagged)
+        return out
+
+
+class _CombinedModel(_M):
+    name: Text
+    submissions: list[dict[str, Any]] = Field(min_length=2)
+    expect: CombinedExpect
+
+
 class _CaseModel(_M):
     name: Text
     facts: dict[str, Any] = {}
@@ -199,6 +254,7 @@ class _FileModel(_M):
     pack: Text
     base: dict[str, Any] = {}
     cases: list[_CaseModel] = Field(min_length=1)
+    combined: list[_CombinedModel] = []  # ledger packs: several submissions rolled up together
 
 
 @dataclass(frozen=True)
@@ -211,6 +267,17 @@ class Case:
     expect: Expect
     loc: str = ""  # "file:line" of the case
     keep_invalid: bool = False  # a value breaking the input contract is kept (有误), as read from a workbook
+
+
+@dataclass(frozen=True)
+class CombinedCase:
+    """Several submissions (base merged under each) rolled up together, and
+    what the combined roll-ups must give."""
+
+    name: str
+    submissions: list[dict[str, Any]]
+    expect: CombinedExpect
+    loc: str = ""
 
 
 @dataclass
@@ -232,14 +299,23 @@ def cases_path(pack_path: str | Path) -> Path:
 
 def load_cases(path: str | Path, pack: RulePack) -> list[Case]:
     """Read and check a case file against *pack*.  Raises :class:`PackError`."""
+    return load_case_file(path, pack)[0]
+
+
+def load_case_file(path: str | Path, pack: RulePack) -> tuple[list[Case], list[CombinedCase]]:
+    """The cases and the combined cases of a case file.  Raises :class:`PackError`."""
     try:
         located = load_file(path)
     except RubricError as exc:
         raise PackError(f"无法读取示例用例文件 {path}", exc.problems) from None
-    return cases_from_located(located, pack)
+    return _from_located(located, pack)
 
 
 def cases_from_located(located: Located, pack: RulePack) -> list[Case]:
+    return _from_located(located, pack)[0]
+
+
+def _from_located(located: Located, pack: RulePack) -> tuple[list[Case], list[CombinedCase]]:
     title = f"示例用例文件校验失败：{located.source}"
     if not isinstance(located.data, dict):
         raise PackError(title, [Problem(located.source, "顶层应为映射（pack、base、cases）")])
@@ -251,8 +327,11 @@ def cases_from_located(located: Located, pack: RulePack) -> list[Case]:
     _Checker(located, pack, problems).run(model)
     if problems.errors:
         raise PackError(title, problems.errors)
-    return [Case(c.name, {**model.base, **c.facts}, c.expect, located.where(("cases", i)), c.keep_invalid)
-            for i, c in enumerate(model.cases)]
+    cases = [Case(c.name, {**model.base, **c.facts}, c.expect, located.where(("cases", i)), c.keep_invalid)
+             for i, c in enumerate(model.cases)]
+    combined = [CombinedCase(c.name, [{**model.base, **sub} for sub in c.submissions], c.expect,
+                             located.where(("combined", i))) for i, c in enumerate(model.combined)]
+    return cases, combined
 
 
 class _Checker:
@@ -301,6 +380,43 @@ class _Checker:
                 self.rubric(base + ("expect",), e)
             elif m.ledger is not None:
                 self.ledger(base + ("expect",), e)
+        for i, c in enumerate(model.combined):
+            self.combined(("combined", i), c, seen)
+
+    def combined(self, base: tuple, c: "_CombinedModel", seen: set[str]) -> None:
+        if c.name in seen:
+            self.err(base + ("name",), f"用例名称“{c.name}”重复")
+        seen.add(c.name)
+        if self.pack.model.kind != "ledger":
+            self.err(base, "只有台账类规则包有合并汇总用例（combined）")
+            return
+        for j, sub in enumerate(c.submissions):
+            self.facts(base + ("submissions", j), sub)
+        e = c.expect
+        if not (e.stated() or any(t.stated() for t in e.tables.values())):
+            self.err(base + ("expect",), "没有写出任何期望（rollups、ranks 或 flagged）")
+        ledgers = self.pack.ledgers
+        by_table = {cl.model.table: cl for cl in ledgers}
+        first = ledgers[0].model.table
+        parts = [((), e, ledgers[0])] if CombinedTable.stated(e) else []
+        for tid, te in e.tables.items():
+            if tid not in by_table:
+                self.err(base + ("expect", "tables", tid), f"没有表格 {tid!r}（台账表格：{'、'.join(by_table)}）")
+            elif tid == first and CombinedTable.stated(e):
+                self.err(base + ("expect", "tables", tid), f"表格 {tid} 的期望已写在 rollups/ranks/flagged 中")
+            else:
+                parts.append((("tables", tid), te, by_table[tid]))
+        for sub, te, cl in parts:
+            path = base + ("expect",) + sub
+            self.table(path, [], te.rollups, cl, combined=True)
+            for key, attr, what in (("ranks", "rank", "排名（rank）"), ("flagged", "flag", "标记（flag）")):
+                for gname in getattr(te, key):
+                    g = find_grouping(cl.model.groupings, gname)
+                    if g is None:
+                        names = [x.by or OVERALL for x in cl.model.groupings]
+                        self.err(path + (key, gname), f"没有汇总方式 {gname!r}（已定义：{'、'.join(names)}）")
+                    elif not getattr(g, attr):
+                        self.err(path + (key, gname), f"汇总方式 {gname} 没有设置{what}")
 
     def facts(self, path: tuple, facts: dict) -> None:
         for key in facts:
@@ -340,7 +456,7 @@ class _Checker:
                     self.err(path + ("tables", tid), f"表格 {tid} 的期望写在 rows/rollups 中，不能再写在 tables 中")
                 self.table(path + ("tables", tid), te.rows, te.rollups, by_table[tid])
 
-    def table(self, path: tuple, rows: list[RowExpect], rollups: dict, cl) -> None:
+    def table(self, path: tuple, rows: list[RowExpect], rollups: dict, cl, combined: bool = False) -> None:
         led = cl.model
         statuses = [s.name for s in led.statuses] + [INVALID]  # 有误: a cell breaking the input contract
         table = self.pack.facts[led.table]
@@ -382,9 +498,10 @@ class _Checker:
                     if mt is None:
                         self.err(mp, f"未知的指标 {mid!r}（已定义：{'、'.join(metrics)}）")
                     elif mt.kind in ("all", "none") or typed.get(mid, ("",))[0] == BOOL:
-                        if not (isinstance(val, bool) or (val is None and typed[mid][1])):
-                            self.err(mp, "应为 true/false" + ("（或 null 表示无法计算）" if mid in typed and
-                                                             typed[mid][1] else ""))
+                        # a line spanning several submissions has no top-level values: an expr may be blank
+                        blank = mid in typed and (typed[mid][1] or combined)
+                        if not (isinstance(val, bool) or (val is None and blank)):
+                            self.err(mp, "应为 true/false" + ("（或 null 表示无法计算）" if blank else ""))
                     elif isinstance(val, bool) or not (isinstance(val, (int, Decimal))
                                                       or (val is None and nullable)):
                         self.err(mp, "应为数值" + ("（或 null 表示无法计算）" if nullable else ""))
@@ -402,5 +519,5 @@ def find_grouping(groupings, name: str):
     return None
 
 
-__all__ = ["Case", "CaseResult", "Expect", "ItemExpect", "RowExpect", "TableExpect", "cases_path", "load_cases",
+__all__ = ["Case", "CaseResult", "CombinedCase", "CombinedExpect", "CombinedTable", "load_case_file", "Expect", "ItemExpect", "RowExpect", "TableExpect", "cases_path", "load_cases",
            "cases_from_located", "find_grouping", "CENT", "OVERALL", "TOTAL_KEY"]
