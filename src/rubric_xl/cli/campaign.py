@@ -6,6 +6,8 @@ Every command takes ``--db`` (or ``RUBRIC_XL_DB``; default ``rubric-xl.db``),
 from __future__ import annotations
 
 import getpass
+from contextlib import contextmanager
+from typing import Iterator
 
 import click
 
@@ -43,11 +45,17 @@ def _actor(actor: str | None) -> str:
         return "未署名"
 
 
-def _open(db: str | None, period: str | None):
+@contextmanager
+def _campaign(db: str | None, period: str | None) -> Iterator[tuple]:
+    """``(store, campaign)`` of *db* / *period*; a RubricError in the block is
+    shown in Chinese (exit 1)."""
     from ..campaign import Store
 
-    store = Store(db)
-    return store, store.campaign(period)
+    try:
+        store = Store(db)
+        yield store, store.campaign(period)
+    except RubricError as exc:
+        fail(exc)
 
 
 def _out(obj, text: str, fmt: str, output: str | None = None) -> None:
@@ -105,12 +113,9 @@ def import_cmd(ctx, paths, manifest, db, period, actor, fmt):
     from ..campaign.identity import load_manifest
     from ..campaign.importer import OUTCOME_TEXT
 
-    try:
-        store, c = _open(db, period)
+    with _campaign(db, period) as (store, c):
         man = load_manifest(manifest) if manifest else None
         rep = import_files(store, c, list(paths), man, _actor(actor))
-    except RubricError as exc:
-        fail(exc)
     obj = {"period": c.period, "files": [f.to_dict() for f in rep.files], "missing": rep.missing}
     lines = []
     from ..campaign.state import STATUS_TEXT
@@ -161,8 +166,7 @@ def review_cmd(ctx, unit, sets, reason, evidence, confirm, sheets, db, period, a
     if unit and not sets and not confirm:
         raise click.UsageError("请用 --set 事实=核定值 给出核定，或用 --confirm 确认自评无误。")
     who = _actor(actor)
-    try:
-        store, c = _open(db, period)
+    with _campaign(db, period) as (store, c):
         if sheets:
             from ..campaign.sheet import import_sheets
 
@@ -177,8 +181,6 @@ def review_cmd(ctx, unit, sets, reason, evidence, confirm, sheets, db, period, a
         else:
             changes = [Change(k, v, reason or "", evidence, f"--set {k}") for k, v in _parse_set(sets)]
             ev = do_review(store, c, unit, changes, who)
-    except RubricError as exc:
-        fail(exc)
     _out({"seq": ev.seq, "kind": ev.kind, "unit": ev.unit, "payload": ev.payload},
          f"已记录第{ev.seq}号记录：{unit} {'核定确认' if ev.kind == 'confirm' else '核定 ' + str(len(sets)) + ' 项'}", fmt)
 
@@ -193,11 +195,8 @@ def review_sheet_cmd(units, out_dir, db, period, fmt):
     """生成核定表：每个单位一个工作簿，含自评值（锁定）、核定值、理由、依据列。"""
     from ..campaign.sheet import write_sheets
 
-    try:
-        store, c = _open(db, period)
+    with _campaign(db, period) as (store, c):
         files = write_sheets(store, c, list(units) or None, out_dir, write_atomic)
-    except RubricError as exc:
-        fail(exc)
     _out({"files": files}, "\n".join(f"{f['unit']}：{f['file']}" for f in files) or "没有已上报的单位", fmt)
 
 
@@ -218,11 +217,8 @@ def spotcheck_cmd(unit, item, fact, value, finding, evidence, db, period, actor,
 
     if not item and not fact:
         raise click.UsageError("请用 --item 或 --fact 指定抽查的项目。")
-    try:
-        store, c = _open(db, period)
+    with _campaign(db, period) as (store, c):
         ev = spotcheck(store, c, unit, finding, _actor(actor), item=item, fact=fact, value=value, evidence=evidence)
-    except RubricError as exc:
-        fail(exc)
     _out({"seq": ev.seq, "kind": ev.kind, "unit": ev.unit, "payload": ev.payload},
          f"已记录第{ev.seq}号记录：{unit} 抽查 {ev.payload['fact']} = {value}", fmt)
 
@@ -237,11 +233,8 @@ def status_cmd(db, period, fmt):
     from ..campaign.report import _amt
     from ..campaign.state import STATUS_TEXT
 
-    try:
-        store, c = _open(db, period)
+    with _campaign(db, period) as (store, c):
         st = derive(c, store.events(c))
-    except RubricError as exc:
-        fail(exc)
     rows = []
     for u in st.units.values():
         rows.append({"unit": u.unit, "status": u.status, "status_text": STATUS_TEXT[u.status],
@@ -277,11 +270,8 @@ def publish_cmd(db, period, actor, fmt):
     """发布通报：记录当前的正式排名（暂定、有错误、未上报的单位另列）。"""
     from ..campaign.publish import publish
 
-    try:
-        store, c = _open(db, period)
+    with _campaign(db, period) as (store, c):
         ev = publish(store, c, _actor(actor))
-    except RubricError as exc:
-        fail(exc)
     if "ledger" in ev.payload:
         done = sum(1 for u in ev.payload["ledger"]["units"] if u["status"] == "final")
         what = f"{done} 个单位的台账纳入汇总，"
@@ -306,14 +296,11 @@ def report_cmd(fmt, output, published, db, period):
 
     if fmt == "xlsx" and (not output or output == "-"):
         raise click.UsageError("xlsx 格式需要用 -o 指定输出文件（如 -o 通报.xlsx）")
-    try:
-        store, c = _open(db, period)
+    with _campaign(db, period) as (store, c):
         if output and output != "-" and is_input(store, c, output):
             raise InputFileError("输出文件不能是上报文件", [Problem(output, "这是已导入的上报工作簿，不能被通报覆盖；请换一个输出文件名")])
         events = store.events(c)
         data = report_data(published_state(c, events) if published else derive(c, events))
-    except RubricError as exc:
-        fail(exc)
     if fmt == "xlsx":
         write_atomic(output, xlsx_bytes(data))
         click.echo(f"已写入 {output}", err=True)
@@ -333,13 +320,10 @@ def history_cmd(unit, db, period, fmt):
     from ..campaign.history import history
     from ..campaign.state import local_time
 
-    try:
-        store, c = _open(db, period)
+    with _campaign(db, period) as (store, c):
         if unit and unit not in c.units:
             raise InputFileError("未知的单位", [Problem(unit, f"不在本次考核的单位名单中（{'、'.join(c.units)}）")])
         rows = history(store, c, unit)
-    except RubricError as exc:
-        fail(exc)
     _out({"period": c.period, "unit": unit, "events": rows},
          "\n".join(f"第{r['seq']}号 {local_time(r['at'])} {r['by']} {r['unit'] or ''} {r['text']}" for r in rows)
          or "没有记录", fmt)
@@ -356,8 +340,7 @@ def diff_cmd(unit, against, db, period, fmt):
     from ..campaign import derive
     from ..campaign.compare import period_diff, review_diff
 
-    try:
-        store, c = _open(db, period)
+    with _campaign(db, period) as (store, c):
         new = derive(c, store.events(c))
         if against:
             o = store.campaign(against)
@@ -366,8 +349,6 @@ def diff_cmd(unit, against, db, period, fmt):
         else:
             rows = review_diff(new, unit)
             head = f"{c.period}：自评 → 核定"
-    except RubricError as exc:
-        fail(exc)
     lines = [head]
     for r in rows:
         if not r["facts"] and not r["items"] and not r.get("metrics") and not r.get("rows") \
@@ -395,12 +376,9 @@ def rescore_cmd(rules_path, db, period, fmt):
     from ..campaign.compare import rescore
     from ..rules import load_pack
 
-    try:
-        store, c = _open(db, period)
+    with _campaign(db, period) as (store, c):
         new_pack = load_pack(rules_path)
         rows, problems = rescore(derive(c, store.events(c)), new_pack)
-    except RubricError as exc:
-        fail(exc)
     obj = {"period": c.period, "from": {"version": c.pack_version, "hash": c.pack_hash},
            "to": {"id": new_pack.id, "version": new_pack.version, "hash": new_pack.hash},
            "units": rows, "problems": [p.as_dict() for p in problems]}
@@ -428,13 +406,10 @@ def verify_cmd(ctx, db, period, fmt):
     """校验记录链：发现被改动、删除或调换顺序的记录，以及与记录不符的已发布通报。"""
     from ..campaign.publish import check_publications
 
-    try:
-        store, c = _open(db, period)
+    with _campaign(db, period) as (store, c):
         problems = store.verify(c)
         if not problems:
             problems = check_publications(c, store.events(c))
-    except RubricError as exc:
-        fail(exc)
     obj = {"period": c.period, "events": c.head_seq, "head": c.head_hash, "ok": not problems,
            "problems": [p.as_dict() for p in problems]}
     _out(obj, (f"记录链完整：考核 {c.period} 共 {c.head_seq} 条记录，校验无误；链头校验码 {c.head_hash[:16]}"
