@@ -192,3 +192,26 @@ def test_case_file_refuses_an_unknown_check():
         with pytest.raises(PackError) as ei:
             _cases(f"  - {{name: x, facts: {{report_date: 2019-06-29}}, expect: {{checks: [{cid}]}}}}\n")
         assert any(f"未知的报送检查 {cid!r}" in p.msg for p in ei.value.problems)
+
+
+# --- durable-rules decides the same ----------------------------------------------------
+
+def test_durable_decides_the_submission_checks(monkeypatch):
+    from rubric_xl.durable import ruleset_for
+    from rubric_xl.engine import convert_facts, score_values
+    from rubric_xl.engine.ledger import plan_for
+
+    rs = ruleset_for(PACK)
+
+    def refuse(top):  # durable-rules must not fall back on the engine's own evaluation
+        raise AssertionError("engine check_submission used by durable-rules")
+
+    for day in ("2019-06-27", "2019-06-28", "2019-06-29", "2020-01-01"):
+        values = convert_facts(PACK, {**BASE, "report_date": day,
+                                      "self_checks": [{"unit_name": "甲厂", "permit_held": True}]})
+        want = to_dict(score_values(PACK, values))
+        with monkeypatch.context() as m:
+            m.setattr(plan_for(PACK), "check_submission", refuse)
+            got = to_dict(rs.run(values))
+        assert got == want
+        assert [c["check"] for c in got["checks"]] == (["late_report"] if day > "2019-06-28" else [])
