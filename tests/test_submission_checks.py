@@ -215,3 +215,111 @@ def test_durable_decides_the_submission_checks(monkeypatch):
             got = to_dict(rs.run(values))
         assert got == want
         assert [c["check"] for c in got["checks"]] == (["late_report"] if day > "2019-06-28" else [])
+
+
+# --- the auditor, the terminal and the add-in show the same ------------------------------
+
+EXAMPLE = ROOT / "examples" / "changzhi-2019-luzhou.yaml"
+
+
+_TEMPLATES: dict[str, Path] = {}
+
+
+@pytest.fixture(scope="module")
+def templates(tmp_path_factory):
+    """One template per pack hash, built once for the module."""
+    _TEMPLATES.clear()
+    yield tmp_path_factory.mktemp("templates")
+    _TEMPLATES.clear()
+
+
+def _workbook(folder: Path, pack, templates: Path, **facts) -> Path:
+    from rubric_xl.factsfile import load_facts_file
+    from rubric_xl.workbook import fill_template, template_bytes
+
+    tpl = _TEMPLATES.get(pack.hash)
+    if tpl is None:
+        tpl = _TEMPLATES[pack.hash] = templates / f"{pack.short_hash}.xlsx"
+        tpl.write_bytes(template_bytes(pack))
+    raw = {**load_facts_file(EXAMPLE), **facts}
+    out = folder / f"潞州区-{len(list(folder.iterdir()))}.xlsx"
+    out.write_bytes(fill_template(tpl, raw, rules=pack))
+    return out
+
+
+def _set_cell(path: Path, name: str, value) -> Path:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    sheet, ref = next(iter(wb.defined_names[name].destinations))
+    wb[sheet][ref.replace("$", "")] = value
+    out = path.with_name(path.stem + "-typed.xlsx")
+    wb.save(out)
+    return out
+
+
+def test_auditor_reports_a_late_report_at_its_cell(tmp_path, templates):
+    from rubric_xl.audit import score_workbook
+
+    late = score_workbook(_workbook(tmp_path, PACK, templates, report_date="2019-06-29"), PACK)
+    on_time = score_workbook(_workbook(tmp_path, PACK, templates, report_date="2019-06-28"), PACK)
+    (p,) = [p for p in late.problems if "逾期报送" in p.msg]
+    assert p.level == "warning" and p.loc.endswith("填报!D5")
+    assert p.msg == PACK.model.checks[0].message + "（报送日期为2019-06-29）"
+    assert late.status == "ok"  # a warning: scored, not 有错误
+    d = late.to_dict()
+    assert [c["check"] for c in d["checks"]] == ["late_report"] and d["warnings"] == late.card.warning_count
+    assert not [p for p in on_time.problems if "逾期报送" in p.msg] and on_time.card.checks == []
+    assert on_time.card.warning_count == late.card.warning_count - 1
+
+
+@pytest.mark.parametrize("value", ["2019.6.29", "2019年6月29日", "#N/A"])
+def test_a_messy_report_date_is_an_input_error_not_a_late_report(tmp_path, templates, value):
+    from rubric_xl.audit import score_workbook
+
+    path = _set_cell(_workbook(tmp_path, PACK, templates), "report_date", value)
+    res = score_workbook(path, PACK)
+    assert res.card is None and res.status == "failed"
+    assert any(p.level == "error" and "报送日期" in p.msg for p in res.problems), res.problems
+    assert not [p for p in res.problems if "逾期报送" in p.msg]
+
+
+def test_an_error_check_makes_the_file_erroneous(tmp_path, templates):
+    from rubric_xl.audit import score_workbook
+
+    text = _with_checks(_one("report_date > report_deadline", "error"))
+    pack = load_pack_text(text, str(tmp_path / "changzhi-2019.yaml"))
+    res = score_workbook(_workbook(tmp_path, pack, templates, report_date="2019-07-10"), pack)
+    (p,) = [p for p in res.problems if p.msg.startswith("逾期报送")]
+    assert p.level == "error" and res.status == "error" and res.card is not None
+    assert res.card.error_count == 1 + sum(t.error_count for t in res.card.tables)
+
+
+def test_terminal_card_shows_the_check():
+    from rubric_xl.audit._terminal import ledger_text
+
+    text = ledger_text(score(PACK, {**BASE, "report_date": "2019-06-29"}))
+    assert "警告：逾期报送" in text
+    assert "逾期报送" not in ledger_text(score(PACK, {**BASE, "report_date": "2019-06-28"}))
+
+
+def test_addin_task_pane_and_status_function_show_the_check(tmp_path, templates):
+    from fastapi.testclient import TestClient
+
+    from rubric_xl.addin import create_app
+    from rubric_xl.addin._assess import assess_payload
+    from rubric_xl.addin._payload import payload_from_xlsx
+
+    client = TestClient(create_app([PATH]))
+    book = payload_from_xlsx(_workbook(tmp_path, PACK, templates, report_date="2019-06-29"))
+    r = client.post("/rubric/score", json=book)
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert got["ok"] is True and [c["check"] for c in got["checks"]] == ["late_report"]
+    assert got["status"].endswith("；" + PACK.model.checks[0].message)  # RUBRIC.STATUS shows the same text
+    assert assess_payload(book).status_text() == got["status"]
+    js = (ROOT / "src" / "rubric_xl" / "addin" / "static" / "rubric" / "taskpane.js").read_text(encoding="utf-8")
+    assert "r.checks" in js  # the pane lists them
+    book = payload_from_xlsx(_workbook(tmp_path, PACK, templates, report_date="2019-06-28"))
+    got = client.post("/rubric/score", json=book).json()
+    assert got["checks"] == [] and "逾期报送" not in got["status"]
