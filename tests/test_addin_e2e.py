@@ -418,6 +418,29 @@ def test_two_table_workbook_in_the_pane(browser, server, tmp_path):
     assert pane.errors == []
 
 
+def test_late_report_in_the_pane(browser, server, tmp_path):
+    """The pack's check of the whole submission (逾期报送) heads the ledger section."""
+    import yaml
+
+    from rubric_xl.workbook import fill_template
+
+    pack = load_pack(CHANGZHI)
+    tpl = tmp_path / "潞州区模板.xlsx"
+    tpl.write_bytes(template_bytes(pack))
+    facts = yaml.safe_load((ROOT / "examples" / "changzhi-2019-luzhou.yaml").read_text(encoding="utf-8"))
+    facts["report_date"] = dt.date(2019, 6, 29)  # one day after the deadline
+    filled = tmp_path / "潞州区.xlsx"
+    filled.write_bytes(fill_template(tpl, facts, rules=pack))
+    card = score(pack, facts)
+    (fired,) = card.checks
+    pane = Pane(browser, server, fake_workbook(filled, "潞州区.xlsx"))
+    lines = [e.inner_text() for e in pane.page.query_selector_all(".rubric-check")]
+    assert lines == [f"提醒：{fired.message}"]
+    assert pane.text("#rubric-ledger").startswith(f"提醒：{fired.message}")
+    assert f"{card.tables[0].label}共 6 行；错误 0 处，提醒 1 处。" in pane.text("#rubric-ledger")
+    assert pane.errors == []
+
+
 # ------------------------------------------------------------------ opened outside Excel
 OUTSIDE_TEXT = ("需要在 Excel 中打开", "开始", "评分助手")
 

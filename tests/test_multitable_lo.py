@@ -1,7 +1,9 @@
 """The generated two-table workbook of changzhi-2019 scores like the engine,
 in headless LibreOffice (its own native formulas), on clean and messy input:
-every row's status, 处罚建议, errors and warnings on both ledger sheets and every
-roll-up line of both tables on 汇总.  The messy workbooks (accepted spellings,
+every row's status, 处罚建议, errors and warnings on both ledger sheets, every
+roll-up line of both tables on 汇总 and its 提示 line (the submission check
+逾期报送, also on the boundary dates and on messy report dates: text, blank, an
+error value — the engine scores no such submission and the line stays blank).  The messy workbooks (accepted spellings,
 invalid values, error values such as #N/A) are also read by the auditor and the
 add-in, which must agree.
 
@@ -35,6 +37,7 @@ from rubric_xl.audit import score_workbook
 from rubric_xl.engine.card import dumps, to_dict
 from rubric_xl.rules.lowered import lowered_ledgers
 from rubric_xl.workbook import build_template, fill_workbook
+from rubric_xl.workbook.sheet_ledger import CHECKS_ROW
 
 ROOT = Path(__file__).resolve().parents[1]
 CHANGZHI = ROOT / "rules" / "changzhi-2019.yaml"
@@ -156,6 +159,7 @@ def compare(layout, out: Path, card) -> list[str]:
             bad.append(f"{out.name} {what}: 公式 {got!r} ≠ 引擎 {want!r}")
 
     summary = lo.sheet_rows(out, layout.summary_sheet)
+    check("汇总提示", lo.at(summary, CHECKS_ROW, 2), "；".join(p.message for p in card.checks))
     for lg, t in zip(lowered_ledgers(PACK), card.tables):
         tl = layout.tables[t.table]
         rows = lo.sheet_rows(out, tl.sheet)
@@ -191,6 +195,31 @@ def compare(layout, out: Path, card) -> list[str]:
     return bad
 
 
+# report_date cells: (value, number format) — accepted on and around the deadline,
+# then as people mistype it (text, a time of day, blank, an error value)
+REPORT_DATES = [
+    (dt.datetime(2019, 6, 28), None), (dt.datetime(2019, 6, 29), None), (dt.datetime(2019, 6, 27), "yyyy/m/d"),
+    (messy._serial(dt.date(2019, 6, 29)), "General"), (messy._serial(dt.date(2019, 6, 28)), "General"),
+    ("2019.6.29", None), ("2019/6/29", None), ("2019年6月29日", None), ("2019-06-29", None),
+    (dt.datetime(2019, 6, 29, 12), "yyyy-mm-dd hh:mm"), (None, None), ("   ", None), ("#N/A", None), ("#VALUE!", None),
+]
+
+
+def write_report_dates(facts: dict, outdir: Path) -> tuple[list[Path], object]:
+    """*facts* once per :data:`REPORT_DATES` cell typed into report_date."""
+    wb, layout = build_template(PACK, ledger_rows=ROWS)
+    ref = layout.inputs["report_date"]
+    paths = []
+    for i, cell in enumerate(REPORT_DATES):
+        fill_workbook(wb, PACK, facts)
+        messy._put(wb[ref.sheet], ref, cell)
+        path = outdir / f"cz-report-{i:03d}.xlsx"
+        wb.save(path)
+        wb[ref.sheet].cell(ref.row, ref.col).number_format = "yyyy-mm-dd"
+        paths.append(path)
+    return paths, layout
+
+
 @pytest.fixture(scope="module")
 def run():
     try:
@@ -205,9 +234,11 @@ def run():
         cpaths, clayout = write_clean(clean, src)
         messy_facts = random_submissions(N_MESSY, SEED + 1)
         mpaths, mlayout = write_messy(messy_facts, src, SEED + 1)
-        rc.submit(cpaths + mpaths).result()
+        rpaths, rlayout = write_report_dates(clean[0], src)
+        rc.submit(cpaths + mpaths + rpaths).result()
         yield {"clean": list(zip(clean, cpaths)), "clayout": clayout, "mlayout": mlayout,
-               "messy": [(p, rc.outdir / p.name) for p in mpaths], "out": rc.outdir}
+               "messy": [(p, rc.outdir / p.name) for p in mpaths], "out": rc.outdir,
+               "report": [(p, rc.outdir / p.name) for p in rpaths], "rlayout": rlayout}
     finally:
         rc.close()
         shutil.rmtree(src, ignore_errors=True)
@@ -275,3 +306,26 @@ def test_messy_two_table_workbooks_agree_in_formulas_auditor_and_add_in(run):
                 bad.append(f"{sent.name} 加载项 {wt['label']} 与审核不符")
     assert not bad, f"{len(bad)} 处不符：\n" + "\n".join(bad[:25])
     assert invalid >= 3  # the messy input did make rows 有误
+
+
+def test_late_report_line_on_boundary_and_messy_report_dates(run):
+    """The 提示 line equals the auditor's card on every report_date cell; a value the
+    contract refuses (or a blank) gives no card and a blank line — never 逾期报送."""
+    message = PACK.model.checks[0].message
+    shown = []
+    for (sent, out), (value, _) in zip(run["report"], REPORT_DATES, strict=True):
+        res = score_workbook(sent)
+        line = lo.at(lo.sheet_rows(out, run["rlayout"].summary_sheet), CHECKS_ROW, 2)
+        if res.card is None:  # refused (text, a time, blank, an error value): an input problem, no check
+            assert any("报送日期" in p.msg and p.level == "error" for p in res.problems), (value, res.problems)
+            assert line == "", (value, line)
+        else:
+            assert compare(run["rlayout"], out, res.card) == []
+        shown.append((value, res.card is not None, line))
+    got = {(str(v), scored): line for v, scored, line in shown}
+    # the boundary: 6月28日 on time, 6月29日 late, as a date and as a serial number
+    assert got[(str(dt.datetime(2019, 6, 28)), True)] == "" and got[(str(dt.datetime(2019, 6, 29)), True)] == message
+    assert got[(str(messy._serial(dt.date(2019, 6, 29))), True)] == message
+    assert got[(str(messy._serial(dt.date(2019, 6, 28))), True)] == ""
+    refused = [v for v, scored, _ in shown if not scored]
+    assert {"2019.6.29", None, "#N/A"} <= set(refused), refused

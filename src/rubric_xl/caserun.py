@@ -222,6 +222,10 @@ def _compare_ledger(card, e: Expect) -> list[str]:
         te = e.per_table(tables[0].table).get(t.table)
         if te is not None:
             out.extend((f"{t.label}：" if several else "") + msg for msg in _compare_table(t, te.rows, te.rollups))
+    if e.checks is not None:  # the submission checks that fired, as a set
+        have = {p.check for p in card.checks}
+        if have != set(e.checks):
+            out.append(f"报送检查：期望 {_list(set(e.checks))}，实际 {_list(have)}")
     return out
 
 

@@ -8,14 +8,16 @@ one :class:`Target` each:
   扣完为止 when the item's deductions can exceed its base;
 - ledgers, per table: each 决策 value (first rule that applies), each 状态 of the
   chain, 有误 rows, each 必填列 left blank, each 行检查 (error and warning), each
-  指标条件 (the row condition of a count / sum with ``where``, all, none metric).
+  指标条件 (the row condition of a count / sum with ``where``, all, none metric);
+  each 报送检查 of the whole submission (a ledger pack's top-level ``checks:``).
 
 What *did* fire is read from the score cards the engine returns, never from the
 explanation text: ``ItemResult.zero_rule`` / ``tier`` / ``floored``,
 ``Adjustment.rule`` / ``capped``; per table of a ledger card ``RowResult.status``,
 its decision values, the check ids of its errors and warnings, and the roll-ups
 for metric conditions (a count > 0, a sum ≠ 0 — a sum of zeros shows nothing —,
-none false, all true on a line with rows).
+none false, all true on a line with rows); the card's ``checks`` for the
+submission checks.
 
 Only cases that passed count (a failing case proves nothing); a pack with no
 passing case is at 0 %.
@@ -38,6 +40,7 @@ CATEGORY = {
     "cap": "封顶", "floor": "扣完为止",
     "status": "状态", "invalid": "有误行", "required": "必填列", "error": "行检查（错误）",
     "warning": "行检查（提醒）", "metric": "指标条件", "decision": "决策",
+    "submission_error": "报送检查（错误）", "submission_warning": "报送检查（提醒）",
 }
 
 
@@ -212,6 +215,8 @@ def ledger_targets(pack: RulePack) -> list[Target]:
         out += [Target(chk.level, f"{at} 检查 {chk.id}", chk.message, ("check", tb, chk.id)) for chk, _ in lg.checks]
         out += [Target("metric", f"{at} 指标 {m.id}", f"{m.label}（{m.kind}）的行条件成立", ("metric", tb, m.id, m.kind))
                 for m in _conditions(lg)]
+    out += [Target(f"submission_{c.level}", f"报送检查 {c.id}", c.message, ("submission", c.id))
+            for c in lowered.lowered_checks(pack)]
     return out
 
 
@@ -247,7 +252,7 @@ def _rubric_fired(card) -> set[tuple]:
 
 
 def _ledger_fired(card, pack: RulePack) -> set[tuple]:
-    fired: set[tuple] = set()
+    fired: set[tuple] = {("submission", p.check) for p in card.checks}
     tables = {t.table: t for t in card.tables}
     for lg in lowered.lowered_ledgers(pack):
         t = tables.get(lg.table)

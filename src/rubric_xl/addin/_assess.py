@@ -70,10 +70,12 @@ class Assessment:
             return "无法评分"
         if isinstance(self.card, LedgerCard):
             tables = self.card.tables
+            # the pack's checks of the whole submission that fired (逾期报送) follow the counts
+            fired = "".join(f"；{p.message}" for p in self.card.checks)
             if len(tables) > 1:  # several tables: each one's rows, then the problems of all
                 rows = "，".join(f"{t.label}{len(t.rows)}行" for t in tables)
-                return f"台账：{rows}，错误{self.card.error_count}处，提醒{self.card.warning_count}处"
-            return f"台账：{len(self.card.rows)}行，错误{self.card.error_count}处，提醒{self.card.warning_count}处"
+                return f"台账：{rows}，错误{self.card.error_count}处，提醒{self.card.warning_count}处{fired}"
+            return f"台账：{len(self.card.rows)}行，错误{self.card.error_count}处，提醒{self.card.warning_count}处{fired}"
         bad = sum(1 for i in self.issues if i.kind in ("type", "range"))
         pending = sum(1 for it in self.card.items if it.status == "incomplete")
         wrong = sum(1 for it in self.card.items if it.status == "invalid")
@@ -199,6 +201,11 @@ def _score_into(a: Assessment, pack: RulePack, raw: dict, cells: dict[str, Cell]
             ids = "、".join(f"第{i}项" for i in items)
             a.issues.append(InputIssue("missing", fid, f.label, f"{f.label}（{ids}待填）", cells.get(fid)))
     else:
+        for prob in card.checks:  # an error of the whole submission: at the first fact it reads
+            if prob.level == "error":
+                fid = prob.columns[0] if prob.columns else ""
+                a.issues.append(InputIssue("check", fid, pack.facts[fid].label if fid else "报送检查",
+                                           prob.message, cells.get(fid) if fid else None))
         tables = card.tables
         for t in tables:  # every table, pack order; several: the row names its table
             where = t.label if len(tables) > 1 else ""

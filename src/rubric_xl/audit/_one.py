@@ -2,7 +2,7 @@
 
 Steps: read the workbook against its pack, convert the facts (a value that
 breaks the input contract is reported and its items are 有误, the total
-provisional), score, report missing inputs, ledger row
+provisional), score, report missing inputs, ledger submission checks and row
 problems and result cells that disagree with the recomputation.
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 from ..engine import score_values
 from ..engine.ledger import plan_for as ledger_plan
+from ..engine import num
 from ..engine.card import LedgerCard, ScoreCard, to_dict
 from ..engine.facts import Invalid, read_facts
 from ..errors import FactsError, Problem, RubricError
@@ -105,6 +106,20 @@ def _ledger_rows(reading: Reading, card: LedgerCard) -> list[Problem]:
     return out
 
 
+def _submission_checks(reading: Reading, card: LedgerCard) -> list[Problem]:
+    """The pack's checks of the whole submission that fired (逾期报送), each at
+    the cell of the first top-level fact it reads, with the values it read —
+    where the top-level facts' own problems point."""
+    sub = reading.submission
+    out = []
+    for p in card.checks:
+        read = [f"{reading.pack.facts[f].label}为{'（空）' if card.facts.get(f) is None else num.value(card.facts[f])}"
+                for f in p.columns]
+        out.append(Problem(sub.where(p.columns[0]) if p.columns else sub.file,
+                           p.message + (f"（{'，'.join(read)}）" if read else ""), p.level))
+    return out
+
+
 def score_workbook(path: str | Path, rules: RulePack | str | Path | None = None,
                    strict: bool = False, display: str | None = None, executor: str = "engine") -> FileResult:
     """Re-score one workbook.  Every problem ends up in ``FileResult.problems``.
@@ -141,7 +156,7 @@ def score_workbook(path: str | Path, rules: RulePack | str | Path | None = None,
     res.card = card
     if isinstance(card, LedgerCard):
         res.values = values
-        res.problems += _ledger_rows(reading, card)
+        res.problems += _submission_checks(reading, card) + _ledger_rows(reading, card)
         if not res.unit:  # the reporting body: a top-level fact the ledger groups by
             by = [g.by for g in reading.pack.model.ledger.groupings if g.by in values]  # type: ignore[union-attr]
             res.unit = next((str(values[b]) for b in by if values[b] is not None), None)

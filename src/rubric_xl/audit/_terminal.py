@@ -196,6 +196,8 @@ def ledger_text(card: LedgerCard, title: str | None = None) -> str:
     labels = fact_labels(card.pack)
     con.print(wrap("    ".join(f"{labels.get(k, k)}：{num.value(v) if v is not None else '（空）'}"
                              for k, v in card.facts.items()), 118))
+    for p in card.checks:  # the pack's checks of the whole submission (逾期报送)
+        con.print(wrap(f"{'错误' if p.level == 'error' else '警告'}：{p.message}", 118))
     tables = card.tables
     decisions = decision_labels(card.pack)
     for t in tables:

@@ -10,6 +10,10 @@ Two rulesets per pack, each fact one row:
   is blank, ``chk<k>`` a check holds, ``m<k>`` a row term's condition holds (the lowered
 ``row_terms``).
 
+The first table's ruleset also holds the pack's checks of the whole submission
+(:func:`rubric_xl.rules.lowered.lowered_checks`): one fact ``p`` per submission
+(its top-level values), ``sub<k>`` when check *k* holds.
+
 Derived row values and metric sums are the shared arithmetic; the roll-ups
 aggregate the per-row decisions made here with the engine's aggregation.
 """
@@ -209,13 +213,35 @@ class LedgerRuleset(_TableRuleset):
         lgs = lowered.lowered_ledgers(pack)
         super().__init__(pack, lgs[0])
         self.tables = [self] + [_TableRuleset(pack, lg) for lg in lgs[1:]]
+        # the submission checks: one ``p`` fact per submission, over its top-level values
+        self.sub_checks = lowered.lowered_checks(pack)
+        self.p_terms = Terms()
+        comp = Compiler(self.p_terms)
+        pconds: dict[str, tuple] = {"p.seen": TRUE}
+        for k, c in enumerate(self.sub_checks):
+            pconds[f"sub{k}"] = comp.cond(c.node)
+        self.rules.update({n: to_json(c, "p") for n, c in pconds.items()})
+
+    def _check_submission(self, top: dict) -> list[RowProblem]:
+        """The submission checks that hold on *top* (the engine's :meth:`LedgerPlan.base`), decided by durable-rules."""
+        errors: set[str] = set()
+        fact = self.p_terms.fields(top, errors)
+        if errors:
+            raise _host.DurableError("durable-rules 执行器内部错误：报送检查的条件无法计算，未给出结果")
+        fact.update(ev="p", rid=0)
+        _host.ensure(self.name, self.rules)
+        fired = {name for name, _ in _batched(self.name, [fact])}
+        if "p.seen" not in fired:
+            raise _host.DurableError("durable-rules 执行器内部错误：报送检查未被执行，未给出结果")
+        return [RowProblem(c.id, c.level, c.message, list(c.facts))
+                for k, c in enumerate(self.sub_checks) if f"sub{k}" in fired]
 
     def _evaluate(self, values: dict, table: int = 0):
         return _TableRuleset._rows(self.tables[table], values)
 
     def run(self, values: dict, where=None) -> LedgerCard:
         """The engine's card assembly (:meth:`LedgerPlan.run`) with durable-rules deciding each row."""
-        return self.plan.run(values, where, evaluate=self._evaluate)
+        return self.plan.run(values, where, evaluate=self._evaluate, checks=self._check_submission)
 
     def combine(self, submissions: list[dict], sources: list[str] | None = None):
         """Like :meth:`rubric_xl.engine.ledger.LedgerPlan.combine`, rows decided by durable-rules."""

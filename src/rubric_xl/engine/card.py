@@ -163,7 +163,10 @@ class TableResult:
 class LedgerCard:
     """A ledger submission's result.  ``rows`` / ``rollups`` / ``metric_labels``
     are the first table's; ``more`` holds the results of the pack's further
-    tables (pack order); :attr:`tables` lists them all."""
+    tables (pack order); :attr:`tables` lists them all.  ``checks``: the pack's
+    checks of the whole submission that fired (``RowProblem.columns`` holds the
+    top-level facts each reads), counted in :attr:`error_count` /
+    :attr:`warning_count` with the rows' problems."""
 
     pack: PackInfo
     facts: dict[str, Any]
@@ -173,6 +176,7 @@ class LedgerCard:
     table: str = ""
     label: str = ""
     more: list[TableResult] = field(default_factory=list)
+    checks: list[RowProblem] = field(default_factory=list)
 
     @property
     def kind(self) -> str:
@@ -184,11 +188,11 @@ class LedgerCard:
 
     @property
     def error_count(self) -> int:
-        return sum(t.error_count for t in self.tables)
+        return sum(t.error_count for t in self.tables) + sum(p.level == "error" for p in self.checks)
 
     @property
     def warning_count(self) -> int:
-        return sum(t.warning_count for t in self.tables)
+        return sum(t.warning_count for t in self.tables) + sum(p.level != "error" for p in self.checks)
 
 
 class JSONNumber(str):
@@ -299,7 +303,9 @@ def to_dict(card: ScoreCard | LedgerCard) -> dict:
         first = _table(card.tables[0])
         out = {"pack": pack, "kind": "ledger", "facts": _plain(card.facts),
                "errors": card.error_count, "warnings": card.warning_count,
-               "rows": first["rows"], "rollups": first["rollups"], "metrics": first["metrics"]}
+               "rows": first["rows"], "rollups": first["rollups"], "metrics": first["metrics"],
+               "checks": [{"check": p.check, "level": p.level, "msg": p.message, "facts": p.columns}
+                          for p in card.checks]}
         if card.more:  # two or more tables: every table, pack order (the first one also above)
             out["tables"] = [first] + [_table(t) for t in card.more]
         return out

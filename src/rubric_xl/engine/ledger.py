@@ -266,6 +266,8 @@ class LedgerPlan:
         self.top_derived = [(d.id, expr.compile_py(n)) for d, n in pack.derived]
         # top-level facts a ledger cannot do without (e.g. 填报单位: it names the group)
         self.top_required = list(first.lg.top_required)  # (fact, message)
+        # checks of the whole submission (lowered.Check), on the rows' starting environment
+        self.submission_checks = [(c, expr.compile_py(c.node)) for c in lowered.lowered_checks(pack)]
 
     # --- rows -----------------------------------------------------------------
 
@@ -310,15 +312,22 @@ class LedgerPlan:
             return [tp._evaluate(values, base) for tp in self.tables]
         return [evaluate(values, table=k) if k else evaluate(values) for k in range(len(self.tables))]
 
+    def check_submission(self, top: dict) -> list[RowProblem]:
+        """The submission checks that fire on *top* (:meth:`base`), pack order; a
+        blank condition does not fire."""
+        return [RowProblem(c.id, c.level, c.message, list(c.facts)) for c, fn in self.submission_checks if fn(top)]
+
     # --- entry points ---------------------------------------------------------
 
-    def run(self, values: dict, where: Where | None = None, evaluate=None) -> LedgerCard:
+    def run(self, values: dict, where: Where | None = None, evaluate=None, checks=None) -> LedgerCard:
         """Score one converted submission: every table, pack order.  Raises
         FactsError (see check_facts).  *evaluate(values, table=k)* decides each
-        row of table *k* (default this plan's own; the durable-rules executor
-        passes its own) — the card is assembled here, once."""
+        row of table *k* and *checks(top)* the submission checks (default this
+        plan's own; the durable-rules executor passes its own) — the card is
+        assembled here, once."""
         self.check_facts(values, where)
         top = self.base(values, where)  # a top-level derived value that cannot be computed: FactsError
+        fired = (checks or self.check_submission)(top) if self.submission_checks else []
         facts = {f: values.get(f) for f in self.top_facts}
         results = []
         for tp, evaluated in zip(self.tables, self._all(values, evaluate)):
@@ -327,7 +336,7 @@ class LedgerPlan:
             results.append(TableResult(tp.table, tp.lg.label, [r for r, _ in evaluated], rollups, labels))
         first = results[0]
         return LedgerCard(self.info, facts, first.rows, first.rollups, first.metric_labels,
-                          first.table, first.label, results[1:])
+                          first.table, first.label, results[1:], fired)
 
     def combine_tables(self, submissions: list[dict], sources: list[str] | None = None,
                        evaluate=None) -> list[list[Rollup]]:

@@ -479,3 +479,33 @@ def compile_ledger(pack: RulePack, column_ref: Callable[[str], str], ledger: low
     labels = {mt.id: mt.label for mt in lg.aggregates}
     names = {w: result_name(lg, w) for w in ("status", "errors", "warnings", *decisions)}
     return LedgerFormulas(lg.table, status, errors, warnings, rollups, labels, decisions, names, reasons=helpers)
+
+
+CHECKS_NAME = "rxl.checks"  # defined name of the cell showing the submission checks (no pack id has a dot)
+
+
+def compile_checks(pack: RulePack) -> str | None:
+    """The formula of the cell showing a ledger pack's checks of the whole
+    submission (:func:`rubric_xl.rules.lowered.lowered_checks`): the message of
+    each check that holds, pack order, "；"-separated; "" when none holds.  As in
+    the engine a blank condition does not hold, and a check reading a top-level
+    fact whose cell breaks the input contract (text in a date cell, #N/A) shows
+    nothing (the engine scores no such submission).  ``None`` when the pack has
+    no such check.  Raises :class:`PackError` when a check cannot be expressed."""
+    checks = lowered.lowered_checks(pack)
+    if not checks:
+        return None
+    lc = _Ledger(pack, lowered.lowered_ledger(pack), lambda cid: "XFD", LEDGER_SHEET)
+    pieces = []
+    try:
+        for c in checks:
+            cond = lc.top_c.truth(lc.top_c.compile(c.node))
+            bad = [inputs.invalid(pack.facts[f], f) for f in c.facts]
+            pieces.append((f"IF({xl.any_of(bad)},FALSE,{cond})" if bad else cond, xl.text(c.message)))
+    except Unsupported as exc:
+        raise PackError("报送检查无法编译为 Excel 公式", [Problem(f"{pack.source}: checks", str(exc))]) from None
+    formula = "=" + xl.joined(pieces, "；")
+    problems = [Problem(f"{pack.source}: checks", msg) for msg in xl.problems_in(formula)]
+    if problems:
+        raise PackError("报送检查无法编译为 Excel 公式", problems)
+    return formula

@@ -46,6 +46,11 @@ values and decisions::
                 - {row: 1, values: {penalty_advice: 严查重处, blacklist: true}}
               rollups: {reporting_body: {潞州区: {cases: 1}}}
 
+The pack's checks of the whole submission (top-level ``checks:``) that fire,
+compared as a set (``[]``: none fires)::
+
+        expect: {checks: [late_report]}
+
 ``keep_invalid: true`` on a case reads its facts as a workbook is read: a value
 that breaks the input contract is kept, its row (or item) is 有误, instead of the
 whole case being an error (an item then expects ``{status: invalid}``)::
@@ -177,6 +182,7 @@ class Expect(_M):
     rows: list[RowExpect] = []
     rollups: dict[str, dict[str, dict[str, Any]]] = {}
     tables: dict[str, TableExpect] = {}  # several-table packs: table fact id -> expectations
+    checks: Optional[list[str]] = None  # the pack's submission checks (top-level checks:) that fire, a set
 
     @model_validator(mode="before")
     @classmethod
@@ -202,7 +208,8 @@ class Expect(_M):
                 if getattr(self, f) not in (None, {}, [])]
 
     def ledger_fields(self) -> list[str]:
-        return [f for f in ("rows", "rollups", "tables") if getattr(self, f)]
+        return [f for f in ("rows", "rollups", "tables") if getattr(self, f)] + \
+            (["checks"] if self.checks is not None else [])
 
 
 class CombinedTable(_M):
@@ -447,6 +454,10 @@ class _Checker:
         for tid in e.tables:
             if tid not in by_table:
                 self.err(path + ("tables", tid), f"没有表格 {tid!r}（台账表格：{'、'.join(by_table)}）")
+        known = [c.id for c in self.pack.model.checks]
+        for j, cid in enumerate(e.checks or []):
+            if cid not in known:
+                self.err(path + ("checks", j), f"未知的报送检查 {cid!r}（已定义：{'、'.join(known) or '无'}）")
         first = ledgers[0].model.table
         if e.rows or e.rollups:
             self.table(path, e.rows, e.rollups, ledgers[0])

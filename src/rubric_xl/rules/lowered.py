@@ -13,7 +13,9 @@ back-end is one more consumer of the same form.  Ledgers are lowered to
 :class:`Ledger`, one per table (row states, derived values, decisions, status
 chain, required-column texts, checks, row terms; metrics as :class:`MOp` trees
 of a few generic aggregations, groupings as :class:`LGrouping`): what a metric
-kind means (count, sum, all, none, rate, expr) is decided here only.
+kind means (count, sum, all, none, rate, expr) is decided here only.  A ledger
+pack's checks of the whole submission are lowered to :class:`Check`
+(:func:`lowered_checks`).
 
 Amount expressions (:class:`Op`):
 
@@ -355,6 +357,39 @@ def lowered_ledgers(pack: RulePack) -> tuple[Ledger, ...]:
         lgs = tuple(out)
         pack._lowered_ledgers = lgs  # type: ignore[attr-defined]
     return lgs
+
+
+@dataclass(frozen=True)
+class Check:
+    """A check of the whole submission (a ledger pack's top-level ``checks:``),
+    lowered once: evaluated after the top-level facts are accepted, in the
+    environment every row starts from (top-level facts, deadlines, top-level
+    derived values; parameters folded).  It fires when *node* holds — a blank
+    condition (a blank input it reads) does not fire.  *facts*: the top-level
+    facts it reads (derived values expanded), pack order — where it points, and
+    the inputs whose invalid value leaves it unevaluated."""
+
+    id: str
+    level: str  # error | warning
+    message: str
+    node: expr.Node
+    facts: tuple[str, ...]
+
+
+def lowered_checks(pack: RulePack) -> tuple[Check, ...]:
+    """The submission checks of *pack*, pack order (cached on the pack)."""
+    out = getattr(pack, "_lowered_checks", None)
+    if out is None:
+        checks = []
+        for c, node in getattr(pack, "checks", ()):
+            deps: set[str] = set()
+            for n in node.names():
+                deps.update(pack.derived_facts.get(n, [n] if n in pack.facts else []))
+            checks.append(Check(c.id, c.level, c.message, node,
+                                tuple(f.id for f in pack.model.facts if f.id in deps)))
+        out = tuple(checks)
+        pack._lowered_checks = out  # type: ignore[attr-defined]
+    return out
 
 
 def lowered_ledger(pack: RulePack) -> Ledger:

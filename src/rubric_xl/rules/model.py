@@ -292,6 +292,17 @@ class RowCheck(_Base):
     columns: list[ID] = []  # the cells to point at
 
 
+class SubmissionCheck(_Base):
+    """A check of the whole submission (a ledger pack's top-level ``checks:``):
+    the problem is present when ``when`` holds over top-level facts, top-level
+    derived values, deadlines and parameters (e.g. 逾期报送)."""
+
+    id: ID
+    level: Literal["error", "warning"]
+    when: Expr
+    message: str = Field(min_length=1)
+
+
 class DecisionRule(_Base):
     value: str = Field(min_length=1)
     when: Expr
@@ -386,6 +397,7 @@ class Pack(_Base):
     settings: Settings = Settings()
     ledger: Optional[Ledger] = None  # one table; the first of ``ledgers`` when that is given
     ledgers: list[Ledger] = []  # two or more tables (each one ``ledger:`` section)
+    checks: list[SubmissionCheck] = []  # ledger packs: checks of the whole submission (top-level values)
 
     @field_validator("version", mode="before")
     @classmethod
@@ -404,4 +416,6 @@ class Pack(_Base):
             object.__setattr__(self, "ledgers", [self.ledger])
         if self.kind == "ledger" and self.ledger is None:
             raise ValueError("台账类规则包（kind: ledger）必须有 ledger 或 ledgers 部分")
+        if self.checks and self.kind != "ledger":
+            raise ValueError("顶层的 checks（报送检查）只适用于台账类规则包（kind: ledger）")
         return self

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import ExpressionError, PackError, Problem, ProblemList
-from .expr import BOOL, DATE, NUMBER, TEXT, Node, Symbol, check, compile_py
+from .expr import BOOL, DATE, NUMBER, TEXT, Node, Symbol, check, compile_py, parse
 from .model import (
     PACK_PLACES, Derived, Fact, FlatRule, Item, LateRule, Pack, PerUnitRule, StepRule, number_problem,
 )
@@ -93,6 +93,7 @@ class RulePack:
     ledger: CheckedLedger | None = None  # the first of ``ledgers``
     ledgers: list[CheckedLedger] = field(default_factory=list)
     parameters: dict[str, Decimal] = field(default_factory=dict)
+    checks: list[tuple[Any, Node]] = field(default_factory=list)  # (model.SubmissionCheck, condition)
 
     @property
     def id(self) -> str:
@@ -314,21 +315,22 @@ class _Checker:
     def err(self, path: tuple, msg: str) -> None:
         self.p.add(self.loc.where(path), msg)
 
-    def expr(self, path: tuple, text: str, symbols: dict, want: str | None) -> Node | None:
+    def expr(self, path: tuple, text: str, symbols: dict, want: str | None, what: str = "") -> Node | None:
+        """*text* checked against *symbols*; *what* leads each error (e.g. 报送检查“late_report”：)."""
         shown = text if len(text) <= 80 else text[:80] + "…"
         try:
             node = check(text, symbols, want)
         except ExpressionError as exc:
             where = f"（位置 {exc.pos + 1}）" if exc.pos is not None else ""
-            self.err(path, f"表达式 {shown!r} 有误{where}：{exc.message}")
+            self.err(path, f"{what}表达式 {shown!r} 有误{where}：{exc.message}")
             return None
         bad = _bad_numbers(node)
         for why in bad:
-            self.err(path, f"表达式 {shown!r} 有误：{why}")
+            self.err(path, f"{what}表达式 {shown!r} 有误：{why}")
         if self.params and not self.params.keys().isdisjoint(node.names()):
             node = _fold(node, self.params)
         if _division_by_zero(node):
-            self.err(path, f"表达式 {shown!r} 有误：除数为 0，评分时无法计算")
+            self.err(path, f"{what}表达式 {shown!r} 有误：除数为 0，评分时无法计算")
             bad.append("/0")
         return None if bad else node
 
@@ -401,7 +403,37 @@ class _Checker:
                 pack.ledgers.append(checked)
         if pack.ledgers and len(pack.ledgers) == len(m.ledgers):
             pack.ledger = pack.ledgers[0]
+        pack.checks = self.submission_checks(symbols, facts)
         return pack
+
+    def submission_checks(self, symbols: dict, facts: dict[str, Fact]) -> list[tuple[Any, Node]]:
+        """The top-level ``checks:`` of a ledger pack: yes/no over top-level names
+        only (facts, derived values, deadlines, parameters) — never a table column."""
+        out = []
+        seen: set[str] = set()
+        columns = {c.id: f for f in facts.values() if f.type == "table" for c in f.columns or []}
+        for i, c in enumerate(self.m.checks):
+            path = ("checks", i)
+            what = f"报送检查“{c.id}”："
+            if c.id in seen:
+                self.err(path + ("id",), f"{what}id 重复（每项报送检查的 id 应不同）")
+                continue
+            seen.add(c.id)
+            try:
+                names = parse(c.when).names()
+            except ExpressionError:
+                names = ()  # check() below words the syntax error
+            inner = sorted(n for n in names if n in columns or (n in facts and facts[n].type == "table"))
+            if inner:
+                n = inner[0]
+                table = columns[n].label if n in columns else facts[n].label
+                self.err(path + ("when",), f"{what}{n!r} 是表格“{table}”中的{'列' if n in columns else '表格'}，"
+                         "报送检查只能读顶层事实、派生值、期限和参数（逐行的检查请写在该表格台账的 checks 中）")
+                continue
+            node = self.expr(path + ("when",), c.when, symbols, BOOL, what)
+            if node is not None:
+                out.append((c, node))
+        return out
 
     def categories(self) -> None:
         m = self.m

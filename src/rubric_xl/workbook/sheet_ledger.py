@@ -278,6 +278,7 @@ def build_summary_sheet(ctx: Ctx) -> Worksheet | None:
     styles.style(ws.cell(1, 1, f"{pack.model.title}——汇总（根据台账自动计算）"), font=styles.TITLE, border=False,
                  align=styles.LEFT)
     ws.row_dimensions[1].height = 30
+    _checks_line(ctx, ws, max(last_col, 2))
     row = 3
     several = len(ledgers) > 1
     for li, led in enumerate(ledgers):
@@ -289,6 +290,29 @@ def build_summary_sheet(ctx: Ctx) -> Worksheet | None:
     styles.print_setup(ws, landscape=True, header=pack.model.title)
     styles.protect(ws)
     return ws
+
+
+CHECKS_ROW = 2  # the 提示 line of the 汇总 sheet: the pack's checks of the whole submission
+
+
+def _checks_line(ctx: Ctx, ws: Worksheet, last_col: int) -> None:
+    """Row 2 of 汇总 when the pack has checks of the whole submission (逾期报送):
+    提示 in A, the message of each check that holds in B (merged to the last
+    metric column; blank when none holds), defined name ``rxl.checks``."""
+    from ..formulas._ledger import CHECKS_NAME, compile_checks  # noqa: PLC0415
+
+    formula = compile_checks(ctx.pack)
+    if formula is None:
+        return
+    r = CHECKS_ROW
+    styles.style(ws.cell(r, 1, "提示"), font=styles.BOLD, fill=styles.HEADER_FILL, align=styles.CENTER)
+    cell = ws.cell(r, 2)
+    if last_col > 2:
+        ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=last_col)
+    styles.style(cell, font=styles.WARN, fill=styles.RESULT_FILL, align=styles.WRAP, formula=True)
+    cell.value = formula
+    ws.row_dimensions[r].height = 2 * styles.LINE_HEIGHT
+    ctx.define(CHECKS_NAME, f"'{ws.title}'!$B${r}")
 
 
 def _summary_blocks(ctx: Ctx, ws: Worksheet, led, table: Fact, row: int, table_id: str | None) -> int:

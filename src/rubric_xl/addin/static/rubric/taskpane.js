@@ -232,6 +232,10 @@ function renderLedger(r) {
   const tables = r.tables || [{ label: "台账", rows: r.rows, errors: r.errors, warnings: r.warnings,
                                 rollups: r.rollups, metrics: r.metrics }];
   box.replaceChildren();
+  // the pack's checks of the whole submission that fired (e.g. 逾期报送)
+  for (const c of r.checks || []) {
+    box.append(el("div", "rubric-check", `${c.level === "error" ? "错误" : "提醒"}：${c.msg}`));
+  }
   for (const t of tables) {
     box.append(el("div", "", `${t.label}共 ${t.rows.length} 行；错误 ${t.errors} 处，提醒 ${t.warnings} 处。`));
     for (const ru of t.rollups) {
