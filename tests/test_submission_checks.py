@@ -323,3 +323,30 @@ def test_addin_task_pane_and_status_function_show_the_check(tmp_path, templates)
     book = payload_from_xlsx(_workbook(tmp_path, PACK, templates, report_date="2019-06-28"))
     got = client.post("/rubric/score", json=book).json()
     assert got["checks"] == [] and "逾期报送" not in got["status"]
+
+
+def test_rules_show_and_the_guide_sheet_list_the_submission_checks():
+    """A pack's reader sees each submission check where the row checks are shown:
+    ``rules show`` (text and markdown) and the template's 填报说明 sheet."""
+    from click.testing import CliRunner
+    from openpyxl import load_workbook
+    import io
+
+    from rubric_xl.cli import cli
+    from rubric_xl.workbook import template_bytes
+
+    (check,) = PACK.model.checks
+    for fmt in ("table", "markdown"):
+        res = CliRunner().invoke(cli, ["rules", "show", str(PATH), "--format", fmt])
+        assert res.exit_code == 0, res.output
+        line = next(ln for ln in res.output.splitlines() if check.id in ln)
+        assert "警告" in line and check.when in line and check.message in line
+    wb = load_workbook(io.BytesIO(template_bytes(PACK)))
+    guide = [c.value for c in wb["填报说明"]["A"] if c.value]
+    at = next(i for i, t in enumerate(guide) if t.endswith("、报送检查"))
+    assert "“汇总”工作表顶部的“提示”行" in guide[at + 1]
+    assert guide[at + 2] == f"1. 【提醒】{check.message}"
+    # a pack without submission checks has no such section
+    xin = load_pack(ROOT / "rules" / "xinzhou-2024.yaml")
+    wb = load_workbook(io.BytesIO(template_bytes(xin)))
+    assert not any(str(c.value).endswith("、报送检查") for c in wb["填报说明"]["A"] if c.value)

@@ -104,6 +104,10 @@ def _ledger_md(pack: RulePack) -> list[str]:
         out += ["", "| 派生值 | 名称 | 计算 |", "|---|---|---|"]
         for d in m.derived:
             out.append(f"| {d.id} | {_md(d.label)} | `{_md(d.expr)}` |")
+    if m.checks:
+        out += ["", "| 报送检查 | 级别 | 条件 | 说明 |", "|---|---|---|---|"]
+        for c in m.checks:
+            out.append(f"| {c.id} | {'错误' if c.level == 'error' else '警告'} | `{_md(c.when)}` | {_md(c.message)} |")
     for led in m.ledgers:
         table = pack.facts[led.table].label if led.table in pack.facts else led.table
         out += ["", f"## 台账：{table}（{led.table}）"]

@@ -6,6 +6,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from . import inputs, styles
 from .context import Ctx
 from ..layout import CellRef
+from ..conventions import SUMMARY_SHEET
 from .meta import TEMPLATE_VERSION, generator
 from .sheet_ledger import BLANK_PRINT_ROWS, ledger_sheets
 from .text import chinese_number, grade_text, put
@@ -102,6 +103,11 @@ def write_guide(ctx: Ctx, ws: Worksheet, formulas: bool) -> None:
         for d in m.deadlines:
             note = f"（{d.note}）" if d.note else ""
             lines.append((f"{d.date.isoformat()}　{d.label}{note}", None))
+    if m.checks:
+        heading("报送检查")
+        lines.append((f"以下情形在“{SUMMARY_SHEET}”工作表顶部的“提示”行显示：", None))
+        lines += [(f"{i}. {'【错误】' if c.level == 'error' else '【提醒】'}{c.message}", None)
+                  for i, c in enumerate(m.checks, start=1)]
     if m.settings.grades:
         heading("等次")
         lines.append((grade_text(m.settings.grades) + "。", None))
