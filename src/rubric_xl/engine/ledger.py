@@ -27,7 +27,7 @@ from ..rules.pack import RulePack
 from ..rules import lowered
 from ..rules import wording
 from ..rules.contract import Invalid
-from . import num
+from . import _ledger_code, num
 from .card import LedgerCard, PackInfo, Rollup, RowProblem, RowResult, TableResult
 
 ZERO = Decimal(0)
@@ -47,6 +47,7 @@ class _Group:
         self.top = g.by_kind == "fact"
         known = options or (tuple(fact.options) if fact is not None and fact.options else ())
         self.order = {o: i for i, o in enumerate(known)}
+        self.slot: int | None = None  # its value's place in a roll-up record (see TablePlan.slots)
 
     def key(self, value: Any) -> str:
         if value is None:
@@ -130,19 +131,46 @@ class TablePlan:
             fact = columns.get(g.by) if g.by_kind == "column" else \
                 pack.facts[g.by] if g.by_kind == "fact" else None
             self.groups.append(_Group(g, fact, g.options or opts.get(g.by or "")))
+        # a roll-up record: the row terms, then the row value of each grouping by a
+        # column, decision or status (its slot)
+        self.slots = list(dict.fromkeys(gr.g.by for gr in self.groups if gr.g.by is not None and not gr.top))
+        n = len(self.terms)
+        for gr in self.groups:
+            gr.slot = n + self.slots.index(gr.g.by) if gr.g.by in self.slots else None
+        base_names = list(dict.fromkeys([*(f.id for f in pack.model.facts if f.type != "table"),
+                                         *(d.id for d in pack.model.deadlines), *(did for did, _ in lg.top_derived)]))
+        self.code = _ledger_code.row_code(lg, base_names, self.slots, self._invalid_row)
 
     # --- rows -----------------------------------------------------------------
 
+    def _invalid_row(self, i: int, row: dict) -> RowResult:
+        """有误: the reasons, nothing evaluated, in no roll-up."""
+        bad = [v for v in row.values() if v.__class__ is Invalid]
+        res = RowResult(i, row.get(self.key) if isinstance(row.get(self.key), str) else None,
+                        self.invalid_status, {k: (v.shown if v.__class__ is Invalid else v) for k, v in row.items()})
+        res.errors.extend(RowProblem("invalid", "error", b.reason(), [b.fact.rpartition(".")[2]]) for b in bad)
+        return res
+
+    def evaluate(self, values: dict, base: dict) -> tuple[list[RowResult], list[list | None]]:
+        """Every row: its result and its roll-up record (None when 有误) — the
+        generated row loop (``_ledger_code``), else the closures (:meth:`_evaluate`)."""
+        rows = values.get(self.table) or []
+        if self.code is not None:
+            return self.code(rows, base)
+        return self.records(self._evaluate(values, base))
+
+    def records(self, evaluated: list[tuple[RowResult, dict | None]]) -> tuple[list[RowResult], list[list | None]]:
+        """(result, row environment) pairs → results and roll-up records."""
+        slots = self.slots
+        return [r for r, _ in evaluated], [None if env is None else [*env[_ROW_METRICS], *(env.get(s) for s in slots)]
+                                           for _, env in evaluated]
+
     def _evaluate(self, values: dict, base: dict) -> list[tuple[RowResult, dict]]:
+        """The rows through the closures, one environment per row (the reference)."""
         out: list[tuple[RowResult, dict]] = []
         for i, row in enumerate(values.get(self.table) or [], start=1):
             if Invalid in map(type, row.values()):  # 有误: the reasons, nothing evaluated, in no roll-up
-                bad = [v for v in row.values() if v.__class__ is Invalid]
-                res = RowResult(i, row.get(self.key) if isinstance(row.get(self.key), str) else None,
-                                self.invalid_status, {k: (v.shown if v.__class__ is Invalid else v) for k, v in row.items()})
-                res.errors.extend(RowProblem("invalid", "error", b.reason(), [b.fact.rpartition(".")[2]])
-                                  for b in bad)
-                out.append((res, None))
+                out.append((self._invalid_row(i, row), None))
                 continue
             env = {**base, **row}
             for did, fn in self.derived:
@@ -173,11 +201,11 @@ class TablePlan:
 
     # --- roll-ups -------------------------------------------------------------
 
-    def _metrics(self, envs: list[dict], top: dict, subs: Sequence[dict] = ()) -> dict[str, Any]:
-        return _aggregate(self.aggregates, self.compiled, [env[_ROW_METRICS] for env in envs], top, subs)
+    def _metrics(self, records: list[list], top: dict, subs: Sequence[dict] = ()) -> dict[str, Any]:
+        return _aggregate(self.aggregates, self.compiled, records, top, subs)
 
-    def _rollups(self, submissions: Sequence[tuple[dict, list[dict]]]) -> list[Rollup]:
-        """*submissions*: (top-level values, row environments) per submission."""
+    def _rollups(self, submissions: Sequence[tuple[dict, list[list | None]]]) -> list[Rollup]:
+        """*submissions*: (top-level values, roll-up records) per submission."""
         out = []
         submissions = [(facts, [env for env in envs if env is not None]) for facts, envs in submissions]
         everything = [env for _, envs in submissions for env in envs]
@@ -202,8 +230,9 @@ class TablePlan:
                         subs.setdefault(k, []).append(facts)
                     else:
                         mine: dict[str, list[dict]] = {o: [] for o in g.options or ()}
+                        slot = gr.slot
                         for env in envs:
-                            k = gr.key(env.get(g.by))
+                            k = gr.key(env[slot])
                             groups.setdefault(k, []).append(env)
                             mine.setdefault(k, []).append(env)
                         if flagged is not None:  # per reporting body: the groups where the flag holds
@@ -302,13 +331,14 @@ class LedgerPlan:
         return self.tables[table]._evaluate(values, self.base(values))
 
     def rows(self, values: dict, table: int = 0) -> list[RowResult]:
-        return [r for r, _ in self._evaluate(values, table)]
+        return self.tables[table].evaluate(values, self.base(values))[0]
 
-    def _all(self, values: dict, evaluate) -> list[list[tuple[RowResult, dict]]]:
+    def _all(self, values: dict, evaluate) -> list[tuple[list[RowResult], list[list | None]]]:
+        """Per table: the row results and their roll-up records."""
         if evaluate is None:
             base = self.base(values)
-            return [tp._evaluate(values, base) for tp in self.tables]
-        return [evaluate(values, table=k) if k else evaluate(values) for k in range(len(self.tables))]
+            return [tp.evaluate(values, base) for tp in self.tables]
+        return [tp.records(evaluate(values, table=k) if k else evaluate(values)) for k, tp in enumerate(self.tables)]
 
     # --- entry points ---------------------------------------------------------
 
@@ -321,10 +351,10 @@ class LedgerPlan:
         top = self.base(values, where)  # a top-level derived value that cannot be computed: FactsError
         facts = {f: values.get(f) for f in self.top_facts}
         results = []
-        for tp, evaluated in zip(self.tables, self._all(values, evaluate)):
-            rollups = tp._rollups([(top, [env for _, env in evaluated])])
+        for tp, (rows, records) in zip(self.tables, self._all(values, evaluate)):
+            rollups = tp._rollups([(top, records)])
             labels = {mt.id: mt.label for mt, _ in tp.metrics}
-            results.append(TableResult(tp.table, tp.lg.label, [r for r, _ in evaluated], rollups, labels))
+            results.append(TableResult(tp.table, tp.lg.label, rows, rollups, labels))
         first = results[0]
         return LedgerCard(self.info, facts, first.rows, first.rollups, first.metric_labels,
                           first.table, first.label, results[1:])
@@ -347,8 +377,8 @@ class LedgerPlan:
             except FactsError as exc:
                 problems.items.extend(exc.problems)
                 continue
-            for k, evaluated in enumerate(self._all(values, evaluate)):
-                prepared[k].append((top, [env for _, env in evaluated]))
+            for k, (_, records) in enumerate(self._all(values, evaluate)):
+                prepared[k].append((top, records))
         if problems.errors:
             raise FactsError("提交的数据不完整", problems.errors)
         return [tp._rollups(p) for tp, p in zip(self.tables, prepared)]

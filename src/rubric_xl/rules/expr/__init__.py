@@ -37,7 +37,7 @@ from ._ast import BOOL, CONSTANTS, DATE, FUNCTIONS, NUMBER, TEXT, Node, Symbol, 
 from ._checker import check
 from ._lexer import KEYWORDS, tokenize
 from ._parser import MAX_LENGTH, parse
-from ._python import Env, Fn, compile_py
+from ._python import Env, Fn, Source, build_function, compile_py
 
 __all__ = ["BOOL", "CONSTANTS", "DATE", "NUMBER", "TEXT", "FUNCTIONS", "KEYWORDS", "MAX_LENGTH", "Node",
-           "Symbol", "Env", "Fn", "check", "compile_py", "parse", "tokenize", "type_name"]
+           "Symbol", "Env", "Fn", "Source", "build_function", "check", "compile_py", "parse", "tokenize", "type_name"]
