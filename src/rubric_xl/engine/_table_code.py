@@ -3,7 +3,9 @@
 For every row, every column: a blank cell takes the column's default; a raw value
 the input contract plainly accepts as it is — a ``bool`` for yes/no, a ``date``
 for a date, an int or Decimal for ``contract.quick_number``, text for
-``contract.quick_text`` (its test written out) — is taken without a call;
+``contract.quick_text`` (its test written out; for an option column, membership
+of the options it takes as they are) — is taken without a call; a row holding
+every column reads its cells by subscript, any other through ``row.get``;
 anything else goes to the caller's *slow(column position, raw, row number)*,
 the general path of :func:`rubric_xl.engine.facts._convert_table` (memo, input
 contract, problems).  Column ids are namespace constants (``k<n>``), never source
@@ -14,7 +16,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from ..rules import expr
-from ..rules.contract import ERROR_VALUES, NOT_QUICK, quick_number
+from ..rules.contract import ERROR_VALUES, NOT_QUICK, quick_number, quick_text
 
 Converter = Callable[[list, Callable[[int, Any, int], Any], Callable[[int, Any], Any], bool], list[dict]]
 
@@ -44,11 +46,25 @@ def table_code(plan: Sequence[tuple]) -> Converter | None:
              "            if row is not None:",
              "                add(row)",
              "            continue",
-             "        get = row.get"]
-    b = "        "
+             f"        if len(row) == {len(plan)}:  # every column there: read by subscript"]
+    _cells(lines, plan, k, "row[{}]")
+    lines.append("        else:")
+    lines.append("            get = row.get")
+    _cells(lines, plan, k, "get({})")
+    lines.append(f"        add({{{', '.join(f'{k(cid)}: c{n}' for n, (cid, *_) in enumerate(plan))}}})")
+    lines.append("    return out")
+    try:
+        return expr.build_function("\n".join(lines) + "\n", ns, "convert")
+    except (SyntaxError, RecursionError, MemoryError):  # pragma: no cover - a table has few columns
+        return None
+
+
+def _cells(lines: list[str], plan: Sequence[tuple], k: Callable[[Any], str], read: str) -> None:
+    """The conversion of every cell of a row into ``c<n>``, each read as *read*."""
+    b = "            "
     for n, (cid, _, _, quick, default) in enumerate(plan):
         c = f"c{n}"
-        lines.append(f"{b}r = get({k(cid)})")
+        lines.append(f"{b}r = {read.format(k(cid))}")
         lines.append(f"{b}if r is None:")
         lines.append(f"{b}    {c} = {k(default)}")
         kind = quick[0] if quick is not None else None
@@ -59,16 +75,13 @@ def table_code(plan: Sequence[tuple]) -> Converter | None:
             lines.append(f"{b}elif ({c} := _quick_number(r, {', '.join(k(q) for q in quick[1:])}, facts_file))"
                          f" is not _NOT_QUICK:")
             lines.append(f"{b}    pass")
-        elif kind == "text":  # contract.quick_text, written out
-            options = "" if quick[1] is None else f" and r in {k(quick[1])}"
+        elif kind == "text" and quick[1] is None:  # contract.quick_text, written out
             lines.append(f"{b}elif r.__class__ is str and r and r[0] != ' ' and r[-1] != ' ' and '  ' not in r"
-                         f" and r not in _ERRORS{options}:")
+                         f" and r not in _ERRORS:")
+            lines.append(f"{b}    {c} = r")
+        elif kind == "text":  # an option: quick_text holds for exactly the options it takes as they are
+            plain = frozenset(o for o in quick[1] if quick_text(o, quick[1]) is not NOT_QUICK)
+            lines.append(f"{b}elif r.__class__ is str and r in {k(plain)}:")
             lines.append(f"{b}    {c} = r")
         lines.append(f"{b}else:")
         lines.append(f"{b}    {c} = slow({n}, r, i)")
-    lines.append(f"{b}add({{{', '.join(f'{k(cid)}: c{n}' for n, (cid, *_) in enumerate(plan))}}})")
-    lines.append("    return out")
-    try:
-        return expr.build_function("\n".join(lines) + "\n", ns, "convert")
-    except (SyntaxError, RecursionError, MemoryError):  # pragma: no cover - a table has few columns
-        return None
