@@ -213,6 +213,13 @@ class TablePlan:
         # those reading one are blank there
         common = submissions[0][0] if len(submissions) == 1 else {}
         body = next((gr for gr in self.groups if gr.top), None)
+        every = [facts for facts, _ in submissions]
+        whole: list[dict] = []  # the metrics of every row (the total line), made once
+
+        def of_everything() -> dict[str, Any]:
+            if not whole:
+                whole.append(self._metrics(everything, common, every))
+            return dict(whole[0])
         for gr in self.groups:
             g = gr.g
             groups: dict[str, list[dict]] = {}
@@ -229,22 +236,21 @@ class TablePlan:
                         tops[k] = facts if k not in tops else {}
                         subs.setdefault(k, []).append(facts)
                     else:
-                        mine: dict[str, list[dict]] = {o: [] for o in g.options or ()}
-                        slot = gr.slot
-                        for env in envs:
-                            k = gr.key(env[slot])
-                            groups.setdefault(k, []).append(env)
-                            mine.setdefault(k, []).append(env)
+                        mine = _bucket(gr, envs)
+                        for k, rows in mine.items():
+                            groups.setdefault(k, []).extend(rows)
                         if flagged is not None:  # per reporting body: the groups where the flag holds
                             who = body.key(facts.get(body.g.by)) if body is not None else f"第{len(flagged) + 1}份"
                             hits = [k for k in gr.sort(list(mine))
                                     if self._metrics(mine[k], facts, [facts]).get(g.flag) is True]
                             flagged.setdefault(who, []).extend(hits)
             keys = gr.sort(list(groups))
-            every = [facts for facts, _ in submissions]
-            metrics = {k: self._metrics(groups[k], tops.get(k, common), subs.get(k, []) if gr.top else every)
-                       for k in keys}
-            total = self._metrics(everything, common, every) if (g.by is None or g.total_label) else None
+            if gr.top and len(submissions) == 1:  # its one line is every row of the one submission
+                metrics = {k: of_everything() for k in keys}
+            else:
+                metrics = {k: self._metrics(groups[k], tops.get(k, common), subs.get(k, []) if gr.top else every)
+                           for k in keys}
+            total = of_everything() if (g.by is None or g.total_label) else None
             ranks = _rank(metrics, g.rank) if g.rank else None
             if ranks is not None:
                 metrics = {k: metrics[k] for k in ranks}
@@ -252,6 +258,34 @@ class TablePlan:
             out.append(Rollup(g.by, g.label, metrics, total, g.total_label or (None if g.by else g.label),
                               ranks, flagged, empty, g.empty_label))
         return out
+
+
+def _bucket(gr: _Group, records: list[list]) -> dict[str, list[list]]:
+    """One submission's rows by *gr*'s key (a column, decision or status): its
+    listed options first, then each key as first seen, each group's rows in order.
+    The rows are bucketed by their raw value and each distinct value keyed once;
+    should two values share a key, row by row instead."""
+    slot = gr.slot
+    buckets: dict[Any, list[list]] = {}
+    for rec in records:
+        v = rec[slot]
+        b = buckets.get(v)
+        if b is None:
+            buckets[v] = [rec]
+        else:
+            b.append(rec)
+    out: dict[str, list[list]] = {o: [] for o in gr.g.options or ()}
+    keyed = [(gr.key(v), b) for v, b in buckets.items()]
+    if len({k for k, _ in keyed}) < len(keyed):
+        for rec in records:
+            out.setdefault(gr.key(rec[slot]), []).append(rec)
+        return out
+    for k, b in keyed:
+        if k in out:
+            out[k].extend(b)
+        else:
+            out[k] = b
+    return out
 
 
 def _rank(groups: dict[str, dict], keys: tuple[tuple[str, bool], ...]) -> dict[str, int | None]:
