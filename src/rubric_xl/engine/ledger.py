@@ -13,6 +13,13 @@ together for the city, ranked where the pack asks.
 
 A submission with no rows is valid: when grouping by a top-level fact, it still
 makes its group (e.g. a county that found nothing shows 0 listed, 清零).
+
+The rows of a table run as one generated function (``_ledger_code``: locals,
+pre-built statuses, texts and problems), which yields per row its result and a
+roll-up record (row terms, then grouping values); the closures
+(:meth:`TablePlan._evaluate`, one environment per row) are the reference and the
+fallback, and another executor's environments become records through
+:meth:`TablePlan.records`.
 """
 from __future__ import annotations
 
@@ -245,11 +252,11 @@ class TablePlan:
                                     if self._metrics(mine[k], facts, [facts]).get(g.flag) is True]
                             flagged.setdefault(who, []).extend(hits)
             keys = gr.sort(list(groups))
-            if gr.top and len(submissions) == 1:  # its one line is every row of the one submission
-                metrics = {k: of_everything() for k in keys}
-            else:
-                metrics = {k: self._metrics(groups[k], tops.get(k, common), subs.get(k, []) if gr.top else every)
-                           for k in keys}
+            # by a top-level fact in one submission: its line is every row (as the total)
+            only = gr.key(submissions[0][0].get(g.by)) if gr.top and len(submissions) == 1 else None
+            metrics = {k: of_everything() if k == only else
+                       self._metrics(groups[k], tops.get(k, common), subs.get(k, []) if gr.top else every)
+                       for k in keys}
             total = of_everything() if (g.by is None or g.total_label) else None
             ranks = _rank(metrics, g.rank) if g.rank else None
             if ranks is not None:
