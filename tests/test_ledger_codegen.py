@@ -242,3 +242,36 @@ def test_an_error_value_in_a_cell_makes_the_row_invalid_on_both_paths(error):
     card_rows = got[2][1][0]
     assert card_rows[1][2] == "有误" and card_rows[0][2] != "有误"
     assert [p.loc for p in got[1]] == ["台账.xlsx: enterprises[2].listed_date"]
+
+
+def _outcome(pack, values: dict):
+    try:
+        card = plan_for(pack).run(values)
+    except Exception as exc:  # noqa: BLE001 - which exception is what is compared
+        return ("raised", type(exc).__name__)
+    return dumps(to_dict(card))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=st.sampled_from(sorted(PACKS)), seed=st.integers(0, 10 ** 6), data=st.data())
+def test_rows_not_of_the_table_shape_equal_the_reference(name, seed, data):
+    """Values not made by the conversion (a caller's own rows): a column missing,
+    an extra key (also holding an invalid value) — the generated loop's other branch."""
+    pack = PACKS[name]
+    rng = random.Random(seed)
+    values = facts_mod.read_facts(pack, random_facts(pack, rng, rows=rng.randint(1, 6)), cells=lambda k: k)[0]
+    bad = facts_mod.read_facts(pack, {next(f for f in pack.facts if pack.facts[f].type == "date"): "七月"})[0]
+    invalid_value = next(v for v in bad.values() if v.__class__.__name__ == "Invalid")
+    for fid, f in pack.facts.items():
+        if f.type != "table":
+            continue
+        for row in values[fid]:
+            how = data.draw(st.integers(0, 3), label="shape")
+            if how == 1:
+                del row[data.draw(st.sampled_from(sorted(row)), label="dropped")]
+            elif how == 2:
+                row["额外"] = data.draw(st.sampled_from([invalid_value, "x", None]), label="extra")
+    got = _outcome(pack, values)
+    with reference(pack):
+        want = _outcome(pack, values)
+    assert got == want

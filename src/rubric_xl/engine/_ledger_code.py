@@ -12,7 +12,10 @@ lowered ledger's structure only: pack names and texts are namespace constants
 The function ``rows(table_rows, base) -> (results, records)`` returns per row its
 :class:`~rubric_xl.engine.card.RowResult` and its roll-up record — the row terms
 (``lowered.Ledger.row_terms``, in order) followed by the value of each grouping
-slot (a column, decision or ``status``) — or ``None`` for a 有误 row.
+slot (a column, decision or ``status``) — or ``None`` for a 有误 row.  A row that
+holds other keys than exactly the table's columns, and a 有误 row, go to the
+caller's *other_row* (the closures: their laziness decides whether a missing
+column is read at all).
 """
 from __future__ import annotations
 
@@ -23,19 +26,19 @@ from ..rules.contract import Invalid
 from .card import RowProblem, RowResult
 
 STATUS = "status"
+OtherRow = Callable[[int, dict, dict], tuple[RowResult, "list | None"]]  # (row number, row, base) → result, record
 
 
 class RowCode:
     """The generated row loop of one lowered ledger table."""
 
-    def __init__(self, lg: lowered.Ledger, base_names: Sequence[str], slots: Sequence[str],
-                 invalid_row: Callable[[int, dict], RowResult]):
+    def __init__(self, lg: lowered.Ledger, base_names: Sequence[str], slots: Sequence[str], other_row: OtherRow):
         self.lg = lg
         self.names: dict[str, str] = {}  # pack name -> the local holding it, as evaluation proceeds
         self.src = expr.Source(self._local)
         self.lines: list[str] = []
         ns = self.src.namespace
-        ns.update(_Invalid=Invalid, _RowResult=RowResult, _RowProblem=RowProblem, _invalid_row=invalid_row)
+        ns.update(_Invalid=Invalid, _RowResult=RowResult, _other_row=other_row)
         k = self.src.const
         out = self.lines.append
         out("def rows(table_rows, base):")
@@ -49,25 +52,28 @@ class RowCode:
         out("    i = 0")
         out("    for row in table_rows:")
         out("        i += 1")
-        out("        if _Invalid in map(type, row.values()):")
-        out("            add_result(_invalid_row(i, row))")
-        out("            add_record(None)")
+        row_names = {cid: f"c{n}" for n, cid in enumerate(lg.columns)}
+        # a row of exactly the table's columns (a converted one): every cell a local,
+        # 有误 decided on the locals; a 有误 row, or any other row, as the closures do it
+        out(f"        if len(row) != {len(row_names)}:")
+        out("            result, record = _other_row(i, row, base)")
+        out("            add_result(result)")
+        out("            add_record(record)")
         out("            continue")
-        row_names = {}
-        for n, cid in enumerate(lg.columns):  # every column the row code reads, once
-            row_names[cid] = f"c{n}"
-        read: set[str] = set()  # by an expression: env[name] in the closures
-        for node in self._nodes():
-            read |= node.names()
-        looked = {col for col, _ in lg.required} | {lg.key} | set(slots)  # row.get / env.get there
+        out("        try:")
         for cid, local in row_names.items():
-            if cid in read:
-                out(f"        {local} = row[{k(cid)}]")
-            elif cid in looked:
-                out(f"        {local} = row.get({k(cid)})")
-            else:
-                continue
+            out(f"            {local} = row[{k(cid)}]")
             self.names[cid] = local
+        out("        except KeyError:")
+        out("            result, record = _other_row(i, row, base)")
+        out("            add_result(result)")
+        out("            add_record(record)")
+        out("            continue")
+        out(f"        if {' or '.join(f'type({c}) is _Invalid' for c in row_names.values())}:")
+        out("            result, record = _other_row(i, row, base)")
+        out("            add_result(result)")
+        out("            add_record(record)")
+        out("            continue")
         self.key_local = self.names.get(lg.key)
         b = "        "
         for n, (did, node) in enumerate(lg.derived):
@@ -143,11 +149,11 @@ class RowCode:
 
 
 def row_code(lg: lowered.Ledger, base_names: Sequence[str], slots: Sequence[str],
-             invalid_row: Callable[[int, dict], RowResult]) -> Callable[[list, dict], tuple[list, list]] | None:
+             other_row: OtherRow) -> Callable[[list, dict], tuple[list, list]] | None:
     """The generated row loop, or ``None`` when the table's expressions are too
     deep for the compiler or read a name no row holds (the closures then run)."""
     try:
-        return RowCode(lg, base_names, slots, invalid_row).fn
+        return RowCode(lg, base_names, slots, other_row).fn
     except (SyntaxError, RecursionError, MemoryError, KeyError):
         return None
 

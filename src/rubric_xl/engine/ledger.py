@@ -146,7 +146,7 @@ class TablePlan:
             gr.slot = n + self.slots.index(gr.g.by) if gr.g.by in self.slots else None
         base_names = list(dict.fromkeys([*(f.id for f in pack.model.facts if f.type != "table"),
                                          *(d.id for d in pack.model.deadlines), *(did for did, _ in lg.top_derived)]))
-        self.code = _ledger_code.row_code(lg, base_names, self.slots, self._invalid_row)
+        self.code = _ledger_code.row_code(lg, base_names, self.slots, self._other_row)
 
     # --- rows -----------------------------------------------------------------
 
@@ -168,43 +168,48 @@ class TablePlan:
 
     def records(self, evaluated: list[tuple[RowResult, dict | None]]) -> tuple[list[RowResult], list[list | None]]:
         """(result, row environment) pairs → results and roll-up records."""
-        slots = self.slots
-        return [r for r, _ in evaluated], [None if env is None else [*env[_ROW_METRICS], *(env.get(s) for s in slots)]
-                                           for _, env in evaluated]
+        return [r for r, _ in evaluated], [self._record(env) for _, env in evaluated]
 
-    def _evaluate(self, values: dict, base: dict) -> list[tuple[RowResult, dict]]:
+    def _record(self, env: dict | None) -> list | None:
+        return None if env is None else [*env[_ROW_METRICS], *(env.get(s) for s in self.slots)]
+
+    def _other_row(self, i: int, row: dict, base: dict) -> tuple[RowResult, list | None]:
+        """One row through the closures, for the generated loop (a row 有误 or not of the table's shape)."""
+        res, env = self._row(i, row, base)
+        return res, self._record(env)
+
+    def _evaluate(self, values: dict, base: dict) -> list[tuple[RowResult, dict | None]]:
         """The rows through the closures, one environment per row (the reference)."""
-        out: list[tuple[RowResult, dict]] = []
-        for i, row in enumerate(values.get(self.table) or [], start=1):
-            if Invalid in map(type, row.values()):  # 有误: the reasons, nothing evaluated, in no roll-up
-                out.append((self._invalid_row(i, row), None))
-                continue
-            env = {**base, **row}
-            for did, fn in self.derived:
-                env[did] = fn(env)
-            for did, rules in self.decisions:
-                env[did] = next(v for v, fn in rules if fn(env))  # the last rule is always true
-            status = None
-            for name, fn in self.statuses:
-                if fn(env):
-                    status = name
-                    break
-            env["status"] = status
-            shown = dict(row)
-            for d in self.shown_ids:
-                shown[d] = env[d]
-            res = RowResult(i, row.get(self.key), status or "", shown)
-            for col, msg in self.required:
-                if row.get(col) is None:
-                    res.errors.append(RowProblem(f"required_{col}", "error", msg, [col]))
-            for chk, fn in self.checks:
-                if fn(env):
-                    p = RowProblem(chk.id, chk.level, chk.message, list(chk.columns))
-                    (res.errors if chk.level == "error" else res.warnings).append(p)
-            # each row term, evaluated once per row; the roll-ups only aggregate
-            env[_ROW_METRICS] = [fn(env) for fn in self.terms]
-            out.append((res, env))
-        return out
+        return [self._row(i, row, base) for i, row in enumerate(values.get(self.table) or [], start=1)]
+
+    def _row(self, i: int, row: dict, base: dict) -> tuple[RowResult, dict | None]:
+        if Invalid in map(type, row.values()):  # 有误: the reasons, nothing evaluated, in no roll-up
+            return self._invalid_row(i, row), None
+        env = {**base, **row}
+        for did, fn in self.derived:
+            env[did] = fn(env)
+        for did, rules in self.decisions:
+            env[did] = next(v for v, fn in rules if fn(env))  # the last rule is always true
+        status = None
+        for name, fn in self.statuses:
+            if fn(env):
+                status = name
+                break
+        env["status"] = status
+        shown = dict(row)
+        for d in self.shown_ids:
+            shown[d] = env[d]
+        res = RowResult(i, row.get(self.key), status or "", shown)
+        for col, msg in self.required:
+            if row.get(col) is None:
+                res.errors.append(RowProblem(f"required_{col}", "error", msg, [col]))
+        for chk, fn in self.checks:
+            if fn(env):
+                p = RowProblem(chk.id, chk.level, chk.message, list(chk.columns))
+                (res.errors if chk.level == "error" else res.warnings).append(p)
+        # each row term, evaluated once per row; the roll-ups only aggregate
+        env[_ROW_METRICS] = [fn(env) for fn in self.terms]
+        return res, env
 
     # --- roll-ups -------------------------------------------------------------
 
