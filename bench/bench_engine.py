@@ -1,7 +1,7 @@
 """Engine benchmark: pack load, 2005 submissions, a 2,000-row ledger.
 
-Run: .venv/bin/python bench/bench_engine.py [--base REV] [--rounds N]
-(prints figures; not a test).
+Run: .venv/bin/python bench/bench_engine.py [--base REV] [--rounds N] [--ledger]
+(prints figures; not a test; ``--ledger``: the ledger figures only).
 
 Targets (2-core machine): pack load + validation ≤ 100 ms; one 2005 submission
 (facts conversion + all 44 items + explanations, random near-threshold data,
@@ -82,18 +82,31 @@ def measure(n: int = 2000) -> dict[str, float]:
     per_submission("score+to_dict", lambda f: to_dict(score(pack, f)), memo=False)
     per_submission("score warm memo", lambda f: score(pack, f), memo=True)
 
+    out.update(measure_ledger())
+    return out
+
+
+def measure_ledger() -> dict[str, float]:
+    """The 2,000-row ledger (xinzhou-2024): end to end (``score``: cell conversion,
+    rows, roll-ups), and the CPU time of its conversion alone (``convert_facts``)."""
+    from rubric_xl import load_pack, score
+    from rubric_xl.engine.facts import convert_facts
+    from rubric_xl.samples import random_facts
+
+    out: dict[str, float] = {}
     lpack = load_pack(ROOT / "rules" / "xinzhou-2024.yaml")
     facts = random_facts(lpack, random.Random(2024), rows=2000)
     score(lpack, facts)
     lt = timeit(lambda: score(lpack, facts), 15)
     out["ledger 2000 rows median ms"], out["ledger 2000 rows min ms"] = \
         statistics.median(lt) * 1e3, min(lt) * 1e3
-    cpu = []
-    for _ in range(15):
-        c = time.thread_time()
-        score(lpack, facts)
-        cpu.append(time.thread_time() - c)
-    out["ledger 2000 rows CPU median ms"] = statistics.median(cpu) * 1e3
+    for name, fn in (("ledger 2000 rows CPU median ms", score), ("ledger conversion CPU median ms", convert_facts)):
+        cpu = []
+        for _ in range(15):
+            c = time.thread_time()
+            fn(lpack, facts)
+            cpu.append(time.thread_time() - c)
+        out[name] = statistics.median(cpu) * 1e3
     return out
 
 
@@ -137,9 +150,9 @@ def _instructions(src: str, kind: str) -> float:
     return (count(long) - count(short)) / (long - short)
 
 
-def _worker(src: str) -> dict[str, float]:
+def _worker(src: str, ledger: bool = False) -> dict[str, float]:
     env = dict(os.environ, PYTHONPATH=src)
-    res = subprocess.run([sys.executable, __file__, "--worker"], env=env, capture_output=True, text=True,
+    res = subprocess.run([sys.executable, __file__, "--worker", *(["--ledger"] if ledger else [])], env=env, capture_output=True, text=True,
                          check=True, cwd=ROOT)
     return json.loads(res.stdout.strip().splitlines()[-1])
 
@@ -149,11 +162,12 @@ def main() -> None:
     ap.add_argument("--base", help="git revision to measure alongside (interleaved)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--instructions", action="store_true", help="count instructions (valgrind)")
+    ap.add_argument("--ledger", action="store_true", help="the ledger figures only")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--workload", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        print(json.dumps(measure()))
+        print(json.dumps(measure_ledger() if args.ledger else measure()))
         return
     if args.workload:
         workload(args.workload[0], int(args.workload[1]))
@@ -161,7 +175,7 @@ def main() -> None:
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"python {platform.python_version()}, load average {os.getloadavg()[0]:.1f} at start")
     if not args.base:
-        for k, v in measure().items():
+        for k, v in (measure_ledger() if args.ledger else measure()).items():
             print(f"  {k}: {v:.1f}")
         return
     with tempfile.TemporaryDirectory() as tmp:
@@ -169,15 +183,15 @@ def main() -> None:
         subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
         if args.instructions:
             print("instructions per submission (valgrind cachegrind; ledger: per 2,000-row ledger):")
-            for kind in INSTRUCTION_RUNS:
+            for kind in ["ledger"] if args.ledger else INSTRUCTION_RUNS:
                 b = _instructions(str(Path(tmp) / "src"), kind)
                 c = _instructions(str(ROOT / "src"), kind)
                 print(f"  {kind:16} base {b / 1e6:8.2f} M   current {c / 1e6:8.2f} M   {b / c:5.2f}×")
             return
         runs: dict[str, list[dict]] = {"base": [], "current": []}
         for _ in range(args.rounds):  # base and current alternate, process by process
-            runs["base"].append(_worker(str(Path(tmp) / "src")))
-            runs["current"].append(_worker(str(ROOT / "src")))
+            runs["base"].append(_worker(str(Path(tmp) / "src"), args.ledger))
+            runs["current"].append(_worker(str(ROOT / "src"), args.ledger))
     print(f"medians of {args.rounds} alternating runs each (load average {os.getloadavg()[0]:.1f} at end):")
     print(f"  {'figure':32} {'base ' + args.base[:10]:>16} {'current':>10} {'ratio':>7}")
     for k in runs["current"][0]:

@@ -109,8 +109,11 @@ class ScoreCard:
         raise KeyError(iid)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class RowProblem:
+    """One row error or warning.  The engine shares one instance per check among
+    the rows where it holds: never change one (nor its ``columns``)."""
+
     check: str
     level: str
     message: str
@@ -288,8 +291,8 @@ def _table(t: TableResult) -> dict:
         "table": t.table, "label": t.label, "errors": t.error_count, "warnings": t.warning_count,
         "rows": [{
             "row": r.index, "key": r.key, "status": r.status, "values": _plain(r.values),
-            "errors": [{"check": p.check, "msg": p.message, "columns": p.columns} for p in r.errors],
-            "warnings": [{"check": p.check, "msg": p.message, "columns": p.columns} for p in r.warnings],
+            "errors": [{"check": p.check, "msg": p.message, "columns": [*p.columns]} for p in r.errors],
+            "warnings": [{"check": p.check, "msg": p.message, "columns": [*p.columns]} for p in r.warnings],
         } for r in t.rows],
         "rollups": [rollup_dict(ru) for ru in t.rollups],
         "metrics": t.metric_labels,

@@ -24,6 +24,7 @@ from ..rules import contract
 from ..rules.contract import NOT_QUICK, BadValue, Invalid, quick_number, quick_text  # noqa: F401  (re-exported)
 from ..rules.model import Fact
 from ..rules.pack import RulePack
+from ._table_code import table_code
 
 # Spellings of yes/no accepted in cached *result* cells by the tamper check (not
 # inputs: what an input may hold is the input contract, rules/contract.py).
@@ -96,9 +97,11 @@ class _Plan:
         self.rest: list[int] = []
         for i, (fid, f) in enumerate(pack.facts.items()):
             table = f.type == "table"
-            self.facts.append((fid, f, ({c.id: c for c in f.columns or []},
-                                        [(c.id, c, {}, _quick(c), _default(c)) for c in f.columns or []])
-                               if table else {}))
+            if table:
+                cells = [(c.id, c, {}, _quick(c), _default(c)) for c in f.columns or []]
+                self.facts.append((fid, f, ({c.id: c for c in f.columns or []}, cells, table_code(cells))))
+            else:
+                self.facts.append((fid, f, {}))
             quick = _quick(f)
             if quick is None or quick[0] == "text":  # one value per submission: the memo serves it
                 self.rest.append(i)
@@ -204,35 +207,63 @@ def read_facts(pack: RulePack, raw: Mapping[str, Any], source: str = "facts",
 
 
 def _convert_table(f: Fact, value: Any, where, problems: ProblemList,
-                   columns: tuple[dict, list[tuple]], cells, facts_file: bool) -> list[dict]:
+                   columns: tuple[dict, list[tuple], Any], cells, facts_file: bool) -> list[dict]:
+    """Every row of a table fact: through the table's generated converter
+    (``_table_code``: blanks, defaults and plainly valid values inline) with
+    :func:`slow` for any other cell and :func:`odd` for a row that is no mapping of
+    known columns; without one, row by row."""
     if is_blank(value):
         return []
     if not isinstance(value, list):
         problems.add(where(f.id), f"{f.label}：应为行的列表（每行一个映射）")
         return []
-    cols, plan = columns
-    known = cols.keys()
-    rows: list[dict] = []
-    for i, row in enumerate(value):
+    cols, plan, code = columns
+
+    def slow(n: int, raw: Any, i: int) -> Any:
+        """Cell *n* of row *i* (1-based) by the general path: kept 有误, memo, input contract."""
+        cid, c, memo, _, default = plan[n]
+        cls = raw.__class__
+        if cls is contract.Invalid:
+            return raw
+        try:
+            key = (cls, raw, facts_file)
+            v = memo.get(key, _MISS)
+        except TypeError:
+            key, v = None, _MISS
+        if v is not _MISS:
+            return v
+        try:
+            v = None if is_blank(raw) else contract.accept(c, raw, facts_file=facts_file)
+            if key is not None and v is not None:
+                if len(memo) >= 1024:
+                    memo.clear()
+                memo[key] = v
+        except contract.BadValue as exc:
+            k = f"{f.id}[{i}].{cid}"
+            v = _bad(c, raw, k, cells, exc, c.label)
+            problems.add(where(k), f"{f.label} 第{i}行 {v.reason()}")
+        return default if v is None else v
+
+    def odd(i: int, row: Any) -> dict | None:
+        """Row *i* (1-based) cell by cell: not a mapping (a problem, no row), unknown keys."""
         if row.__class__ is not dict and not isinstance(row, Mapping):
-            problems.add(where(f"{f.id}[{i + 1}]"), f"{f.label} 第{i + 1}行：应为映射（列: 值）")
-            continue
-        if not row.keys() <= known:
+            problems.add(where(f"{f.id}[{i}]"), f"{f.label} 第{i}行：应为映射（列: 值）")
+            return None
+        if not row.keys() <= cols.keys():
             for key in row:
                 if key not in cols:
-                    problems.add(where(f"{f.id}[{i + 1}].{key}"),
-                                 f"{f.label} 第{i + 1}行：" + _unknown(str(key), list(cols)).replace("事实", "列"))
+                    problems.add(where(f"{f.id}[{i}].{key}"),
+                                 f"{f.label} 第{i}行：" + _unknown(str(key), list(cols)).replace("事实", "列"))
         out: dict[str, Any] = {}
-        for cid, c, memo, quick, default in plan:
+        for n, (cid, c, memo, quick, default) in enumerate(plan):
             raw = row.get(cid)
             if raw is None:
                 out[cid] = default
                 continue
-            cls = raw.__class__
             if quick is not None:
                 kind = quick[0]
                 if kind == "same":
-                    if cls is quick[1]:  # already the right type: nothing to convert
+                    if raw.__class__ is quick[1]:  # already the right type: nothing to convert
                         out[cid] = raw
                         continue
                 else:
@@ -240,27 +271,9 @@ def _convert_table(f: Fact, value: Any, where, problems: ProblemList,
                     if v is not NOT_QUICK:
                         out[cid] = v
                         continue
-            if cls is contract.Invalid:
-                out[cid] = raw
-                continue
-            try:
-                key = (cls, raw, facts_file)
-                v = memo.get(key, _MISS)
-            except TypeError:
-                key, v = None, _MISS
-            if v is not _MISS:
-                out[cid] = v
-                continue
-            try:
-                v = None if is_blank(raw) else contract.accept(c, raw, facts_file=facts_file)
-                if key is not None and v is not None:
-                    if len(memo) >= 1024:
-                        memo.clear()
-                    memo[key] = v
-            except contract.BadValue as exc:
-                k = f"{f.id}[{i + 1}].{cid}"
-                v = _bad(c, raw, k, cells, exc, c.label)
-                problems.add(where(k), f"{f.label} 第{i + 1}行 {v.reason()}")
-            out[cid] = default if v is None else v
-        rows.append(out)
-    return rows
+            out[cid] = slow(n, raw, i)
+        return out
+
+    if code is not None:
+        return code(value, slow, odd, facts_file)
+    return [r for r in (odd(i, row) for i, row in enumerate(value, start=1)) if r is not None]

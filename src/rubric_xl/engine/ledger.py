@@ -13,6 +13,13 @@ together for the city, ranked where the pack asks.
 
 A submission with no rows is valid: when grouping by a top-level fact, it still
 makes its group (e.g. a county that found nothing shows 0 listed, 清零).
+
+The rows of a table run as one generated function (``_ledger_code``: locals,
+pre-built statuses, texts and problems), which yields per row its result and a
+roll-up record (row terms, then grouping values); the closures
+(:meth:`TablePlan._evaluate`, one environment per row) are the reference and the
+fallback, and another executor's environments become records through
+:meth:`TablePlan.records`.
 """
 from __future__ import annotations
 
@@ -27,7 +34,7 @@ from ..rules.pack import RulePack
 from ..rules import lowered
 from ..rules import wording
 from ..rules.contract import Invalid
-from . import num
+from . import _ledger_code, num
 from .card import LedgerCard, PackInfo, Rollup, RowProblem, RowResult, TableResult
 
 ZERO = Decimal(0)
@@ -47,6 +54,7 @@ class _Group:
         self.top = g.by_kind == "fact"
         known = options or (tuple(fact.options) if fact is not None and fact.options else ())
         self.order = {o: i for i, o in enumerate(known)}
+        self.slot: int | None = None  # its value's place in a roll-up record (see TablePlan.slots)
 
     def key(self, value: Any) -> str:
         if value is None:
@@ -130,54 +138,86 @@ class TablePlan:
             fact = columns.get(g.by) if g.by_kind == "column" else \
                 pack.facts[g.by] if g.by_kind == "fact" else None
             self.groups.append(_Group(g, fact, g.options or opts.get(g.by or "")))
+        # a roll-up record: the row terms, then the row value of each grouping by a
+        # column, decision or status (its slot)
+        self.slots = list(dict.fromkeys(gr.g.by for gr in self.groups if gr.g.by is not None and not gr.top))
+        n = len(self.terms)
+        for gr in self.groups:
+            gr.slot = n + self.slots.index(gr.g.by) if gr.g.by in self.slots else None
+        base_names = list(dict.fromkeys([*(f.id for f in pack.model.facts if f.type != "table"),
+                                         *(d.id for d in pack.model.deadlines), *(did for did, _ in lg.top_derived)]))
+        self.code = _ledger_code.row_code(lg, base_names, self.slots, self._other_row)
 
     # --- rows -----------------------------------------------------------------
 
-    def _evaluate(self, values: dict, base: dict) -> list[tuple[RowResult, dict]]:
-        out: list[tuple[RowResult, dict]] = []
-        for i, row in enumerate(values.get(self.table) or [], start=1):
-            if Invalid in map(type, row.values()):  # 有误: the reasons, nothing evaluated, in no roll-up
-                bad = [v for v in row.values() if v.__class__ is Invalid]
-                res = RowResult(i, row.get(self.key) if isinstance(row.get(self.key), str) else None,
-                                self.invalid_status, {k: (v.shown if v.__class__ is Invalid else v) for k, v in row.items()})
-                res.errors.extend(RowProblem("invalid", "error", b.reason(), [b.fact.rpartition(".")[2]])
-                                  for b in bad)
-                out.append((res, None))
-                continue
-            env = {**base, **row}
-            for did, fn in self.derived:
-                env[did] = fn(env)
-            for did, rules in self.decisions:
-                env[did] = next(v for v, fn in rules if fn(env))  # the last rule is always true
-            status = None
-            for name, fn in self.statuses:
-                if fn(env):
-                    status = name
-                    break
-            env["status"] = status
-            shown = dict(row)
-            for d in self.shown_ids:
-                shown[d] = env[d]
-            res = RowResult(i, row.get(self.key), status or "", shown)
-            for col, msg in self.required:
-                if row.get(col) is None:
-                    res.errors.append(RowProblem(f"required_{col}", "error", msg, [col]))
-            for chk, fn in self.checks:
-                if fn(env):
-                    p = RowProblem(chk.id, chk.level, chk.message, list(chk.columns))
-                    (res.errors if chk.level == "error" else res.warnings).append(p)
-            # each row term, evaluated once per row; the roll-ups only aggregate
-            env[_ROW_METRICS] = [fn(env) for fn in self.terms]
-            out.append((res, env))
-        return out
+    def _invalid_row(self, i: int, row: dict) -> RowResult:
+        """有误: the reasons, nothing evaluated, in no roll-up."""
+        bad = [v for v in row.values() if v.__class__ is Invalid]
+        res = RowResult(i, row.get(self.key) if isinstance(row.get(self.key), str) else None,
+                        self.invalid_status, {k: (v.shown if v.__class__ is Invalid else v) for k, v in row.items()})
+        res.errors.extend(RowProblem("invalid", "error", b.reason(), [b.fact.rpartition(".")[2]]) for b in bad)
+        return res
+
+    def evaluate(self, values: dict, base: dict) -> tuple[list[RowResult], list[list | None]]:
+        """Every row: its result and its roll-up record (None when 有误) — the
+        generated row loop (``_ledger_code``), else the closures (:meth:`_evaluate`)."""
+        rows = values.get(self.table) or []
+        if self.code is not None:
+            return self.code(rows, base)
+        return self.records(self._evaluate(values, base))
+
+    def records(self, evaluated: list[tuple[RowResult, dict | None]]) -> tuple[list[RowResult], list[list | None]]:
+        """(result, row environment) pairs → results and roll-up records."""
+        return [r for r, _ in evaluated], [self._record(env) for _, env in evaluated]
+
+    def _record(self, env: dict | None) -> list | None:
+        return None if env is None else [*env[_ROW_METRICS], *(env.get(s) for s in self.slots)]
+
+    def _other_row(self, i: int, row: dict, base: dict) -> tuple[RowResult, list | None]:
+        """One row through the closures, for the generated loop (a row 有误 or not of the table's shape)."""
+        res, env = self._row(i, row, base)
+        return res, self._record(env)
+
+    def _evaluate(self, values: dict, base: dict) -> list[tuple[RowResult, dict | None]]:
+        """The rows through the closures, one environment per row (the reference)."""
+        return [self._row(i, row, base) for i, row in enumerate(values.get(self.table) or [], start=1)]
+
+    def _row(self, i: int, row: dict, base: dict) -> tuple[RowResult, dict | None]:
+        if Invalid in map(type, row.values()):  # 有误: the reasons, nothing evaluated, in no roll-up
+            return self._invalid_row(i, row), None
+        env = {**base, **row}
+        for did, fn in self.derived:
+            env[did] = fn(env)
+        for did, rules in self.decisions:
+            env[did] = next(v for v, fn in rules if fn(env))  # the last rule is always true
+        status = None
+        for name, fn in self.statuses:
+            if fn(env):
+                status = name
+                break
+        env["status"] = status
+        shown = dict(row)
+        for d in self.shown_ids:
+            shown[d] = env[d]
+        res = RowResult(i, row.get(self.key), status or "", shown)
+        for col, msg in self.required:
+            if row.get(col) is None:
+                res.errors.append(RowProblem(f"required_{col}", "error", msg, [col]))
+        for chk, fn in self.checks:
+            if fn(env):
+                p = RowProblem(chk.id, chk.level, chk.message, list(chk.columns))
+                (res.errors if chk.level == "error" else res.warnings).append(p)
+        # each row term, evaluated once per row; the roll-ups only aggregate
+        env[_ROW_METRICS] = [fn(env) for fn in self.terms]
+        return res, env
 
     # --- roll-ups -------------------------------------------------------------
 
-    def _metrics(self, envs: list[dict], top: dict, subs: Sequence[dict] = ()) -> dict[str, Any]:
-        return _aggregate(self.aggregates, self.compiled, [env[_ROW_METRICS] for env in envs], top, subs)
+    def _metrics(self, records: list[list], top: dict, subs: Sequence[dict] = ()) -> dict[str, Any]:
+        return _aggregate(self.aggregates, self.compiled, records, top, subs)
 
-    def _rollups(self, submissions: Sequence[tuple[dict, list[dict]]]) -> list[Rollup]:
-        """*submissions*: (top-level values, row environments) per submission."""
+    def _rollups(self, submissions: Sequence[tuple[dict, list[list | None]]]) -> list[Rollup]:
+        """*submissions*: (top-level values, roll-up records) per submission."""
         out = []
         submissions = [(facts, [env for env in envs if env is not None]) for facts, envs in submissions]
         everything = [env for _, envs in submissions for env in envs]
@@ -185,6 +225,13 @@ class TablePlan:
         # those reading one are blank there
         common = submissions[0][0] if len(submissions) == 1 else {}
         body = next((gr for gr in self.groups if gr.top), None)
+        every = [facts for facts, _ in submissions]
+        whole: list[dict] = []  # the metrics of every row (the total line), made once
+
+        def of_everything() -> dict[str, Any]:
+            if not whole:
+                whole.append(self._metrics(everything, common, every))
+            return dict(whole[0])
         for gr in self.groups:
             g = gr.g
             groups: dict[str, list[dict]] = {}
@@ -201,21 +248,21 @@ class TablePlan:
                         tops[k] = facts if k not in tops else {}
                         subs.setdefault(k, []).append(facts)
                     else:
-                        mine: dict[str, list[dict]] = {o: [] for o in g.options or ()}
-                        for env in envs:
-                            k = gr.key(env.get(g.by))
-                            groups.setdefault(k, []).append(env)
-                            mine.setdefault(k, []).append(env)
+                        mine = _bucket(gr, envs)
+                        for k, rows in mine.items():
+                            groups.setdefault(k, []).extend(rows)
                         if flagged is not None:  # per reporting body: the groups where the flag holds
                             who = body.key(facts.get(body.g.by)) if body is not None else f"第{len(flagged) + 1}份"
                             hits = [k for k in gr.sort(list(mine))
                                     if self._metrics(mine[k], facts, [facts]).get(g.flag) is True]
                             flagged.setdefault(who, []).extend(hits)
             keys = gr.sort(list(groups))
-            every = [facts for facts, _ in submissions]
-            metrics = {k: self._metrics(groups[k], tops.get(k, common), subs.get(k, []) if gr.top else every)
+            # by a top-level fact in one submission: its line is every row (as the total)
+            only = gr.key(submissions[0][0].get(g.by)) if gr.top and len(submissions) == 1 else None
+            metrics = {k: of_everything() if k == only else
+                       self._metrics(groups[k], tops.get(k, common), subs.get(k, []) if gr.top else every)
                        for k in keys}
-            total = self._metrics(everything, common, every) if (g.by is None or g.total_label) else None
+            total = of_everything() if (g.by is None or g.total_label) else None
             ranks = _rank(metrics, g.rank) if g.rank else None
             if ranks is not None:
                 metrics = {k: metrics[k] for k in ranks}
@@ -223,6 +270,34 @@ class TablePlan:
             out.append(Rollup(g.by, g.label, metrics, total, g.total_label or (None if g.by else g.label),
                               ranks, flagged, empty, g.empty_label))
         return out
+
+
+def _bucket(gr: _Group, records: list[list]) -> dict[str, list[list]]:
+    """One submission's rows by *gr*'s key (a column, decision or status): its
+    listed options first, then each key as first seen, each group's rows in order.
+    The rows are bucketed by their raw value and each distinct value keyed once;
+    should two values share a key, row by row instead."""
+    slot = gr.slot
+    buckets: dict[Any, list[list]] = {}
+    for rec in records:
+        v = rec[slot]
+        b = buckets.get(v)
+        if b is None:
+            buckets[v] = [rec]
+        else:
+            b.append(rec)
+    out: dict[str, list[list]] = {o: [] for o in gr.g.options or ()}
+    keyed = [(gr.key(v), b) for v, b in buckets.items()]
+    if len({k for k, _ in keyed}) < len(keyed):
+        for rec in records:
+            out.setdefault(gr.key(rec[slot]), []).append(rec)
+        return out
+    for k, b in keyed:
+        if k in out:
+            out[k].extend(b)
+        else:
+            out[k] = b
+    return out
 
 
 def _rank(groups: dict[str, dict], keys: tuple[tuple[str, bool], ...]) -> dict[str, int | None]:
@@ -304,13 +379,14 @@ class LedgerPlan:
         return self.tables[table]._evaluate(values, self.base(values))
 
     def rows(self, values: dict, table: int = 0) -> list[RowResult]:
-        return [r for r, _ in self._evaluate(values, table)]
+        return self.tables[table].evaluate(values, self.base(values))[0]
 
-    def _all(self, values: dict, evaluate) -> list[list[tuple[RowResult, dict]]]:
+    def _all(self, values: dict, evaluate) -> list[tuple[list[RowResult], list[list | None]]]:
+        """Per table: the row results and their roll-up records."""
         if evaluate is None:
             base = self.base(values)
-            return [tp._evaluate(values, base) for tp in self.tables]
-        return [evaluate(values, table=k) if k else evaluate(values) for k in range(len(self.tables))]
+            return [tp.evaluate(values, base) for tp in self.tables]
+        return [tp.records(evaluate(values, table=k) if k else evaluate(values)) for k, tp in enumerate(self.tables)]
 
     def check_submission(self, top: dict) -> list[RowProblem]:
         """The submission checks that fire on *top* (:meth:`base`), pack order; a
@@ -330,10 +406,10 @@ class LedgerPlan:
         fired = (checks or self.check_submission)(top) if self.submission_checks else []
         facts = {f: values.get(f) for f in self.top_facts}
         results = []
-        for tp, evaluated in zip(self.tables, self._all(values, evaluate)):
-            rollups = tp._rollups([(top, [env for _, env in evaluated])])
+        for tp, (rows, records) in zip(self.tables, self._all(values, evaluate)):
+            rollups = tp._rollups([(top, records)])
             labels = {mt.id: mt.label for mt, _ in tp.metrics}
-            results.append(TableResult(tp.table, tp.lg.label, [r for r, _ in evaluated], rollups, labels))
+            results.append(TableResult(tp.table, tp.lg.label, rows, rollups, labels))
         first = results[0]
         return LedgerCard(self.info, facts, first.rows, first.rollups, first.metric_labels,
                           first.table, first.label, results[1:], fired)
@@ -356,8 +432,8 @@ class LedgerPlan:
             except FactsError as exc:
                 problems.items.extend(exc.problems)
                 continue
-            for k, evaluated in enumerate(self._all(values, evaluate)):
-                prepared[k].append((top, [env for _, env in evaluated]))
+            for k, (_, records) in enumerate(self._all(values, evaluate)):
+                prepared[k].append((top, records))
         if problems.errors:
             raise FactsError("提交的数据不完整", problems.errors)
         return [tp._rollups(p) for tp, p in zip(self.tables, prepared)]

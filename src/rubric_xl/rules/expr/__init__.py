@@ -28,8 +28,12 @@ Blank values: a name may be *nullable* (a date that may be left blank, an option
 ledger column).  ``blank(x)`` / ``present(x)`` test it; a comparison with a blank
 operand is false; arithmetic on a nullable name is rejected at load time.
 The AST is plain data (:class:`Node`, ``_ast``), so the same tree compiles to
-Python closures (:func:`compile_py`, ``_python``) and to native spreadsheet
-formulas (``rubric_xl.formulas._expr``).
+Python closures (:func:`compile_py`, ``_python``), to Python source over local
+variables (:class:`Source`, for a generated function such as a ledger table's
+row loop: written from the checked tree, every name a caller-chosen identifier
+and every constant a namespace entry, so no pack text reaches
+:func:`build_function`) and to native spreadsheet formulas
+(``rubric_xl.formulas._expr``).
 """
 from __future__ import annotations
 
@@ -37,7 +41,7 @@ from ._ast import BOOL, CONSTANTS, DATE, FUNCTIONS, NUMBER, TEXT, Node, Symbol, 
 from ._checker import check
 from ._lexer import KEYWORDS, tokenize
 from ._parser import MAX_LENGTH, parse
-from ._python import Env, Fn, compile_py
+from ._python import Env, Fn, Source, build_function, compile_py
 
 __all__ = ["BOOL", "CONSTANTS", "DATE", "NUMBER", "TEXT", "FUNCTIONS", "KEYWORDS", "MAX_LENGTH", "Node",
-           "Symbol", "Env", "Fn", "check", "compile_py", "parse", "tokenize", "type_name"]
+           "Symbol", "Env", "Fn", "Source", "build_function", "check", "compile_py", "parse", "tokenize", "type_name"]

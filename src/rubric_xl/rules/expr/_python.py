@@ -221,3 +221,142 @@ _BUILD: dict[str, Callable[[Node], Fn]] = {
     "name": _name, "not": _not, "and": _logic, "or": _logic, "cmp": _cmp, "neg": _neg,
     "arith": _arith, "in": _in, "call": _call,
 }
+
+
+# --- the source back-end ------------------------------------------------------
+#
+# The same semantics as the closures above, as Python *source* of one expression
+# over local variables, for callers that generate one function per plan (a
+# ledger table's row loop).  The source is built from the checked AST only:
+# every name becomes an identifier the caller chose (``v3``), every constant a
+# namespace entry (``k7``), so no text of the pack reaches the compiler.  Order
+# of evaluation, laziness (and/or, coalesce) and result values (and/or, not and
+# comparisons give True/False) are those of :func:`compile_py`.
+
+def _round_to(x: Decimal, places: Decimal) -> Decimal:
+    return x.quantize(Decimal(1).scaleb(-int(places)), rounding=ROUND_HALF_UP)
+
+
+def _count(*values: Any) -> Decimal:
+    return Decimal(sum(1 for v in values if v))
+
+
+def _days_between(a, b) -> Decimal | None:
+    return None if a is None or b is None else Decimal((b - a).days)
+
+
+SOURCE_HELPERS: dict[str, Any] = {
+    "_div": _div, "_round_to": _round_to, "_count": _count, "_days_between": _days_between,
+}
+"""What generated source may call besides builtins (``min``, ``max``, ``abs``)."""
+
+_SIMPLE = ("name",) + CONSTANTS  # operands with no effect and no cost: read twice freely
+
+
+class Source:
+    """Python source of checked expressions over local variables.
+
+    *local(name)* is the identifier holding a pack name's value; constants are
+    collected in :attr:`namespace` (with :data:`SOURCE_HELPERS`) under generated
+    identifiers, and temporaries are ``_t<n>`` — the caller's identifiers must not
+    start with ``k`` + digits or ``_t``.
+    """
+
+    def __init__(self, local: Callable[[str], str]):
+        self.local = local
+        self.namespace: dict[str, Any] = dict(SOURCE_HELPERS)
+        self._consts: dict[tuple, str] = {}
+        self._temps = 0
+
+    def const(self, value: Any) -> str:
+        """The identifier of a constant (one per distinct value and type)."""
+        key = (value.__class__, repr(value))  # repr: Decimal 1 and 1.0 are equal, not the same
+        hit = self._consts.get(key)
+        if hit is None:
+            hit = self._consts[key] = f"k{len(self.namespace)}"
+            self.namespace[hit] = value
+        return hit
+
+    def temp(self) -> str:
+        self._temps += 1
+        return f"_t{self._temps}"
+
+    def expr(self, node: Node) -> str:
+        """The value of *node* (as :func:`compile_py` returns it)."""
+        return self._gen(node, False)
+
+    def cond(self, node: Node) -> str:
+        """*node* where only its truth counts (an ``if``): and/or need not be True/False."""
+        return self._gen(node, True)
+
+    def _gen(self, node: Node, truth: bool) -> str:
+        k = node.kind
+        if k in CONSTANTS:
+            return self.const(node.value)
+        if k == "name":
+            return self.local(node.value)
+        if k == "not":
+            return f"(not {self._gen(node.args[0], True)})"
+        if k in ("and", "or"):
+            inner = f" {k} ".join(self._gen(p, True) for p in _flatten(node, k))
+            return f"({inner})" if truth else f"(True if {inner} else False)"
+        if k == "cmp":
+            return self._cmp(node)
+        if k == "neg":
+            return f"(-{self.expr(node.args[0])})"
+        if k == "arith":
+            a, b = (self.expr(x) for x in node.args)
+            if node.value == "/":
+                return f"_div({a}, {b})"
+            return f"({a} {node.value} {b})"
+        if k == "in":
+            return f"({self.expr(node.args[0])} in {self.const(frozenset(node.value))})"
+        if k == "call":
+            return self._call(node)
+        raise ExpressionError(f"无法编译的节点 {k}")  # pragma: no cover - the checker makes no other kind
+
+    def _cmp(self, node: Node) -> str:
+        a, b = node.args
+        op = node.value
+        sa, sb = self.expr(a), self.expr(b)
+        if not (a.nullable or b.nullable):
+            return f"({sa} {op} {sb})"
+        if a.kind in _SIMPLE and b.kind in _SIMPLE:  # reading a name twice costs nothing
+            tests = " and ".join(f"{s} is not None" for s, n in ((sa, a), (sb, b)) if n.nullable)
+            return f"({tests} and {sa} {op} {sb})"
+        ta, tb = self.temp(), self.temp()  # both evaluated first, as the closure does
+        return f"(None not in (({ta} := {sa}), ({tb} := {sb})) and {ta} {op} {tb})"
+
+    def _call(self, node: Node) -> str:
+        name, args = node.value, node.args
+        srcs = [self.expr(a) for a in args]
+        if name == "blank":
+            return f"({srcs[0]} is None)"
+        if name == "present":
+            return f"({srcs[0]} is not None)"
+        if name in ("min", "max"):
+            return srcs[0] if len(srcs) == 1 else f"{name}({', '.join(srcs)})"
+        if name == "abs":
+            return f"abs({srcs[0]})"
+        if name == "round":
+            return f"_round_to({srcs[0]}, {srcs[1]})"
+        if name == "count_true":
+            return f"_count({', '.join(srcs)})"
+        if name == "days":
+            return f"_days_between({srcs[0]}, {srcs[1]})"
+        if name == "coalesce":  # the first that is not blank; the rest not evaluated
+            out = "None"
+            for s in reversed(srcs):
+                t = self.temp()
+                out = f"({t} if ({t} := {s}) is not None else {out})"
+            return out
+        raise ExpressionError(f"无法编译的函数 {name}")  # pragma: no cover - the checker knows no other
+
+
+def build_function(source: str, namespace: dict[str, Any], name: str) -> Callable:
+    """Compile generated *source* (see :class:`Source`) once and return its
+    function *name*.  Raises SyntaxError / RecursionError / MemoryError when the
+    source is too deep for the compiler (callers then keep the closures)."""
+    ns = dict(namespace)
+    exec(compile(source, f"<rubric-xl {name}>", "exec"), ns)  # noqa: S102 - source built from a checked AST only
+    return ns[name]
