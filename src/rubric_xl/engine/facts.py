@@ -107,6 +107,66 @@ class _Plan:
             else:
                 self.numbers.append((i, fid) + quick[1:])
         self.ids = list(pack.facts)
+        self.quick = _quick_reader(pack)
+
+
+def _quick_reader(pack: RulePack) -> Callable[[dict, bool], dict | None]:
+    """One generated function ``(raw, facts_file) -> values`` for a submission whose
+    every value is blank (``None``) or quick (:func:`_quick`: already of its type, a
+    plainly valid number, an option or text with nothing to trim): the values
+    :func:`read_facts` gives it, in pack order.  Anything else — an unknown key, a
+    table with rows, a value in doubt — returns None: the general path decides.
+    Pack values (fact ids, bounds, options) are bound names, never source text."""
+    ns: dict[str, Any] = {"Decimal": Decimal, "date": _dt.date, "quick_number": quick_number,
+                          "quick_text": quick_text, "NOT_QUICK": NOT_QUICK, "LIMIT": contract.quick_limit()}
+    lines = ["    if raw.__class__ is not dict or not raw.keys() <= known: return None", "    get = raw.get"]
+    ns["known"] = pack.facts.keys()
+    out = []
+
+    def bind(v: Any) -> str:
+        name = f"k{len(ns)}"
+        ns[name] = v
+        return name
+
+    for i, (fid, f) in enumerate(pack.facts.items()):
+        x = f"x{i}"
+        out.append(f"{bind(fid)}: {x}")
+        lines.append(f"    {x} = get({bind(fid)})")
+        if f.type == "table":
+            lines.append(f"    if {x} is None: {x} = []")
+            lines.append("    else: return None")
+            continue
+        quick = _quick(f)
+        if quick is None:
+            lines.append(f"    if {x} is not None: return None")
+        elif quick[0] == "same":
+            lines.append(f"    if {x}.__class__ is not {'bool' if quick[1] is bool else 'date'} and {x} is not None: "
+                         "return None")
+        elif quick[0] == "text":
+            if quick[1] is None:
+                lines.append(f"    if {x} is not None and quick_text({x}, None) is NOT_QUICK: return None")
+            else:  # an option with nothing to trim (an option quick_text would decline is never quick)
+                plain = frozenset(o for o in quick[1] if quick_text(o, quick[1]) is not NOT_QUICK)
+                lines.append(f"    if {x} is not None and ({x}.__class__ is not str or {x} not in {bind(plain)}): "
+                             "return None")
+        else:
+            lo, hi, percent, whole = quick[1:]
+            test = [f"{x}.__class__ is int", f"-LIMIT < {x} < LIMIT"]
+            if lo is not None:
+                test.append(f"{x} >= {bind(lo)}")
+            if hi is not None:
+                test.append(f"{x} <= {bind(hi)}")
+            if percent:
+                test.append(f"{x} != 1")
+            lines.append(f"    if {' and '.join(test)}: {x} = Decimal({x})")
+            lines.append(f"    elif {x} is not None:")
+            lines.append(f"        {x} = quick_number({x}, {bind(lo)}, {bind(hi)}, {bind(percent)}, {bind(whole)}, "
+                         "facts_file)")
+            lines.append(f"        if {x} is NOT_QUICK: return None")
+    lines.append("    return {" + ", ".join(out) + "}")
+    src = "def quick(raw, facts_file):\n" + "\n".join(lines) + "\n"
+    exec(compile(src, "<rubric-xl facts>", "exec"), ns)  # noqa: S102 - generated, see the docstring
+    return ns["quick"]
 
 
 def _plan(pack: RulePack) -> _Plan:
@@ -141,6 +201,10 @@ def read_facts(pack: RulePack, raw: Mapping[str, Any], source: str = "facts",
     *cells* maps a key to the cell it was read from (``填报!D12``), named in the
     reason; *facts_file*: ISO date text is a date (facts files only).
     """
+    plan = _plan(pack)
+    values = plan.quick(raw, facts_file)
+    if values is not None:  # every value blank or plainly valid
+        return values, []
     problems = ProblemList()
     where = locate or (lambda key: f"{source}: {key}")
     if raw.__class__ is not dict and not isinstance(raw, Mapping):
@@ -148,7 +212,6 @@ def read_facts(pack: RulePack, raw: Mapping[str, Any], source: str = "facts",
     facts = pack.facts
     for key in [k for k in raw if k not in facts]:
         problems.add(f"{source}: {key}", _unknown(str(key), list(facts)))
-    plan = _plan(pack)
     get = raw.get
     out: dict[str, Any] = dict.fromkeys(plan.ids)  # pack order; blank until read
     slow = list(plan.rest)  # positions for the general path, in pack order below

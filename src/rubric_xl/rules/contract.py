@@ -233,6 +233,11 @@ def _within_digits(d: Decimal) -> bool:
     return w == w.to_integral_value() or number_problem(d) is None
 
 
+def quick_limit() -> int:
+    """The magnitude an ``int`` must stay below for :func:`quick_number` (10^15)."""
+    return _LIMIT
+
+
 def number_bounds(f: Fact) -> tuple[Decimal | None, Decimal | None, bool, bool]:
     """(min, max, percent, whole) of a number fact, for :func:`quick_number`."""
     lo, hi = f.bounds()
