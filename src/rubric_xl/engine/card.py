@@ -58,7 +58,7 @@ class ItemResult:
         # (its position), the tier option read, whether the floor 扣完为止 bit
         self.zero_rule, self.tier, self.floored = zero_rule, tier, floored
         self.points_text = points_text  # the points as users see them (num.amount), when already made
-        self._json: dict | None = None  # its JSON form's scalars, made once (see to_dict)
+        self._json: tuple[dict, bool] | None = None  # its JSON form's scalars, made once (see to_dict)
 
     @property
     def deducted(self) -> Decimal:
@@ -237,27 +237,44 @@ def _adj(a: Adjustment) -> dict:
             "text": a.text, "capped": a.capped}
 
 
-def _item(it: ItemResult) -> dict:
-    """An item's JSON form: a fresh dict (callers may change it) over scalars made
-    once per result (results without facts of their own are shared by cards)."""
-    d = it._json
-    if d is None:
-        d = it._json = {
-            "id": it.id, "title": it.title, "category": it.category,
-            "points": _num(it.points) if it.points_text is None else JSONNumber(it.points_text),
-            "max": _const_num(it.max),
-            "bonus_cap": _const_num(it.bonus_cap), "status": it.status, "zeroed": it.zeroed,
-            "missing": None, "invalid": None, "explanation": it.explanation,
-            "deductions": None, "bonuses": None, "flags": None}
-    d = d.copy()
-    d["missing"] = [*it.missing]
-    d["invalid"] = [*it.invalid]
-    adj = it.deductions
-    d["deductions"] = [_adj(a) for a in adj] if adj else []
-    adj = it.bonuses
-    d["bonuses"] = [_adj(a) for a in adj] if adj else []
-    d["flags"] = [*it.flags]
-    return d
+def _item_json(it: ItemResult) -> tuple[dict, bool]:
+    """An item's JSON scalars (its lists ``None``, in the card's key order) and
+    whether all its lists are empty: made once per result (results are immutable
+    by convention; those without facts of their own are shared by cards)."""
+    base = {
+        "id": it.id, "title": it.title, "category": it.category,
+        "points": _num(it.points) if it.points_text is None else JSONNumber(it.points_text),
+        "max": _const_num(it.max),
+        "bonus_cap": _const_num(it.bonus_cap), "status": it.status, "zeroed": it.zeroed,
+        "missing": None, "invalid": None, "explanation": it.explanation,
+        "deductions": None, "bonuses": None, "flags": None}
+    return base, not (it.missing or it.invalid or it.deductions or it.bonuses or it.flags)
+
+
+def _items(items: list[ItemResult]) -> list[dict]:
+    """The items' JSON forms: fresh dicts and lists every time (callers may change
+    them) over the scalars made once per result (:func:`_item_json`)."""
+    out = []
+    append = out.append
+    for it in items:
+        j = it._json
+        if j is None:
+            j = it._json = _item_json(it)
+        d = j[0].copy()
+        if j[1]:
+            d["missing"] = []
+            d["invalid"] = []
+            d["deductions"] = []
+            d["bonuses"] = []
+            d["flags"] = []
+        else:
+            d["missing"] = [*it.missing]
+            d["invalid"] = [*it.invalid]
+            d["deductions"] = [*map(_adj, it.deductions)]
+            d["bonuses"] = [*map(_adj, it.bonuses)]
+            d["flags"] = [*it.flags]
+        append(d)
+    return out
 
 
 def rollup_dict(ru: Rollup) -> dict:
@@ -310,7 +327,7 @@ def to_dict(card: ScoreCard | LedgerCard) -> dict:
         "provisional": card.provisional,
         "categories": [{"name": c.name, "points": _num(c.points), "max": _const_num(c.max),
                         "complete": c.complete} for c in card.categories],
-        "items": [_item(it) for it in card.items],
+        "items": _items(card.items),
         "flags": card.flags,
     }
 
