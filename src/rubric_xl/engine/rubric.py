@@ -16,7 +16,7 @@ Per item, in order:
 from __future__ import annotations
 
 import operator
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any, Callable
 
 from ..errors import FactsError, Problem
@@ -79,6 +79,10 @@ class _RuleSource:
 
 _STEP_SRC = {"sub": "{} - {}", "mul": "{} * {}", "div": "{} / {}",
              "ceil": "ceil({})", "floor": "floor({})", "round2": "q2({})"}
+# the same steps with num's helpers written out (the pack function: no call per step)
+_INLINE_STEP_SRC = {**_STEP_SRC, "ceil": "{}.to_integral_value(RC)", "floor": "{}.to_integral_value(RF)",
+                    "round2": "{}.quantize(CENT, RHU)"}
+_AMOUNT_SRC = "str({}.quantize(CENT, RHU))"  # = num.amount (two places, half up), one call
 
 
 def _amounts(src: _RuleSource, roots: list[lowered.Op]) -> dict[int, str]:
@@ -518,7 +522,8 @@ def _emit_rule(src: _RuleSource, lr: lowered.Rule, index: int, read: Callable[[s
                 r = src.bind(op.value)
             else:
                 r = src.temp("r")
-                src.line(f"{r} = " + (_py(src, op.value, read) if op.op == "expr" else _STEP_SRC[op.op].format(*args)))
+                src.line(f"{r} = " + (_py(src, op.value, read) if op.op == "expr"
+                                      else _INLINE_STEP_SRC[op.op].format(*args)))
             slots[id(op)] = r
             return r
         for root in [lr.raw] + ([positive] if positive is not None else []) + amounts:
@@ -539,11 +544,11 @@ def _emit_rule(src: _RuleSource, lr: lowered.Rule, index: int, read: Callable[[s
         if not run:  # a constant amount: its text made once
             shown = src.bind(num.amount(lr.static))
     if shown is None:
-        src.line(f"shown = amount({amt})")
+        src.line(f"shown = {_AMOUNT_SRC.format(amt)}")
         shown = "shown"
     pieces = {"amount": shown}
     for k, f in fields.items():
-        pieces[k] = (src.bind(f.text) if f.fmt == "text" else f"amount({slots[id(f.amount)]})" if f.fmt == "amount"
+        pieces[k] = (src.bind(f.text) if f.fmt == "text" else _AMOUNT_SRC.format(slots[id(f.amount)]) if f.fmt == "amount"
                      else f"{latest}.isoformat()" if f.fmt == "date" else f"value({slots[id(f.amount)]})")
     out = []
     for lit, fname, _, _ in lr.pieces:
@@ -644,15 +649,14 @@ def _emit_item(src: _RuleSource, ip: "_ItemPlan", k: int, read: Callable[[str], 
     src.depth += 1
     if li.floor:
         src.line(f"if floored: parts.append({src.bind(wording.FLOORED)})")
-    src.line("points = q2(after)")
+    src.line("points = after.quantize(CENT, RHU)")
     src.line("shown = str(points)")  # = num.amount(points): two places already, never an exponent
     src.line(f'parts.append(f"{{{src.bind(_GOT_HEAD)}}}{{shown}}{{{src.bind(_GOT_TAIL)}}}")')
+    # positional: id … explanation, invalid, zero_rule, tier, floored, points_text
     src.line(f"{res} = ItemResult({src.bind(ip.id)}, {src.bind(ip.title)}, {src.bind(ip.category)}, "
              f"{src.bind(ip.max)}, {src.bind(ip.bonus_cap)}, 'scored', points, False, (), ded, "
-             f"bon, (), {src.bind(wording.PART_SEP)}.join(parts), ())")
-    src.line(f"{res}.points_text = shown")
-    if li.floor:
-        src.line(f"{res}.floored = floored")
+             f"bon, (), {src.bind(wording.PART_SEP)}.join(parts), (), None, None, "
+             f"{'floored' if li.floor else 'False'}, shown)")
     src.depth = depth
 
 
@@ -664,7 +668,8 @@ def _pack_function(plan: "RubricPlan", pack: RulePack) -> Callable[[dict], Score
     ``_Slow`` / KeyError / ZeroDivisionError where it cannot decide: the per-item
     path (``RubricPlan._run``) then scores (or names the error)."""
     src = _RuleSource()
-    src.ns.update(div=_div, days=_days, Invalid=Invalid, CategoryResult=CategoryResult, ScoreCard=ScoreCard)
+    src.ns.update(div=_div, days=_days, Invalid=Invalid, CategoryResult=CategoryResult, ScoreCard=ScoreCard,
+                  CENT=num.CENT, RHU=ROUND_HALF_UP, RC=ROUND_CEILING, RF=ROUND_FLOOR)
     facts = {fid: i for i, fid in enumerate(pack.facts)}
     derived = {did: i for i, (did, _, _) in enumerate(plan.derived)}
     loaded: dict[str, str] = {}
@@ -684,7 +689,7 @@ def _pack_function(plan: "RubricPlan", pack: RulePack) -> Callable[[dict], Score
     head = len(src.lines)
     if plan.started_facts:
         src.line("if " + " and ".join(f"{read(f)} is None" for f in plan.started_facts) + ": return None")
-    src.line("if Invalid in map(type, values.values()): return None")
+    invalid_at = len(src.lines)  # the test that no value read is invalid, once every read is known
     for (did, _, deps), (_, node) in zip(plan.derived, pack.derived):
         d = read(did)
         if deps:
@@ -715,7 +720,12 @@ def _pack_function(plan: "RubricPlan", pack: RulePack) -> Callable[[dict], Score
     eligible = "None" if plan.eligible_grades is None else f"grade in {src.bind(frozenset(plan.eligible_grades))}"
     src.line(f"return ScoreCard({src.bind(plan.info)}, q2(total), {src.bind(plan.total_max)}, grade, {eligible}, "
              f"{src.bind(plan.eligibility_label)}, False, [{', '.join(cats)}], {items}, flags)")
-    src.lines[head:head] = [f"    {local} = values[{src.bind(fid)}]" for fid, local in loaded.items()]
+    if loaded:
+        src.lines[invalid_at:invalid_at] = [
+            "    if " + " or ".join(f"{local}.__class__ is Invalid" for local in loaded.values()) + ": return None"]
+        # every value read in one call (a missing one: KeyError, the per-item path decides)
+        get = src.bind(operator.itemgetter(*loaded))
+        src.lines[head:head] = [f"    {', '.join(loaded.values())}{',' if len(loaded) > 1 else ''} = {get}(values)"]
     return src.function("score_pack", "values")
 
 
