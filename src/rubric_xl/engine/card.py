@@ -45,7 +45,8 @@ class ItemResult:
                  bonus_cap: Decimal | None, status: str, points: Decimal | None = None,
                  zeroed: bool = False, missing=(), deductions=(), bonuses=(), flags=(),
                  explanation: str = "", invalid=(), zero_rule: int | None = None,
-                 tier: str | None = None, floored: bool = False, points_text: str | None = None):
+                 tier: str | None = None, floored: bool = False, points_text: str | None = None,
+                 json: tuple | None = None):
         self.id, self.title, self.category, self.max = id, title, category, max
         self.bonus_cap, self.status, self.points, self.zeroed = bonus_cap, status, points, zeroed
         self.missing: list[str] | tuple = missing
@@ -58,7 +59,7 @@ class ItemResult:
         # (its position), the tier option read, whether the floor 扣完为止 bit
         self.zero_rule, self.tier, self.floored = zero_rule, tier, floored
         self.points_text = points_text  # the points as users see them (num.amount), when already made
-        self._json: tuple[dict, bool] | None = None  # its JSON form's scalars, made once (see to_dict)
+        self._json = json  # its JSON form's scalars, made once (see _items)
 
     @property
     def deducted(self) -> Decimal:
@@ -237,31 +238,49 @@ def _adj(a: Adjustment) -> dict:
             "text": a.text, "capped": a.capped}
 
 
-def _item_json(it: ItemResult) -> tuple[dict, bool]:
-    """An item's JSON scalars (its lists ``None``, in the card's key order) and
-    whether all its lists are empty: made once per result (results are immutable
-    by convention; those without facts of their own are shared by cards)."""
-    base = {
+def _item_json(it: ItemResult) -> dict:
+    """An item's JSON scalars, in the card's key order (its lists ``None``)."""
+    return {
         "id": it.id, "title": it.title, "category": it.category,
         "points": _num(it.points) if it.points_text is None else JSONNumber(it.points_text),
         "max": _const_num(it.max),
         "bonus_cap": _const_num(it.bonus_cap), "status": it.status, "zeroed": it.zeroed,
         "missing": None, "invalid": None, "explanation": it.explanation,
         "deductions": None, "bonuses": None, "flags": None}
-    return base, not (it.missing or it.invalid or it.deductions or it.bonuses or it.flags)
+
+
+def shared_json(it: ItemResult) -> ItemResult:
+    """Make *it*'s JSON scalars once, for a result shared by many cards (full points,
+    a zeroing, …); returns *it*."""
+    it._json = (_item_json(it), not (it.missing or it.invalid or it.deductions or it.bonuses or it.flags))
+    return it
+
+
+def scored_head(id: str, title: str, category: str, max: Decimal, bonus_cap: Decimal | None) -> tuple:
+    """The JSON scalars every *scored* result of one item shares (its points and
+    explanation filled per result): what the engine passes as ``ItemResult(json=…)``."""
+    return (_item_json(ItemResult(id, title, category, max, bonus_cap, "scored", points_text="")), None)
 
 
 def _items(items: list[ItemResult]) -> list[dict]:
     """The items' JSON forms: fresh dicts and lists every time (callers may change
-    them) over the scalars made once per result (:func:`_item_json`)."""
+    them) over scalars made once where they are shared (``ItemResult._json``:
+    ``(scalars, True)`` all lists empty, ``(scalars, False)``, ``(head, None)``
+    points and explanation per result; None: made here)."""
     out = []
     append = out.append
     for it in items:
         j = it._json
         if j is None:
-            j = it._json = _item_json(it)
-        d = j[0].copy()
-        if j[1]:
+            d = _item_json(it)
+            plain = False
+        else:
+            d = j[0].copy()
+            plain = j[1]
+            if plain is None:
+                d["points"] = _num(it.points) if it.points_text is None else JSONNumber(it.points_text)
+                d["explanation"] = it.explanation
+        if plain:
             d["missing"] = []
             d["invalid"] = []
             d["deductions"] = []

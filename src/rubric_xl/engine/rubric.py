@@ -26,7 +26,7 @@ from ..rules import lowered
 from ..rules import wording
 from ..rules.contract import Invalid
 from . import num
-from .card import Adjustment, CategoryResult, ItemResult, PackInfo, ScoreCard
+from .card import Adjustment, CategoryResult, ItemResult, PackInfo, ScoreCard, scored_head, shared_json
 
 ZERO = Decimal(0)
 MEMO_SIZE = 4096  # results remembered per item
@@ -201,7 +201,7 @@ def _test(src: _RuleSource, node: expr.Node) -> str:
 
 class _ItemPlan:
     __slots__ = ("ci", "id", "title", "category", "max", "bonus_cap", "required", "labels",
-                 "tiers", "floor", "full_points", "full_text", "inputs", "key", "memo", "full", "zeroed",
+                 "tiers", "floor", "full_points", "full_text", "inputs", "key", "memo", "full", "zeroed", "head",
                  "fulls", "run", "result")
 
     def __init__(self, li: lowered.Item, index: int = 0, memoise: bool = True):
@@ -216,18 +216,21 @@ class _ItemPlan:
         self.full_text = li.full_text
         # results that depend on no value (full points, each zeroing) are made once
         # and shared by every card, as memoised results are
-        self.full = ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap,
-                               "scored", self.full_points, explanation=self.full_text)
-        self.zeroed = [ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap,
-                                  "scored", ZERO, True, flags=[flag] if flag else (), explanation=text,
-                                  zero_rule=z) for z, (_, text, flag) in enumerate(li.zero)]
+        # (their JSON scalars made now as well: card.shared_json)
+        self.full = shared_json(ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap,
+                                           "scored", self.full_points, explanation=self.full_text))
+        self.zeroed = [shared_json(ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap,
+                                              "scored", ZERO, True, flags=[flag] if flag else (), explanation=text,
+                                              zero_rule=z)) for z, (_, text, flag) in enumerate(li.zero)]
+        self.head = scored_head(self.id, self.title, self.category, self.max, self.bonus_cap)
         # full points record the tier read (coverage): one shared result per
         # option worth the item's max (and the untiered one for a blank tier)
         self.fulls: dict[str | None, ItemResult] = {None: self.full}
         for opt, pts in (li.tiers[1].items() if li.tiers else ()):
             if pts == li.max:
-                self.fulls[opt] = ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap,
-                                             "scored", self.full_points, explanation=self.full_text, tier=opt)
+                self.fulls[opt] = shared_json(ItemResult(self.id, self.title, self.category, self.max,
+                                                         self.bonus_cap, "scored", self.full_points,
+                                                         explanation=self.full_text, tier=opt))
         # An item is a pure function of the facts it reads (deadlines are
         # constants), so results are memoised on those values — when they are
         # few (yes/no, options, dates; a number's hash costs more than the
@@ -339,7 +342,7 @@ class _ItemPlan:
         parts.append(f"{_GOT_HEAD}{shown}{_GOT_TAIL}")
         return ItemResult(self.id, self.title, self.category, self.max, self.bonus_cap, "scored",
                           points, deductions=deductions, bonuses=bonuses, explanation=wording.PART_SEP.join(parts),
-                          tier=tier, floored=floored, points_text=shown)
+                          tier=tier, floored=floored, points_text=shown, json=self.head)
 
     def _invalid(self, env: dict) -> ItemResult | None:
         bad = [env[f] for f in self.inputs if env[f].__class__ is Invalid]
@@ -611,7 +614,7 @@ def _emit_item(src: _RuleSource, ip: "_ItemPlan", k: int, read: Callable[[str], 
             for mask in range(1 << len(rules)):
                 bon = [a for b, a in enumerate(static) if b >= nd and mask >> b & 1]
                 ded = [a for b, a in enumerate(static) if b < nd and mask >> b & 1]
-                outcomes[(opt, mask) if li.tiers else mask] = ip.outcome(opt, ded, bon)
+                outcomes[(opt, mask) if li.tiers else mask] = shared_json(ip.outcome(opt, ded, bon))
         if not rules and not li.tiers:
             src.line(f"{res} = {src.bind(ip.full)}")
         elif li.tiers:
@@ -656,7 +659,7 @@ def _emit_item(src: _RuleSource, ip: "_ItemPlan", k: int, read: Callable[[str], 
     src.line(f"{res} = ItemResult({src.bind(ip.id)}, {src.bind(ip.title)}, {src.bind(ip.category)}, "
              f"{src.bind(ip.max)}, {src.bind(ip.bonus_cap)}, 'scored', points, False, (), ded, "
              f"bon, (), {src.bind(wording.PART_SEP)}.join(parts), (), None, None, "
-             f"{'floored' if li.floor else 'False'}, shown)")
+             f"{'floored' if li.floor else 'False'}, shown, {src.bind(ip.head)})")
     src.depth = depth
 
 
