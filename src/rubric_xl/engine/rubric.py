@@ -481,6 +481,15 @@ def _rule_when(lr: lowered.Rule) -> expr.Node | None:
     return next((c.node for c in conds if c.kind == "expr" and c.node is not None), None)
 
 
+def _value_src(src: _RuleSource, op: lowered.Op, local: str) -> str:
+    """``num.value`` of a number: a whole Decimal's text (no point, no exponent, not
+    ``-0``) as is, anything else through ``num.value``."""
+    if op.op == "expr" and op.value.type != expr.NUMBER:
+        return f"value({local})"
+    t = src.temp("s")
+    return f"({t} if '.' not in ({t} := str({local})) and 'E' not in {t} and {t} != '-0' else value({local}))"
+
+
 def _emit_rule(src: _RuleSource, lr: lowered.Rule, index: int, read: Callable[[str], str], hit: list[str]) -> None:
     """One deduction or bonus inline, as :func:`_rule_function` computes it: when it
     applies, ``a`` is its Adjustment and the *hit* lines run."""
@@ -552,7 +561,7 @@ def _emit_rule(src: _RuleSource, lr: lowered.Rule, index: int, read: Callable[[s
     pieces = {"amount": shown}
     for k, f in fields.items():
         pieces[k] = (src.bind(f.text) if f.fmt == "text" else _AMOUNT_SRC.format(slots[id(f.amount)]) if f.fmt == "amount"
-                     else f"{latest}.isoformat()" if f.fmt == "date" else f"value({slots[id(f.amount)]})")
+                     else f"{latest}.isoformat()" if f.fmt == "date" else _value_src(src, f.amount, slots[id(f.amount)]))
     out = []
     for lit, fname, _, _ in lr.pieces:
         if lit:
