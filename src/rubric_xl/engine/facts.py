@@ -123,15 +123,16 @@ def _quick_reader(pack: RulePack) -> Callable[[dict, bool], dict | None]:
     Pack values (fact ids, bounds, options) are bound names, never source text."""
     ns: dict[str, Any] = {"Decimal": Decimal, "date": _dt.date, "quick_number": quick_number,
                           "quick_text": quick_text, "NOT_QUICK": NOT_QUICK, "LIMIT": contract.quick_limit(),
-                          "known": pack.facts.keys(), "blanks": dict.fromkeys(pack.facts), "n": len(pack.facts),
-                          "SMALL": _SMALL}
-    # every value in one call: a submission naming every fact (else blanks first)
-    lines = ["    if raw.__class__ is not dict or not raw.keys() <= known: return None",
-             "    if len(raw) != n: raw = blanks | raw",
-             "    " + "".join(f"x{i}, " for i in range(len(pack.facts))) + "= every(raw)" if pack.facts else ""]
+                          "blanks": dict.fromkeys(pack.facts), "n": len(pack.facts), "SMALL": _SMALL}
+    # the raw values over every fact blank, in pack order (an unknown key makes it
+    # longer), then every value in one call; only values that change are stored
+    lines = ["    if raw.__class__ is not dict: return None",
+             "    out = blanks.copy()",
+             "    out.update(raw)",
+             "    if len(out) != n: return None",
+             "    " + "".join(f"x{i}, " for i in range(len(pack.facts))) + "= every(out)" if pack.facts else ""]
     ns["every"] = (lambda raw: (raw[next(iter(pack.facts))],)) if len(pack.facts) == 1 \
         else operator.itemgetter(*pack.facts)
-    out = []
 
     def bind(v: Any) -> str:
         name = f"k{len(ns)}"
@@ -140,9 +141,8 @@ def _quick_reader(pack: RulePack) -> Callable[[dict, bool], dict | None]:
 
     for i, (fid, f) in enumerate(pack.facts.items()):
         x = f"x{i}"
-        out.append(f"{bind(fid)}: {x}")
         if f.type == "table":
-            lines.append(f"    if {x} is None: {x} = []")
+            lines.append(f"    if {x} is None: out[{bind(fid)}] = []")
             lines.append("    else: return None")
             continue
         quick = _quick(f)
@@ -167,12 +167,14 @@ def _quick_reader(pack: RulePack) -> Callable[[dict, bool], dict | None]:
                 test.append(f"{x} <= {bind(hi)}")
             if percent:
                 test.append(f"{x} != 1")
-            lines.append(f"    if {' and '.join(test)}: {x} = SMALL[{x}] if 0 <= {x} < {len(_SMALL)} else Decimal({x})")
+            k = bind(fid)
+            lines.append(f"    if {' and '.join(test)}: out[{k}] = SMALL[{x}] if 0 <= {x} < {len(_SMALL)} else Decimal({x})")
             lines.append(f"    elif {x} is not None:")
             lines.append(f"        {x} = quick_number({x}, {bind(lo)}, {bind(hi)}, {bind(percent)}, {bind(whole)}, "
                          "facts_file)")
             lines.append(f"        if {x} is NOT_QUICK: return None")
-    lines.append("    return {" + ", ".join(out) + "}")
+            lines.append(f"        out[{k}] = {x}")
+    lines.append("    return out")
     src = "def quick(raw, facts_file):\n" + "\n".join(lines) + "\n"
     exec(compile(src, "<rubric-xl facts>", "exec"), ns)  # noqa: S102 - generated, see the docstring
     return ns["quick"]
