@@ -47,8 +47,15 @@ class ItemResult:
                  explanation: str = "", invalid=(), zero_rule: int | None = None,
                  tier: str | None = None, floored: bool = False, points_text: str | None = None,
                  json: tuple | None = None):
-        self.id, self.title, self.category, self.max = id, title, category, max
-        self.bonus_cap, self.status, self.points, self.zeroed = bonus_cap, status, points, zeroed
+        # one assignment a line: cheaper than tuple assignments (this runs per result)
+        self.id = id
+        self.title = title
+        self.category = category
+        self.max = max
+        self.bonus_cap = bonus_cap
+        self.status = status
+        self.points = points
+        self.zeroed = zeroed
         self.missing: list[str] | tuple = missing
         self.deductions: list[Adjustment] | tuple = deductions
         self.bonuses: list[Adjustment] | tuple = bonuses
@@ -57,7 +64,9 @@ class ItemResult:
         self.invalid: list[str] | tuple = invalid  # facts that break the input contract (status invalid)
         # what fired, for ``rules test --coverage``: the zeroing condition that held
         # (its position), the tier option read, whether the floor 扣完为止 bit
-        self.zero_rule, self.tier, self.floored = zero_rule, tier, floored
+        self.zero_rule = zero_rule
+        self.tier = tier
+        self.floored = floored
         self.points_text = points_text  # the points as users see them (num.amount), when already made
         self._json = json  # its JSON form's scalars, made once (see _items)
 

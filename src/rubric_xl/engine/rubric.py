@@ -571,7 +571,8 @@ def _emit_rule(src: _RuleSource, lr: lowered.Rule, index: int, read: Callable[[s
     text = 'f"' + "".join(out) + '"'
     if lr.cap is not None:
         text += f" + ({src.bind(lr.cap_text)} if capped else '')"
-    src.line(f"a = Adjustment({src.bind(lr.kind)}, {amt}, {text}, {capped}, {src.bind(index)}, {shown})")
+    _construct(src, "a", Adjustment, {"kind": src.bind(lr.kind), "amount": amt, "text": text, "capped": capped,
+                                      "rule": src.bind(index), "shown": shown})
     for h in hit:
         src.line(h)
     src.depth = depth
@@ -664,12 +665,27 @@ def _emit_item(src: _RuleSource, ip: "_ItemPlan", k: int, read: Callable[[str], 
     src.line("points = after.quantize(CENT, RHU)")
     src.line("shown = str(points)")  # = num.amount(points): two places already, never an exponent
     src.line(f'parts.append(f"{{{src.bind(_GOT_HEAD)}}}{{shown}}{{{src.bind(_GOT_TAIL)}}}")')
-    # positional: id … explanation, invalid, zero_rule, tier, floored, points_text
-    src.line(f"{res} = ItemResult({src.bind(ip.id)}, {src.bind(ip.title)}, {src.bind(ip.category)}, "
-             f"{src.bind(ip.max)}, {src.bind(ip.bonus_cap)}, 'scored', points, False, (), ded, "
-             f"bon, (), {src.bind(wording.PART_SEP)}.join(parts), (), None, None, "
-             f"{'floored' if li.floor else 'False'}, shown, {src.bind(ip.head)})")
+    _construct(src, res, ItemResult, {
+        "id": src.bind(ip.id), "title": src.bind(ip.title), "category": src.bind(ip.category),
+        "max": src.bind(ip.max), "bonus_cap": src.bind(ip.bonus_cap), "status": src.bind("scored"),
+        "points": "points", "zeroed": "False", "missing": "()", "deductions": "ded", "bonuses": "bon",
+        "flags": "()", "explanation": f"{src.bind(wording.PART_SEP)}.join(parts)", "invalid": "()",
+        "zero_rule": "None", "tier": "None", "floored": "floored" if li.floor else "False",
+        "points_text": "shown", "_json": src.bind(ip.head)})
     src.depth = depth
+
+
+def _construct(src: _RuleSource, target: str, cls: type, values: dict[str, str]) -> None:
+    """Statements making *target* an instance of the slotted *cls* without calling
+    its ``__init__`` (a call that packs its arguments): ``new(cls)``, then every
+    slot set from *values* (the engine's own attribute names; values are sources of
+    generated names).  *values* must name every slot (checked when the plan is built)."""
+    if set(values) != set(cls.__slots__):  # a slot added to the class: no fast path
+        raise NotImplementedError(f"{cls.__name__}: {sorted(set(cls.__slots__) ^ set(values))}")
+    src.ns["new"] = object.__new__
+    src.line(f"{target} = new({src.bind(cls)})")
+    for k in cls.__slots__:
+        src.line(f"{target}.{k} = {values[k]}")
 
 
 def _pack_function(plan: "RubricPlan", pack: RulePack) -> Callable[[dict], ScoreCard | None]:
