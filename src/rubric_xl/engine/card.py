@@ -298,8 +298,11 @@ def _items(items: list[ItemResult]) -> list[dict]:
         else:
             d["missing"] = [*it.missing]
             d["invalid"] = [*it.invalid]
-            d["deductions"] = [*map(_adj, it.deductions)]
-            d["bonuses"] = [*map(_adj, it.bonuses)]
+            for key, adjs in (("deductions", it.deductions), ("bonuses", it.bonuses)):
+                got = d[key] = []
+                for a in adjs:  # _adj written out: no call per adjustment
+                    got.append({"kind": a.kind, "amount": _num(a.amount) if a.shown is None else JSONNumber(a.shown),
+                                "text": a.text, "capped": a.capped})
             d["flags"] = [*it.flags]
         append(d)
     return out

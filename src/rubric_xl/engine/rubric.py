@@ -733,27 +733,32 @@ def _pack_function(plan: "RubricPlan", pack: RulePack) -> Callable[[dict], Score
         _emit_item(src, ip, k, read)
     items = "[" + ", ".join(f"i{k}" for k in range(len(plan.items))) + "]"
     src.line(f"if prov: return {src.bind(plan.card)}({items})")
-    cats = []
+    if any(ip.category not in {n for n, _, _ in plan.categories} for ip in plan.items):
+        raise NotImplementedError("an item outside the categories")
     for c, (name, cap, bonus_only) in enumerate(plan.categories):
         members = [f"i{k}.points" for k, ip in enumerate(plan.items) if ip.category == name]
         src.line(f"c{c} = " + " + ".join(["ZERO"] + members))
-        cats.append(f"CategoryResult({src.bind(name)}, c{c}, {src.bind(cap)}, {src.bind(bonus_only)})")
-    if sum(1 for ip in plan.items if ip.category not in {n for n, _, _ in plan.categories}):
-        raise NotImplementedError("item outside the categories")
-    src.line("total = " + " + ".join(["ZERO"] + [f"c{c}" for c in range(len(cats))]))
+        _construct(src, f"cat{c}", CategoryResult, {"name": src.bind(name), "points": f"c{c}", "max": src.bind(cap),
+                                                   "bonus_only": src.bind(bonus_only), "complete": "True"})
+    src.line("total = " + " + ".join(["ZERO"] + [f"c{c}" for c in range(len(plan.categories))]))
     grade = "None"
     for name, lo in reversed(plan.grades):
         grade = src.bind(name) if lo is None else f"{src.bind(name)} if total >= {src.bind(lo)} else ({grade})"
     src.line(f"grade = {grade}")
-    eligible = "None" if plan.eligible_grades is None else f"grade in {src.bind(frozenset(plan.eligible_grades))}"
-    src.line(f"return ScoreCard({src.bind(plan.info)}, q2(total), {src.bind(plan.total_max)}, grade, {eligible}, "
-             f"{src.bind(plan.eligibility_label)}, False, [{', '.join(cats)}], {items}, flags)")
+    _construct(src, "card", ScoreCard, {
+        "pack": src.bind(plan.info), "total": "total.quantize(CENT, RHU)", "max": src.bind(plan.total_max),
+        "grade": "grade", "eligible": "None" if plan.eligible_grades is None else
+        f"grade in {src.bind(frozenset(plan.eligible_grades))}", "eligibility_label": src.bind(plan.eligibility_label),
+        "provisional": "False", "categories": "[" + "".join(f"cat{c}, " for c in range(len(plan.categories))) + "]",
+        "items": items, "flags": "flags"})
+    src.line("return card")
     if loaded:
-        src.lines[invalid_at:invalid_at] = [
-            "    if " + " or ".join(f"{local}.__class__ is Invalid" for local in loaded.values()) + ": return None"]
-        # every value read in one call (a missing one: KeyError, the per-item path decides)
+        # every value read in one call (a missing one: KeyError, the per-item path decides);
+        # an invalid one: the per-item path (its items are 有误)
         get = src.bind(operator.itemgetter(*loaded))
-        src.lines[head:head] = [f"    {', '.join(loaded.values())}{',' if len(loaded) > 1 else ''} = {get}(values)"]
+        src.lines[invalid_at:invalid_at] = [f"    if {src.bind(Invalid)} in {{*map(type, got)}}: return None"]
+        src.lines[head:head] = [f"    got = {get}(values)" + ("" if len(loaded) > 1 else ","),
+                                f"    {', '.join(loaded.values())}, = got"]
     return src.function("score_pack", "values")
 
 
