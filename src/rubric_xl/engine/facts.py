@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
+import math
 import operator
 from decimal import Decimal
 from typing import Any, Callable, Mapping
@@ -121,36 +122,44 @@ def _quick_reader(pack: RulePack) -> Callable[[dict, bool], dict | None]:
     :func:`read_facts` gives it, in pack order.  Anything else — an unknown key, a
     table with rows, a value in doubt — returns None: the general path decides.
     Pack values (fact ids, bounds, options) are bound names, never source text."""
-    ns: dict[str, Any] = {"Decimal": Decimal, "date": _dt.date, "quick_number": quick_number,
-                          "quick_text": quick_text, "NOT_QUICK": NOT_QUICK, "LIMIT": contract.quick_limit(),
+    ns: dict[str, Any] = {"Decimal": Decimal, "quick_number": quick_number, "quick_text": quick_text,
+                          "NOT_QUICK": NOT_QUICK, "LIMIT": contract.quick_limit(), "within": contract.within_digits,
                           "blanks": dict.fromkeys(pack.facts), "n": len(pack.facts), "SMALL": _SMALL}
-    # the raw values over every fact blank, in pack order (an unknown key makes it
-    # longer), then every value in one call; only values that change are stored
-    lines = ["    if raw.__class__ is not dict: return None",
-             "    out = blanks.copy()",
-             "    out.update(raw)",
-             "    if len(out) != n: return None",
-             "    " + "".join(f"x{i}, " for i in range(len(pack.facts))) + "= every(out)" if pack.facts else ""]
-    ns["every"] = (lambda raw: (raw[next(iter(pack.facts))],)) if len(pack.facts) == 1 \
-        else operator.itemgetter(*pack.facts)
 
     def bind(v: Any) -> str:
         name = f"k{len(ns)}"
         ns[name] = v
         return name
 
-    for i, (fid, f) in enumerate(pack.facts.items()):
-        x = f"x{i}"
+    def getter(ids: list[str]) -> str:  # a tuple of the values of *ids*
+        return bind(operator.itemgetter(*ids) if len(ids) > 1 else (lambda d, k=ids[0]: (d[k],)))
+
+    # the raw values over every fact blank, in pack order (an unknown key makes it
+    # longer); only values that change are stored
+    lines = ["    if raw.__class__ is not dict: return None",
+             "    out = blanks.copy()",
+             "    out.update(raw)",
+             "    if len(out) != n: return None"]
+    same: dict[type, list[str]] = {}
+    each: list[tuple[str, Fact, tuple | None]] = []
+    for fid, f in pack.facts.items():
+        quick = _quick(f) if f.type != "table" else None
+        if quick is not None and quick[0] == "same":
+            same.setdefault(quick[1], []).append(fid)
+        else:
+            each.append((fid, f, quick))
+    for cls, ids in same.items():  # values already of their type (or blank): one test per type, in C
+        lines.append(f"    if not {{*map(type, {getter(ids)}(out))}} <= {bind(frozenset((cls, type(None))))}: "
+                     "return None")
+    if each:  # every other value in one call
+        lines.append("    " + "".join(f"x{i}, " for i in range(len(each))) + f"= {getter([e[0] for e in each])}(out)")
+    for i, (fid, f, quick) in enumerate(each):
+        x, k = f"x{i}", bind(fid)
         if f.type == "table":
-            lines.append(f"    if {x} is None: out[{bind(fid)}] = []")
+            lines.append(f"    if {x} is None: out[{k}] = []")
             lines.append("    else: return None")
-            continue
-        quick = _quick(f)
-        if quick is None:
+        elif quick is None:
             lines.append(f"    if {x} is not None: return None")
-        elif quick[0] == "same":
-            lines.append(f"    if {x}.__class__ is not {'bool' if quick[1] is bool else 'date'} and {x} is not None: "
-                         "return None")
         elif quick[0] == "text":
             if quick[1] is None:
                 lines.append(f"    if {x} is not None and quick_text({x}, None) is NOT_QUICK: return None")
@@ -167,8 +176,23 @@ def _quick_reader(pack: RulePack) -> Callable[[dict, bool], dict | None]:
                 test.append(f"{x} <= {bind(hi)}")
             if percent:
                 test.append(f"{x} != 1")
-            k = bind(fid)
-            lines.append(f"    if {' and '.join(test)}: out[{k}] = SMALL[{x}] if 0 <= {x} < {len(_SMALL)} else Decimal({x})")
+            a = 0 if lo is None else max(0, math.ceil(lo))
+            b = len(_SMALL) if hi is None else min(len(_SMALL), math.floor(hi) + 1)
+            head = "if"
+            if not percent and a < b:  # the commonest: a small count within bounds, one test
+                lines.append(f"    if {x}.__class__ is int and {bind(a)} <= {x} < {bind(b)}: out[{k}] = SMALL[{x}]")
+                head = "elif"
+            lines.append(f"    {head} {' and '.join(test)}: out[{k}] = SMALL[{x}] if 0 <= {x} < {len(_SMALL)} "
+                         f"else Decimal({x})")
+            if not whole and lo is not None and hi is not None and -contract.quick_limit() < lo \
+                    and hi < contract.quick_limit():
+                # quick_number of a Decimal within bounds written out (they keep it below 10^15)
+                dec = [f"{x}.__class__ is Decimal", f"{x}.is_finite()", f"{bind(lo)} <= {x} <= {bind(hi)}"]
+                if percent:
+                    amb = contract.PERCENT_AMBIGUOUS
+                    dec.append(f"not ({bind(amb[0])} < {x} <= {bind(amb[1])})")
+                dec.append(f"(not facts_file or within({x}))")
+                lines.append(f"    elif {' and '.join(dec)}: pass")
             lines.append(f"    elif {x} is not None:")
             lines.append(f"        {x} = quick_number({x}, {bind(lo)}, {bind(hi)}, {bind(percent)}, {bind(whole)}, "
                          "facts_file)")
