@@ -109,9 +109,12 @@ class _Plan:
             else:
                 self.numbers.append((i, fid) + quick[1:])
         self.ids = list(pack.facts)
-        self.quick = _quick_reader(pack)
+        # the quick reader is generated on the pack's BUILD_AFTER-th submission
+        self.quick: Callable[[dict, bool], dict | None] | None = None
+        self.uses = 0
 
 
+BUILD_AFTER = 3  # submissions read by the general path before the quick reader is generated
 _SMALL = tuple(Decimal(i) for i in range(1024))  # Decimal(i) made once for the commonest counts
 
 
@@ -237,9 +240,22 @@ def read_facts(pack: RulePack, raw: Mapping[str, Any], source: str = "facts",
     reason; *facts_file*: ISO date text is a date (facts files only).
     """
     plan = _plan(pack)
-    values = plan.quick(raw, facts_file)
-    if values is not None:  # every value blank or plainly valid
-        return values, []
+    quick = plan.quick
+    if quick is None:
+        plan.uses += 1
+        if plan.uses >= BUILD_AFTER:
+            quick = plan.quick = _quick_reader(pack)
+    if quick is not None:
+        values = quick(raw, facts_file)
+        if values is not None:  # every value blank or plainly valid
+            return values, []
+    return _read(pack, plan, raw, source, locate, cells, facts_file)
+
+
+def _read(pack: RulePack, plan: _Plan, raw: Mapping[str, Any], source: str,
+          locate: Callable[[str], str] | None, cells: Callable[[str], str | None] | None,
+          facts_file: bool) -> tuple[dict[str, Any], list]:
+    """:func:`read_facts` by the general path (every value checked on its own)."""
     problems = ProblemList()
     where = locate or (lambda key: f"{source}: {key}")
     if raw.__class__ is not dict and not isinstance(raw, Mapping):

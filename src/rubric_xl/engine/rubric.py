@@ -30,6 +30,7 @@ from .card import Adjustment, CategoryResult, ItemResult, PackInfo, ScoreCard, s
 
 ZERO = Decimal(0)
 MEMO_SIZE = 4096  # results remembered per item
+BUILD_AFTER = 3  # submissions scored item by item before the pack function is generated
 _ANY_INVALID = "\x00invalid"  # env key: some value breaks the input contract (not a pack name)
 
 
@@ -788,10 +789,10 @@ class RubricPlan:
         self.eligibility_label = totals.eligibility_label
         self.total_max = totals.total_max
         self.started_facts, self.not_started_text = totals.started_facts, totals.not_started_text
-        try:
-            self.fast: Callable[[dict], ScoreCard | None] | None = _pack_function(self, pack)
-        except NotImplementedError:  # an expression the generator does not know: item by item
-            self.fast = None
+        # the pack function is generated on the pack's BUILD_AFTER-th submission:
+        # a pack scored once or twice (a CLI run, a test) never pays for it
+        self.fast: Callable[[dict], ScoreCard | None] | None = None
+        self.uses = 0
 
     def env(self, values: dict) -> dict:
         env = dict(values)
@@ -821,8 +822,23 @@ class RubricPlan:
         """Whether any input but the unit fact holds a value (an invalid one counts)."""
         return any(env[f] is not None for f in self.started_facts)
 
+    def build_fast(self) -> Callable[[dict], ScoreCard | None] | None:
+        """The pack function, generated now if not yet (None: the pack uses an
+        expression the generator does not know, and is scored item by item)."""
+        if self.fast is None and self.uses >= 0:
+            self.uses = -1  # built (or refused): never again
+            try:
+                self.fast = _pack_function(self, self.pack)
+            except NotImplementedError:
+                self.fast = None
+        return self.fast
+
     def run(self, values: dict) -> ScoreCard:
         fast = self.fast
+        if fast is None and self.uses >= 0:
+            self.uses += 1
+            if self.uses >= BUILD_AFTER:
+                fast = self.build_fast()
         if fast is not None:
             try:
                 card = fast(values)
