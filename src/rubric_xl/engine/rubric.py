@@ -637,6 +637,10 @@ def _emit_item(src: _RuleSource, ip: "_ItemPlan", k: int, read: Callable[[str], 
             src.line(f"{res} = {src.bind(tuple(outcomes[m] for m in range(1 << len(rules))))}[{key}]")
         src.depth = depth
         return
+    if len(rules) == 1 and not li.tiers and li.max >= ZERO:
+        _emit_single(src, ip, rules[0][0], rules[0][1], read, res)
+        src.depth = depth
+        return
     src.line("ded = []")
     src.line("bon = []")
     if li.tiers:
@@ -676,7 +680,42 @@ def _emit_item(src: _RuleSource, ip: "_ItemPlan", k: int, read: Callable[[str], 
     src.depth = depth
 
 
+def _emit_single(src: _RuleSource, ip: "_ItemPlan", r: lowered.Rule, index: int, read: Callable[[str], str],
+                 res: str) -> None:
+    """An untiered item with one rule that depends on values (the commonest): full
+    points unless it applies, else max ∓ its amount (floor 扣完为止 for a deduction;
+    a max ≥ 0 never floors before a bonus), 0.01, and the text — what the general
+    finish gives for one rule, without its lists."""
+    li = ip.ci
+    deduction = r.role == "deduction"
+    src.line(f"{res} = {src.bind(ip.full)}")
+    sep, head, tail = src.bind(wording.PART_SEP), src.bind(_GOT_HEAD), src.bind(_GOT_TAIL)
+    hit = [f"after = {src.bind(li.max)} {'-' if deduction else '+'} a.amount"]
+    floors = deduction and li.floor
+    if floors:
+        hit += ["floored = after < ZERO", "if floored: after = ZERO"]
+    hit += ["points = after.quantize(CENT, RHU)", "shown = str(points)"]
+    text = f'f"{{a.text}}{{{sep}}}{{{head}}}{{shown}}{{{tail}}}"'
+    if floors:  # 扣完为止 between the rule's text and the points
+        text = (f'(f"{{a.text}}{{{sep}}}{{{src.bind(wording.FLOORED)}}}{{{sep}}}{{{head}}}{{shown}}{{{tail}}}" '
+                f'if floored else {text})')
+    made = _construction(src, res, ItemResult, {
+        "id": src.bind(ip.id), "title": src.bind(ip.title), "category": src.bind(ip.category),
+        "max": src.bind(ip.max), "bonus_cap": src.bind(ip.bonus_cap), "status": src.bind("scored"),
+        "points": "points", "zeroed": "False", "missing": "()", "deductions": "[a]" if deduction else "[]",
+        "bonuses": "[]" if deduction else "[a]", "flags": "()", "explanation": text, "invalid": "()",
+        "zero_rule": "None", "tier": "None", "floored": "floored" if floors else "False",
+        "points_text": "shown", "_json": src.bind(ip.head)})
+    _emit_rule(src, r, index, read, hit + made)
+
+
 def _construct(src: _RuleSource, target: str, cls: type, values: dict[str, str]) -> None:
+    """The statements of :func:`_construction`, emitted."""
+    for text in _construction(src, target, cls, values):
+        src.line(text)
+
+
+def _construction(src: _RuleSource, target: str, cls: type, values: dict[str, str]) -> list[str]:
     """Statements making *target* an instance of the slotted *cls* without calling
     its ``__init__`` (a call that packs its arguments): ``new(cls)``, then every
     slot set from *values* (the engine's own attribute names; values are sources of
@@ -684,9 +723,7 @@ def _construct(src: _RuleSource, target: str, cls: type, values: dict[str, str])
     if set(values) != set(cls.__slots__):  # a slot added to the class: no fast path
         raise NotImplementedError(f"{cls.__name__}: {sorted(set(cls.__slots__) ^ set(values))}")
     src.ns["new"] = object.__new__
-    src.line(f"{target} = new({src.bind(cls)})")
-    for k in cls.__slots__:
-        src.line(f"{target}.{k} = {values[k]}")
+    return [f"{target} = new({src.bind(cls)})"] + [f"{target}.{k} = {values[k]}" for k in cls.__slots__]
 
 
 def _pack_function(plan: "RubricPlan", pack: RulePack) -> Callable[[dict], ScoreCard | None]:
