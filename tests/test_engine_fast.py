@@ -496,3 +496,20 @@ def test_the_quick_reader_equals_the_general_path(seed, n, facts_file, name, dat
         assert not problems
         assert list(got) == list(want) == list(pack.facts)
         assert [(type(v), str(v)) for v in got.values()] == [(type(v), str(v)) for v in want.values()]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(v=st.one_of(st.decimals(allow_nan=False, allow_infinity=False),
+                   st.decimals(min_value=-1000, max_value=1000, places=3),
+                   st.sampled_from([Decimal("-0"), Decimal("-0.00"), Decimal("0.00"), Decimal("10.50"), Decimal("1E+2"),
+                                    Decimal("1.005"), Decimal("-0.004"), Decimal("12.0"), Decimal("5E-7"),
+                                    Decimal("100"), Decimal("-3.10")])))
+def test_the_inline_value_text_is_num_value(v):
+    """The pack function's value text written out equals ``num.value`` (whole,
+    two places, -0, exponents, more places: each spelling of the hard cases)."""
+    from rubric_xl.engine import num
+    from rubric_xl.engine.rubric import _RuleSource, _value_src
+    from rubric_xl.rules import lowered as lw
+    src = _RuleSource()
+    src.line(f"return {_value_src(src, lw.Op('sub'), 'env')}")
+    assert src.function("shown")(v) == num.value(v)

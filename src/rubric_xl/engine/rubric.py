@@ -483,12 +483,16 @@ def _rule_when(lr: lowered.Rule) -> expr.Node | None:
 
 
 def _value_src(src: _RuleSource, op: lowered.Op, local: str) -> str:
-    """``num.value`` of a number: a whole Decimal's text (no point, no exponent, not
-    ``-0``) as is, anything else through ``num.value``."""
+    """``num.value`` of a number written out for the common texts: a whole Decimal's
+    (no point, no exponent, not ``-0``) as is, one with at most two places without
+    its trailing zeros; anything else through ``num.value``."""
     if op.op == "expr" and op.value.type != expr.NUMBER:
         return f"value({local})"
-    t = src.temp("s")
-    return f"({t} if '.' not in ({t} := str({local})) and 'E' not in {t} and {t} != '-0' else value({local}))"
+    t, d, u = src.temp("s"), src.temp("d"), src.temp("u")
+    # whole: the text as is; at most two places: trailing zeros (and point) dropped; else num.value
+    return (f"({t} if '.' not in ({t} := str({local})) and 'E' not in {t} and {t} != '-0' else "
+            f"({u} if 'E' not in {t} and 0 <= ({d} := {t}.find('.')) >= len({t}) - 3 "
+            f"and ({u} := {t}.rstrip('0').rstrip('.')) != '-0' else value({local})))")
 
 
 def _emit_rule(src: _RuleSource, lr: lowered.Rule, index: int, read: Callable[[str], str], hit: list[str]) -> None:
