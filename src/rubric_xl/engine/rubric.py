@@ -735,7 +735,7 @@ def _pack_function(plan: "RubricPlan", pack: RulePack) -> Callable[[dict], Score
     over locals: the facts read once, derived values, every item inline
     (:func:`_emit_item`), category subtotals, total, grade, eligibility.  It returns
     None for a submission holding an invalid value or not started, and raises
-    ``_Slow`` / KeyError / ZeroDivisionError where it cannot decide: the per-item
+    ``_Slow`` / KeyError / ArithmeticError (a division by 0, a number beyond 28 digits) where it cannot decide: the per-item
     path (``RubricPlan._run``) then scores (or names the error)."""
     src = _RuleSource()
     src.ns.update(div=_div, days=_days, Invalid=Invalid, CategoryResult=CategoryResult, ScoreCard=ScoreCard,
@@ -883,7 +883,7 @@ class RubricPlan:
         if fast is not None:
             try:
                 card = fast(values)
-            except (ZeroDivisionError, KeyError, _Slow):
+            except (ArithmeticError, KeyError, _Slow):
                 card = None  # the per-item path decides (and names a division by 0)
             if card is not None:
                 return card
