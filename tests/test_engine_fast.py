@@ -381,3 +381,163 @@ def test_quick_text_is_accept(v, enum):
     got = quick_text(v, frozenset(options) if enum else None)
     if got is not NOT_QUICK:
         assert not is_blank(v) and _accepted(f, v, False) == got == v
+
+
+# --- the pack function (one generated function per pack) and the quick reader -------------
+
+def coverage_of(card) -> list:
+    return [(it.status, it.zero_rule, it.tier, it.floored, [(a.rule, a.capped, a.shown) for a in it.deductions],
+             [(a.rule, a.capped, a.shown) for a in it.bonuses], it.points_text) for it in card.items]
+
+
+def card_of(card) -> tuple:
+    return (to_dict(card), coverage_of(card), card.total, card.grade, card.eligible, card.provisional,
+            [(c.name, c.points, c.max, c.complete) for c in card.categories], card.flags)
+
+
+@settings(max_examples=300, deadline=None)
+@given(seed=st.integers(0, 2 ** 32), blank=st.sampled_from([0.0, 0.02, 0.3]),
+       name=st.sampled_from(["shanxi", "features"]))
+def test_the_pack_function_equals_the_per_item_path(seed, blank, name):
+    """The whole pack as one function gives the per-item path's card — JSON, coverage
+    records (zero_rule, tier, floored, each adjustment's rule and capped), totals."""
+    pack = packs_()[name]
+    plan = plan_for(pack)
+    fast = plan.build_fast()
+    assert fast is not None
+    values, problems = read_facts(pack, random_facts(pack, random.Random(seed), blank_rate=blank))
+    assert not problems
+    for ip in plan.items:
+        ip.memo.clear()
+    got = fast(values)
+    assert got is not None  # every value valid and started: the pack function scores it
+    assert card_of(got) == card_of(plan._run(values))
+
+
+@pytest.mark.parametrize("name", ["shanxi", "features"])
+def test_the_pack_function_declines_invalid_and_not_started(packs, name):
+    """An invalid value (any fact, two spellings of one) or a submission not started
+    goes to the per-item path: 有误 for the items reading it, 待填：尚未开始填报 everywhere."""
+    pack = packs[name]
+    plan = plan_for(pack)
+    fast = plan.build_fast()
+    values, _ = read_facts(pack, random_facts(pack, 7))
+    for fid in list(values)[:12]:
+        for bad in ("abc", " #N/A"):
+            spoilt, problems = read_facts(pack, {**random_facts(pack, 7), fid: bad}, cells=lambda k: f"填报!{k}")
+            if not problems:
+                continue  # text a text fact may hold
+            assert fast(spoilt) is None
+            card = score_values(pack, spoilt)
+            assert any(it.status == "invalid" for it in card.items) or all(fid not in li.inputs
+                                                                           for li in lowered_form.lowered(pack))
+    blank = dict.fromkeys(values)
+    unit = [f for f in pack.facts if f not in plan.started_facts]
+    for f in unit:
+        blank[f] = values[f]
+    assert fast(blank) is None
+    card = score_values(pack, blank)
+    assert all(it.explanation == plan.not_started_text or it.status == "invalid" for it in card.items)
+
+
+def test_value_free_rules_share_one_result_per_outcome(packs):
+    """An item whose rules depend on no value gives one shared result per outcome:
+    the same object in two cards, and changing a caller's JSON changes neither."""
+    pack = packs["shanxi"]
+    plan = plan_for(pack)
+    fast = plan.build_fast()
+    values, _ = read_facts(pack, random_facts(pack, 11))
+    a, b = fast(values), fast(dict(values))
+    from rubric_xl.engine.rubric import _static_adjustment
+    value_free = [all(_static_adjustment(r, 0) is not None for r in li.deductions + li.bonuses)
+                  for li in lowered_form.lowered(pack)]
+    assert sum(value_free) > 10  # the 2005 pack has many such items
+    for x, y, free in zip(a.items, b.items, value_free):
+        assert (x is y) == (free or not (x.deductions or x.bonuses)), x.id
+    first = to_dict(a)
+    for d in first["items"]:
+        d["deductions"].append("x")
+        d["explanation"] = "已改"
+    assert to_dict(b) == to_dict(fast(values)) != first
+
+
+QUICK_HOSTILE = [True, False, 1, 0, -1, 10 ** 15, 10 ** 15 - 1, 1.0, 0.5, Decimal("NaN"), Decimal("-Infinity"),
+                 Decimal("1E+20"), Decimal("0.5"), Decimal("1"), Decimal("100.0000000000001"), Decimal("-0"),
+                 Decimal("1E-30"), "是", "否", " 是", "abc", "", " ", "#N/A", "#DIV/0!", dt.date(2005, 7, 1),
+                 dt.datetime(2005, 7, 1), "2005-07-01", [], {}, None]
+
+
+class _Text(str):
+    """A str subclass: never taken as text as it is."""
+
+
+@settings(max_examples=400, deadline=None)
+@given(seed=st.integers(0, 2 ** 32), n=st.integers(0, 4), facts_file=st.booleans(),
+       name=st.sampled_from(["shanxi", "features"]), data=st.data())
+def test_the_quick_reader_equals_the_general_path(seed, n, facts_file, name, data):
+    """Whenever the generated reader answers, it gives the general path's values
+    (same types, same Decimal exponents, pack order); it declines anything in doubt:
+    hostile values (two spellings each), an unknown key, a str subclass."""
+    from rubric_xl.engine.facts import _plan, _quick_reader, _read
+    pack = packs_()[name]
+    raw = random_facts(pack, random.Random(seed), blank_rate=0.1)
+    for _ in range(n):
+        raw[data.draw(st.sampled_from(sorted(raw)))] = data.draw(st.sampled_from(QUICK_HOSTILE))
+    if data.draw(st.booleans()):
+        raw.pop(data.draw(st.sampled_from(sorted(raw))))
+    if n == 4:
+        raw[data.draw(st.sampled_from(["unknown_fact", "Weekly_reports_count"]))] = 1
+    enum = next((fid for fid, f in pack.facts.items() if f.type == "enum"), None)
+    if enum and n == 3 and isinstance(raw.get(enum), str):
+        raw[enum] = _Text(raw[enum])
+    got = _quick_reader(pack)(dict(raw), facts_file)
+    want, problems = _read(pack, _plan(pack), raw, "facts", None, None, facts_file)
+    if got is not None:
+        assert not problems
+        assert list(got) == list(want) == list(pack.facts)
+        assert [(type(v), str(v)) for v in got.values()] == [(type(v), str(v)) for v in want.values()]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(v=st.one_of(st.decimals(allow_nan=False, allow_infinity=False),
+                   st.decimals(min_value=-1000, max_value=1000, places=3),
+                   st.sampled_from([Decimal("-0"), Decimal("-0.00"), Decimal("0.00"), Decimal("10.50"), Decimal("1E+2"),
+                                    Decimal("1.005"), Decimal("-0.004"), Decimal("12.0"), Decimal("5E-7"),
+                                    Decimal("100"), Decimal("-3.10")])))
+def test_the_inline_value_text_is_num_value(v):
+    """The pack function's value text written out equals ``num.value`` (whole,
+    two places, -0, exponents, more places: each spelling of the hard cases)."""
+    from rubric_xl.engine import num
+    from rubric_xl.engine.rubric import _RuleSource, _value_src
+    from rubric_xl.rules import lowered as lw
+    src = _RuleSource()
+    src.line(f"return {_value_src(src, lw.Op('sub'), 'env')}")
+
+    def outcome(fn):
+        try:
+            return fn(v)
+        except ArithmeticError as exc:  # beyond 28 digits: num.value's own error, both ways
+            return type(exc)
+    assert outcome(src.function("shown")) == outcome(num.value)
+
+
+@pytest.mark.parametrize("name", ["shanxi", "features"])
+@pytest.mark.parametrize("huge", [Decimal(10) ** 27, -(Decimal(10) ** 27) + Decimal("0.5")])
+def test_numbers_beyond_28_digits_score_as_the_per_item_path(packs, name, huge):
+    """Values no conversion would give (|x| ≥ 10^27, two spellings) reach the pack
+    function only through score_values: it gives the per-item path's card, or the
+    same error."""
+    pack = packs[name]
+    plan = plan_for(pack)
+    plan.build_fast()
+    values, _ = read_facts(pack, random_facts(pack, 5))
+    for fid, f in pack.facts.items():
+        if f.type in ("int", "decimal", "percent") and values[fid] is not None:
+            values[fid] = huge
+
+    def outcome(run):
+        try:
+            return card_of(run(values))
+        except Exception as exc:  # noqa: BLE001 - the same error either way
+            return type(exc)
+    assert outcome(plan.run) == outcome(plan._run)

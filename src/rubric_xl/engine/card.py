@@ -45,9 +45,17 @@ class ItemResult:
                  bonus_cap: Decimal | None, status: str, points: Decimal | None = None,
                  zeroed: bool = False, missing=(), deductions=(), bonuses=(), flags=(),
                  explanation: str = "", invalid=(), zero_rule: int | None = None,
-                 tier: str | None = None, floored: bool = False, points_text: str | None = None):
-        self.id, self.title, self.category, self.max = id, title, category, max
-        self.bonus_cap, self.status, self.points, self.zeroed = bonus_cap, status, points, zeroed
+                 tier: str | None = None, floored: bool = False, points_text: str | None = None,
+                 json: tuple | None = None):
+        # one assignment a line: cheaper than tuple assignments (this runs per result)
+        self.id = id
+        self.title = title
+        self.category = category
+        self.max = max
+        self.bonus_cap = bonus_cap
+        self.status = status
+        self.points = points
+        self.zeroed = zeroed
         self.missing: list[str] | tuple = missing
         self.deductions: list[Adjustment] | tuple = deductions
         self.bonuses: list[Adjustment] | tuple = bonuses
@@ -56,9 +64,11 @@ class ItemResult:
         self.invalid: list[str] | tuple = invalid  # facts that break the input contract (status invalid)
         # what fired, for ``rules test --coverage``: the zeroing condition that held
         # (its position), the tier option read, whether the floor 扣完为止 bit
-        self.zero_rule, self.tier, self.floored = zero_rule, tier, floored
+        self.zero_rule = zero_rule
+        self.tier = tier
+        self.floored = floored
         self.points_text = points_text  # the points as users see them (num.amount), when already made
-        self._json: dict | None = None  # its JSON form's scalars, made once (see to_dict)
+        self._json = json  # its JSON form's scalars, made once (see _items)
 
     @property
     def deducted(self) -> Decimal:
@@ -244,27 +254,65 @@ def _adj(a: Adjustment) -> dict:
             "text": a.text, "capped": a.capped}
 
 
-def _item(it: ItemResult) -> dict:
-    """An item's JSON form: a fresh dict (callers may change it) over scalars made
-    once per result (results without facts of their own are shared by cards)."""
-    d = it._json
-    if d is None:
-        d = it._json = {
-            "id": it.id, "title": it.title, "category": it.category,
-            "points": _num(it.points) if it.points_text is None else JSONNumber(it.points_text),
-            "max": _const_num(it.max),
-            "bonus_cap": _const_num(it.bonus_cap), "status": it.status, "zeroed": it.zeroed,
-            "missing": None, "invalid": None, "explanation": it.explanation,
-            "deductions": None, "bonuses": None, "flags": None}
-    d = d.copy()
-    d["missing"] = [*it.missing]
-    d["invalid"] = [*it.invalid]
-    adj = it.deductions
-    d["deductions"] = [_adj(a) for a in adj] if adj else []
-    adj = it.bonuses
-    d["bonuses"] = [_adj(a) for a in adj] if adj else []
-    d["flags"] = [*it.flags]
-    return d
+def _item_json(it: ItemResult) -> dict:
+    """An item's JSON scalars, in the card's key order (its lists ``None``)."""
+    return {
+        "id": it.id, "title": it.title, "category": it.category,
+        "points": _num(it.points) if it.points_text is None else JSONNumber(it.points_text),
+        "max": _const_num(it.max),
+        "bonus_cap": _const_num(it.bonus_cap), "status": it.status, "zeroed": it.zeroed,
+        "missing": None, "invalid": None, "explanation": it.explanation,
+        "deductions": None, "bonuses": None, "flags": None}
+
+
+def shared_json(it: ItemResult) -> ItemResult:
+    """Make *it*'s JSON scalars once, for a result shared by many cards (full points,
+    a zeroing, …); returns *it*."""
+    it._json = (_item_json(it), not (it.missing or it.invalid or it.deductions or it.bonuses or it.flags))
+    return it
+
+
+def scored_head(id: str, title: str, category: str, max: Decimal, bonus_cap: Decimal | None) -> tuple:
+    """The JSON scalars every *scored* result of one item shares (its points and
+    explanation filled per result): what the engine passes as ``ItemResult(json=…)``."""
+    return (_item_json(ItemResult(id, title, category, max, bonus_cap, "scored", points_text="")), None)
+
+
+def _items(items: list[ItemResult]) -> list[dict]:
+    """The items' JSON forms: fresh dicts and lists every time (callers may change
+    them) over scalars made once where they are shared (``ItemResult._json``:
+    ``(scalars, True)`` all lists empty, ``(scalars, False)``, ``(head, None)``
+    points and explanation per result; None: made here)."""
+    out = []
+    append = out.append
+    for it in items:
+        j = it._json
+        if j is None:
+            d = _item_json(it)
+            plain = False
+        else:
+            d = j[0].copy()
+            plain = j[1]
+            if plain is None:
+                d["points"] = _num(it.points) if it.points_text is None else JSONNumber(it.points_text)
+                d["explanation"] = it.explanation
+        if plain:
+            d["missing"] = []
+            d["invalid"] = []
+            d["deductions"] = []
+            d["bonuses"] = []
+            d["flags"] = []
+        else:
+            d["missing"] = [*it.missing]
+            d["invalid"] = [*it.invalid]
+            for key, adjs in (("deductions", it.deductions), ("bonuses", it.bonuses)):
+                got = d[key] = []
+                for a in adjs:  # _adj written out: no call per adjustment
+                    got.append({"kind": a.kind, "amount": _num(a.amount) if a.shown is None else JSONNumber(a.shown),
+                                "text": a.text, "capped": a.capped})
+            d["flags"] = [*it.flags]
+        append(d)
+    return out
 
 
 def rollup_dict(ru: Rollup) -> dict:
@@ -319,7 +367,7 @@ def to_dict(card: ScoreCard | LedgerCard) -> dict:
         "provisional": card.provisional,
         "categories": [{"name": c.name, "points": _num(c.points), "max": _const_num(c.max),
                         "complete": c.complete} for c in card.categories],
-        "items": [_item(it) for it in card.items],
+        "items": _items(card.items),
         "flags": card.flags,
     }
 

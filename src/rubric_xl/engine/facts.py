@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
+import math
+import operator
 from decimal import Decimal
 from typing import Any, Callable, Mapping
 
@@ -110,6 +112,102 @@ class _Plan:
             else:
                 self.numbers.append((i, fid) + quick[1:])
         self.ids = list(pack.facts)
+        # the quick reader is generated on the pack's BUILD_AFTER-th submission
+        self.quick: Callable[[dict, bool], dict | None] | None = None
+        self.uses = 0
+
+
+BUILD_AFTER = 3  # submissions read by the general path before the quick reader is generated
+_SMALL = tuple(Decimal(i) for i in range(1024))  # Decimal(i) made once for the commonest counts
+
+
+def _quick_reader(pack: RulePack) -> Callable[[dict, bool], dict | None]:
+    """One generated function ``(raw, facts_file) -> values`` for a submission whose
+    every value is blank (``None``) or quick (:func:`_quick`: already of its type, a
+    plainly valid number, an option or text with nothing to trim): the values
+    :func:`read_facts` gives it, in pack order.  Anything else — an unknown key, a
+    table with rows, a value in doubt — returns None: the general path decides.
+    Pack values (fact ids, bounds, options) are bound names, never source text."""
+    ns: dict[str, Any] = {"Decimal": Decimal, "quick_number": quick_number, "quick_text": quick_text,
+                          "NOT_QUICK": NOT_QUICK, "LIMIT": contract.quick_limit(), "within": contract.within_digits,
+                          "blanks": dict.fromkeys(pack.facts), "n": len(pack.facts), "SMALL": _SMALL}
+
+    def bind(v: Any) -> str:
+        name = f"k{len(ns)}"
+        ns[name] = v
+        return name
+
+    def getter(ids: list[str]) -> str:  # a tuple of the values of *ids*
+        return bind(operator.itemgetter(*ids) if len(ids) > 1 else (lambda d, k=ids[0]: (d[k],)))
+
+    # the raw values over every fact blank, in pack order (an unknown key makes it
+    # longer); only values that change are stored
+    lines = ["    if raw.__class__ is not dict: return None",
+             "    out = blanks.copy()",
+             "    out.update(raw)",
+             "    if len(out) != n: return None"]
+    same: dict[type, list[str]] = {}
+    each: list[tuple[str, Fact, tuple | None]] = []
+    for fid, f in pack.facts.items():
+        quick = _quick(f) if f.type != "table" else None
+        if quick is not None and quick[0] == "same":
+            same.setdefault(quick[1], []).append(fid)
+        else:
+            each.append((fid, f, quick))
+    for cls, ids in same.items():  # values already of their type (or blank): one test per type, in C
+        lines.append(f"    if not {{*map(type, {getter(ids)}(out))}} <= {bind(frozenset((cls, type(None))))}: "
+                     "return None")
+    if each:  # every other value in one call
+        lines.append("    " + "".join(f"x{i}, " for i in range(len(each))) + f"= {getter([e[0] for e in each])}(out)")
+    for i, (fid, f, quick) in enumerate(each):
+        x, k = f"x{i}", bind(fid)
+        if f.type == "table":
+            lines.append(f"    if {x} is None: out[{k}] = []")
+            lines.append("    else: return None")
+        elif quick is None:
+            lines.append(f"    if {x} is not None: return None")
+        elif quick[0] == "text":
+            if quick[1] is None:
+                lines.append(f"    if {x} is not None and quick_text({x}, None) is NOT_QUICK: return None")
+            else:  # an option with nothing to trim (an option quick_text would decline is never quick)
+                plain = frozenset(o for o in quick[1] if quick_text(o, quick[1]) is not NOT_QUICK)
+                lines.append(f"    if {x} is not None and ({x}.__class__ is not str or {x} not in {bind(plain)}): "
+                             "return None")
+        else:
+            lo, hi, percent, whole = quick[1:]
+            test = [f"{x}.__class__ is int", f"-LIMIT < {x} < LIMIT"]
+            if lo is not None:
+                test.append(f"{x} >= {bind(lo)}")
+            if hi is not None:
+                test.append(f"{x} <= {bind(hi)}")
+            if percent:
+                test.append(f"{x} != 1")
+            a = 0 if lo is None else max(0, math.ceil(lo))
+            b = len(_SMALL) if hi is None else min(len(_SMALL), math.floor(hi) + 1)
+            head = "if"
+            if not percent and a < b:  # the commonest: a small count within bounds, one test
+                lines.append(f"    if {x}.__class__ is int and {bind(a)} <= {x} < {bind(b)}: out[{k}] = SMALL[{x}]")
+                head = "elif"
+            lines.append(f"    {head} {' and '.join(test)}: out[{k}] = SMALL[{x}] if 0 <= {x} < {len(_SMALL)} "
+                         f"else Decimal({x})")
+            if not whole and lo is not None and hi is not None and -contract.quick_limit() < lo \
+                    and hi < contract.quick_limit():
+                # quick_number of a Decimal within bounds written out (they keep it below 10^15)
+                dec = [f"{x}.__class__ is Decimal", f"{x}.is_finite()", f"{bind(lo)} <= {x} <= {bind(hi)}"]
+                if percent:
+                    amb = contract.PERCENT_AMBIGUOUS
+                    dec.append(f"not ({bind(amb[0])} < {x} <= {bind(amb[1])})")
+                dec.append(f"(not facts_file or within({x}))")
+                lines.append(f"    elif {' and '.join(dec)}: pass")
+            lines.append(f"    elif {x} is not None:")
+            lines.append(f"        {x} = quick_number({x}, {bind(lo)}, {bind(hi)}, {bind(percent)}, {bind(whole)}, "
+                         "facts_file)")
+            lines.append(f"        if {x} is NOT_QUICK: return None")
+            lines.append(f"        out[{k}] = {x}")
+    lines.append("    return out")
+    src = "def quick(raw, facts_file):\n" + "\n".join(lines) + "\n"
+    exec(compile(src, "<rubric-xl facts>", "exec"), ns)  # noqa: S102 - generated, see the docstring
+    return ns["quick"]
 
 
 def _plan(pack: RulePack) -> _Plan:
@@ -144,6 +242,23 @@ def read_facts(pack: RulePack, raw: Mapping[str, Any], source: str = "facts",
     *cells* maps a key to the cell it was read from (``填报!D12``), named in the
     reason; *facts_file*: ISO date text is a date (facts files only).
     """
+    plan = _plan(pack)
+    quick = plan.quick
+    if quick is None:
+        plan.uses += 1
+        if plan.uses >= BUILD_AFTER:
+            quick = plan.quick = _quick_reader(pack)
+    if quick is not None:
+        values = quick(raw, facts_file)
+        if values is not None:  # every value blank or plainly valid
+            return values, []
+    return _read(pack, plan, raw, source, locate, cells, facts_file)
+
+
+def _read(pack: RulePack, plan: _Plan, raw: Mapping[str, Any], source: str,
+          locate: Callable[[str], str] | None, cells: Callable[[str], str | None] | None,
+          facts_file: bool) -> tuple[dict[str, Any], list]:
+    """:func:`read_facts` by the general path (every value checked on its own)."""
     problems = ProblemList()
     where = locate or (lambda key: f"{source}: {key}")
     if raw.__class__ is not dict and not isinstance(raw, Mapping):
@@ -151,7 +266,6 @@ def read_facts(pack: RulePack, raw: Mapping[str, Any], source: str = "facts",
     facts = pack.facts
     for key in [k for k in raw if k not in facts]:
         problems.add(f"{source}: {key}", _unknown(str(key), list(facts)))
-    plan = _plan(pack)
     get = raw.get
     out: dict[str, Any] = dict.fromkeys(plan.ids)  # pack order; blank until read
     slow = list(plan.rest)  # positions for the general path, in pack order below

@@ -222,7 +222,7 @@ _ONE = Decimal(1)
 _EXACT = Context(prec=MAX_DIGITS, traps=[Inexact])  # scaleb below: exact or an exception
 
 
-def _within_digits(d: Decimal) -> bool:
+def within_digits(d: Decimal) -> bool:
     """``number_problem(d) is None`` for a finite *d* with |d| < 10^15, decided
     cheaply when *d* has no digit below 10^-13 (then at most 28 digits): d × 10^13,
     exact, is whole.  Anything else is left to ``number_problem``."""
@@ -231,6 +231,14 @@ def _within_digits(d: Decimal) -> bool:
     except ArithmeticError:
         return number_problem(d) is None
     return w == w.to_integral_value() or number_problem(d) is None
+
+
+_within_digits = within_digits
+
+
+def quick_limit() -> int:
+    """The magnitude an ``int`` must stay below for :func:`quick_number` (10^15)."""
+    return _LIMIT
 
 
 def number_bounds(f: Fact) -> tuple[Decimal | None, Decimal | None, bool, bool]:
