@@ -448,7 +448,7 @@ def test_value_free_rules_share_one_result_per_outcome(packs):
     fast = plan.build_fast()
     values, _ = read_facts(pack, random_facts(pack, 11))
     a, b = fast(values), fast(dict(values))
-    from rubric_xl.engine.rubric import _static_adjustment
+    from rubric_xl.engine._rubric_code import _static_adjustment
     value_free = [all(_static_adjustment(r, 0) is not None for r in li.deductions + li.bonuses)
                   for li in lowered_form.lowered(pack)]
     assert sum(value_free) > 10  # the 2005 pack has many such items
@@ -508,7 +508,8 @@ def test_the_inline_value_text_is_num_value(v):
     """The pack function's value text written out equals ``num.value`` (whole,
     two places, -0, exponents, more places: each spelling of the hard cases)."""
     from rubric_xl.engine import num
-    from rubric_xl.engine.rubric import _RuleSource, _value_src
+    from rubric_xl.engine._rule_code import _RuleSource
+    from rubric_xl.engine._rubric_code import _value_src
     from rubric_xl.rules import lowered as lw
     src = _RuleSource()
     src.line(f"return {_value_src(src, lw.Op('sub'), 'env')}")

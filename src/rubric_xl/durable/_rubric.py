@@ -22,7 +22,8 @@ from typing import Any, Callable
 
 from ..engine import num
 from ..engine.card import Adjustment, ItemResult, ScoreCard
-from ..engine.rubric import _OPS, plan_for as engine_plan
+from ..engine._rule_code import _OPS
+from ..engine.rubric import plan_for as engine_plan
 from ..errors import FactsError, Problem
 from ..rules import expr
 from ..rules import lowered
