@@ -235,7 +235,10 @@ def full_scan(data: bytes) -> SheetScan:
     malformed XML, a DTD, an invalid or out-of-bounds reference or dimension,
     a cell that appears twice and a cell child calamine would reject.  Every cell
 an array formula or data table covers counts as a formula cell (only its
-first cell holds the ``<f>``; the others hold just the cached result)."""
+first cell holds the ``<f>``; the others hold just the cached result).  A
+shared formula's cells each hold an ``<f>`` (the first with the text and the
+range, which must be within the bounds): each is a formula cell, whatever its
+``si``."""
     out = SheetScan()
     seen: set[int] = set()  # row << 14 | col of every cell
     formulas = out.formulas
@@ -259,6 +262,12 @@ first cell holds the ``<f>``; the others hold just the cached result)."""
                     kind = attrs.get("t")
                     if kind == "array" or kind == "dataTable":  # its other cells hold only a cached <v>
                         spill(attrs.get("ref"), f"{letters(ccol)}{crow}")
+                    elif kind == "shared" and attrs.get("ref") is not None:  # the cells below hold <f si>
+                        anchor = f"{letters(ccol)}{crow}"
+                        try:
+                            _range(attrs["ref"], f"单元格 {anchor} 的共享公式范围")
+                        except ScanError as exc:
+                            raise ScanError(exc.msg, anchor) from None
                 elif name == "v":
                     if error:
                         text.clear()
@@ -380,6 +389,7 @@ _DIM_OPEN = re.compile(rb"<dimension[ \t\r\n/>]")
 _REF_ATTR = re.compile(rb'[ \t\r\n]ref="([^"]*)"')
 _ERROR_T = re.compile(rb'[ \t\r\n]t="e"')
 _SPILL_T = re.compile(rb'[ \t\r\n]t="(?:array|dataTable)"')
+_SHARED_T = re.compile(rb'[ \t\r\n]t="shared"')
 
 
 _SEEN_REFS: dict[bytes, tuple[int, int]] = {}  # b"D28" -> (28, 4): the same cells recur in every workbook
@@ -434,8 +444,16 @@ def fast_scan(data: bytes) -> SheetScan | None:
             return None
         seen.add(rc)
         if f:
-            if fattrs and _SPILL_T.search(fattrs):
-                return None
+            if fattrs:
+                if _SPILL_T.search(fattrs):
+                    return None
+                if _SHARED_T.search(fattrs):  # a shared formula's range is within the bounds
+                    m = _REF_ATTR.search(fattrs)
+                    if m is not None:
+                        try:
+                            _range(m.group(1).decode("utf-8"), "")
+                        except ScanError:
+                            return None  # the expat pass words the error
             formulas.add(rc)
         if v or inline:
             raw[rc] = (attrs, v, inline)
