@@ -75,6 +75,74 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+class _Refused(Exception):
+    def __init__(self, msg: str):
+        super().__init__(msg)
+        self.msg = msg
+
+
+@dataclass(frozen=True)
+class _BookXml:
+    """What ``workbook.xml`` says: date system, sheets (name, state, r:id), defined names."""
+
+    date1904: bool
+    sheets: tuple[tuple[str, str, str | None], ...]
+    names: tuple[tuple[str, str], ...]  # lower-case name -> reference text (workbook scope)
+    local_names: dict[str, tuple[str, ...]]
+
+
+_BOOKS: dict[int, tuple[Element, _BookXml]] = {}  # id(tree) -> (tree, what it says): _tree remembers trees
+
+
+def _workbook_says(root: Element) -> _BookXml:
+    """Read *root* (``workbook.xml``, as calamine takes its elements: wherever
+    they are); a tree remembered by content is read once.  Raises
+    :class:`_Refused` with the Chinese reason."""
+    hit = _BOOKS.get(id(root))
+    if hit is not None and hit[0] is root:
+        return hit[1]
+    date1904 = False
+    sheets: list[tuple[str, str, str | None]] = []
+    names: dict[str, str] = {}
+    local: dict[str, list[str]] = {}
+    folded: set[str] = set()
+    for el in root.iter():
+        tag = _local(el.tag)
+        if tag == "workbookPr":  # the last one counts, "1"/"true" only, as in calamine
+            date1904 = el.get("date1904") in ("1", "true")
+        elif tag == "sheet":
+            name = el.get("name", "")
+            if not name.strip():
+                raise _Refused("工作簿中有一个没有名称的工作表，文件已损坏")
+            state = el.get("state", "visible")
+            if state not in SHEET_STATES:
+                raise _Refused(f"工作表“{name}”的显示状态“{state}”无效，文件已损坏")
+            rid = None
+            for key, value in el.attrib.items():  # r:id in any namespace; the last one, as in calamine
+                if _local(key) == "id":
+                    rid = value
+            if name.casefold() in folded:
+                raise _Refused(f"工作簿中有两个名为“{name}”的工作表（Excel 不允许重名），文件已损坏或被改动")
+            folded.add(name.casefold())
+            sheets.append((name, state, rid))
+        elif tag == "definedName":
+            name = el.get("name", "")
+            if not name or name.startswith("_xlnm."):
+                continue
+            text = "".join(el.itertext())
+            if el.get("localSheetId") is None:
+                if name.lower() in names:
+                    raise _Refused(f"名称 {name} 被定义了两次，文件已损坏或被改动")
+                names[name.lower()] = text
+            else:
+                local.setdefault(name.lower(), []).append(text)
+    out = _BookXml(date1904, tuple(sheets), tuple(names.items()), {k: tuple(v) for k, v in local.items()})
+    if len(_BOOKS) >= 8:
+        _BOOKS.pop(next(iter(_BOOKS)))
+    _BOOKS[id(root)] = (root, out)
+    return out
+
+
 @dataclass(frozen=True)
 class Sheet:
     name: str
@@ -207,32 +275,19 @@ class Workbook:
         rels = self._relationships(rels_part)
         if rels is None:
             raise _bad(self.path, f"文件已损坏（压缩包中没有 {rels_part}），请重新保存或重新提交")
-        folded: set[str] = set()
-        for el in root.iter():  # calamine takes these elements wherever they are
-            tag = _local(el.tag)
-            if tag == "workbookPr":  # the last one counts, "1"/"true" only, as in calamine
-                self.date1904 = el.get("date1904") in ("1", "true")
-            elif tag == "sheet":
-                sheet = self._sheet(el, rels)
-                if sheet.name.casefold() in folded:
-                    raise _bad(self.path, f"工作簿中有两个名为“{sheet.name}”的工作表（Excel 不允许重名），文件已损坏或被改动")
-                folded.add(sheet.name.casefold())
-                self.sheets.append(sheet)
-                self._by_name[sheet.name] = sheet
-            elif tag == "definedName":
-                self._defined_name(el)
+        try:
+            said = _workbook_says(root)
+        except _Refused as exc:
+            raise _bad(self.path, exc.msg) from None
+        self.date1904 = said.date1904
+        for name, state, rid in said.sheets:
+            sheet = self._sheet(name, state, rid, rels)
+            self.sheets.append(sheet)
+            self._by_name[sheet.name] = sheet
+        self._names = dict(said.names)
+        self._local_names = {k: list(v) for k, v in said.local_names.items()}
 
-    def _sheet(self, el: Element, rels: dict[str, tuple[str, str]]) -> Sheet:
-        name = el.get("name", "")
-        if not name.strip():
-            raise _bad(self.path, "工作簿中有一个没有名称的工作表，文件已损坏")
-        state = el.get("state", "visible")
-        if state not in SHEET_STATES:
-            raise _bad(self.path, f"工作表“{name}”的显示状态“{state}”无效，文件已损坏")
-        rid = None
-        for key, value in el.attrib.items():  # r:id in any namespace; the last one, as in calamine
-            if _local(key) == "id":
-                rid = value
+    def _sheet(self, name: str, state: str, rid: str | None, rels: dict[str, tuple[str, str]]) -> Sheet:
         if rid is None or rid not in rels:
             raise _bad(self.path, f"工作表“{name}”在工作簿关系中找不到（关系 {rid or '缺失'}），文件已损坏")
         target, typ = rels[rid]
@@ -242,18 +297,6 @@ class Workbook:
         if self._info(part) is None:
             raise _bad(self.path, f"工作表“{name}”的内容（{part}）在文件中不存在，文件已损坏；请重新保存或重新提交")
         return Sheet(name, state, part)
-
-    def _defined_name(self, el: Element) -> None:
-        name = el.get("name", "")
-        if not name or name.startswith("_xlnm."):
-            return
-        text = "".join(el.itertext())
-        if el.get("localSheetId") is None:
-            if name.lower() in self._names:
-                raise _bad(self.path, f"名称 {name} 被定义了两次，文件已损坏或被改动")
-            self._names[name.lower()] = text
-        else:
-            self._local_names.setdefault(name.lower(), []).append(text)
 
     def _custom_properties(self) -> dict[str, str]:
         root = self._xml("docProps/custom.xml")
@@ -401,6 +444,15 @@ class Workbook:
             if col - 1 < len(r):
                 return r[col - 1]
         return ""
+
+    def rows_in(self, sheet: str, cols: set[int]) -> list[int] | None:
+        """The rows (ascending) where a cell of *cols* may hold a value: every
+        other cell of them reads as ``""``.  ``None`` when the sheet is read by
+        calamine (then any row may)."""
+        scan = self._scans.get(sheet)
+        if sheet not in self._values or scan is None or scan.raw is None:
+            return None
+        return sorted({r for r, c in scan.raw if c in cols})
 
     def formula_cells(self, sheet: str) -> set[tuple[int, int]]:
         """(row, col) of every cell of *sheet* that holds a formula."""
