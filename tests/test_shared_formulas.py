@@ -320,3 +320,34 @@ def test_a_shared_formula_range_outside_the_sheet_is_refused(ref, message, tmp_p
     assert any(p[0] == "F 填报!D116" and "共享公式范围" in p[1] and message in p[1] for p in shown), shown
     _, err = _scans_of(data, "填报")
     assert err is not None and err.where == "D116"
+
+
+# -- parts unpacked once per process -------------------------------------------------------
+
+
+def test_an_entry_stored_like_one_read_before_is_still_checked(tmp_path):
+    """The 评分 part of every workbook of a batch is stored byte for byte alike
+    and unpacked once; the same stored bytes with a wrong CRC, or other stored
+    bytes under the same CRC, are still refused."""
+    good = EXAMPLE_2005.read_bytes()
+    part = hostile.sheet_part(good, "评分")
+    first, _ = _score(tmp_path, "a.xlsx", good)
+    again, _ = _score(tmp_path, "b.xlsx", good)
+    assert first.to_dict()["total"] == again.to_dict()["total"]
+    for name, data in [("crc.xlsx", hostile.bad_crc(good, part)),
+                       ("other.xlsx", _flip_stored_byte(good, part))]:
+        res, shown = _score(tmp_path, name, data)
+        assert res.status == "failed", shown
+        assert any("无法解压或校验失败" in p[1] for p in shown), shown
+
+
+def _flip_stored_byte(data: bytes, part: str) -> bytes:
+    """One byte in the middle of *part*'s compressed bytes changed (its CRC left as it was)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        info = zf.getinfo(part)
+    raw = bytearray(data)
+    n, m = int.from_bytes(raw[info.header_offset + 26:info.header_offset + 28], "little"), \
+        int.from_bytes(raw[info.header_offset + 28:info.header_offset + 30], "little")
+    at = info.header_offset + 30 + n + m + info.compress_size // 2
+    raw[at] ^= 0x55
+    return bytes(raw)

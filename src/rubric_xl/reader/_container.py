@@ -23,6 +23,7 @@ from __future__ import annotations
 import io
 import os
 import stat
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from defusedxml.ElementTree import fromstring
 from ..conventions import META_SHEET
 from ..errors import InputFileError, Problem
 from ._refs import parse_ref
-from ._scan import ScanError, SheetScan, by_content, first_attribute, raw_attributes, scan_sheet
+from ._scan import MEMO_PART, ScanError, SheetScan, by_content, first_attribute, raw_attributes, scan_sheet
 from ._values import UNSURE, decode, style_kinds
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -52,6 +53,8 @@ MAX_SMALL_PART = 16 * 1024 * 1024  # workbook, relationships, styles, properties
 MAX_RATIO = 200  # uncompressed / compressed, for parts over 1 MiB (zip bombs)
 MAX_STRINGS = 2_000_000  # shared strings a workbook may declare (calamine reserves that many)
 SHEET_STATES = ("visible", "hidden", "veryHidden")
+UNPACKED_ENTRIES = 16  # zip entries remembered unpacked, by their stored bytes (least recently used dropped)
+_UNPACKED: dict[tuple, bytes] = {}
 SHEET_TYPES = ("worksheet", "chartsheet", "dialogsheet")
 # Attributes calamine takes as written, without decoding ``&#49;`` or ``&amp;``
 # (by local name): the container check must see the same text.
@@ -153,8 +156,9 @@ class Sheet:
 class Workbook:
     """An opened workbook: parts parsed from the zip, values via calamine."""
 
-    def __init__(self, path: str, zf: zipfile.ZipFile, sheets: tuple[str, ...] = ()):
+    def __init__(self, path: str, zf: zipfile.ZipFile, sheets: tuple[str, ...] = (), data: bytes | None = None):
         self.path = path
+        self._data = data  # the file's bytes (the zip is read from them)
         self._also = frozenset(sheets)  # sheets read without a defined name (a 核定表's own sheets)
         self._zip = zf
         self._entries = {i.filename.lower(): i for i in zf.infolist()}
@@ -196,6 +200,13 @@ class Workbook:
             raise _bad(self.path, f"工作簿内部文件 {part} 过大（{info.file_size // 1024} KB），疑似损坏或不是填报工作簿")
         if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(1, info.compress_size):
             raise _bad(self.path, f"工作簿内部文件 {part} 的压缩比异常（疑似“压缩炸弹”），已拒绝读取")
+        stored = self._stored(info)
+        if stored is not None:
+            same = _UNPACKED.pop(stored, None)
+            if same is not None:  # byte-for-byte the entry unpacked (and its CRC checked) before
+                _UNPACKED[stored] = same
+                self._checked[key] = same
+                return same
         try:
             with self._zip.open(info) as fh:
                 data = fh.read(limit + 1)
@@ -204,7 +215,32 @@ class Workbook:
         if len(data) != info.file_size:
             raise _bad(self.path, f"文件已损坏（{part} 的实际大小与记录不符），请重新保存或重新提交")
         self._checked[key] = data
+        if stored is not None:
+            while len(_UNPACKED) >= UNPACKED_ENTRIES:
+                _UNPACKED.pop(next(iter(_UNPACKED)))
+            _UNPACKED[stored] = data
         return data
+
+    def _stored(self, info: zipfile.ZipInfo) -> tuple | None:
+        """An entry's compressed bytes as stored (with its method, CRC and size),
+        for an entry up to ``MEMO_PART``: equal stored bytes unpack to equal
+        parts, so a template's untouched parts are unpacked once per process.
+        ``None`` when the local header does not plainly agree with the directory."""
+        if self._data is None or info.file_size > MEMO_PART or info.compress_size > MEMO_PART:
+            return None
+        at = info.header_offset
+        head = self._data[at:at + 30]
+        if len(head) != 30 or head[:4] != b"PK\x03\x04" or head[6] & 1:
+            return None
+        n, m = struct.unpack("<HH", head[26:30])
+        name = info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437", "replace")
+        if self._data[at + 30:at + 30 + n] != name:
+            return None
+        start = at + 30 + n + m
+        raw = self._data[start:start + info.compress_size]
+        if len(raw) != info.compress_size:
+            return None
+        return raw, info.compress_type, info.CRC, info.file_size
 
     def _xml(self, part: str) -> Element | None:
         """*part* parsed as a tree.  A part without ``<!`` (so without a DTD,
@@ -547,4 +583,4 @@ def open_bytes(data: bytes, shown: str, sheets: tuple[str, ...] = ()) -> Workboo
         raise _bad(shown, "文件解压后过大，疑似损坏或不是填报工作簿")
     if any(i.flag_bits & 0x1 for i in infos):
         raise _bad(shown, "工作簿已加密，无法读取；请取消密码后另存为 .xlsx 再提交")
-    return Workbook(shown, zf, sheets)
+    return Workbook(shown, zf, sheets, data)
