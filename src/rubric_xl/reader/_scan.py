@@ -377,10 +377,11 @@ range, which must be within the bounds): each is a formula cell, whatever its
 # words the error).  ``tests/test_scan_fast.py`` checks both agree.
 
 _ATTRS = rb'(?:[ \t\r\n]+[A-Za-z_][\w.:-]*="[^"&<]*")*'
-_CELL_RX = re.compile(
-    rb'<c r="([A-Z]{1,3}[1-9][0-9]{0,6})"(' + _ATTRS + rb')[ \t\r\n]*(?:/>|>'
+_CELL_RX = re.compile(  # a cell with a start and an end tag
+    rb'<c r="([A-Z]{1,3}[1-9][0-9]{0,6})"(' + _ATTRS + rb')[ \t\r\n]*>'
     rb'(?:(<f)(' + _ATTRS + rb')[ \t\r\n]*(?:/>|>[^<]*</f>))?'
-    rb'(<v[ \t\r\n]*/>|<v>[^<]*</v>)?(<is>[^<]*(?:<(?!/is>)[^<]*)*</is>)?</c>)')
+    rb'(<v[ \t\r\n]*/>|<v>[^<]*</v>)?(<is>[^<]*(?:<(?!/is>)[^<]*)*</is>)?</c>')
+_EMPTY_RX = re.compile(rb'<c r="([A-Z]{1,3}[1-9][0-9]{0,6})"' + _ATTRS + rb'[ \t\r\n]*/>')  # <c …/>: no content
 _ROW_RX = re.compile(rb'<row r="[1-9][0-9]{0,6}"' + _ATTRS + rb'[ \t\r\n]*/?>')
 # every start of a cell or row tag, and whatever is not plain: comments, CDATA, a DTD,
 # processing instructions, prefixed elements (counted against what the expressions above match)
@@ -390,8 +391,7 @@ _DIM_RX = re.compile(rb'<dimension(' + _ATTRS + rb')[ \t\r\n]*/?>')
 _DIM_OPEN = re.compile(rb"<dimension[ \t\r\n/>]")
 _REF_ATTR = re.compile(rb'[ \t\r\n]ref="([^"]*)"')
 _ERROR_T = re.compile(rb'[ \t\r\n]t="e"')
-_SPILL_T = re.compile(rb'[ \t\r\n]t="(?:array|dataTable)"')
-_SHARED_T = re.compile(rb'[ \t\r\n]t="shared"')
+_KIND_T = re.compile(rb'[ \t\r\n]t="(array|dataTable|shared)"')  # of an <f>
 
 
 _SEEN_REFS: dict[bytes, tuple[int, int]] = {}  # b"D28" -> (28, 4): the same cells recur in every workbook
@@ -425,49 +425,52 @@ def fast_scan(data: bytes) -> SheetScan | None:
     except ScanError:
         return None
     cells = _CELL_RX.findall(body)
-    if len(cells) + len(_ROW_RX.findall(body)) != opens or len(cells) > MAX_CELLS:
+    empty = _EMPTY_RX.findall(body)  # most cells of a template's prepared rows: only a style
+    if len(cells) + len(empty) + len(_ROW_RX.findall(body)) != opens or len(cells) + len(empty) > MAX_CELLS:
         return None
     known = _SEEN_REFS
     refs = [c[0] for c in cells]
     rcs = list(map(known.get, refs))
-    if None in rcs:
-        for i, rc in enumerate(rcs):
-            if rc is None:
-                rc = parse_cell(refs[i].decode("ascii"))
+    every = rcs + list(map(known.get, empty))
+    if None in every:
+        for i, ref in enumerate(refs + empty):
+            if every[i] is None:
+                rc = parse_cell(ref.decode("ascii"))
                 if rc is None:
                     return None
                 if len(known) < 200_000:
-                    known[refs[i]] = rc
-                rcs[i] = rc
-    if len(set(refs)) != len(refs):  # a cell twice (a reference is written one way only: A-Z, no leading 0)
+                    known[ref] = rc
+                every[i] = rc
+        rcs = every[:len(refs)]
+    if len(set(every)) != len(every):  # a cell twice
         return None
-    rows = max(rcs)[0] if rcs else 0
-    cols = max(map(itemgetter(1), rcs)) if rcs else 0
+    rows = max(every)[0] if every else 0
+    cols = max(map(itemgetter(1), every)) if every else 0
     if rows > MAX_ROWS or cols > MAX_COLS:
         return None
     out = SheetScan(raw={})
     formulas, errors, raw = out.formulas, out.errors, out.raw
     for rc, (_, attrs, f, fattrs, v, inline) in zip(rcs, cells):
         if f:
-            if fattrs:
-                if _SPILL_T.search(fattrs):
+            kind = _KIND_T.search(fattrs) if fattrs else None
+            if kind is not None:
+                if kind.group(1) != b"shared":  # array or data table
                     return None
-                if _SHARED_T.search(fattrs):  # a shared formula's range is within the bounds
-                    m = _REF_ATTR.search(fattrs)
-                    if m is not None:
-                        try:
-                            _range(m.group(1).decode("utf-8"), "")
-                        except ScanError:
-                            return None  # the expat pass words the error
+                m = _REF_ATTR.search(fattrs)  # a shared formula's range is within the bounds
+                if m is not None:
+                    try:
+                        _range(m.group(1).decode("utf-8"), "")
+                    except ScanError:
+                        return None  # the expat pass words the error
             formulas.add(rc)
         if v or inline:
             raw[rc] = (attrs, v, inline)
-            if v.startswith(b"<v>") and attrs and _ERROR_T.search(attrs):
+            if b'"e"' in attrs and v.startswith(b"<v>") and _ERROR_T.search(attrs):
                 if b"&" in v:
                     return None
                 value = v[3:-4].decode("utf-8").strip()
                 if 0 < len(value) <= 16:
                     errors[rc] = value
-    seen = refs
+    seen = every
     out.cells, out.rows, out.cols = len(seen), rows, cols
     return out
