@@ -377,11 +377,10 @@ range, which must be within the bounds): each is a formula cell, whatever its
 # words the error).  ``tests/test_scan_fast.py`` checks both agree.
 
 _ATTRS = rb'(?:[ \t\r\n]+[A-Za-z_][\w.:-]*="[^"&<]*")*'
-_CELL_RX = re.compile(  # a cell with a start and an end tag
-    rb'<c r="([A-Z]{1,3}[1-9][0-9]{0,6})"(' + _ATTRS + rb')[ \t\r\n]*>'
+_CELL_RX = re.compile(
+    rb'<c r="([A-Z]{1,3}[1-9][0-9]{0,6})"(' + _ATTRS + rb')[ \t\r\n]*(?:/>|>'
     rb'(?:(<f)(' + _ATTRS + rb')[ \t\r\n]*(?:/>|>[^<]*</f>))?'
-    rb'(<v[ \t\r\n]*/>|<v>[^<]*</v>)?(<is>[^<]*(?:<(?!/is>)[^<]*)*</is>)?</c>')
-_EMPTY_RX = re.compile(rb'<c r="([A-Z]{1,3}[1-9][0-9]{0,6})"' + _ATTRS + rb'[ \t\r\n]*/>')  # <c …/>: no content
+    rb'(<v[ \t\r\n]*/>|<v>[^<]*</v>)?(<is>[^<]*(?:<(?!/is>)[^<]*)*</is>)?</c>)')
 _ROW_RX = re.compile(rb'<row r="[1-9][0-9]{0,6}"' + _ATTRS + rb'[ \t\r\n]*/?>')
 # every start of a cell or row tag, and whatever is not plain: comments, CDATA, a DTD,
 # processing instructions, prefixed elements (counted against what the expressions above match)
@@ -425,27 +424,24 @@ def fast_scan(data: bytes) -> SheetScan | None:
     except ScanError:
         return None
     cells = _CELL_RX.findall(body)
-    empty = _EMPTY_RX.findall(body)  # most cells of a template's prepared rows: only a style
-    if len(cells) + len(empty) + len(_ROW_RX.findall(body)) != opens or len(cells) + len(empty) > MAX_CELLS:
+    if len(cells) + len(_ROW_RX.findall(body)) != opens or len(cells) > MAX_CELLS:
         return None
     known = _SEEN_REFS
     refs = [c[0] for c in cells]
     rcs = list(map(known.get, refs))
-    every = rcs + list(map(known.get, empty))
-    if None in every:
-        for i, ref in enumerate(refs + empty):
-            if every[i] is None:
-                rc = parse_cell(ref.decode("ascii"))
+    if None in rcs:
+        for i, rc in enumerate(rcs):
+            if rc is None:
+                rc = parse_cell(refs[i].decode("ascii"))
                 if rc is None:
                     return None
                 if len(known) < 200_000:
-                    known[ref] = rc
-                every[i] = rc
-        rcs = every[:len(refs)]
-    if len(set(every)) != len(every):  # a cell twice
+                    known[refs[i]] = rc
+                rcs[i] = rc
+    if len(set(refs)) != len(refs):  # a cell twice (a reference is written one way only: A-Z, no leading 0)
         return None
-    rows = max(every)[0] if every else 0
-    cols = max(map(itemgetter(1), every)) if every else 0
+    rows = max(rcs)[0] if rcs else 0
+    cols = max(map(itemgetter(1), rcs)) if rcs else 0
     if rows > MAX_ROWS or cols > MAX_COLS:
         return None
     out = SheetScan(raw={})
@@ -471,6 +467,6 @@ def fast_scan(data: bytes) -> SheetScan | None:
                 value = v[3:-4].decode("utf-8").strip()
                 if 0 < len(value) <= 16:
                     errors[rc] = value
-    seen = every
+    seen = refs
     out.cells, out.rows, out.cols = len(seen), rows, cols
     return out
