@@ -351,3 +351,30 @@ def _flip_stored_byte(data: bytes, part: str) -> bytes:
     at = info.header_offset + 30 + n + m + info.compress_size // 2
     raw[at] ^= 0x55
     return bytes(raw)
+
+
+def test_a_table_read_by_its_filled_rows_equals_reading_every_row(tmp_path):
+    """Reading only the rows where the table's columns hold cells gives what
+    reading every row through calamine gives (rows, values, locations, and data
+    below the table reported), shared formulas or not."""
+    from rubric_xl.reader import read_meta, read_submission, resolve_pack
+
+    example = ROOT / "examples" / "xinzhou-2024-xinfu.xlsx"
+    below = _edit_sheet(example.read_bytes(), "台账", lambda x: hostile.append_row(
+        x, '<row r="700"><c r="B700" t="inlineStr"><is><t>表外企业</t></is></c></row>'.encode()))
+    for data in (example.read_bytes(), below):
+        path = tmp_path / "l.xlsx"
+        path.write_bytes(data)
+        got = []
+        for via_calamine in (False, True):
+            book = open_workbook(path)
+            if via_calamine:
+                book._values.pop("台账")  # as when a cell of it is not plainly written
+                assert book.rows_in("台账", {2}) is None
+            meta, _ = read_meta(book)
+            pack, _ = resolve_pack(book, meta, None)
+            sub = read_submission(book, pack, meta)
+            got.append((sub.raw, sub.locs, [(p.loc, p.msg) for p in sub.problems]))
+        assert got[0] == got[1]
+        assert len(got[0][0]["enterprises"]) >= 3
+    assert any("之外" in msg for _, msg in got[0][2])  # the row below the table, reported both ways
