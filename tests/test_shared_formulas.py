@@ -378,3 +378,19 @@ def test_a_table_read_by_its_filled_rows_equals_reading_every_row(tmp_path):
         assert got[0] == got[1]
         assert len(got[0][0]["enterprises"]) >= 3
     assert any("之外" in msg for _, msg in got[0][2])  # the row below the table, reported both ways
+
+
+def test_extract_refuses_shared_formula_inputs_like_full_ones(tmp_path):
+    from rubric_xl.errors import FactsError
+    from rubric_xl.reader import extract_facts
+
+    good = EXAMPLE_2005.read_bytes()
+    seen = []
+    for shared in (True, False):
+        path = tmp_path / f"{shared}.xlsx"
+        path.write_bytes(_edit_sheet(good, "填报", lambda x: _as_formulas(x, MEDIA, shared)))
+        with pytest.raises(FactsError) as exc:
+            extract_facts(path)
+        seen.append(sorted((p.loc.replace(str(path), "F"), p.msg) for p in exc.value.problems))
+    assert seen[0] == seen[1]
+    assert {loc for loc, msg in seen[0] if "输入单元格中是公式" in msg} >= {f"F 填报!{c}" for c in MEDIA}
