@@ -1,7 +1,7 @@
 """Auditor benchmark: re-score 500 distinct filled workbooks end to end.
 
 Run: .venv/bin/python bench/bench_audit.py [--count 500] [--jobs 2] [--pack shanxi-2005]
-     [--compare OLD_SRC] [--rounds 3]
+     [--compare OLD_SRC [--old-plain]] [--rounds 3]
 (prints figures; not a test).  Targets on the 2-core machine with --jobs 2:
 ≥ 500 filled 2005 workbooks/s, ≥ 150 filled xinzhou ledgers/s.
 
@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -34,13 +35,16 @@ from openpyxl import load_workbook
 from rubric_xl import load_pack
 from rubric_xl.audit import render, score_workbooks
 from rubric_xl.samples import random_facts
-from rubric_xl.workbook import fill_workbook, template_bytes
+from rubric_xl.workbook import fill_workbook, template_bytes, workbook_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def generate(pack, folder: Path, count: int, seed: int = 2005) -> list[Path]:
-    """*count* distinct filled workbooks (one template, refilled and saved each time)."""
+def generate(pack, folder: Path, count: int, seed: int = 2005, shared: bool = True) -> list[Path]:
+    """*count* distinct filled workbooks (one template, refilled and saved each time
+    through the project's save path, ``workbook_bytes``: filled-down formulas
+    shared).  ``shared=False``: saved by openpyxl alone, every formula in full
+    (the workbooks the templates made before shared formulas)."""
     wb = load_workbook(io.BytesIO(template_bytes(pack)))
     rng = random.Random(seed)
     ledger = pack.model.kind == "ledger"
@@ -50,9 +54,17 @@ def generate(pack, folder: Path, count: int, seed: int = 2005) -> list[Path]:
         fill_workbook(wb, pack, facts, template="模板")  # every input is rewritten (blank clears)
         path = folder / f"{i // 100:02d}" / f"单位{i:04d}.xlsx"
         path.parent.mkdir(exist_ok=True)
-        wb.save(path)
+        if shared:
+            path.write_bytes(workbook_bytes(wb))
+        else:
+            wb.save(path)
         paths.append(path)
     return paths
+
+
+def largest_part(path: Path) -> int:
+    with zipfile.ZipFile(path) as zf:
+        return max(i.file_size for i in zf.infolist() if i.filename.startswith("xl/worksheets/"))
 
 
 MEASURE = r"""
@@ -76,20 +88,22 @@ print(json.dumps({"rate": len(results) / wall, "failed": sum(r.card is None for 
 """
 
 
-def compare(folder: Path, count: int, jobs: int, old_src: str, rounds: int) -> None:
-    """New (this checkout) and old (*old_src*) alternately on the same files."""
+def compare(folder: Path, count: int, jobs: int, old_src: str, rounds: int, old_folder: Path | None = None) -> None:
+    """New (this checkout) and old (*old_src*) alternately on the same files
+    (or the old code on *old_folder*: the same facts saved the old way)."""
     new_src = str(ROOT / "src")
     best: dict[str, dict[str, float]] = {}
     for r in range(rounds):
         for label, src in (("new", new_src), ("old", old_src)):
             env = {**os.environ, "PYTHONPATH": src}
             load = os.getloadavg()[0]
-            proc = subprocess.run([sys.executable, "-c", MEASURE, str(folder), str(jobs)], env=env,
+            where = old_folder if label == "old" and old_folder else folder
+            proc = subprocess.run([sys.executable, "-c", MEASURE, str(where), str(jobs)], env=env,
                                   capture_output=True, text=True, cwd=ROOT, check=True)
             got = json.loads(proc.stdout.strip().splitlines()[-1])
             t = time.perf_counter()
             cli = subprocess.run([sys.executable, "-c", "from rubric_xl.cli import main; main()", "score",
-                                  str(folder), "--jobs", str(jobs), "--format", "json", "-o",
+                                  str(where), "--jobs", str(jobs), "--format", "json", "-o",
                                   str(folder.parent / f"{label}.json")], env=env, capture_output=True, cwd=ROOT)
             got["cli"] = count / (time.perf_counter() - t)
             print(f"round {r + 1} {label}: library {got['rate']:.0f} workbooks/s, CLI {got['cli']:.0f} workbooks/s "
@@ -113,6 +127,8 @@ def main() -> None:
     ap.add_argument("--pack", default="shanxi-2005")
     ap.add_argument("--compare", metavar="OLD_SRC", help="another checkout's src folder, measured alternately")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--old-plain", action="store_true",
+                    help="with --compare: the old code reads the same facts saved with every formula in full")
     args = ap.parse_args()
     pack = load_pack(ROOT / "rules" / f"{args.pack}.yaml")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -126,8 +142,17 @@ def main() -> None:
         size = sum(p.stat().st_size for p in paths) / len(paths) / 1024
         print(f"generated {len(paths)} workbooks of {args.pack} ({size:.0f} KiB each) "
               f"in {time.perf_counter() - t:.1f} s (not timed below)")
+        print(f"  largest sheet part: {largest_part(paths[0]) / 1e6:.2f} MB uncompressed")
         if args.compare:
-            compare(folder, len(paths), args.jobs, args.compare, args.rounds)
+            old_folder = None
+            if args.old_plain:
+                old_folder = Path(tmp) / "plain"
+                old_folder.mkdir()
+                plain = generate(pack, old_folder, args.count, shared=False)
+                print(f"the same facts saved with every formula in full (old): "
+                      f"{sum(p.stat().st_size for p in plain) / len(plain) / 1024:.0f} KiB each, "
+                      f"largest sheet part {largest_part(plain[0]) / 1e6:.2f} MB")
+            compare(folder, len(paths), args.jobs, args.compare, args.rounds, old_folder)
             return
 
         for jobs in sorted({1, args.jobs}):

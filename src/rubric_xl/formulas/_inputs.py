@@ -160,9 +160,16 @@ def shown(f: Fact, ref: str, errors: bool = True, codes_name: str | None = None)
 def reason(f: Fact, ref: str, sheet: str, label: str | None = None, cell: str | None = None,
            errors: bool = True, codes_name: str | None = None) -> str:
     """Text formula: :meth:`rubric_xl.rules.contract.Invalid.reason` for the cell
-    *ref* (*cell*: its address as fixed text, e.g. ``F{row}`` in a row template)."""
-    where = xl.text(f"{label or f.label}（{sheet}!{cell}）为") if cell else xl.concat(
-        [xl.text(f"{label or f.label}（{sheet}!"), f"ADDRESS(ROW({ref}),COLUMN({ref}),4)", xl.text("）为")])
+    *ref* (*cell*: its address as fixed text; ``F{row}`` in a row template
+    becomes ``"…F"&ROW()&"…"``, the same text in every row)."""
+    if cell and xl.ROW in cell:  # a row template: ROW() keeps every row's formula one translation (shared)
+        before, after = cell.split(xl.ROW, 1)
+        where = xl.concat([xl.text(f"{label or f.label}（{sheet}!{before}"), "ROW()", xl.text(f"{after}）为")])
+    elif cell:
+        where = xl.text(f"{label or f.label}（{sheet}!{cell}）为")
+    else:
+        where = xl.concat([xl.text(f"{label or f.label}（{sheet}!"), f"ADDRESS(ROW({ref}),COLUMN({ref}),4)",
+                           xl.text("）为")])
     parts = [where, shown(f, ref, errors, codes_name), xl.text("，" + contract.expected(f))]
     if f.type in contract.NUMERIC:  # contract.TOO_BIG after the expectation, for a number ≥ 10^15
         parts.append(f'IF(ISNUMBER({ref}),IF(ABS({ref})>=1E+{contract.HUGE_EXPONENT},{xl.text(contract.TOO_BIG)},""),"")')

@@ -17,6 +17,7 @@ Public API::
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,33 @@ def _has_fact_names(book: Workbook, pack: RulePack) -> bool:
     return False
 
 
+_FOUND: dict[tuple, tuple[Path, float, RulePack]] = {}  # -> the file that held exactly that pack
+
+
+def _find(pack_id: str, pack_hash: str | None, folder: list[Path]) -> tuple[PackMatch | None, list]:
+    """:func:`find_pack` in *folder* and the default folders, remembered for a
+    batch: a file found holding exactly the pack asked for (same content hash)
+    is taken again while it is unchanged (same modification time); anything
+    else is searched anew."""
+    key = (pack_id, pack_hash, tuple(folder), os.getcwd())
+    hit = _FOUND.get(key) if pack_hash else None
+    if hit is not None:
+        path, mtime, pack = hit
+        try:
+            if os.stat(path).st_mtime == mtime:
+                return PackMatch(pack, path, True), []
+        except OSError:
+            pass
+        _FOUND.pop(key, None)
+    match, broken = find_pack(pack_id, pack_hash, folder + default_dirs())
+    if match is not None and match.exact and pack_hash and len(_FOUND) < 64:
+        try:
+            _FOUND[key] = (match.path, os.stat(match.path).st_mtime, match.pack)
+        except OSError:
+            pass
+    return match, broken
+
+
 def resolve_pack(book: Workbook, meta: dict[str, str],
                  rules: RulePack | str | Path | None) -> tuple[RulePack, list[Problem]]:
     """The pack to read *book* with, and problems about the choice.
@@ -86,9 +114,9 @@ def resolve_pack(book: Workbook, meta: dict[str, str],
                 raise _fail(file, "不是由 rubric-xl 模板生成的工作簿（没有 _meta 工作表，也没有定义名称）；"
                                   "请使用下发的填报模板")
             raise _fail(file, "工作簿缺少 _meta 工作表，无法确定规则包；请用 --rules 指定规则包")
-        dirs = folder + default_dirs()
-        match, broken = find_pack(pack_id, meta.get("pack_hash"), dirs)
+        match, broken = _find(pack_id, meta.get("pack_hash"), folder)
         if match is None:
+            dirs = folder + default_dirs()
             where = "、".join(str(d) for d in dirs) or "./rules"
             extra = [p for exc in broken for p in exc.problems]
             raise _fail(file, f"未知的规则包 {pack_id}（版本 {meta.get('pack_version') or '未知'}），"

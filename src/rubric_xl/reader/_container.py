@@ -23,6 +23,7 @@ from __future__ import annotations
 import io
 import os
 import stat
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from defusedxml.ElementTree import fromstring
 from ..conventions import META_SHEET
 from ..errors import InputFileError, Problem
 from ._refs import parse_ref
-from ._scan import ScanError, SheetScan, by_content, first_attribute, raw_attributes, scan_sheet
+from ._scan import MEMO_PART, ScanError, SheetScan, by_content, first_attribute, raw_attributes, scan_sheet
 from ._values import UNSURE, decode, style_kinds
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -52,6 +53,8 @@ MAX_SMALL_PART = 16 * 1024 * 1024  # workbook, relationships, styles, properties
 MAX_RATIO = 200  # uncompressed / compressed, for parts over 1 MiB (zip bombs)
 MAX_STRINGS = 2_000_000  # shared strings a workbook may declare (calamine reserves that many)
 SHEET_STATES = ("visible", "hidden", "veryHidden")
+UNPACKED_ENTRIES = 16  # zip entries remembered unpacked, by their stored bytes (least recently used dropped)
+_UNPACKED: dict[tuple, bytes] = {}
 SHEET_TYPES = ("worksheet", "chartsheet", "dialogsheet")
 # Attributes calamine takes as written, without decoding ``&#49;`` or ``&amp;``
 # (by local name): the container check must see the same text.
@@ -75,6 +78,74 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+class _Refused(Exception):
+    def __init__(self, msg: str):
+        super().__init__(msg)
+        self.msg = msg
+
+
+@dataclass(frozen=True)
+class _BookXml:
+    """What ``workbook.xml`` says: date system, sheets (name, state, r:id), defined names."""
+
+    date1904: bool
+    sheets: tuple[tuple[str, str, str | None], ...]
+    names: tuple[tuple[str, str], ...]  # lower-case name -> reference text (workbook scope)
+    local_names: dict[str, tuple[str, ...]]
+
+
+_BOOKS: dict[int, tuple[Element, _BookXml]] = {}  # id(tree) -> (tree, what it says): _tree remembers trees
+
+
+def _workbook_says(root: Element) -> _BookXml:
+    """Read *root* (``workbook.xml``, as calamine takes its elements: wherever
+    they are); a tree remembered by content is read once.  Raises
+    :class:`_Refused` with the Chinese reason."""
+    hit = _BOOKS.get(id(root))
+    if hit is not None and hit[0] is root:
+        return hit[1]
+    date1904 = False
+    sheets: list[tuple[str, str, str | None]] = []
+    names: dict[str, str] = {}
+    local: dict[str, list[str]] = {}
+    folded: set[str] = set()
+    for el in root.iter():
+        tag = _local(el.tag)
+        if tag == "workbookPr":  # the last one counts, "1"/"true" only, as in calamine
+            date1904 = el.get("date1904") in ("1", "true")
+        elif tag == "sheet":
+            name = el.get("name", "")
+            if not name.strip():
+                raise _Refused("工作簿中有一个没有名称的工作表，文件已损坏")
+            state = el.get("state", "visible")
+            if state not in SHEET_STATES:
+                raise _Refused(f"工作表“{name}”的显示状态“{state}”无效，文件已损坏")
+            rid = None
+            for key, value in el.attrib.items():  # r:id in any namespace; the last one, as in calamine
+                if _local(key) == "id":
+                    rid = value
+            if name.casefold() in folded:
+                raise _Refused(f"工作簿中有两个名为“{name}”的工作表（Excel 不允许重名），文件已损坏或被改动")
+            folded.add(name.casefold())
+            sheets.append((name, state, rid))
+        elif tag == "definedName":
+            name = el.get("name", "")
+            if not name or name.startswith("_xlnm."):
+                continue
+            text = "".join(el.itertext())
+            if el.get("localSheetId") is None:
+                if name.lower() in names:
+                    raise _Refused(f"名称 {name} 被定义了两次，文件已损坏或被改动")
+                names[name.lower()] = text
+            else:
+                local.setdefault(name.lower(), []).append(text)
+    out = _BookXml(date1904, tuple(sheets), tuple(names.items()), {k: tuple(v) for k, v in local.items()})
+    if len(_BOOKS) >= 8:
+        _BOOKS.pop(next(iter(_BOOKS)))
+    _BOOKS[id(root)] = (root, out)
+    return out
+
+
 @dataclass(frozen=True)
 class Sheet:
     name: str
@@ -85,8 +156,9 @@ class Sheet:
 class Workbook:
     """An opened workbook: parts parsed from the zip, values via calamine."""
 
-    def __init__(self, path: str, zf: zipfile.ZipFile, sheets: tuple[str, ...] = ()):
+    def __init__(self, path: str, zf: zipfile.ZipFile, sheets: tuple[str, ...] = (), data: bytes | None = None):
         self.path = path
+        self._data = data  # the file's bytes (the zip is read from them)
         self._also = frozenset(sheets)  # sheets read without a defined name (a 核定表's own sheets)
         self._zip = zf
         self._entries = {i.filename.lower(): i for i in zf.infolist()}
@@ -128,6 +200,13 @@ class Workbook:
             raise _bad(self.path, f"工作簿内部文件 {part} 过大（{info.file_size // 1024} KB），疑似损坏或不是填报工作簿")
         if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(1, info.compress_size):
             raise _bad(self.path, f"工作簿内部文件 {part} 的压缩比异常（疑似“压缩炸弹”），已拒绝读取")
+        stored = self._stored(info)
+        if stored is not None:
+            same = _UNPACKED.pop(stored, None)
+            if same is not None:  # byte-for-byte the entry unpacked (and its CRC checked) before
+                _UNPACKED[stored] = same
+                self._checked[key] = same
+                return same
         try:
             with self._zip.open(info) as fh:
                 data = fh.read(limit + 1)
@@ -136,7 +215,32 @@ class Workbook:
         if len(data) != info.file_size:
             raise _bad(self.path, f"文件已损坏（{part} 的实际大小与记录不符），请重新保存或重新提交")
         self._checked[key] = data
+        if stored is not None:
+            while len(_UNPACKED) >= UNPACKED_ENTRIES:
+                _UNPACKED.pop(next(iter(_UNPACKED)))
+            _UNPACKED[stored] = data
         return data
+
+    def _stored(self, info: zipfile.ZipInfo) -> tuple | None:
+        """An entry's compressed bytes as stored (with its method, CRC and size),
+        for an entry up to ``MEMO_PART``: equal stored bytes unpack to equal
+        parts, so a template's untouched parts are unpacked once per process.
+        ``None`` when the local header does not plainly agree with the directory."""
+        if self._data is None or info.file_size > MEMO_PART or info.compress_size > MEMO_PART:
+            return None
+        at = info.header_offset
+        head = self._data[at:at + 30]
+        if len(head) != 30 or head[:4] != b"PK\x03\x04" or head[6] & 1:
+            return None
+        n, m = struct.unpack("<HH", head[26:30])
+        name = info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437", "replace")
+        if self._data[at + 30:at + 30 + n] != name:
+            return None
+        start = at + 30 + n + m
+        raw = self._data[start:start + info.compress_size]
+        if len(raw) != info.compress_size:
+            return None
+        return raw, info.compress_type, info.CRC, info.file_size
 
     def _xml(self, part: str) -> Element | None:
         """*part* parsed as a tree.  A part without ``<!`` (so without a DTD,
@@ -207,32 +311,19 @@ class Workbook:
         rels = self._relationships(rels_part)
         if rels is None:
             raise _bad(self.path, f"文件已损坏（压缩包中没有 {rels_part}），请重新保存或重新提交")
-        folded: set[str] = set()
-        for el in root.iter():  # calamine takes these elements wherever they are
-            tag = _local(el.tag)
-            if tag == "workbookPr":  # the last one counts, "1"/"true" only, as in calamine
-                self.date1904 = el.get("date1904") in ("1", "true")
-            elif tag == "sheet":
-                sheet = self._sheet(el, rels)
-                if sheet.name.casefold() in folded:
-                    raise _bad(self.path, f"工作簿中有两个名为“{sheet.name}”的工作表（Excel 不允许重名），文件已损坏或被改动")
-                folded.add(sheet.name.casefold())
-                self.sheets.append(sheet)
-                self._by_name[sheet.name] = sheet
-            elif tag == "definedName":
-                self._defined_name(el)
+        try:
+            said = _workbook_says(root)
+        except _Refused as exc:
+            raise _bad(self.path, exc.msg) from None
+        self.date1904 = said.date1904
+        for name, state, rid in said.sheets:
+            sheet = self._sheet(name, state, rid, rels)
+            self.sheets.append(sheet)
+            self._by_name[sheet.name] = sheet
+        self._names = dict(said.names)
+        self._local_names = {k: list(v) for k, v in said.local_names.items()}
 
-    def _sheet(self, el: Element, rels: dict[str, tuple[str, str]]) -> Sheet:
-        name = el.get("name", "")
-        if not name.strip():
-            raise _bad(self.path, "工作簿中有一个没有名称的工作表，文件已损坏")
-        state = el.get("state", "visible")
-        if state not in SHEET_STATES:
-            raise _bad(self.path, f"工作表“{name}”的显示状态“{state}”无效，文件已损坏")
-        rid = None
-        for key, value in el.attrib.items():  # r:id in any namespace; the last one, as in calamine
-            if _local(key) == "id":
-                rid = value
+    def _sheet(self, name: str, state: str, rid: str | None, rels: dict[str, tuple[str, str]]) -> Sheet:
         if rid is None or rid not in rels:
             raise _bad(self.path, f"工作表“{name}”在工作簿关系中找不到（关系 {rid or '缺失'}），文件已损坏")
         target, typ = rels[rid]
@@ -242,18 +333,6 @@ class Workbook:
         if self._info(part) is None:
             raise _bad(self.path, f"工作表“{name}”的内容（{part}）在文件中不存在，文件已损坏；请重新保存或重新提交")
         return Sheet(name, state, part)
-
-    def _defined_name(self, el: Element) -> None:
-        name = el.get("name", "")
-        if not name or name.startswith("_xlnm."):
-            return
-        text = "".join(el.itertext())
-        if el.get("localSheetId") is None:
-            if name.lower() in self._names:
-                raise _bad(self.path, f"名称 {name} 被定义了两次，文件已损坏或被改动")
-            self._names[name.lower()] = text
-        else:
-            self._local_names.setdefault(name.lower(), []).append(text)
 
     def _custom_properties(self) -> dict[str, str]:
         root = self._xml("docProps/custom.xml")
@@ -402,6 +481,15 @@ class Workbook:
                 return r[col - 1]
         return ""
 
+    def rows_in(self, sheet: str, cols: set[int]) -> list[int] | None:
+        """The rows (ascending) where a cell of *cols* may hold a value: every
+        other cell of them reads as ``""``.  ``None`` when the sheet is read by
+        calamine (then any row may)."""
+        scan = self._scans.get(sheet)
+        if sheet not in self._values or scan is None or scan.raw is None:
+            return None
+        return sorted({r for r, c in scan.raw if c in cols})
+
     def formula_cells(self, sheet: str) -> set[tuple[int, int]]:
         """(row, col) of every cell of *sheet* that holds a formula."""
         found = self._scans.get(sheet)
@@ -495,4 +583,4 @@ def open_bytes(data: bytes, shown: str, sheets: tuple[str, ...] = ()) -> Workboo
         raise _bad(shown, "文件解压后过大，疑似损坏或不是填报工作簿")
     if any(i.flag_bits & 0x1 for i in infos):
         raise _bad(shown, "工作簿已加密，无法读取；请取消密码后另存为 .xlsx 再提交")
-    return Workbook(shown, zf, sheets)
+    return Workbook(shown, zf, sheets, data)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Callable
 from xml.parsers import expat
 
@@ -235,7 +236,10 @@ def full_scan(data: bytes) -> SheetScan:
     malformed XML, a DTD, an invalid or out-of-bounds reference or dimension,
     a cell that appears twice and a cell child calamine would reject.  Every cell
 an array formula or data table covers counts as a formula cell (only its
-first cell holds the ``<f>``; the others hold just the cached result)."""
+first cell holds the ``<f>``; the others hold just the cached result).  A
+shared formula's cells each hold an ``<f>`` (the first with the text and the
+range, which must be within the bounds): each is a formula cell, whatever its
+``si``."""
     out = SheetScan()
     seen: set[int] = set()  # row << 14 | col of every cell
     formulas = out.formulas
@@ -259,6 +263,12 @@ first cell holds the ``<f>``; the others hold just the cached result)."""
                     kind = attrs.get("t")
                     if kind == "array" or kind == "dataTable":  # its other cells hold only a cached <v>
                         spill(attrs.get("ref"), f"{letters(ccol)}{crow}")
+                    elif kind == "shared" and attrs.get("ref") is not None:  # the cells below hold <f si>
+                        anchor = f"{letters(ccol)}{crow}"
+                        try:
+                            _range(attrs["ref"], f"单元格 {anchor} 的共享公式范围")
+                        except ScanError as exc:
+                            raise ScanError(exc.msg, anchor) from None
                 elif name == "v":
                     if error:
                         text.clear()
@@ -374,12 +384,13 @@ _CELL_RX = re.compile(
 _ROW_RX = re.compile(rb'<row r="[1-9][0-9]{0,6}"' + _ATTRS + rb'[ \t\r\n]*/?>')
 # every start of a cell or row tag, and whatever is not plain: comments, CDATA, a DTD,
 # processing instructions, prefixed elements (counted against what the expressions above match)
-_OPENS = re.compile(rb"<(c|row)[ \t\r\n/>]|<([!?]|/?[^ \t\r\n/><]*:)")  # (no "<" in a name: linear)
+_OPENS = re.compile(rb"<(?:c|row)[ \t\r\n/>]")  # every start of a cell or row tag
+_ODD = re.compile(rb"<(?:[!?]|/?[^ \t\r\n/><]*:)")  # whatever is not plain (no "<" in a name: linear)
 _DIM_RX = re.compile(rb'<dimension(' + _ATTRS + rb')[ \t\r\n]*/?>')
 _DIM_OPEN = re.compile(rb"<dimension[ \t\r\n/>]")
 _REF_ATTR = re.compile(rb'[ \t\r\n]ref="([^"]*)"')
 _ERROR_T = re.compile(rb'[ \t\r\n]t="e"')
-_SPILL_T = re.compile(rb'[ \t\r\n]t="(?:array|dataTable)"')
+_KIND_T = re.compile(rb'[ \t\r\n]t="(array|dataTable|shared)"')  # of an <f>
 
 
 _SEEN_REFS: dict[bytes, tuple[int, int]] = {}  # b"D28" -> (28, 4): the same cells recur in every workbook
@@ -395,9 +406,9 @@ def fast_scan(data: bytes) -> SheetScan | None:
     end = data.find(b"</sheetData>", start)
     if end < 0:  # <sheetData/> (or malformed: expat decides below)
         end = start
-    opens = _OPENS.findall(data, 1, end)
-    if any(odd for _, odd in opens):
+    if _ODD.search(data, 1, end):
         return None
+    opens = len(_OPENS.findall(data, 1, end))
     try:
         parse(data, safe_parser())  # well-formed, no DTD: C only, no callbacks
     except ScanError:
@@ -413,41 +424,49 @@ def fast_scan(data: bytes) -> SheetScan | None:
     except ScanError:
         return None
     cells = _CELL_RX.findall(body)
-    if len(cells) + len(_ROW_RX.findall(body)) != len(opens) or len(cells) > MAX_CELLS:
+    if len(cells) + len(_ROW_RX.findall(body)) != opens or len(cells) > MAX_CELLS:
+        return None
+    known = _SEEN_REFS
+    refs = [c[0] for c in cells]
+    rcs = list(map(known.get, refs))
+    if None in rcs:
+        for i, rc in enumerate(rcs):
+            if rc is None:
+                rc = parse_cell(refs[i].decode("ascii"))
+                if rc is None:
+                    return None
+                if len(known) < 200_000:
+                    known[refs[i]] = rc
+                rcs[i] = rc
+    if len(set(refs)) != len(refs):  # a cell twice (a reference is written one way only: A-Z, no leading 0)
+        return None
+    rows = max(rcs)[0] if rcs else 0
+    cols = max(map(itemgetter(1), rcs)) if rcs else 0
+    if rows > MAX_ROWS or cols > MAX_COLS:
         return None
     out = SheetScan(raw={})
-    formulas, errors, raw, seen = out.formulas, out.errors, out.raw, set()
-    rows = cols = 0
-    known = _SEEN_REFS
-    for ref, attrs, f, fattrs, v, inline in cells:
-        rc = known.get(ref)
-        if rc is None:
-            rc = parse_cell(ref.decode("ascii"))
-            if rc is None:
-                return None
-            if len(known) < 200_000:
-                known[ref] = rc
-        if rc in seen:
-            return None
-        row, col = rc
-        if row > MAX_ROWS or col > MAX_COLS:
-            return None
-        seen.add(rc)
+    formulas, errors, raw = out.formulas, out.errors, out.raw
+    for rc, (_, attrs, f, fattrs, v, inline) in zip(rcs, cells):
         if f:
-            if fattrs and _SPILL_T.search(fattrs):
-                return None
+            kind = _KIND_T.search(fattrs) if fattrs else None
+            if kind is not None:
+                if kind.group(1) != b"shared":  # array or data table
+                    return None
+                m = _REF_ATTR.search(fattrs)  # a shared formula's range is within the bounds
+                if m is not None:
+                    try:
+                        _range(m.group(1).decode("utf-8"), "")
+                    except ScanError:
+                        return None  # the expat pass words the error
             formulas.add(rc)
         if v or inline:
             raw[rc] = (attrs, v, inline)
-            if v.startswith(b"<v>") and attrs and _ERROR_T.search(attrs):
+            if b'"e"' in attrs and v.startswith(b"<v>") and _ERROR_T.search(attrs):
                 if b"&" in v:
                     return None
                 value = v[3:-4].decode("utf-8").strip()
                 if 0 < len(value) <= 16:
                     errors[rc] = value
-        if row > rows:
-            rows = row
-        if col > cols:
-            cols = col
+    seen = refs
     out.cells, out.rows, out.cols = len(seen), rows, cols
     return out

@@ -177,8 +177,13 @@ def _read_table(book: Workbook, sub: Submission, f: Fact, taken: dict[tuple, str
         return []
     rows: list[dict] = []
     height = max(r.row2 - r.row1 + 1 for _, r in cols)
-    used = max(len(book.grid(r.sheet)) - r.row1 + 1 for _, r in cols)
-    for i in range(min(height, max(used, 0))):
+    maybe = book.rows_in(sheet, {r.col1 for _, r in cols})  # a sheet read without calamine: rows with cells
+    if maybe is None:
+        used = max(len(book.grid(r.sheet)) - r.row1 + 1 for _, r in cols)
+        offsets: Iterable[int] = range(min(height, max(used, 0)))
+    else:
+        offsets = [row - span[0] for row in maybe if 0 <= row - span[0] < height]
+    for i in offsets:
         cells = [(c, ref, ref.row1 + i) for c, ref in cols if ref.row1 + i <= ref.row2]
         values = [book.value(ref.sheet, row, ref.col1) for _, ref, row in cells]
         if all(_blank(v) for v in values):
@@ -198,8 +203,10 @@ def _outside(book: Workbook, sub: Submission, f: Fact, cols: list[tuple[Fact, Re
     """Data typed below a column's named range would be silently lost: report it."""
     extra: list[int] = []
     for _, ref in cols:
-        grid = book.grid(ref.sheet)
-        for row in range(ref.row2 + 1, len(grid) + 1):
+        maybe = book.rows_in(ref.sheet, {ref.col1})
+        below = range(ref.row2 + 1, len(book.grid(ref.sheet)) + 1) if maybe is None else \
+            [row for row in maybe if row > ref.row2]
+        for row in below:
             if not _blank(book.value(ref.sheet, row, ref.col1)):
                 extra.append(row)
     if extra:

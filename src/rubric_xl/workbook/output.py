@@ -1,5 +1,7 @@
 """Workbook → bytes, reproducibly: fixed document timestamps and fixed zip
-entry times, so the same pack and generator give byte-identical files."""
+entry times, so the same pack and generator give byte-identical files.  This is
+the one save path of templates, filled and distributed workbooks: each sheet's
+filled-down formulas are stored once, as Excel stores them (:mod:`._shared`)."""
 from __future__ import annotations
 
 import datetime as _dt
@@ -8,6 +10,8 @@ import zipfile
 
 from openpyxl.workbook import Workbook
 from openpyxl.writer.excel import ExcelWriter
+
+from ._shared import share_formulas
 
 FIXED_TIME = _dt.datetime(2000, 1, 1, 0, 0, 0)
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -32,5 +36,8 @@ def _normalise_zip(data: bytes) -> bytes:
             fixed = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o600 << 16
-            dst.writestr(fixed, src.read(info.filename))
+            data = src.read(info.filename)
+            if info.filename.startswith("xl/worksheets/sheet") and info.filename.endswith(".xml"):
+                data = share_formulas(data)
+            dst.writestr(fixed, data)
     return out.getvalue()
