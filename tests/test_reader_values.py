@@ -190,6 +190,8 @@ _REFS = st.sampled_from(["A1", "B2", "C3", "AB7", "a1", "$B$2", "D0", "", "XFD1"
 _CONTENT = st.sampled_from([
     "", "<v>1</v>", "<v>2.5</v>", "<v/>", "<v></v>", "<v>#N/A</v>", "<v>1e3</v>", "<v> 7</v>",
     "<f>1+1</f><v>2</v>", '<f t="shared" si="0"/><v>3</v>', '<f t="array" ref="A1:B2">1</f><v>1</v>',
+    '<f t="array" ref="A1">1</f><v>1</v>', '<f t="array" ref="B2">2</f><v>#N/A</v>', '<f ref="C3" t="array">3</f><v>x</v>',
+    '<f t="array" ref="b2">2</f><v>2</v>', '<f t="array" ref="B2:B2">2</f><v>2</v>', '<f t="array">1</f><v>1</v>',
     "<is><t>x</t></is>", '<is><t xml:space="preserve"> y </t></is>', "<is><r><t>a</t></r><r><t>b</t></r></is>",
     "<v>a&amp;b</v>", "<v>&#49;</v>", "<is><t>&lt;&#x41;&gt;</t></is>", "<F>1</F>", "<x:v>1</x:v>",
     "<!-- c --><v>1</v>", "<v>1</v><is><t>z</t></is>", "<v>1\r\n2</v>",

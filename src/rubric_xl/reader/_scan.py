@@ -446,11 +446,17 @@ def fast_scan(data: bytes) -> SheetScan | None:
         return None
     out = SheetScan(raw={})
     formulas, errors, raw = out.formulas, out.errors, out.raw
-    for rc, (_, attrs, f, fattrs, v, inline) in zip(rcs, cells):
+    for rc, (ref, attrs, f, fattrs, v, inline) in zip(rcs, cells):
         if f:
             kind = _KIND_T.search(fattrs) if fattrs else None
-            if kind is not None:
-                if kind.group(1) != b"shared":  # array or data table
+            if kind is not None and kind.group(1) == b"array":
+                # an array formula of this one cell (the templates' error-safe roll-ups) is
+                # read as any formula cell; one spanning several cells goes to calamine
+                m = _REF_ATTR.search(fattrs)
+                if m is None or m.group(1) != ref:
+                    return None
+            elif kind is not None:
+                if kind.group(1) != b"shared":  # a data table
                     return None
                 m = _REF_ATTR.search(fattrs)  # a shared formula's range is within the bounds
                 if m is not None:
