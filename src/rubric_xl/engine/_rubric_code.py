@@ -7,7 +7,7 @@ path must decide: invalid values, a submission not started, an unknown option.
 Built from the lowered form and the checked AST only; no pack text reaches the source."""
 
 import operator
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..rules import expr
@@ -23,83 +23,24 @@ if TYPE_CHECKING:
     from .rubric import RubricPlan, _ItemPlan
 
 
-def _div(a: Decimal, b: Decimal) -> Decimal:
-    if b == 0:
-        raise ZeroDivisionError("除数为0")
-    return a / b
-
-
-def _days(a: Any, b: Any) -> Decimal | None:
-    return None if a is None or b is None else Decimal((b - a).days)
-
-
-_CMP_SRC = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "==": "==", "!=": "!="}
-_ARITH_SRC = {"+": "+", "-": "-", "*": "*"}
-
-
-def _flat(node: expr.Node, kind: str) -> list[expr.Node]:
-    """``a and (b and c)`` → ``[a, b, c]``."""
-    return [leaf for a in node.args for leaf in _flat(a, kind)] if node.kind == kind else [node]
-
-
 def _py(src: _RuleSource, node: expr.Node, read: Callable[[str], str]) -> str:
     """The Python source of a checked expression over locals (*read* gives the
-    local holding a name): the values of ``expr.compile_py`` — a comparison with
-    a blank operand is false, ``and``/``or`` give ``True``/``False``, ``/`` by 0
-    raises ZeroDivisionError.  Pack values are bound names, never source text;
-    an unforeseen node raises ``NotImplementedError`` (the pack then has no fast path)."""
-    k = node.kind
-    if k in expr.CONSTANTS:
-        return src.bind(node.value)
-    if k == "name":
-        return read(node.value)
-    a = node.args
-    if k == "not":
-        return f"(not {_py(src, a[0], read)})"
-    if k in ("and", "or"):
-        return "(True if " + f" {k} ".join(_py(src, p, read) for p in _flat(node, k)) + " else False)"
-    if k == "cmp":
-        x, y, op = _py(src, a[0], read), _py(src, a[1], read), _CMP_SRC[node.value]
-        if not (a[0].nullable or a[1].nullable):
-            return f"({x} {op} {y})"
-        if a[0].kind == "name" and a[1].kind in expr.CONSTANTS:
-            return f"({x} is not None and {x} {op} {y})"
-        tx, ty = src.temp(), src.temp()  # both operands evaluated, as compile_py does
-        return f"((({tx} := {x}) is not None) & (({ty} := {y}) is not None) and {tx} {op} {ty})"
-    if k == "neg":
-        return f"(-{_py(src, a[0], read)})"
-    if k == "arith":
-        x, y = _py(src, a[0], read), _py(src, a[1], read)
-        if node.value == "/":
-            return f"div({x}, {y})"
-        return f"({x} {_ARITH_SRC[node.value]} {y})"
-    if k == "in":
-        return f"({_py(src, a[0], read)} in {src.bind(frozenset(node.value))})"
-    if k == "call":
-        f = node.value
-        args = [_py(src, x, read) for x in a]
-        if f == "blank":
-            return f"({args[0]} is None)"
-        if f == "present":
-            return f"({args[0]} is not None)"
-        if f in ("min", "max"):
-            return args[0] if len(args) == 1 else f"{f}({', '.join(args)})"
-        if f == "abs":
-            return f"abs({args[0]})"
-        if f == "count_true":
-            return "Decimal(" + " + ".join(f"(1 if {x} else 0)" for x in args) + ")"
-        if f == "days":
-            return f"days({args[0]}, {args[1]})"
-        if f == "coalesce":
-            out = "None"
-            for x in reversed(args):
-                t = src.temp()
-                out = f"({t} if ({t} := {x}) is not None else {out})"
-            return out
-        if f == "round" and a[1].kind == "num":
-            quantum = Decimal(1).scaleb(-int(a[1].value))
-            return f"{args[0]}.quantize({src.bind(quantum)}, rounding={src.bind(ROUND_HALF_UP)})"
-    raise NotImplementedError(k)
+    local holding a name), as :class:`rubric_xl.rules.expr.Source` writes it (the
+    values of ``expr.compile_py``), its constants bound in the function's namespace."""
+    return _expr_source(src, read).expr(node)
+
+
+def _cond(src: _RuleSource, node: expr.Node, read: Callable[[str], str]) -> str:
+    """As :func:`_py` for a condition (an ``if``: only its truth counts)."""
+    return _expr_source(src, read).cond(node)
+
+
+def _expr_source(src: _RuleSource, read: Callable[[str], str]) -> expr.Source:
+    """The expression writer of *src*'s function (its namespace), reading names through *read*."""
+    if src.exprs is None:
+        src.exprs = expr.Source(read, src.ns)
+    src.exprs.local = read
+    return src.exprs
 
 
 def _static_adjustment(lr: lowered.Rule, index: int) -> Adjustment | None:
@@ -156,7 +97,7 @@ def _emit_rule(src: _RuleSource, lr: lowered.Rule, index: int, read: Callable[[s
         elif c.kind == "late":
             late = (c.dates, c.deadline)
     if when is not None:
-        src.line(f"if {_py(src, when, read)}:")
+        src.line(f"if {_cond(src, when, read)}:")
         src.depth += 1
     latest = None
     if late is not None:
@@ -269,7 +210,7 @@ def _emit_item(src: _RuleSource, ip: "_ItemPlan", k: int, read: Callable[[str], 
         bits = []
         for b, ((r, _), a) in enumerate(zip(rules, static)):
             when = _rule_when(r)
-            bits.append(str(1 << b) if when is None else f"({1 << b} if {_py(src, when, read)} else 0)")
+            bits.append(str(1 << b) if when is None else f"({1 << b} if {_cond(src, when, read)} else 0)")
         key = " | ".join(bits) if bits else "0"
         outcomes: dict[Any, ItemResult] = {}
         for opt in (li.tiers[1] if li.tiers else (None,)):
@@ -282,7 +223,7 @@ def _emit_item(src: _RuleSource, ip: "_ItemPlan", k: int, read: Callable[[str], 
         elif li.tiers:
             src.line(f"{res} = {src.bind(outcomes)}[{tier}, {key}]")  # KeyError (no such option): the slow path
         elif len(rules) == 1 and bits[0] != "1":
-            src.line(f"{res} = {src.bind(outcomes[1])} if {_py(src, _rule_when(rules[0][0]), read)} "
+            src.line(f"{res} = {src.bind(outcomes[1])} if {_cond(src, _rule_when(rules[0][0]), read)} "
                      f"else {src.bind(outcomes[0])}")
         else:
             src.line(f"{res} = {src.bind(tuple(outcomes[m] for m in range(1 << len(rules))))}[{key}]")
@@ -385,7 +326,7 @@ def _pack_function(plan: "RubricPlan", pack: RulePack) -> Callable[[dict], Score
     KeyError / ArithmeticError (a division by 0, a number beyond 28 digits) where it cannot decide: the per-item
     path (``RubricPlan._run``) then scores (or names the error)."""
     src = _RuleSource()
-    src.ns.update(div=_div, days=_days, Invalid=Invalid, CategoryResult=CategoryResult, ScoreCard=ScoreCard,
+    src.ns.update(Invalid=Invalid, CategoryResult=CategoryResult, ScoreCard=ScoreCard,
                   CENT=num.CENT, RHU=ROUND_HALF_UP, RC=ROUND_CEILING, RF=ROUND_FLOOR)
     facts = {fid: i for i, fid in enumerate(pack.facts)}
     derived = {did: i for i, (did, _, _) in enumerate(plan.derived)}

@@ -39,6 +39,7 @@ class _RuleSource:
         self._bound: dict[int, str] = {}
         self.depth = 1  # indentation of the next line
         self._temps = 0
+        self.exprs: expr.Source | None = None  # the expressions' writer (the pack function), sharing ``ns``
 
     def temp(self, prefix: str = "t") -> str:
         """A fresh local name."""

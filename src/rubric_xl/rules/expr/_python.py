@@ -262,9 +262,12 @@ class Source:
     start with ``k`` + digits or ``_t``.
     """
 
-    def __init__(self, local: Callable[[str], str]):
+    def __init__(self, local: Callable[[str], str], namespace: dict[str, Any] | None = None):
         self.local = local
-        self.namespace: dict[str, Any] = dict(SOURCE_HELPERS)
+        # a caller generating more than expressions passes its own namespace (its
+        # names must follow the same ``k<len(namespace)>`` rule); the helpers join it
+        self.namespace: dict[str, Any] = {} if namespace is None else namespace
+        self.namespace.update(SOURCE_HELPERS)
         self._consts: dict[tuple, str] = {}
         self._temps = 0
 
