@@ -48,8 +48,8 @@ def _static_adjustment(lr: lowered.Rule, index: int) -> Adjustment | None:
     texts, no ``late`` or ``positive`` test), as its generated function makes it; else None."""
     if lr.static is None:
         return None
-    conds = lr.applies.parts if lr.applies.kind == "both" else (lr.applies,)
-    if any(c.kind != "expr" for c in conds):
+    _, positive, late = lr.applies.tests()
+    if positive is not None or late is not None:
         return None
     need = {fname for _, fname, _, _ in lr.pieces if fname}
     if any(lr.fields[k].fmt != "text" for k in need if k != "amount"):
@@ -66,8 +66,7 @@ def _static_adjustment(lr: lowered.Rule, index: int) -> Adjustment | None:
 
 
 def _rule_when(lr: lowered.Rule) -> expr.Node | None:
-    conds = lr.applies.parts if lr.applies.kind == "both" else (lr.applies,)
-    return next((c.node for c in conds if c.kind == "expr" and c.node is not None), None)
+    return lr.applies.tests()[0]
 
 
 def _value_src(src: _RuleSource, op: lowered.Op, local: str) -> str:
@@ -87,15 +86,7 @@ def _emit_rule(src: _RuleSource, lr: lowered.Rule, index: int, read: Callable[[s
     """One deduction or bonus inline, as :func:`_rule_function` computes it: when it
     applies, ``a`` is its Adjustment and the *hit* lines run."""
     depth = src.depth
-    conds = lr.applies.parts if lr.applies.kind == "both" else (lr.applies,)
-    when = positive = late = None
-    for c in conds:
-        if c.kind == "expr" and c.node is not None:
-            when = c.node
-        elif c.kind == "positive":
-            positive = c.amount
-        elif c.kind == "late":
-            late = (c.dates, c.deadline)
+    when, positive, late = lr.applies.tests()
     if when is not None:
         src.line(f"if {_cond(src, when, read)}:")
         src.depth += 1

@@ -105,15 +105,7 @@ def _rule_function(lr: lowered.Rule, name: str, index: int) -> Callable[[dict], 
     *index* is its position among the item's deductions (or bonuses), recorded on
     the adjustment for ``rules test --coverage``."""
     src = _RuleSource()
-    conds = lr.applies.parts if lr.applies.kind == "both" else (lr.applies,)
-    when = positive = late = None
-    for c in conds:
-        if c.kind == "expr" and c.node is not None:
-            when = c.node
-        elif c.kind == "positive":
-            positive = c.amount
-        elif c.kind == "late":
-            late = (c.dates, c.deadline)
+    when, positive, late = lr.applies.tests()
     if when is not None:
         test = f"env[{src.bind(when.value)}]" if when.kind == "name" else f"{src.bind(expr.compile_py(when))}(env)"
         src.line(f"if not {test}: return None")

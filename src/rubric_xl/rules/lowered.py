@@ -81,6 +81,19 @@ class Cond:
     deadline: _dt.date | None = None  # late
     parts: tuple["Cond", ...] = ()  # both
 
+    def tests(self) -> tuple[expr.Node | None, "Op | None", tuple[tuple[str, ...], _dt.date | None] | None]:
+        """``(condition, positive amount, (dates, deadline) of late)``, each None
+        when this condition has no such test (what an executor checks, in order)."""
+        when = positive = late = None
+        for c in (self.parts if self.kind == "both" else (self,)):
+            if c.kind == "expr" and c.node is not None:
+                when = c.node
+            elif c.kind == "positive":
+                positive = c.amount
+            elif c.kind == "late":
+                late = (c.dates, c.deadline)
+        return when, positive, late
+
 
 @dataclass(frozen=True)
 class Field:
