@@ -109,7 +109,7 @@ def _run_combined(pack: RulePack, case: CombinedCase, combine: Combine) -> CaseR
         if te is None:
             continue
         head = f"{labels.get(lg.table, lg.table)}：" if several else ""
-        msgs = _compare_table(_Rollups(rollups), [], te.rollups)
+        msgs = _compare_rollups(rollups, te.rollups)
         for gname, ranks in te.ranks.items():
             ru = find_grouping(rollups, gname)
             for key, rank in ranks.items():
@@ -127,15 +127,6 @@ def _run_combined(pack: RulePack, case: CombinedCase, combine: Combine) -> CaseR
                     msgs.append(f"标记“{ru.label}” {who}：期望 {_list(set(groups))}，实际 {_list(set(have))}")
         failures.extend(head + m for m in msgs)
     return CaseResult(case.name, not failures, failures, case.loc)
-
-
-class _Rollups:
-    """The shape :func:`_compare_table` reads, for a combined roll-up (no rows)."""
-
-    rows: list = []
-
-    def __init__(self, rollups):
-        self.rollups = rollups
 
 
 def _pts(d: Decimal | None) -> str:
@@ -231,13 +222,17 @@ def _compare_ledger(card, e: Expect) -> list[str]:
 
 def _compare_table(card, rows, rollups) -> list[str]:
     """*card*: one table's result (rows, rollups)."""
+    return _compare_rows(card.rows, rows) + _compare_rollups(card.rollups, rollups)
+
+
+def _compare_rows(got_rows, rows) -> list[str]:
     out: list[str] = []
     for r in rows:
         head = f"第{r.row}行："
-        if r.row > len(card.rows):
-            out.append(f"{head}台账中没有这一行（共 {len(card.rows)} 行）")
+        if r.row > len(got_rows):
+            out.append(f"{head}台账中没有这一行（共 {len(got_rows)} 行）")
             continue
-        got = card.rows[r.row - 1]
+        got = got_rows[r.row - 1]
         for vid, want in r.values.items():
             have = got.values.get(vid)
             if not (have == want if isinstance(want, str) else _same(want, have)):
@@ -253,8 +248,13 @@ def _compare_table(card, rows, rollups) -> list[str]:
             have = {p.check for p in getattr(got, key)}
             if have != set(want):
                 out.append(f"{head}期望{word} {_list(set(want))}，实际 {_list(have)}")
+    return out
+
+
+def _compare_rollups(got_rollups, rollups) -> list[str]:
+    out: list[str] = []
     for gname, groups in rollups.items():
-        ru = find_grouping(card.rollups, gname)
+        ru = find_grouping(got_rollups, gname)
         if ru is None:  # pragma: no cover - checked at load time
             out.append(f"汇总 {gname}：规则包没有这种汇总")
             continue
