@@ -391,7 +391,8 @@ def test_ledger_workbook_in_the_pane(browser, server, tmp_path, pack_path):
     assert pane.errors == []
 
 
-def test_two_table_workbook_in_the_pane(browser, server, tmp_path):
+def _changzhi_pane(browser, server, tmp_path, change):
+    """The pane over the filled changzhi example after *change(facts)*, and the engine's card."""
     import yaml
 
     from rubric_xl.workbook import fill_template
@@ -400,12 +401,18 @@ def test_two_table_workbook_in_the_pane(browser, server, tmp_path):
     tpl = tmp_path / "潞州区模板.xlsx"
     tpl.write_bytes(template_bytes(pack))
     facts = yaml.safe_load((ROOT / "examples" / "changzhi-2019-luzhou.yaml").read_text(encoding="utf-8"))
-    facts["cases"][1]["closed_date"] = dt.date(2019, 6, 1)  # before its 发现日期 6月11日: a row error
+    change(facts)
     filled = tmp_path / "潞州区.xlsx"
     filled.write_bytes(fill_template(tpl, facts, rules=pack))
-    card = score(pack, facts)
+    return Pane(browser, server, fake_workbook(filled, "潞州区.xlsx")), score(pack, facts)
+
+
+def test_two_table_workbook_in_the_pane(browser, server, tmp_path):
+    def closed_before_found(facts):  # before its 发现日期 6月11日: a row error
+        facts["cases"][1]["closed_date"] = dt.date(2019, 6, 1)
+
+    pane, card = _changzhi_pane(browser, server, tmp_path, closed_before_found)
     first, second = card.tables
-    pane = Pane(browser, server, fake_workbook(filled, "潞州区.xlsx"))
     text = pane.text("#rubric-ledger")
     assert text.startswith(f"{first.label}共 6 行；错误 0 处，提醒 1 处。")
     assert f"{second.label}共 4 行；错误 1 处，提醒 1 处。" in text
@@ -420,20 +427,9 @@ def test_two_table_workbook_in_the_pane(browser, server, tmp_path):
 
 def test_late_report_in_the_pane(browser, server, tmp_path):
     """The pack's check of the whole submission (逾期报送) heads the ledger section."""
-    import yaml
-
-    from rubric_xl.workbook import fill_template
-
-    pack = load_pack(CHANGZHI)
-    tpl = tmp_path / "潞州区模板.xlsx"
-    tpl.write_bytes(template_bytes(pack))
-    facts = yaml.safe_load((ROOT / "examples" / "changzhi-2019-luzhou.yaml").read_text(encoding="utf-8"))
-    facts["report_date"] = dt.date(2019, 6, 29)  # one day after the deadline
-    filled = tmp_path / "潞州区.xlsx"
-    filled.write_bytes(fill_template(tpl, facts, rules=pack))
-    card = score(pack, facts)
+    pane, card = _changzhi_pane(browser, server, tmp_path,
+                                lambda facts: facts.update(report_date=dt.date(2019, 6, 29)))  # a day late
     (fired,) = card.checks
-    pane = Pane(browser, server, fake_workbook(filled, "潞州区.xlsx"))
     lines = [e.inner_text() for e in pane.page.query_selector_all(".rubric-check")]
     assert lines == [f"提醒：{fired.message}"]
     assert pane.text("#rubric-ledger").startswith(f"提醒：{fired.message}")
