@@ -686,10 +686,12 @@ def _bad_value(pack, fid, value) -> bool:
     return False
 
 
-def test_random_ledgers_match_the_engine(run):
-    pack, layout = run["xinzhou"], run["llayout"]
-    bad, seen = [], Counter()
-    for facts, path in run["lrandom"]:
+def _compare_ledgers(run, pack, layout, items) -> tuple[list[str], Counter, list]:
+    """Each recalculated ledger of *items* ((facts, path)) against the engine: the
+    differences, what the cards hold (rows per status, rows with errors / warnings,
+    empty ledgers) and the cards."""
+    bad, seen, cards = [], Counter(), []
+    for facts, path in items:
         card = score(pack, facts)
         bad += compare_ledger(pack, layout, run["out"][path.name], card)
         for r in card.rows:
@@ -697,6 +699,12 @@ def test_random_ledgers_match_the_engine(run):
             seen["errors"] += bool(r.errors)
             seen["warnings"] += bool(r.warnings)
         seen["empty"] += not card.rows
+        cards.append(card)
+    return bad, seen, cards
+
+
+def test_random_ledgers_match_the_engine(run):
+    bad, seen, _ = _compare_ledgers(run, run["xinzhou"], run["llayout"], run["lrandom"])
     _report(bad, len(run["lrandom"]), "随机台账（忻州）")
     assert len(run["lrandom"]) >= 200
     for status in ("复燃", "已销号", "已验收", "已取缔待验收", "待取缔"):
@@ -705,10 +713,7 @@ def test_random_ledgers_match_the_engine(run):
 
 
 def test_ledger_example_cases_match_the_engine(run):
-    pack, layout = run["xinzhou"], run["lclayout"]
-    bad = []
-    for case, path in run["lcases"]:
-        bad += compare_ledger(pack, layout, run["out"][path.name], score(pack, case.facts))
+    bad = _compare_ledgers(run, run["xinzhou"], run["lclayout"], [(c.facts, p) for c, p in run["lcases"]])[0]
     _report(bad, len(run["lcases"]), "示例用例（忻州）")
     assert len(run["lcases"]) >= 10
 
@@ -738,20 +743,11 @@ def test_bad_ledger_cells_are_row_errors_where_the_engine_refuses(run):
 
 
 def test_qingling_random_ledgers_match_the_engine(run):
-    pack, layout = run["qingling"], run["qlayout"]
-    bad, seen = [], Counter()
-    for facts, path in run["qrandom"]:
-        card = score(pack, facts)
-        bad += compare_ledger(pack, layout, run["out"][path.name], card)
-        for r in card.rows:
-            seen[r.status] += 1
-            seen["errors"] += bool(r.errors)
-            seen["warnings"] += bool(r.warnings)
-        for ru in card.rollups:
-            seen["lagging"] += sum(1 for v in ru.groups.values() if v["lagging"] is True)
-            seen["on schedule"] += sum(1 for v in ru.groups.values() if v["lagging"] is False)
-            seen["empty area"] += len(ru.empty or ())
-        seen["empty"] += not card.rows
+    bad, seen, cards = _compare_ledgers(run, run["qingling"], run["qlayout"], run["qrandom"])
+    for ru in (ru for card in cards for ru in card.rollups):
+        seen["lagging"] += sum(1 for v in ru.groups.values() if v["lagging"] is True)
+        seen["on schedule"] += sum(1 for v in ru.groups.values() if v["lagging"] is False)
+        seen["empty area"] += len(ru.empty or ())
     _report(bad, len(run["qrandom"]), "随机台账（百日清零）")
     assert len(run["qrandom"]) >= 120
     for status in ("反弹", "已销号", "已完成待核查", "逾期未完成", "推进中"):
@@ -761,9 +757,6 @@ def test_qingling_random_ledgers_match_the_engine(run):
 
 
 def test_qingling_example_cases_match_the_engine(run):
-    pack, layout = run["qingling"], run["qclayout"]
-    bad = []
-    for case, path in run["qcases"]:
-        bad += compare_ledger(pack, layout, run["out"][path.name], score(pack, case.facts))
+    bad = _compare_ledgers(run, run["qingling"], run["qclayout"], [(c.facts, p) for c, p in run["qcases"]])[0]
     _report(bad, len(run["qcases"]), "示例用例（百日清零）")
     assert len(run["qcases"]) >= 18
