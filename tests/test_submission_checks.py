@@ -273,15 +273,25 @@ def test_auditor_reports_a_late_report_at_its_cell(tmp_path, templates):
     assert on_time.card.warning_count == late.card.warning_count - 1
 
 
-@pytest.mark.parametrize("value", ["2019.6.29", "2019年6月29日", "#N/A"])
+@pytest.mark.parametrize("value", ["2019.6.29", "2019年6月29日", "#N/A", "2019/6/29", "6月29日"])
 def test_a_messy_report_date_is_an_input_error_not_a_late_report(tmp_path, templates, value):
+    """Said once, in the auditor and in the add-in (the value is refused when read and
+    again by the ledger's check of its top-level facts)."""
+    from fastapi.testclient import TestClient
+
+    from rubric_xl.addin import create_app
+    from rubric_xl.addin._payload import payload_from_xlsx
     from rubric_xl.audit import score_workbook
 
     path = _set_cell(_workbook(tmp_path, PACK, templates), "report_date", value)
     res = score_workbook(path, PACK)
     assert res.card is None and res.status == "failed"
-    assert any(p.level == "error" and "报送日期" in p.msg for p in res.problems), res.problems
+    said = [p for p in res.problems if p.level == "error" and "报送日期" in p.msg]
+    assert len(said) == 1, res.problems
     assert not [p for p in res.problems if "逾期报送" in p.msg]
+    got = TestClient(create_app([PATH])).post("/rubric/score", json=payload_from_xlsx(path)).json()
+    assert got["ok"] is False
+    assert len([i for i in got["issues"] if "报送日期" in i["msg"]]) == 1, got["issues"]
 
 
 def test_an_error_check_makes_the_file_erroneous(tmp_path, templates):

@@ -187,7 +187,9 @@ def _score_into(a: Assessment, pack: RulePack, raw: dict, cells: dict[str, Cell]
     except FactsError as exc:  # e.g. a division by zero: nothing sensible to show
         a.ok = False
         a.message = exc.message
-        a.issues.extend(InputIssue("type", p.loc, p.loc, p.msg, _cell_at(p.loc, cells)) for p in exc.problems)
+        said = {i.msg for i in a.issues}  # a top-level value read as invalid is refused again: said once
+        a.issues.extend(InputIssue("type", p.loc, p.loc, p.msg, _cell_at(p.loc, cells))
+                        for p in exc.problems if p.msg not in said)
         return
     a.card = card
     if isinstance(card, ScoreCard):

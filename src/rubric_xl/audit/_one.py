@@ -149,8 +149,8 @@ def score_workbook(path: str | Path, rules: RulePack | str | Path | None = None,
             card = ledger_plan(reading.pack).run(values, reading.submission.where)
         else:
             card = score_values(reading.pack, values)
-    except RubricError as exc:
-        res.problems += list(exc.problems) or [Problem(shown, exc.message)]
+    except RubricError as exc:  # a top-level value read as invalid is refused again: said once
+        res.problems += [p for p in exc.problems if p not in res.problems] or [Problem(shown, exc.message)]
         res.seconds_score = time.perf_counter() - t1
         return res
     res.card = card
