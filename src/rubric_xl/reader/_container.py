@@ -171,6 +171,7 @@ class Workbook:
         self._grids: dict[str, list[list[Any]]] = {}
         self._scans: dict[str, SheetScan] = {}
         self._values: dict[str, dict[tuple[int, int], Any]] = {}  # sheets read without calamine
+        self._by_col: dict[str, dict[int, list[int]]] = {}  # sheet -> column -> rows with a cell (rows_in)
         self._kinds: tuple[str, ...] | None = None  # what each cell style makes of a number
         self._cal: Any = None
         self._base = self._package()
@@ -488,7 +489,14 @@ class Workbook:
         scan = self._scans.get(sheet)
         if sheet not in self._values or scan is None or scan.raw is None:
             return None
-        return sorted({r for r, c in scan.raw if c in cols})
+        by_col = self._by_col.get(sheet)
+        if by_col is None:  # once per sheet: the rows of each column's cells
+            by_col = self._by_col[sheet] = {}
+            for r, c in scan.raw:
+                by_col.setdefault(c, []).append(r)
+        if len(cols) == 1:
+            return sorted(by_col.get(next(iter(cols)), ()))
+        return sorted({r for c in cols for r in by_col.get(c, ())})
 
     def formula_cells(self, sheet: str) -> set[tuple[int, int]]:
         """(row, col) of every cell of *sheet* that holds a formula."""

@@ -374,7 +374,7 @@ range, which must be within the bounds): each is a formula cell, whatever its
 # regular expressions below see exactly the elements expat sees, and the cells
 # they find are the cells the expat pass finds.  Whatever does not fit that
 # shape — or breaks any rule — goes to the expat pass, which decides (and
-# words the error).  ``tests/test_scan_fast.py`` checks both agree.
+# words the error).  ``tests/test_reader_values.py`` checks both agree.
 
 _ATTRS = rb'(?:[ \t\r\n]+[A-Za-z_][\w.:-]*="[^"&<]*")*'
 _CELL_RX = re.compile(
@@ -387,6 +387,14 @@ _ROW_RX = re.compile(rb'<row r="[1-9][0-9]{0,6}"' + _ATTRS + rb'[ \t\r\n]*/?>')
 _OPENS = re.compile(rb"<(?:c|row)[ \t\r\n/>]")  # every start of a cell or row tag
 _ODD = re.compile(rb"<(?:[!?]|/?[^ \t\r\n/><]*:)")  # whatever is not plain (no "<" in a name: linear)
 _DIM_RX = re.compile(rb'<dimension(' + _ATTRS + rb')[ \t\r\n]*/?>')
+# the cells most of a template's sheet is made of, which hold no value: an empty cell carrying
+# only a style (<c r="B6" s="19" t="n"/>) and a shared formula's follower without a cached
+# result (<c r="R6" s="22"><f t="shared" si="0"/><v/></c>); split off in one pass (their
+# references are groups 1 and 2), so only the rest is matched cell by cell
+_BARE_RX = re.compile(
+    rb'<c r="([A-Z]{1,3}[1-9][0-9]{0,6})"' + _ATTRS + rb'[ \t\r\n]*/>'
+    rb'|<c r="([A-Z]{1,3}[1-9][0-9]{0,6})"(?: s="[0-9]{1,6}")?><f t="shared" si="[0-9]{1,6}"[ \t\r\n]*/>'
+    rb'(?:<v[ \t\r\n]*/>)?</c>')
 _DIM_OPEN = re.compile(rb"<dimension[ \t\r\n/>]")
 _REF_ATTR = re.compile(rb'[ \t\r\n]ref="([^"]*)"')
 _ERROR_T = re.compile(rb'[ \t\r\n]t="e"')
@@ -396,38 +404,46 @@ _KIND_T = re.compile(rb'[ \t\r\n]t="(array|dataTable|shared)"')  # of an <f>
 _SEEN_REFS: dict[bytes, tuple[int, int]] = {}  # b"D28" -> (28, 4): the same cells recur in every workbook
 
 
-def fast_scan(data: bytes) -> SheetScan | None:
-    """What :func:`full_scan` returns for a plainly written, valid worksheet
-    part, found at the byte level; ``None`` when the part is written another
-    way or breaks a rule (the caller then runs :func:`full_scan`)."""
-    start = data.find(b"<sheetData")
-    if start < 0 or data[start + 10:start + 11] not in (b">", b"/", b" ", b"\t", b"\r", b"\n"):
+class _Rows:
+    """What a run of whole ``<row>`` elements holds (the byte-level pass's unit):
+    the position of every cell (in document order, none twice), the formula
+    cells, the cells with content as (attributes, <v>, <is>), the error values,
+    the extent, and ``row``: the one row number every cell has, when the run
+    is one ``<row>`` holding only its own cells (else 0)."""
+
+    __slots__ = ("rcs", "formulas", "raw", "errors", "rows", "cols", "row")
+
+    def __init__(self, rcs: list[tuple[int, int]], formulas: set[tuple[int, int]]):
+        self.rcs, self.formulas = rcs, formulas
+        self.raw: dict[tuple[int, int], tuple[bytes, bytes, bytes]] = {}
+        self.errors: dict[tuple[int, int], str] = {}
+        self.rows = max(rcs)[0] if rcs else 0
+        self.cols = max(map(itemgetter(1), rcs)) if rcs else 0
+        self.row = 0
+
+
+def _rows(chunk: bytes) -> _Rows | None:
+    """The cells of *chunk*, whole ``<row>`` elements each but the last without
+    its ``</row>`` (the text between ``</row>`` tags), or ``None`` when it is
+    not plainly written, not well-formed on its own or breaks a rule.  The
+    result depends on the bytes alone: every cell carries its ``r``."""
+    if _ODD.search(chunk):
         return None
-    end = data.find(b"</sheetData>", start)
-    if end < 0:  # <sheetData/> (or malformed: expat decides below)
-        end = start
-    if _ODD.search(data, 1, end):
-        return None
-    opens = len(_OPENS.findall(data, 1, end))
-    try:
-        parse(data, safe_parser())  # well-formed, no DTD: C only, no callbacks
+    try:  # balanced content ending inside an open <row>, under one root: well-formed on its own
+        parse(b"<x>" + chunk + b"</row></x>", safe_parser())
     except ScanError:
         return None
-    head, body = data[:start], data[start:end]
-    dims = _DIM_RX.findall(head)
-    if len(dims) != len(_DIM_OPEN.findall(head)):
-        return None
-    try:
-        for attrs in dims:
-            m = _REF_ATTR.search(attrs)
-            _dimension(m.group(1).decode("utf-8") if m else None)
-    except ScanError:
-        return None
-    cells = _CELL_RX.findall(body)
-    if len(cells) + len(_ROW_RX.findall(body)) != opens or len(cells) > MAX_CELLS:
+    opens = len(_OPENS.findall(chunk))
+    parts = _BARE_RX.split(chunk)  # [between, empty cell's ref, follower's ref, between, …]
+    empty, follow = [r for r in parts[1::3] if r is not None], [r for r in parts[2::3] if r is not None]
+    cells = _CELL_RX.findall(b"".join(parts[::3]))
+    rows = len(_ROW_RX.findall(chunk))
+    if len(cells) + len(empty) + len(follow) + rows != opens or len(cells) + len(empty) + len(follow) > MAX_CELLS:
         return None
     known = _SEEN_REFS
     refs = [c[0] for c in cells]
+    refs += follow  # formula cells, after the cells matched one by one (their rcs are zipped with cells)
+    refs += empty
     rcs = list(map(known.get, refs))
     if None in rcs:
         for i, rc in enumerate(rcs):
@@ -438,13 +454,11 @@ def fast_scan(data: bytes) -> SheetScan | None:
                 if len(known) < 200_000:
                     known[refs[i]] = rc
                 rcs[i] = rc
-    if len(set(refs)) != len(refs):  # a cell twice (a reference is written one way only: A-Z, no leading 0)
+    if len(set(rcs)) != len(rcs):  # a cell twice (a reference is written one way only: A-Z, no leading 0)
         return None
-    rows = max(rcs)[0] if rcs else 0
-    cols = max(map(itemgetter(1), rcs)) if rcs else 0
-    if rows > MAX_ROWS or cols > MAX_COLS:
-        return None
-    out = SheetScan(raw={})
+    out = _Rows(rcs, set(rcs[len(cells):len(cells) + len(follow)]))
+    if rcs and rows == 1 and rcs[0][0] == out.rows and min(rcs)[0] == out.rows:
+        out.row = out.rows
     formulas, errors, raw = out.formulas, out.errors, out.raw
     for rc, (ref, attrs, f, fattrs, v, inline) in zip(rcs, cells):
         if f:
@@ -473,6 +487,151 @@ def fast_scan(data: bytes) -> SheetScan | None:
                 value = v[3:-4].decode("utf-8").strip()
                 if 0 < len(value) <= 16:
                     errors[rc] = value
-    seen = refs
-    out.cells, out.rows, out.cols = len(seen), rows, cols
+    return out
+
+
+# Rows recur byte for byte in every workbook of a batch made from one template (the
+# prepared rows of a ledger, a rubric's headings): a row seen twice is read on its
+# own and remembered by its bytes; the others of a sheet are read together in one run.
+ROW_MEMO = 16_384  # rows remembered (and rows seen once), the oldest dropped first
+ROW_MEMO_BYTES = 4096  # longer rows are not remembered
+# how the text before each </row> starts: a <row> start tag (after rows without cells).  Read
+# together, rows starting so are each well-formed on their own when their run is (each closes
+# what it opens: the </row> after it must close its own <row>), so remembered rows read
+# between them sit in <sheetData> as they do in the part, never inside a cell
+_ROW_START = re.compile(rb'[ \t\r\n]*(?:<row r="[1-9][0-9]{0,6}"' + _ATTRS + rb'[ \t\r\n]*/>[ \t\r\n]*)*'
+                        rb'<row r="[1-9][0-9]{0,6}"' + _ATTRS + rb'[ \t\r\n]*>')
+_ROW_DONE: dict[bytes, _Rows] = {}
+_ROW_ONCE: dict[bytes, None] = {}
+
+
+def _bounded(memo: dict) -> None:
+    try:
+        while len(memo) >= ROW_MEMO:
+            memo.pop(next(iter(memo)))
+    except (KeyError, RuntimeError, StopIteration):  # another thread got there first
+        pass
+
+
+@by_content
+def _frame(data: bytes) -> bool:
+    """A worksheet part with its rows taken out (``…<sheetData></sheetData>…``)
+    is well-formed and has no DTD: the same for every workbook of a template."""
+    try:
+        parse(data, safe_parser())
+    except ScanError:
+        return False
+    return True
+
+
+def fast_scan(data: bytes) -> SheetScan | None:
+    """What :func:`full_scan` returns for a plainly written, valid worksheet
+    part, found at the byte level; ``None`` when the part is written another
+    way or breaks a rule (the caller then runs :func:`full_scan`).
+
+    The part is checked in pieces: the part without its rows (expat), then
+    the rows (:func:`_rows`), each of which is well-formed on its own; rows
+    inserted into ``<sheetData>`` of a well-formed part leave it well-formed."""
+    start = data.find(b"<sheetData")
+    if start < 0 or data[start + 10:start + 11] not in (b">", b"/", b" ", b"\t", b"\r", b"\n"):
+        return None
+    opened = data.find(b">", start)  # the end of the <sheetData> tag (no ">" in a plain value)
+    end = data.find(b"</sheetData>", start)
+    if opened < 0 or end < 0 or data[opened - 1:opened] == b"/":  # <sheetData/>: no rows
+        return None if end >= 0 or opened < 0 else _whole(data, start)
+    if b'"' in data[start:opened]:  # written with attributes (a ">" may hide in one): the expat pass
+        return None
+    head, body = data[:opened + 1], data[opened + 1:end]
+    if _ODD.search(head, 1) or _OPENS.search(head) or not _frame(head + data[end:]):
+        return None
+    dims = _DIM_RX.findall(head)
+    if len(dims) != len(_DIM_OPEN.findall(head)):
+        return None
+    try:
+        for attrs in dims:
+            m = _REF_ATTR.search(attrs)
+            _dimension(m.group(1).decode("utf-8") if m else None)
+    except ScanError:
+        return None
+    pieces = body.split(b"</row>")
+    if pieces.pop().strip(b" \t\r\n"):  # anything but white space after the last row: the expat pass decides
+        return None
+    runs: list[_Rows] = []
+    together: list[bytes] = []
+    done, once = _ROW_DONE, _ROW_ONCE
+    start_row = _ROW_START.match
+    for piece in pieces:
+        hit = done.get(piece)
+        if hit is not None:
+            runs.append(hit)
+            continue
+        if start_row(piece) is None:
+            return None
+        if piece in once and len(piece) <= ROW_MEMO_BYTES:
+            got = _rows(piece)
+            if got is None:
+                return None
+            _bounded(done)
+            done[piece] = got
+            runs.append(got)
+        else:
+            together.append(piece)
+            if len(piece) <= ROW_MEMO_BYTES:
+                _bounded(once)
+                once[piece] = None
+    if together:
+        got = _rows(b"</row>".join(together))
+        if got is None:
+            return None
+        runs.append(got)
+    return _joined(runs)
+
+
+def _whole(data: bytes, start: int) -> SheetScan | None:
+    """A part whose ``<sheetData/>`` holds no rows: well-formed, its dimensions within the bounds."""
+    if _ODD.search(data, 1, start) or _OPENS.search(data, 1, start) or not _frame(data):
+        return None
+    head = data[:start]
+    dims = _DIM_RX.findall(head)
+    if len(dims) != len(_DIM_OPEN.findall(head)):
+        return None
+    try:
+        for attrs in dims:
+            m = _REF_ATTR.search(attrs)
+            _dimension(m.group(1).decode("utf-8") if m else None)
+    except ScanError:
+        return None
+    return SheetScan(raw={})
+
+
+def _joined(runs: list[_Rows]) -> SheetScan | None:
+    """The sheet's scan from its runs of rows; ``None`` for a cell written
+    twice.  A run that is one row with only its own cells shares no cell with
+    another such run of another row number."""
+    out = SheetScan(raw={})
+    formulas, raw, errors = out.formulas, out.raw, out.errors
+    own: set[int] = set()
+    others: list[tuple[int, int]] = []
+    cells = rows = cols = 0
+    for run in runs:
+        cells += len(run.rcs)
+        if run.row and run.row not in own:
+            own.add(run.row)
+        else:
+            others += run.rcs
+        if run.rows > rows:
+            rows = run.rows
+        if run.cols > cols:
+            cols = run.cols
+        if run.formulas:
+            formulas |= run.formulas
+        if run.raw:
+            raw.update(run.raw)
+        if run.errors:
+            errors.update(run.errors)
+    if cells > MAX_CELLS or rows > MAX_ROWS or cols > MAX_COLS:
+        return None
+    if others and (len(set(others)) != len(others) or any(r in own for r, _ in others)):
+        return None  # a cell twice
+    out.cells, out.rows, out.cols = cells, rows, cols
     return out
