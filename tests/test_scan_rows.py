@@ -1,0 +1,147 @@
+"""The byte-level pass reads a worksheet in pieces and remembers rows by their
+bytes (``reader/_scan.py``): the part without its rows is checked once, a row
+seen twice is read alone and remembered, the other rows of a sheet are read
+together.  The answer must be the same the first, second and third time a
+sheet is read, must be the expat pass's, and a remembered row must never be
+read where it does not sit (inside a cell, inside another row).
+"""
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import hostile
+from rubric_xl.reader import _scan
+from rubric_xl.reader._scan import ScanError, fast_scan, full_scan
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATES = sorted((ROOT / "workbook_templates").glob("*.xlsx")) + sorted((ROOT / "examples").glob("*.xlsx"))
+
+
+@pytest.fixture
+def memo(monkeypatch):
+    """Empty row memos for one test (the module's are shared by the process)."""
+    done: dict = {}
+    once: dict = {}
+    monkeypatch.setattr(_scan, "_ROW_DONE", done)
+    monkeypatch.setattr(_scan, "_ROW_ONCE", once)
+    return done, once
+
+
+def _seen(scan) -> tuple:
+    return scan.formulas, scan.errors, scan.rows, scan.cols, scan.cells, scan.raw
+
+
+def _agrees(xml: bytes) -> bool | None:
+    """None: the fast pass gave up; True: it agrees with the expat pass (which must not refuse)."""
+    fast = fast_scan(xml)
+    if fast is None:
+        return None
+    try:
+        full = full_scan(xml)
+    except ScanError as exc:
+        pytest.fail(f"the fast pass accepted a part the expat pass refuses: {exc.msg}")
+    return (fast.formulas, fast.errors, fast.rows, fast.cols, fast.cells) == (
+        full.formulas, full.errors, full.rows, full.cols, full.cells)
+
+
+def test_every_template_sheet_reads_the_same_together_alone_and_remembered(memo):
+    done, once = memo
+    sheets = 0
+    for path in TEMPLATES:
+        with zipfile.ZipFile(io.BytesIO(path.read_bytes())) as zf:
+            parts = [zf.read(n) for n in zf.namelist() if n.startswith("xl/worksheets/sheet")]
+        for xml in parts:
+            done.clear()
+            once.clear()
+            first = fast_scan(xml)  # every row read together, each noted as seen once
+            if first is None:
+                continue
+            rows = xml.count(b"</row>")
+            assert len(done) == 0 and len(once) >= min(rows, 1)
+            second = fast_scan(xml)  # each row read alone, and remembered
+            assert len(done) >= min(rows, 1)
+            third = fast_scan(xml)  # the rows taken from the memo
+            assert _seen(first) == _seen(second) == _seen(third), path.name
+            assert _agrees(xml) is True, path.name
+            sheets += 1
+    assert sheets >= 20  # the templates' and examples' sheets really take this pass
+
+
+ROW = b'<row r="6"><c r="A6" s="1" t="n"><v>4</v></c><c r="B6" s="2"/>'  # remembered, without its </row>
+
+
+def _prime() -> None:
+    xml = hostile.sheet_xml(ROW + b"</row>")
+    for _ in range(3):
+        assert _agrees(xml) is True
+    assert ROW in _scan._ROW_DONE
+
+
+# a remembered row where it does not sit in the part: inside an inline string, inside
+# another row (two spellings each), and rows the memo must not make legal
+MISPLACED = {
+    "inside an inline string": b'<row r="1"><c r="A1" t="inlineStr"><is><t>x</t><row r="2">'
+                               b"</row>" + ROW + b"</row></is></c></row>",
+    "inside an inline string, no row before": b'<row r="1"><c r="A1" t="inlineStr"><is><r><t>x</t></r>'
+                                              + ROW + b"</row></is></c></row>",
+    "inside another row": b'<row r="1"><row r="2"></row>' + ROW + b"</row></row>",
+    "inside another row, after a cell": b'<row r="1"><c r="A1"><v>1</v></c>' + ROW + b"</row></row>",
+    "inside a cell": b'<row r="1"><c r="A1"><v>1</v>' + ROW + b"</row></c></row>",
+    "inside a cell's formula": b'<row r="1"><c r="A1"><f>1</f><row r="2">' + b"</row>" + ROW + b"</row></c></row>",
+}
+
+
+@pytest.mark.parametrize("case", sorted(MISPLACED))
+def test_a_remembered_row_is_never_read_where_it_does_not_sit(memo, case):
+    _prime()
+    xml = hostile.sheet_xml(MISPLACED[case])
+    for _ in range(3):  # together, alone, remembered
+        assert _agrees(xml) is not False
+
+
+@pytest.mark.parametrize("body", [
+    ROW + b"</row>" + ROW + b"</row>",  # the same row twice
+    b'<row r="7"><c r="A6"><v>1</v></c></row>' + ROW + b"</row>",  # another row holding A6
+    ROW + b"</row>" + b'<row r="6"><c r="A6"><v>2</v></c></row>',  # the same row number again
+], ids=["row twice", "a cell of it in another row", "its number again"])
+def test_a_cell_written_twice_around_a_remembered_row_is_refused(memo, body):
+    _prime()
+    xml = hostile.sheet_xml(body)
+    with pytest.raises(ScanError):
+        full_scan(xml)
+    for _ in range(3):
+        assert fast_scan(xml) is None
+
+
+@pytest.mark.parametrize("tag", [b'<sheetData a="x>y">', b"<sheetData a='>'>", b'<sheetData\n a="1">'])
+def test_sheet_data_written_with_attributes_goes_to_the_expat_pass(memo, tag):
+    xml = hostile.sheet_xml(ROW + b"</row>").replace(b"<sheetData>", tag)
+    assert fast_scan(xml) is None
+    assert full_scan(xml).cells == 2
+
+
+@pytest.mark.parametrize("after", [b"text", b"<row r=\"9\"/>", b"<c r=\"A9\"/>"])
+def test_anything_after_the_last_row_goes_to_the_expat_pass(memo, after):
+    xml = hostile.sheet_xml(ROW + b"</row>" + after)
+    for _ in range(2):
+        assert _agrees(xml) is None
+
+
+def test_the_memo_stays_bounded(memo, monkeypatch):
+    done, once = memo
+    monkeypatch.setattr(_scan, "ROW_MEMO", 8)
+    body = b"".join(b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (r, r, r) for r in range(1, 41))
+    xml = hostile.sheet_xml(body, b"A1:A40")
+    scans = [_seen(fast_scan(xml)) for _ in range(4)]
+    assert all(s == scans[0] for s in scans) and scans[0][4] == 40
+    assert len(done) <= 8 and len(once) <= 8
+    long_row = b'<row r="1"><c r="A1" t="inlineStr"><is><t>' + b"x" * (_scan.ROW_MEMO_BYTES + 1) + b"</t></is></c>"
+    done.clear()
+    once.clear()
+    for _ in range(3):
+        assert _agrees(hostile.sheet_xml(long_row + b"</row>")) is True
+    assert not done and not once  # a row longer than ROW_MEMO_BYTES is never remembered
