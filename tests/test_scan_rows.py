@@ -145,3 +145,85 @@ def test_the_memo_stays_bounded(memo, monkeypatch):
     for _ in range(3):
         assert _agrees(hostile.sheet_xml(long_row + b"</row>")) is True
     assert not done and not once  # a row longer than ROW_MEMO_BYTES is never remembered
+
+
+# what a red-team pass found (each with one more spelling): cells nested in a cell, another
+# <sheetData> among the rows, a decoy before the declaration, a CR in an error value, a row
+# closed with "</row >" so that a remembered row lands inside an inline string
+H = (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+     b'spreadsheetml/2006/main"><dimension ref="A1:B2"/><sheetData>')
+T = b"</sheetData></worksheet>"
+FOUND = {
+    "empty cell in an inline string": H + b'<row r="1"><c r="A1" t="inlineStr"><is><t>x</t><c r="B2"/></is></c></row>' + T,
+    "full cell in a rich inline string": H + b'<row r="1"><c r="A1" t="inlineStr"><is><r><t>x</t></r>'
+                                         b'<c r="B2"><v>1</v></c></is></c></row>' + T,
+    "cell in a value": H + b'<row r="1"><c r="A1"><v>1<c r="B2"/></v></c></row>' + T,
+    "cell after a value": H + b'<row r="1"><c r="A1"><v>1</v><c r="B2"/></c></row>' + T,
+    "follower in a formula": H + b'<row r="1"><c r="A1"><f>1+<c r="B2"><f t="shared" si="0"/></c></f><v>1</v></c></row>' + T,
+    "sheetData in a row": H + b'<row r="1"><sheetData/><c r="A1"><v>1</v></c></row>' + T,
+    "sheetData in a row, spelled open": H + b'<row r="1"><sheetData></sheetData ><c r="A1"><v>1</v></c></row>' + T,
+    "decoy in a comment at 0": b'<!--<sheetData></sheetData>--><worksheet><dimension ref="A1:B2"/><sheetData>'
+                               b'<row r="1"><c r="A1"><v>1</v></c></row></sheetData></worksheet>',
+    "decoy in an instruction at 0": b'<?x <sheetData></sheetData>?><worksheet><dimension ref="A1:B2"/><sheetData>'
+                                    b'<row r="1"><c r="A1"><v>1</v></c></row></sheetData></worksheet>',
+    "decoy hides a dimension out of bounds": b'<!--<sheetData></sheetData>--><worksheet><dimension ref="A1:ZZZ99999"/>'
+                                             b"<sheetData></sheetData></worksheet>",
+    "decoy before an empty sheetData": b'<!--<sheetData/>--><worksheet><dimension ref="ZZZ1"/><sheetData/></worksheet>',
+    "CR in an error value": H + b'<row r="1"><c r="A1" t="e"><v>#N\rA</v></c></row>' + T,
+    "CR LF in an error value": H + b'<row r="1"><c r="A1" t="e"><v>#DIV/0!\r\n</v></c></row>' + T,
+}
+PRIMED = {
+    "remembered row in an inline string, row closed with a space":
+        H + b'<row r="1"><c r="A1" t="inlineStr"><is><row r="9"></row><row r="5"><c r="C5"><v>7</v></c></row>'
+            b'<row r="2"></row ></is></c></row>' + T,
+    "remembered row in an inline string, row closed with a newline":
+        H + b'<row r="1"><c r="A1" t="inlineStr"><is><row r="9"></row><row r="5"><c r="C5"><v>7</v></c></row>'
+            b'<row r="2"></row\n></is></c></row>' + T,
+    "remembered row after a sheetData in a row":
+        H + b'<row r="1"><sheetData></sheetData ><row r="3"></row><row r="5"><c r="C5"><v>7</v></c></row>'
+            b'<row r="2"></row ></row>' + T,
+}
+
+
+def _exact(xml: bytes) -> bool:
+    """The fast pass gave up, or found exactly what the expat pass finds (which must not refuse)."""
+    fast = fast_scan(xml)
+    if fast is None:
+        return True
+    try:
+        full = full_scan(xml)
+    except ScanError:
+        return False
+    return (fast.formulas, fast.errors, fast.rows, fast.cols, fast.cells) == (
+        full.formulas, full.errors, full.rows, full.cols, full.cells)
+
+
+@pytest.mark.parametrize("case", sorted(FOUND))
+def test_what_the_red_team_found_is_read_as_the_expat_pass_reads_it(memo, case):
+    for _ in range(3):
+        assert _exact(FOUND[case]), case
+
+
+@pytest.mark.parametrize("case", sorted(PRIMED))
+def test_a_remembered_row_cannot_be_smuggled_into_a_cell(memo, case):
+    primer = H + b'<row r="5"><c r="C5"><v>7</v></c></row>' + T
+    for _ in range(3):
+        assert _agrees(primer) is True
+    for _ in range(3):
+        assert _exact(PRIMED[case]), case
+
+
+@pytest.mark.parametrize("inner", [b"<is>", b'<is><r><rPr><b/></rPr><t>x</t></r>'])
+def test_nested_inline_strings_are_linear(memo, inner):
+    import time
+
+    def took(n: int) -> float:
+        xml = H + b'<row r="1">' + b'<c r="A1" t="inlineStr">' + inner * n + b"<t/>" + b"</is></c>" * n + b"</row>" + T
+        best = 1e9
+        for _ in range(3):
+            t = time.perf_counter()
+            assert _exact(xml)
+            best = min(best, time.perf_counter() - t)
+        return best
+    small, big = took(500), took(4000)  # quadratic, 4,000 took 3.7 s
+    assert big < 1.0 and big < 25 * max(small, 0.002)

@@ -380,21 +380,13 @@ _ATTRS = rb'(?:[ \t\r\n]+[A-Za-z_][\w.:-]*="[^"&<]*")*'
 _CELL_RX = re.compile(
     rb'<c r="([A-Z]{1,3}[1-9][0-9]{0,6})"(' + _ATTRS + rb')[ \t\r\n]*(?:/>|>'
     rb'(?:(<f)(' + _ATTRS + rb')[ \t\r\n]*(?:/>|>[^<]*</f>))?'
-    rb'(<v[ \t\r\n]*/>|<v>[^<]*</v>)?(<is>[^<]*(?:<(?!/is>)[^<]*)*</is>)?</c>)')
+    rb'(<v[ \t\r\n]*/>|<v>[^<]*</v>)?(<is>[^<]*(?:<(?!/?(?:is|c|row|sheetData|v|f)[ \t\r\n/>])[^<]*)*</is>)?</c>)')
 _ROW_RX = re.compile(rb'<row r="[1-9][0-9]{0,6}"' + _ATTRS + rb'[ \t\r\n]*/?>')
 # every start of a cell or row tag, and whatever is not plain: comments, CDATA, a DTD,
 # processing instructions, prefixed elements (counted against what the expressions above match)
 _OPENS = re.compile(rb"<(?:c|row)[ \t\r\n/>]")  # every start of a cell or row tag
 _ODD = re.compile(rb"<(?:[!?]|/?[^ \t\r\n/><]*:)")  # whatever is not plain (no "<" in a name: linear)
 _DIM_RX = re.compile(rb'<dimension(' + _ATTRS + rb')[ \t\r\n]*/?>')
-# the cells most of a template's sheet is made of, which hold no value: an empty cell carrying
-# only a style (<c r="B6" s="19" t="n"/>) and a shared formula's follower without a cached
-# result (<c r="R6" s="22"><f t="shared" si="0"/><v/></c>); split off in one pass (their
-# references are groups 1 and 2), so only the rest is matched cell by cell
-_BARE_RX = re.compile(
-    rb'<c r="([A-Z]{1,3}[1-9][0-9]{0,6})"' + _ATTRS + rb'[ \t\r\n]*/>'
-    rb'|<c r="([A-Z]{1,3}[1-9][0-9]{0,6})"(?: s="[0-9]{1,6}")?><f t="shared" si="[0-9]{1,6}"[ \t\r\n]*/>'
-    rb'(?:<v[ \t\r\n]*/>)?</c>')
 _DIM_OPEN = re.compile(rb"<dimension[ \t\r\n/>]")
 _REF_ATTR = re.compile(rb'[ \t\r\n]ref="([^"]*)"')
 _ERROR_T = re.compile(rb'[ \t\r\n]t="e"')
@@ -434,16 +426,12 @@ def _rows(chunk: bytes) -> _Rows | None:
     except ScanError:
         return None
     opens = len(_OPENS.findall(chunk))
-    parts = _BARE_RX.split(chunk)  # [between, empty cell's ref, follower's ref, between, …]
-    empty, follow = [r for r in parts[1::3] if r is not None], [r for r in parts[2::3] if r is not None]
-    cells = _CELL_RX.findall(b"".join(parts[::3]))
+    cells = _CELL_RX.findall(chunk)
     rows = len(_ROW_RX.findall(chunk))
-    if len(cells) + len(empty) + len(follow) + rows != opens or len(cells) + len(empty) + len(follow) > MAX_CELLS:
+    if len(cells) + rows != opens or len(cells) > MAX_CELLS:
         return None
     known = _SEEN_REFS
     refs = [c[0] for c in cells]
-    refs += follow  # formula cells, after the cells matched one by one (their rcs are zipped with cells)
-    refs += empty
     rcs = list(map(known.get, refs))
     if None in rcs:
         for i, rc in enumerate(rcs):
@@ -456,7 +444,7 @@ def _rows(chunk: bytes) -> _Rows | None:
                 rcs[i] = rc
     if len(set(rcs)) != len(rcs):  # a cell twice (a reference is written one way only: A-Z, no leading 0)
         return None
-    out = _Rows(rcs, set(rcs[len(cells):len(cells) + len(follow)]))
+    out = _Rows(rcs, set())
     if rcs and rows == 1 and rcs[0][0] == out.rows and min(rcs)[0] == out.rows:
         out.row = out.rows
     formulas, errors, raw = out.formulas, out.errors, out.raw
@@ -482,7 +470,7 @@ def _rows(chunk: bytes) -> _Rows | None:
         if v or inline:
             raw[rc] = (attrs, v, inline)
             if b'"e"' in attrs and v.startswith(b"<v>") and _ERROR_T.search(attrs):
-                if b"&" in v:
+                if b"&" in v or b"\r" in v:  # a reference, or a CR expat reads as LF: the expat pass
                     return None
                 value = v[3:-4].decode("utf-8").strip()
                 if 0 < len(value) <= 16:
@@ -542,7 +530,8 @@ def fast_scan(data: bytes) -> SheetScan | None:
     if b'"' in data[start:opened]:  # written with attributes (a ">" may hide in one): the expat pass
         return None
     head, body = data[:opened + 1], data[opened + 1:end]
-    if _ODD.search(head, 1) or _OPENS.search(head) or not _frame(head + data[end:]):
+    if _ODD.search(head, _declared(head)) or _OPENS.search(head) or _MISPLACED.search(body) \
+            or not _frame(head + data[end:]):
         return None
     dims = _DIM_RX.findall(head)
     if len(dims) != len(_DIM_OPEN.findall(head)):
@@ -587,9 +576,22 @@ def fast_scan(data: bytes) -> SheetScan | None:
     return _joined(runs)
 
 
+_DECLARATION = re.compile(rb'<\?xml[ \t\r\n][^<>]*\?>')
+# in the rows: another <sheetData> (calamine and the expat pass stop at its end), or a row's
+# end tag written with space (``</row >``: the rows are split at ``</row>`` only)
+_MISPLACED = re.compile(rb"</?sheetData[ \t\r\n/>]|</row[^>]")
+
+
+def _declared(data: bytes) -> int:
+    """Where the part's text after its XML declaration starts (0 without one):
+    the only ``<?`` allowed, and only at the very start."""
+    m = _DECLARATION.match(data)
+    return m.end() if m else 0
+
+
 def _whole(data: bytes, start: int) -> SheetScan | None:
     """A part whose ``<sheetData/>`` holds no rows: well-formed, its dimensions within the bounds."""
-    if _ODD.search(data, 1, start) or _OPENS.search(data, 1, start) or not _frame(data):
+    if _ODD.search(data, _declared(data), start) or _OPENS.search(data, 1, start) or not _frame(data):
         return None
     head = data[:start]
     dims = _DIM_RX.findall(head)
