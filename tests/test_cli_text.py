@@ -284,7 +284,14 @@ def test_batch_json_is_one_object_equal_to_dumps(tmp_path):
     from rubric_xl.audit import combine_ledgers
     expect = {"kind": "batch", "summary": batch_counts(results), "files": [r.to_dict() for r in results],
               "combined": [c.to_dict() for c in combine_ledgers(results)]}
-    assert text == dumps(expect)  # assembled piecewise, yet the very text of dumps
+    assert doc == json.loads(dumps(expect))  # assembled piecewise, the same document as dumps
+    lines = text.splitlines()  # indented as dumps indents, each workbook's object on one line
+    files = lines[lines.index('  "files": [') + 1:lines.index('  ],', lines.index('  "files": ['))]
+    assert [json.loads(ln.strip().rstrip(",")) for ln in files] == doc["files"]
+    assert [ln.strip().rstrip(",") for ln in files] == [dumps(r.to_dict(), indent=None) for r in results]
+    assert all(ln.startswith('    {"file": ') for ln in files) and '"max": 100.00, ' in files[0]  # numbers as written
+    rest = [ln for ln in lines if ln not in files]
+    assert rest[:3] == ["{", '  "kind": "batch",', '  "summary": {'] and rest[-1] == "}"
     assert render([], "json") == dumps({"kind": "batch", "summary": batch_counts([]), "files": [],
                                         "combined": []})
 

@@ -20,14 +20,14 @@ import os
 from pathlib import Path
 from typing import Callable, Generator
 
-from ..engine.card import LedgerCard, dumps
+from ..engine.card import LedgerCard
 from ..engine.ledger import plan_for
 from ..errors import Problem
 from ..reader import load_cached
 from ..rules import RulePack
 from . import _isolate
 from ._one import STATUS_TEXT, FileResult, score_workbook
-from ._reports import Combined, CombinedTable, batch_counts, csv_text, json_text, safe_text, xlsx_bytes
+from ._reports import Combined, CombinedTable, batch_counts, csv_text, file_json, json_text, safe_text, xlsx_bytes
 from ._text import batch_text
 
 __all__ = ["score_workbooks", "score_entries", "score_workbook", "collect_files", "combine_ledgers",
@@ -88,7 +88,7 @@ Task = tuple[str, "str | RulePack | None", bool, bool, str]  # path, pack, stric
 
 def _encoded(res: FileResult, encode: bool) -> FileResult:
     if encode:  # the JSON text is made where the work is spread: in the worker
-        res.encoded = dumps(res.to_dict())
+        res.encoded = file_json(res)
     return res
 
 

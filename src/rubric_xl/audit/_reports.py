@@ -95,6 +95,11 @@ def _json_list(parts: list[str], indent: str) -> str:
     return "[\n" + inner + "\n" + indent + "]"
 
 
+def file_json(result: FileResult) -> str:
+    """One workbook's object in the batch JSON: on one line (``dumps(…, indent=None)``)."""
+    return dumps(result.to_dict(), indent=None)
+
+
 def json_text(results: list[FileResult], combined: list[Combined]) -> str:
     """One object, whatever the number of workbooks (docs/audit.md "Results")::
 
@@ -102,8 +107,10 @@ def json_text(results: list[FileResult], combined: list[Combined]) -> str:
          "files": [one object per workbook, in input order],
          "combined": [one ``ledger_combined`` object per ledger pack]}
 
-    The same text as ``dumps({...})``, assembled from each workbook's own text."""
-    files = [r.encoded or dumps(r.to_dict()) for r in results]
+    Indented as ``dumps`` indents, except that each workbook's object is on
+    one line (:func:`file_json`, made where the workbook was scored): a batch
+    of hundreds is read a workbook a line, and written several times faster."""
+    files = [r.encoded or file_json(r) for r in results]
     both = [dumps(c.to_dict()) for c in combined]
     summary = dumps(batch_counts(results)).replace("\n", "\n  ")
     return ('{\n  "kind": "batch",\n  "summary": ' + summary + ',\n  "files": ' + _json_list(files, "  ")

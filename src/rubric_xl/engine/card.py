@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -373,36 +374,36 @@ def to_dict(card: ScoreCard | LedgerCard) -> dict:
 
 
 def dumps(obj: Any, indent: int | None = 2) -> str:
-    """JSON text with :class:`JSONNumber` written as numbers, Chinese kept."""
-    marker = "\x00num:"
+    """JSON text with :class:`JSONNumber` written as numbers, Chinese kept.
+    *indent* ``None``: on one line (Python's C encoder, several times faster).
+
+    A number goes through the encoder as a string between two markers made
+    of a NUL and a nonce drawn for this call, then the markers and quotes are
+    taken out: a text in *obj* cannot know the nonce, so none is ever unquoted."""
+    nonce = os.urandom(6).hex()
+    head, tail = f"\x00{nonce}:", f"\x00{nonce}"
 
     def prep(o: Any) -> Any:
+        t = type(o)
+        if t is str or t is int or t is bool or o is None or t is float:
+            return o
+        if t is JSONNumber:
+            return head + o + tail
+        if t is dict:
+            return {k: prep(v) for k, v in o.items()}
+        if t is list or t is tuple:
+            return [prep(v) for v in o]
         if isinstance(o, JSONNumber):
-            return marker + o
+            return head + o + tail
         if isinstance(o, dict):
             return {k: prep(v) for k, v in o.items()}
         if isinstance(o, (list, tuple)):
             return [prep(v) for v in o]
         if isinstance(o, Decimal):
-            return marker + format(o, "f")
+            return head + format(o, "f") + tail
         if isinstance(o, _dt.date):
             return o.isoformat()
         return o
 
-    # a marked string is "\u0000num:2.80" in the JSON text: drop the quotes
-    return _unquote(json.dumps(prep(obj), ensure_ascii=False, indent=indent))
-
-
-def _unquote(text: str) -> str:
-    out = []
-    i = 0
-    needle = '"\\u0000num:'
-    while True:
-        j = text.find(needle, i)
-        if j < 0:
-            out.append(text[i:])
-            return "".join(out)
-        out.append(text[i:j])
-        k = text.index('"', j + len(needle))
-        out.append(text[j + len(needle):k])
-        i = k + 1
+    text = json.dumps(prep(obj), ensure_ascii=False, indent=indent)
+    return text.replace(f'"\\u0000{nonce}:', "").replace(f'\\u0000{nonce}"', "")
