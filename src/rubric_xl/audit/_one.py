@@ -18,7 +18,8 @@ from ..engine import num
 from ..engine.card import LedgerCard, ScoreCard, to_dict
 from ..engine.facts import Invalid, read_facts
 from ..errors import FactsError, Problem, RubricError
-from ..reader import Reading, read_workbook
+from ..reader import Reading, load_cached, read_workbook
+from ..rules.catalog import cached
 from ..rules import RulePack
 from ._tamper import compare_results
 
@@ -37,7 +38,35 @@ class FileResult:
     pack_source: str | None = None
     seconds_read: float = 0.0
     seconds_score: float = 0.0
-    encoded: str | None = None  # dumps(to_dict()), when made ahead (in a worker process)
+    encoded: str | None = None  # its line of the batch JSON (_reports.file_json), made in the worker
+    scored_from: dict[str, Any] | None = field(default=None, repr=False, compare=False)  # a rubric card's values
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A rubric card computed by the engine crosses a process boundary as
+        the values it was computed from: scoring them again where the result
+        arrives is several times cheaper than pickling the card, and gives
+        the very same card (the engine is a pure function of pack and values)."""
+        state = self.__dict__.copy()
+        if isinstance(self.card, ScoreCard) and self.scored_from is not None and self.pack_source \
+                and Path(self.pack_source).is_file():
+            state["card"] = None
+            state["_rescore"] = self.card.pack.hash
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        want = state.pop("_rescore", None)
+        self.__dict__.update(state)
+        if want is None:
+            return
+        try:
+            pack = cached(want) or load_cached(self.pack_source)  # type: ignore[arg-type]
+            if pack.hash == want:
+                self.card = score_values(pack, self.scored_from)  # type: ignore[arg-type]
+                return
+        except Exception:  # the pack file is gone or broken now: said below, never raised here
+            pass
+        self.problems = self.problems + [Problem(self.file, (
+            f"规则包文件 {self.pack_source} 在评分过程中被改动或无法读取，此文件的结果未能取回；请重新评分"))]
 
     @property
     def errors(self) -> list[Problem]:
@@ -149,6 +178,7 @@ def score_workbook(path: str | Path, rules: RulePack | str | Path | None = None,
             card = ledger_plan(reading.pack).run(values, reading.submission.where)
         else:
             card = score_values(reading.pack, values)
+            res.scored_from = values
     except RubricError as exc:  # a top-level value read as invalid is refused again: said once
         res.problems += [p for p in exc.problems if p not in res.problems] or [Problem(shown, exc.message)]
         res.seconds_score = time.perf_counter() - t1
