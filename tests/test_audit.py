@@ -361,3 +361,51 @@ def test_rules_folder_is_searched_first(tmp_path):
     path = filled(tmp_path, full_marks_facts())
     (r,) = score_workbooks([str(path)], rules=str(folder))
     assert r.status == "ok" and Path(r.pack_source).parent == folder
+
+
+# --- a result crossing a process boundary --------------------------------------------------
+
+
+def test_a_rubric_card_crosses_as_its_values_and_comes_back_the_same(tmp_path):
+    import pickle
+
+    from rubric_xl.audit._reports import file_json
+    path = filled(tmp_path, random_facts(SHANXI, random.Random(5), blank_rate=0.2), name="x.xlsx")
+    res = _real_score_workbook(path)
+    res.encoded = file_json(res)
+    data = pickle.dumps(res, protocol=pickle.HIGHEST_PROTOCOL)
+    assert b"ItemResult" not in data and b"Adjustment" not in data  # the card itself is not sent
+    back = pickle.loads(data)
+    assert to_dict(back.card) == to_dict(res.card) and back.status == res.status
+    assert back.problems == res.problems and back.encoded == res.encoded and back.unit == res.unit
+    assert file_json(back) == res.encoded  # the same line of the batch report
+
+
+def test_a_durable_card_crosses_whole(tmp_path):
+    import pickle
+
+    path = filled(tmp_path, full_marks_facts(), name="x.xlsx")
+    res = _real_score_workbook(path, executor="durable")
+    data = pickle.dumps(res, protocol=pickle.HIGHEST_PROTOCOL)
+    assert b"ItemResult" in data  # computed on durable-rules: never recomputed by the engine
+    assert to_dict(pickle.loads(data).card) == to_dict(res.card)
+
+
+@pytest.mark.parametrize("change", ["edited", "deleted"])
+def test_a_pack_changed_while_its_results_travel_is_said_not_raised(tmp_path, monkeypatch, change):
+    import pickle
+
+    from rubric_xl.rules import catalog
+    pack = tmp_path / "pack.yaml"
+    shutil.copy(SHANXI.source, pack)
+    path = filled(tmp_path, full_marks_facts(), name="x.xlsx")
+    res = _real_score_workbook(path, str(pack))
+    data = pickle.dumps(res, protocol=pickle.HIGHEST_PROTOCOL)
+    monkeypatch.setattr(catalog, "_CACHE", {})  # where it arrives, the pack was never loaded
+    if change == "edited":
+        pack.write_text(pack.read_text(encoding="utf-8").replace("title:", "title: 改", 1), encoding="utf-8")
+    else:
+        pack.unlink()
+    back = pickle.loads(data)
+    assert back.card is None and back.status == "failed"
+    assert "在评分过程中被改动或无法读取" in back.problems[-1].msg and str(pack) in back.problems[-1].msg
