@@ -474,3 +474,28 @@ def test_formula_cells_found_in_any_attribute_order():
            b'<x:c r="F3"><x:v>5</x:v></x:c><x:c r="G3"><x:f>A1</x:f></x:c></x:row></x:sheetData></x:worksheet>')
     assert scan_sheet(odd).formulas == {(3, 5), (3, 7)}
     assert scan_sheet(b'<worksheet><sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData></worksheet>').formulas == set()
+
+
+def test_where_inputs_are_is_found_once_per_workbook_xml_and_never_leaks(tmp_path):
+    """Where each input is read from is decided by workbook.xml alone and found
+    once for every workbook that shares it byte for byte; a workbook whose
+    names differ gets its own answer, before and after the others."""
+    from rubric_xl.reader import read_workbook
+    good = filled(tmp_path, full_marks_facts(), name="好.xlsx")
+    twin = filled(tmp_path, {**full_marks_facts(), "weekly_reports_count": 3}, name="同.xlsx")
+    moved = filled(tmp_path, full_marks_facts(), name="改.xlsx")
+
+    def move(wb):  # weekly_reports_count's name now points at another input's cell
+        wb.defined_names["weekly_reports_count"].attr_text = wb.defined_names["leading_group_established"].attr_text
+    edit_book(moved, move)
+    first = read_workbook(good)
+    assert not [p for p in first.problems if p.level == "error"]
+    same = read_workbook(twin)
+    assert same.book.derived is first.book.derived  # the same workbook.xml: decided once
+    assert same.submission.raw["weekly_reports_count"] == 3
+    other = read_workbook(moved)
+    assert other.book.derived is not first.book.derived
+    said = [p.msg for p in other.problems if "weekly_reports_count" in p.msg]
+    assert said and "指向同一位置" in said[0] and other.submission.raw["weekly_reports_count"] is None
+    again = read_workbook(good)
+    assert again.submission.raw == first.submission.raw and again.problems == first.problems

@@ -26,7 +26,7 @@ import stat
 import struct
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 import re
@@ -56,6 +56,11 @@ SHEET_STATES = ("visible", "hidden", "veryHidden")
 UNPACKED_ENTRIES = 16  # zip entries remembered unpacked, by their stored bytes (least recently used dropped)
 _UNPACKED: dict[tuple, bytes] = {}
 SHEET_TYPES = ("worksheet", "chartsheet", "dialogsheet")
+# a plainly written cell's value by its bytes (and the styles' kinds it was decoded with, kept
+# in the entry, and the date system): values are immutable (str, float, bool, date)
+DECODED_ENTRIES = 65_536
+DECODED_BYTES = 256  # longer values are decoded each time (the memo stays under ~30 MB)
+_DECODED: dict[tuple, tuple[Any, Any]] = {}
 # Attributes calamine takes as written, without decoding ``&#49;`` or ``&amp;``
 # (by local name): the container check must see the same text.
 RAW_ATTRIBUTES = {"Relationship": ("Id", "Target", "Type"), "sheet": ("id", "state"), "workbookPr": ("date1904",)}
@@ -92,6 +97,9 @@ class _BookXml:
     sheets: tuple[tuple[str, str, str | None], ...]
     names: tuple[tuple[str, str], ...]  # lower-case name -> reference text (workbook scope)
     local_names: dict[str, tuple[str, ...]]
+    # what readers derive from these alone (where each input is, which sheets are read), shared
+    # by every workbook whose workbook.xml is byte for byte this one
+    derived: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
 
 _BOOKS: dict[int, tuple[Element, _BookXml]] = {}  # id(tree) -> (tree, what it says): _tree remembers trees
@@ -168,6 +176,7 @@ class Workbook:
         self.date1904 = False
         self._names: dict[str, str] = {}  # lower-case name -> reference text (workbook scope)
         self._local_names: dict[str, list[str]] = {}
+        self.derived: dict = {}  # what workbook.xml alone decides (_BookXml.derived)
         self._grids: dict[str, list[list[Any]]] = {}
         self._scans: dict[str, SheetScan] = {}
         self._values: dict[str, dict[tuple[int, int], Any]] = {}  # sheets read without calamine
@@ -317,6 +326,7 @@ class Workbook:
         except _Refused as exc:
             raise _bad(self.path, exc.msg) from None
         self.date1904 = said.date1904
+        self.derived = said.derived
         for name, state, rid in said.sheets:
             sheet = self._sheet(name, state, rid, rels)
             self.sheets.append(sheet)
@@ -352,6 +362,13 @@ class Workbook:
 
     def _needed_sheets(self) -> list[str]:
         """``_meta`` and every sheet a defined name points at: the sheets read."""
+        key = ("needed sheets", self._also)
+        hit = self.derived.get(key)
+        if hit is None:
+            hit = self.derived[key] = self._wanted()
+        return hit
+
+    def _wanted(self) -> list[str]:
         wanted = {META_SHEET, *self._also}
         for text in [*self._names.values(), *(t for ts in self._local_names.values() for t in ts)]:
             ref = parse_ref(text)
@@ -397,7 +414,16 @@ class Workbook:
         raw = self._scans[sheet].raw.get(rc)  # type: ignore[union-attr]
         if raw is None:
             return ""
-        value = decode(raw[0], raw[1], raw[2], self._kinds, self.date1904)
+        key = (raw, self.date1904)
+        hit = _DECODED.get(key)  # the same cell bytes recur in every workbook of a batch
+        if hit is not None and hit[0] is self._kinds:
+            value = hit[1]
+        else:
+            value = decode(raw[0], raw[1], raw[2], self._kinds, self.date1904)
+            if len(raw[1]) + len(raw[2]) <= DECODED_BYTES:
+                if len(_DECODED) >= DECODED_ENTRIES:
+                    _DECODED.clear()
+                _DECODED[key] = (self._kinds, value)
         if value is UNSURE:
             del self._values[sheet]
             return self.value(sheet, *rc)

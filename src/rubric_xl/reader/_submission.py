@@ -88,7 +88,16 @@ def role_sheet(book: Workbook, expected: str, texts: Iterable[str | None]) -> st
 
 def check_ref(book: Workbook, name: str, what: str, sheet: str) -> tuple[Ref | None, str | None]:
     """(the reference of workbook-scoped *name*, or ``None`` and the Chinese
-    reason): it must exist, parse, and point at the visible sheet *sheet*."""
+    reason): it must exist, parse, and point at the visible sheet *sheet*.
+    Decided by workbook.xml alone: found once for every workbook that shares it."""
+    key = ("ref", name, what, sheet)
+    hit = book.derived.get(key)
+    if hit is None:
+        hit = book.derived[key] = _check_ref(book, name, what, sheet)
+    return hit
+
+
+def _check_ref(book: Workbook, name: str, what: str, sheet: str) -> tuple[Ref | None, str | None]:
     text = book.name(name)
     if text is None:
         if book.local_name(name) is not None:
@@ -227,41 +236,87 @@ def _taken(sub: Submission, taken: dict[tuple, str], name: str, key: tuple, show
     return False
 
 
+@dataclass(frozen=True)
+class _Single:
+    """Where one single-cell input is read, as workbook.xml alone decides it:
+    its cell, or ``None`` and the problems that say why not (key, message)."""
+
+    ref: Ref | None
+    problems: tuple[tuple[str, str], ...] = ()
+
+
+def _singles(book: Workbook, pack: RulePack) -> tuple[dict[str, _Single], Ref | None, tuple[tuple[str, str, str], ...]]:
+    """Every single input's :class:`_Single`, the ``info_unit`` cell the unit
+    is read from (when the ``_meta`` has none) and the problems about it
+    (key, message, level): found once per workbook.xml and pack."""
+    key = ("singles", pack.hash)
+    hit = book.derived.get(key)
+    if hit is not None and hit[0] is pack:
+        return hit[1]
+    singles = [f for f in pack.model.facts if f.type != "table"]
+    sheet = role_sheet(book, INPUT_SHEET, (book.name(f.id) for f in singles))
+    taken: dict[tuple, str] = {}  # (sheet, row, col) -> the name reading it
+    unit = unit_fact(pack.model.facts)  # conventions.unit_fact: asked once, in info_unit's cell
+    unit_cell = _unit_cell(book)
+    out: dict[str, _Single] = {}
+    for f in singles:
+        text = book.name(f.id)
+        here = sheet
+        if f is unit and unit_cell is not None and text is not None and parse_ref(text) == unit_cell:
+            here = unit_cell.sheet  # the 填报单位 fact shares info_unit's cell on 基本信息; nothing else may
+        ref, why = check_ref(book, f.id, f.label, here)
+        if ref is None:
+            out[f.id] = _Single(None, ((f.id, why or ""),))
+        elif not ref.is_cell:
+            out[f.id] = _Single(None, ((f.id, f"名称 {f.id}（{f.label}）应指向单个单元格，实际为 {_span(ref)}；"
+                                                 "模板可能被改动，请用原模板重新填报"),))
+        else:
+            other = taken.setdefault((ref.sheet, ref.row1, ref.col1), f.id)
+            if other != f.id:
+                out[f.id] = _Single(None, ((f.id, f"名称 {f.id} 与名称 {other} 指向同一位置 {ref.cell()}；"
+                                                     "每个填报项应有自己的单元格，模板可能被改动，请用原模板重新填报"),))
+            else:
+                out[f.id] = _Single(ref)
+    unit_ref, unit_problems = None, ()
+    text = book.name("info_unit")
+    if text is not None:
+        ref, why = check_ref(book, "info_unit", "填报单位", role_sheet(book, INFO_SHEET, [text]))
+        if ref is None or not ref.is_cell:
+            unit_problems = (("info_unit", f"{why or '名称 info_unit（填报单位）应指向单个单元格'}；未读取填报单位",
+                              "warning"),)
+        else:
+            unit_ref = parse_ref(text)
+    plan = (out, unit_ref, unit_problems)
+    book.derived[key] = (pack, plan)
+    return plan
+
+
 def read_submission(book: Workbook, pack: RulePack, meta: dict[str, str] | None = None) -> Submission:
     """Every input of *pack* read from *book* by defined name."""
     if meta is None:
         meta, _ = read_meta(book)
     sub = Submission(book.path, meta, meta.get("unit") or None)
-    singles = [f for f in pack.model.facts if f.type != "table"]
-    sheet = role_sheet(book, INPUT_SHEET, (book.name(f.id) for f in singles))
-    taken: dict[tuple, str] = {}  # (sheet, row, col) or (sheet, "col", col) -> the name reading it
-    unit = unit_fact(pack.model.facts)  # conventions.unit_fact: asked once, in info_unit's cell
-    unit_cell = _unit_cell(book)
+    singles, unit_ref, unit_problems = _singles(book, pack)
+    taken: dict[tuple, str] = {}  # (sheet, "col", col) -> the name reading it (ledger columns)
     tables = [f for f in pack.model.facts if f.type == "table"]
     owners = {sheet_title(t.label): t.label for t in tables} if len(tables) > 1 else {}
     for f in pack.model.facts:
         if f.type == "table":
             sub.raw[f.id] = _read_table(book, sub, f, taken, owners)
             continue
-        sub.raw[f.id] = None
-        text = book.name(f.id)
-        here = sheet
-        if f is unit and unit_cell is not None and text is not None and parse_ref(text) == unit_cell:
-            here = unit_cell.sheet  # the 填报单位 fact shares info_unit's cell on 基本信息; nothing else may
-        ref = _locate(book, sub, f.id, f.label, here)
+        single = singles[f.id]
+        ref = single.ref
         if ref is None:
-            continue
-        if not ref.is_cell:
-            sub.add(f.id, f"名称 {f.id}（{f.label}）应指向单个单元格，实际为 {_span(ref)}；模板可能被改动，请用原模板重新填报")
-            continue
-        if _taken(sub, taken, f.id, (ref.sheet, ref.row1, ref.col1), ref.cell()):
+            sub.raw[f.id] = None
+            for key, msg in single.problems:
+                sub.add(key, msg)
             continue
         sub.raw[f.id] = _read_cell(book, sub, f, f.id, ref.sheet, ref.row1, ref.col1)
     if not sub.unit:
-        text = _unit_name(book, sub)
-        ref = parse_ref(text) if text else None
-        if ref is not None:
-            sub.unit = cell_text(book.value(ref.sheet, ref.row1, ref.col1)) or None
+        for key, msg, level in unit_problems:
+            sub.add(key, msg, level)
+        if unit_ref is not None:
+            sub.unit = cell_text(book.value(unit_ref.sheet, unit_ref.row1, unit_ref.col1)) or None
     return sub
 
 
@@ -272,16 +327,3 @@ def _unit_cell(book: Workbook) -> Ref | None:
         return None
     ref, _ = check_ref(book, "info_unit", "填报单位", role_sheet(book, INFO_SHEET, [text]))
     return ref if ref is not None and ref.is_cell else None
-
-
-def _unit_name(book: Workbook, sub: Submission) -> str | None:
-    """The reference of ``info_unit`` when it points at one cell of 基本信息
-    (otherwise a warning, and the unit is not read)."""
-    text = book.name("info_unit")
-    if text is None:
-        return None
-    ref, why = check_ref(book, "info_unit", "填报单位", role_sheet(book, INFO_SHEET, [text]))
-    if ref is None or not ref.is_cell:
-        sub.add("info_unit", f"{why or '名称 info_unit（填报单位）应指向单个单元格'}；未读取填报单位", "warning")
-        return None
-    return text
