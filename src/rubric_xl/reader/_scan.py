@@ -372,9 +372,12 @@ range, which must be within the bounds): each is a formula cell, whatever its
 # <v> or an <is>.  For such a part, once expat (C, no Python callbacks) has
 # checked it is well-formed and has no DTD, every "<" starts a tag, so the
 # regular expressions below see exactly the elements expat sees, and the cells
-# they find are the cells the expat pass finds.  Whatever does not fit that
-# shape — or breaks any rule — goes to the expat pass, which decides (and
-# words the error).  ``tests/test_reader_values.py`` checks both agree.
+# they find are the cells the expat pass finds.  The part is checked in pieces
+# (:func:`fast_scan`): the part without its rows once per template, then runs
+# of rows, each well-formed on its own, a row seen twice remembered by its
+# bytes.  Whatever does not fit that shape — or breaks any rule — goes to the
+# expat pass, which decides (and words the error).  ``tests/test_reader_values.py``
+# and ``tests/test_scan_rows.py`` check both agree.
 
 _ATTRS = rb'(?:[ \t\r\n]+[A-Za-z_][\w.:-]*="[^"&<]*")*'
 _CELL_RX = re.compile(
