@@ -227,3 +227,28 @@ def test_nested_inline_strings_are_linear(memo, inner):
         return best
     small, big = took(500), took(4000)  # quadratic, 4,000 took 3.7 s
     assert big < 1.0 and big < 25 * max(small, 0.002)
+
+
+# a second red-team pass: the end of <sheetData> written with white space was taken for
+# <sheetData/> (no rows: every input read as blank, formulas and bad cells hidden)
+ROWS = b'<row r="1"><c r="A1"><f>1</f><v>1</v></c></row>'
+
+
+@pytest.mark.parametrize("xml", [
+    b"<worksheet><sheetData>" + ROWS + b"</sheetData ></worksheet>",
+    b"<worksheet><sheetData>" + ROWS + b"</sheetData\n></worksheet>",
+    b"<worksheet><sheetData>" + ROWS + b"</sheetData\t\r\n></worksheet>",
+    b"<worksheet><sheetData a='/>'>" + ROWS + b"</sheetData ></worksheet>",
+    b'<worksheet><sheetData a="/">' + ROWS + b"</sheetData></worksheet>",
+    b"<worksheet><sheetData>" + b'<row r="1"><c r="A1"/><c r="A1"/><c r="ZZZ99999"/></row>' + b"</sheetData ></worksheet>",
+    b"<worksheet><sheetData/></worksheet>",
+    b"<worksheet><sheetData />" + b"</worksheet>",
+], ids=["space", "newline", "tab-cr-lf", "attribute holding />", "attribute holding /", "bad cells hidden",
+        "empty", "empty with space"])
+def test_the_end_of_sheet_data_is_found_however_it_is_written(memo, xml):
+    for _ in range(3):
+        assert _exact(xml)
+    if b"ZZZ" not in xml and b"<sheetData/>" not in xml and b"<sheetData />" not in xml:
+        full = full_scan(xml)
+        fast = fast_scan(xml)
+        assert full.formulas == {(1, 1)} and (fast is None or fast.formulas == {(1, 1)})

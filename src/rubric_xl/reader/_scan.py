@@ -526,11 +526,13 @@ def fast_scan(data: bytes) -> SheetScan | None:
     start = data.find(b"<sheetData")
     if start < 0 or data[start + 10:start + 11] not in (b">", b"/", b" ", b"\t", b"\r", b"\n"):
         return None
-    opened = data.find(b">", start)  # the end of the <sheetData> tag (no ">" in a plain value)
-    end = data.find(b"</sheetData>", start)
-    if opened < 0 or end < 0 or data[opened - 1:opened] == b"/":  # <sheetData/>: no rows
-        return None if end >= 0 or opened < 0 else _whole(data, start)
-    if b'"' in data[start:opened]:  # written with attributes (a ">" may hide in one): the expat pass
+    opened = data.find(b">", start)  # the end of the <sheetData> tag: written without attributes
+    if opened < 0 or not _SHEET_DATA.fullmatch(data, start, opened + 1):
+        return None  # (a ">" may hide in an attribute): the expat pass
+    if data[opened - 1:opened] == b"/":  # <sheetData/>: no rows, and no end tag anywhere
+        return _whole(data, start) if data.find(b"</sheetData", opened) < 0 else None
+    end = data.find(b"</sheetData>", opened)
+    if end < 0:  # no end tag, or one written another way (</sheetData >): the expat pass
         return None
     head, body = data[:opened + 1], data[opened + 1:end]
     if _ODD.search(head, _declared(head)) or _OPENS.search(head) or _MISPLACED.search(body) \
@@ -579,6 +581,7 @@ def fast_scan(data: bytes) -> SheetScan | None:
     return _joined(runs)
 
 
+_SHEET_DATA = re.compile(rb"<sheetData[ \t\r\n]*/?>")
 _DECLARATION = re.compile(rb'<\?xml[ \t\r\n][^<>]*\?>')
 # in the rows: another <sheetData> (calamine and the expat pass stop at its end), or a row's
 # end tag written with space (``</row >``: the rows are split at ``</row>`` only)
