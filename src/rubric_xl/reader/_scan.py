@@ -400,28 +400,29 @@ _SEEN_REFS: dict[bytes, tuple[int, int]] = {}  # b"D28" -> (28, 4): the same cel
 
 
 class _Rows:
-    """What a run of whole ``<row>`` elements holds (the byte-level pass's unit):
-    the position of every cell (in document order, none twice), the formula
-    cells, the cells with content as (attributes, <v>, <is>), the error values,
-    the extent, and ``row``: the one row number every cell has, when the run
-    is one ``<row>`` holding only its own cells (else 0)."""
+    """What one ``<row>`` element holds (the byte-level pass's unit): its row
+    number, the position of every cell (in document order, all in that row),
+    the formula cells, the cells with content as (attributes, <v>, <is>), the
+    error values and the extent."""
 
-    __slots__ = ("rcs", "formulas", "raw", "errors", "rows", "cols", "row")
+    __slots__ = ("row", "rcs", "formulas", "raw", "errors", "rows", "cols")
 
-    def __init__(self, rcs: list[tuple[int, int]], formulas: set[tuple[int, int]]):
-        self.rcs, self.formulas = rcs, formulas
+    def __init__(self, row: int):
+        self.row = row
+        self.rcs: list[tuple[int, int]] = []
+        self.formulas: set[tuple[int, int]] = set()
         self.raw: dict[tuple[int, int], tuple[bytes, bytes, bytes]] = {}
         self.errors: dict[tuple[int, int], str] = {}
-        self.rows = max(rcs)[0] if rcs else 0
-        self.cols = max(map(itemgetter(1), rcs)) if rcs else 0
-        self.row = 0
+        self.rows = self.cols = 0
 
 
-def _rows(chunk: bytes) -> _Rows | None:
-    """The cells of *chunk*, whole ``<row>`` elements each but the last without
-    its ``</row>`` (the text between ``</row>`` tags), or ``None`` when it is
-    not plainly written, not well-formed on its own or breaks a rule.  The
-    result depends on the bytes alone: every cell carries its ``r``."""
+def _read_rows(pieces: list[bytes], numbers: list[int]) -> list[_Rows] | None:
+    """The cells of each piece (a ``<row>`` element without its ``</row>``,
+    numbered *numbers*), read together in one run, or ``None`` when the run
+    is not plainly written, not well-formed on its own or breaks a rule
+    (a cell outside its row's number, a row number twice).  Each piece's
+    result depends on its bytes alone: every cell carries its ``r``."""
+    chunk = b"</row>".join(pieces)
     if _ODD.search(chunk):
         return None
     try:  # balanced content ending inside an open <row>, under one root: well-formed on its own
@@ -430,28 +431,24 @@ def _rows(chunk: bytes) -> _Rows | None:
         return None
     opens = len(_OPENS.findall(chunk))
     cells = _CELL_RX.findall(chunk)
-    rows = len(_ROW_RX.findall(chunk))
-    if len(cells) + rows != opens or len(cells) > MAX_CELLS:
+    if len(cells) + len(_ROW_RX.findall(chunk)) != opens or len(cells) > MAX_CELLS:
+        return None
+    by_row = {n: _Rows(n) for n in numbers}
+    if len(by_row) != len(numbers):  # a row number twice
         return None
     known = _SEEN_REFS
-    refs = [c[0] for c in cells]
-    rcs = list(map(known.get, refs))
-    if None in rcs:
-        for i, rc in enumerate(rcs):
+    for ref, attrs, f, fattrs, v, inline in cells:
+        rc = known.get(ref)
+        if rc is None:
+            rc = parse_cell(ref.decode("ascii"))
             if rc is None:
-                rc = parse_cell(refs[i].decode("ascii"))
-                if rc is None:
-                    return None
-                if len(known) < 200_000:
-                    known[refs[i]] = rc
-                rcs[i] = rc
-    if len(set(rcs)) != len(rcs):  # a cell twice (a reference is written one way only: A-Z, no leading 0)
-        return None
-    out = _Rows(rcs, set())
-    if rcs and rows == 1 and rcs[0][0] == out.rows and min(rcs)[0] == out.rows:
-        out.row = out.rows
-    formulas, errors, raw = out.formulas, out.errors, out.raw
-    for rc, (ref, attrs, f, fattrs, v, inline) in zip(rcs, cells):
+                return None
+            if len(known) < 200_000:
+                known[ref] = rc
+        run = by_row.get(rc[0])
+        if run is None:  # a cell outside its row (Excel never writes one): the expat pass
+            return None
+        run.rcs.append(rc)
         if f:
             kind = _KIND_T.search(fattrs) if fattrs else None
             if kind is not None and kind.group(1) == b"array":
@@ -469,31 +466,36 @@ def _rows(chunk: bytes) -> _Rows | None:
                         _range(m.group(1).decode("utf-8"), "")
                     except ScanError:
                         return None  # the expat pass words the error
-            formulas.add(rc)
+            run.formulas.add(rc)
         if v or inline:
-            raw[rc] = (attrs, v, inline)
+            run.raw[rc] = (attrs, v, inline)
             if b'"e"' in attrs and v.startswith(b"<v>") and _ERROR_T.search(attrs):
                 if b"&" in v or b"\r" in v:  # a reference, or a CR expat reads as LF: the expat pass
                     return None
                 value = v[3:-4].decode("utf-8").strip()
                 if 0 < len(value) <= 16:
-                    errors[rc] = value
+                    run.errors[rc] = value
+    out = [by_row[n] for n in numbers]
+    for run in out:
+        if run.rcs:
+            if len(set(run.rcs)) != len(run.rcs):  # a cell twice (a reference is written one way only)
+                return None
+            run.rows, run.cols = run.row, max(map(itemgetter(1), run.rcs))
     return out
 
 
 # Rows recur byte for byte in every workbook of a batch made from one template (the
-# prepared rows of a ledger, a rubric's headings): a row seen twice is read on its
-# own and remembered by its bytes; the others of a sheet are read together in one run.
-ROW_MEMO = 16_384  # rows remembered (and rows seen once), the oldest dropped first
+# prepared rows of a ledger, a rubric's headings and common answers): each row read is
+# remembered by its bytes, and a sheet's rows not remembered are read together in one run.
+ROW_MEMO = 16_384  # rows remembered, the oldest dropped first
 ROW_MEMO_BYTES = 4096  # longer rows are not remembered
-# how the text before each </row> starts: a <row> start tag (after rows without cells).  Read
-# together, rows starting so are each well-formed on their own when their run is (each closes
-# what it opens: the </row> after it must close its own <row>), so remembered rows read
-# between them sit in <sheetData> as they do in the part, never inside a cell
+# how the text before each </row> starts: a <row> start tag (after rows without cells), whose
+# number is group 1.  Read together, rows starting so are each well-formed on their own when
+# their run is (each closes what it opens: the </row> after it must close its own <row>), so
+# a remembered row sits in <sheetData> as it does in the part it was read from, never in a cell
 _ROW_START = re.compile(rb'[ \t\r\n]*(?:<row r="[1-9][0-9]{0,6}"' + _ATTRS + rb'[ \t\r\n]*/>[ \t\r\n]*)*'
-                        rb'<row r="[1-9][0-9]{0,6}"' + _ATTRS + rb'[ \t\r\n]*>')
+                        rb'<row r="([1-9][0-9]{0,6})"' + _ATTRS + rb'[ \t\r\n]*>')
 _ROW_DONE: dict[bytes, _Rows] = {}
-_ROW_ONCE: dict[bytes, None] = {}
 
 
 def _bounded(memo: dict) -> None:
@@ -521,8 +523,9 @@ def fast_scan(data: bytes) -> SheetScan | None:
     way or breaks a rule (the caller then runs :func:`full_scan`).
 
     The part is checked in pieces: the part without its rows (expat), then
-    the rows (:func:`_rows`), each of which is well-formed on its own; rows
-    inserted into ``<sheetData>`` of a well-formed part leave it well-formed."""
+    the rows not remembered, together (:func:`_read_rows`), each of which is
+    then well-formed on its own; rows inserted into ``<sheetData>`` of a
+    well-formed part leave it well-formed.  Each row read is remembered."""
     start = data.find(b"<sheetData")
     if start < 0 or data[start + 10:start + 11] not in (b">", b"/", b" ", b"\t", b"\r", b"\n"):
         return None
@@ -551,33 +554,29 @@ def fast_scan(data: bytes) -> SheetScan | None:
     if pieces.pop().strip(b" \t\r\n"):  # anything but white space after the last row: the expat pass decides
         return None
     runs: list[_Rows] = []
-    together: list[bytes] = []
-    done, once = _ROW_DONE, _ROW_ONCE
+    fresh: list[bytes] = []
+    numbers: list[int] = []
+    done = _ROW_DONE
     start_row = _ROW_START.match
     for piece in pieces:
         hit = done.get(piece)
         if hit is not None:
             runs.append(hit)
             continue
-        if start_row(piece) is None:
+        m = start_row(piece)
+        if m is None:
             return None
-        if piece in once and len(piece) <= ROW_MEMO_BYTES:
-            got = _rows(piece)
-            if got is None:
-                return None
-            _bounded(done)
-            done[piece] = got
-            runs.append(got)
-        else:
-            together.append(piece)
-            if len(piece) <= ROW_MEMO_BYTES:
-                _bounded(once)
-                once[piece] = None
-    if together:
-        got = _rows(b"</row>".join(together))
+        fresh.append(piece)
+        numbers.append(int(m.group(1)))
+    if fresh:
+        got = _read_rows(fresh, numbers)
         if got is None:
             return None
-        runs.append(got)
+        runs += got
+        for piece, run in zip(fresh, got):
+            if len(piece) <= ROW_MEMO_BYTES:
+                _bounded(done)
+                done[piece] = run
     return _joined(runs)
 
 
@@ -613,20 +612,19 @@ def _whole(data: bytes, start: int) -> SheetScan | None:
 
 
 def _joined(runs: list[_Rows]) -> SheetScan | None:
-    """The sheet's scan from its runs of rows; ``None`` for a cell written
-    twice.  A run that is one row with only its own cells shares no cell with
-    another such run of another row number."""
+    """The sheet's scan from its rows; ``None`` for a row number with cells
+    twice (Excel never writes one; the expat pass decides)."""
     out = SheetScan(raw={})
     formulas, raw, errors = out.formulas, out.raw, out.errors
-    own: set[int] = set()
-    others: list[tuple[int, int]] = []
+    seen: set[int] = set()
     cells = rows = cols = 0
     for run in runs:
+        if not run.rcs:
+            continue
+        if run.row in seen:
+            return None
+        seen.add(run.row)
         cells += len(run.rcs)
-        if run.row and run.row not in own:
-            own.add(run.row)
-        else:
-            others += run.rcs
         if run.rows > rows:
             rows = run.rows
         if run.cols > cols:
@@ -639,7 +637,5 @@ def _joined(runs: list[_Rows]) -> SheetScan | None:
             errors.update(run.errors)
     if cells > MAX_CELLS or rows > MAX_ROWS or cols > MAX_COLS:
         return None
-    if others and (len(set(others)) != len(others) or any(r in own for r, _ in others)):
-        return None  # a cell twice
     out.cells, out.rows, out.cols = cells, rows, cols
     return out
