@@ -31,14 +31,14 @@ FALSE_TEXT = FALSE_WORDS | {"不具备", "无"}
 item_name = item_points_name
 
 
-def _cached(book: Workbook, name: str, sheet: str) -> tuple[str, Any] | Problem:
-    """(cell, cached value) of result name *name*, or the problem that stops the comparison."""
+def _where(book: Workbook, name: str, sheet: str) -> tuple[str, str, int, int] | str:
+    """(cell, sheet, row, column) of result name *name*, or why it cannot be compared."""
     ref, why = check_ref(book, name, "结果单元格", sheet)
     if ref is not None and not ref.is_cell:
         why = f"名称 {name}（结果单元格）应指向单个单元格，实际为 {ref.cell()}:{ref.cell(ref.row2, ref.col2)}"
     if why or ref is None:
-        return Problem(f"{book.path}: {name}", f"{why}；无法核对工作簿显示的这一结果", "warning")
-    return ref.cell(), book.value(ref.sheet, ref.row1, ref.col1)
+        return f"{why}；无法核对工作簿显示的这一结果"
+    return ref.cell(), ref.sheet, ref.row1, ref.col1
 
 
 def _compare_points(cached: Any, engine: Decimal | None) -> tuple[bool | None, str]:
@@ -108,26 +108,50 @@ def _flag(cached: Any) -> bool | None:
     return None
 
 
-def compare_results(book: Workbook, card: ScoreCard) -> list[Problem]:
-    """One warning per result cell whose cached value disagrees with *card*."""
-    checks: list[tuple[str, str, Any]] = []  # (name, kind, engine value)
-    for it in card.items:
-        checks.append((item_name(it.id), "points", it.points))
-    for n, cat in enumerate(card.categories, start=1):
-        checks.append((category_points_name(n), "points", cat.points))
-    checks.append(("total_points", "points", card.total))
-    checks.append(("grade", "text", card.grade))
+def _checks(card: ScoreCard) -> list[tuple[str, str]]:
+    """(result name, kind) of every result cell, in the order of :func:`_engine`."""
+    checks = [(item_name(it.id), "points") for it in card.items]
+    checks += [(category_points_name(n), "points") for n in range(1, len(card.categories) + 1)]
+    checks += [("total_points", "points"), ("grade", "text")]
     if card.eligible is not None:
-        checks.append(("eligible", "flag", card.eligible))
-    checks.append(("provisional", "flag", card.provisional))
+        checks.append(("eligible", "flag"))
+    checks.append(("provisional", "flag"))
+    return checks
+
+
+def _engine(card: ScoreCard) -> list[Any]:
+    """The engine's value of every result cell, in the order of :func:`_checks`."""
+    values: list[Any] = [it.points for it in card.items]
+    values += [cat.points for cat in card.categories]
+    values += [card.total, card.grade]
+    if card.eligible is not None:
+        values.append(card.eligible)
+    values.append(card.provisional)
+    return values
+
+
+def compare_results(book: Workbook, card: ScoreCard) -> list[Problem]:
+    """One warning per result cell whose cached value disagrees with *card*.
+    Where each result cell is depends on workbook.xml and the pack alone: found
+    once (``book.derived``); a cell without a cached value is not compared."""
+    key = ("result cells", card.pack.hash, card.eligible is not None)
+    plan = book.derived.get(key)
+    if plan is None:
+        checks = _checks(card)
+        sheet = role_sheet(book, SCORE_SHEET, (book.name(name) for name, _ in checks))
+        plan = book.derived[key] = [(name, kind, _where(book, name, sheet)) for name, kind in checks]
     out: list[Problem] = []
-    sheet = role_sheet(book, SCORE_SHEET, (book.name(name) for name, _, _ in checks))
-    for name, kind, engine in checks:
-        found = _cached(book, name, sheet)
-        if isinstance(found, Problem):
-            out.append(found)
+    content: dict[str, Any] = {}  # sheet -> the cells that may hold a value (None: any may)
+    for (name, kind, where), engine in zip(plan, _engine(card)):
+        if isinstance(where, str):
+            out.append(Problem(f"{book.path}: {name}", where, "warning"))
             continue
-        cell, cached = found
+        cell, sheet, row, col = where
+        if sheet not in content:
+            content[sheet] = book.cells_with_content(sheet)
+        if content[sheet] is not None and (row, col) not in content[sheet]:
+            continue  # no cached value: nothing to compare
+        cached = book.value(sheet, row, col)
         agree, shown = _COMPARE[kind](cached, engine)
         if agree is False:
             out.append(Problem(f"{book.path} {cell}", (

@@ -508,6 +508,12 @@ class Workbook:
                 return r[col - 1]
         return ""
 
+    def cells_with_content(self, sheet: str) -> dict[tuple[int, int], Any] | None:
+        """The (row, col) of every cell of *sheet* that may hold a value (any
+        other cell is empty), when it is read without calamine; else ``None``."""
+        scan = self._scans.get(sheet)
+        return scan.raw if sheet in self._values and scan is not None else None
+
     def rows_in(self, sheet: str, cols: set[int]) -> list[int] | None:
         """The rows (ascending) where a cell of *cols* may hold a value: every
         other cell of them reads as ``""``.  ``None`` when the sheet is read by

@@ -130,8 +130,8 @@ def _locate(book: Workbook, sub: Submission, name: str, what: str, sheet: str) -
 
 
 def _read_cell(book: Workbook, sub: Submission, f: Fact, key: str, sheet: str, row: int,
-               col: int) -> Any:
-    sub.locs[key] = f"{sheet}!{a1(row, col)}"
+               col: int, loc: str | None = None) -> Any:
+    sub.locs[key] = loc or f"{sheet}!{a1(row, col)}"
     value = book.value(sheet, row, col)
     if (row, col) in book.formula_cells(sheet):
         sub.add(key, f"{f.label}：输入单元格中是公式，公式的计算结果不作为填报数据；请直接填写数值或文字")
@@ -243,6 +243,7 @@ class _Single:
 
     ref: Ref | None
     problems: tuple[tuple[str, str], ...] = ()
+    loc: str = ""  # "sheet!A1" of its cell
 
 
 def _singles(book: Workbook, pack: RulePack) -> tuple[dict[str, _Single], Ref | None, tuple[tuple[str, str, str], ...]]:
@@ -276,7 +277,7 @@ def _singles(book: Workbook, pack: RulePack) -> tuple[dict[str, _Single], Ref | 
                 out[f.id] = _Single(None, ((f.id, f"名称 {f.id} 与名称 {other} 指向同一位置 {ref.cell()}；"
                                                      "每个填报项应有自己的单元格，模板可能被改动，请用原模板重新填报"),))
             else:
-                out[f.id] = _Single(ref)
+                out[f.id] = _Single(ref, (), f"{ref.sheet}!{a1(ref.row1, ref.col1)}")
     unit_ref, unit_problems = None, ()
     text = book.name("info_unit")
     if text is not None:
@@ -311,7 +312,7 @@ def read_submission(book: Workbook, pack: RulePack, meta: dict[str, str] | None 
             for key, msg in single.problems:
                 sub.add(key, msg)
             continue
-        sub.raw[f.id] = _read_cell(book, sub, f, f.id, ref.sheet, ref.row1, ref.col1)
+        sub.raw[f.id] = _read_cell(book, sub, f, f.id, ref.sheet, ref.row1, ref.col1, single.loc)
     if not sub.unit:
         for key, msg, level in unit_problems:
             sub.add(key, msg, level)
