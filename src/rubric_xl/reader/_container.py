@@ -580,8 +580,10 @@ def _read_file(path: str | Path, shown: str) -> bytes:
         if st.st_size > MAX_FILE:
             raise _bad(shown, f"文件过大（{st.st_size // (1024 * 1024)} MB，上限 {MAX_FILE // (1024 * 1024)} MB），"
                               "不是填报工作簿")
-        try:
-            data = fh.read(MAX_FILE + 1)
+        try:  # what the file holds (a request of MAX_FILE would allocate that much each time)
+            data = fh.read(min(st.st_size, MAX_FILE) + 1)
+            if len(data) > st.st_size:  # it grew while being read: the rest, up to the bound
+                data += fh.read(MAX_FILE + 1 - len(data))
         except OSError as exc:
             raise _bad(shown, f"无法读取文件（{type(exc).__name__}）") from None
     if len(data) > MAX_FILE:

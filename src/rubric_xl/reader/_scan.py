@@ -192,6 +192,7 @@ class SheetScan:
     formulas: set[tuple[int, int]] = field(default_factory=set)
     errors: dict[tuple[int, int], str] = field(default_factory=dict)  # cells holding an error value (t="e")
     # the byte-level pass only: (attributes, <v> element, <is> element) of every cell with content
+    # (a cell whose <v/> is empty holds none: it reads as "", as in calamine)
     raw: dict[tuple[int, int], tuple[bytes, bytes, bytes]] | None = None
     rows: int = 0
     cols: int = 0
@@ -396,6 +397,7 @@ _ERROR_T = re.compile(rb'[ \t\r\n]t="e"')
 _KIND_T = re.compile(rb'[ \t\r\n]t="(array|dataTable|shared)"')  # of an <f>
 
 
+_EMPTY_V = (b"/", b" ", b"\t", b"\r", b"\n")  # the third byte of an empty <v/> (<v>…</v> has ">")
 _SEEN_REFS: dict[bytes, tuple[int, int]] = {}  # b"D28" -> (28, 4): the same cells recur in every workbook
 
 
@@ -467,7 +469,7 @@ def _read_rows(pieces: list[bytes], numbers: list[int]) -> list[_Rows] | None:
                     except ScanError:
                         return None  # the expat pass words the error
             run.formulas.add(rc)
-        if v or inline:
+        if inline or (v and (v[2:3] not in _EMPTY_V or b"inlineStr" in attrs)):  # <v/> holds nothing
             run.raw[rc] = (attrs, v, inline)
             if b'"e"' in attrs and v.startswith(b"<v>") and _ERROR_T.search(attrs):
                 if b"&" in v or b"\r" in v:  # a reference, or a CR expat reads as LF: the expat pass
