@@ -373,6 +373,9 @@ def to_dict(card: ScoreCard | LedgerCard) -> dict:
     }
 
 
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+
+
 def dumps(obj: Any, indent: int | None = 2) -> str:
     """JSON text with :class:`JSONNumber` written as numbers, Chinese kept.
     *indent* ``None``: on one line (Python's C encoder, several times faster).
@@ -383,16 +386,18 @@ def dumps(obj: Any, indent: int | None = 2) -> str:
     nonce = os.urandom(6).hex()
     head, tail = f"\x00{nonce}:", f"\x00{nonce}"
 
+    plain = _PLAIN  # written as they are: no call for them (most of a card's values)
+
     def prep(o: Any) -> Any:
         t = type(o)
-        if t is str or t is int or t is bool or o is None or t is float:
+        if t in plain:
             return o
         if t is JSONNumber:
             return head + o + tail
         if t is dict:
-            return {k: prep(v) for k, v in o.items()}
+            return {k: v if type(v) in plain else prep(v) for k, v in o.items()}
         if t is list or t is tuple:
-            return [prep(v) for v in o]
+            return [v if type(v) in plain else prep(v) for v in o]
         if isinstance(o, JSONNumber):
             return head + o + tail
         if isinstance(o, dict):
