@@ -31,13 +31,14 @@ from ._rule_code import _ANY_INVALID, _GOT_HEAD, _GOT_TAIL, ZERO, _RuleSource, _
 from ._rubric_code import _pack_function
 
 MEMO_SIZE = 4096  # results remembered per item
-BUILD_AFTER = 3  # submissions scored item by item before the pack function is generated
+BUILD_AFTER = 1  # the pack function is generated on the pack's first submission (compiling it costs
+# less than compiling every item's own function, which is compiled only when first needed)
 
 
 class _ItemPlan:
     __slots__ = ("ci", "id", "title", "category", "max", "bonus_cap", "required", "labels",
                  "tiers", "floor", "full_points", "full_text", "inputs", "key", "memo", "full", "zeroed", "head",
-                 "fulls", "run", "result")
+                 "fulls", "run", "result", "index", "memoise")
 
     def __init__(self, li: lowered.Item, index: int = 0, memoise: bool = True):
         self.ci = li
@@ -74,8 +75,18 @@ class _ItemPlan:
         self.inputs = li.inputs
         self.key = operator.itemgetter(*li.inputs) if li.inputs else (lambda env: ())
         self.memo: dict[Any, ItemResult] = {}
-        self.run = self._function(li, index)
-        self.result: Callable[[dict], ItemResult] = self._memoised if memoise else self.run
+        self.index, self.memoise = index, memoise
+        # the item's own function, compiled when first called (a submission with an invalid
+        # value, one not started, one the pack function declines, coverage, durable-rules)
+        self.run: Callable[[dict], ItemResult] = self._compile_run
+        self.result: Callable[[dict], ItemResult] = self._memoised if memoise else self._compile_run
+
+    def _compile_run(self, env: dict) -> ItemResult:
+        fn = self._function(self.ci, self.index)
+        self.run = fn
+        if not self.memoise:
+            self.result = fn
+        return fn(env)
 
     def _function(self, li: lowered.Item, index: int) -> Callable[[dict], ItemResult]:
         """The item as one generated function ``env -> ItemResult``, in the order of
@@ -232,8 +243,7 @@ class RubricPlan:
         self.eligibility_label = totals.eligibility_label
         self.total_max = totals.total_max
         self.started_facts, self.not_started_text = totals.started_facts, totals.not_started_text
-        # the pack function is generated on the pack's BUILD_AFTER-th submission:
-        # a pack scored once or twice (a CLI run, a test) never pays for it
+        # the pack function is generated on the pack's BUILD_AFTER-th submission
         self.fast: Callable[[dict], ScoreCard | None] | None = None
         self.uses = 0
 
