@@ -10,6 +10,7 @@ input order.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import time
@@ -50,6 +51,8 @@ def limit_memory(extra: int) -> None:
 
 
 def _serve(conn: Connection, tasks: Sequence[Any], work: Work, memory: int) -> None:
+    gc.freeze()  # what the worker starts with (forked: the parent's modules) is never collected:
+    # the collector neither walks it nor copies its pages (a full collection walked all of it)
     limit_memory(memory)
     while True:
         try:
