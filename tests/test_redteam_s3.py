@@ -353,3 +353,17 @@ def test_rules_check_shows_a_hostile_pack_path_escaped(tmp_path, name):
     shown = "".join("\\u%04x" % ord(c) if c in "\x1b\u202e\x9b" else c for c in str(path))
     assert out.startswith(f"✓ {shown}：shanxi-2019-qingling 版本 2019.1，台账“清零任务台账”")
     assert not any(ch in out + err for ch in "\x1b\u202e\x9b")
+
+
+def test_a_repeated_citys_json_line_is_made_again_with_its_new_status(tmp_path):
+    """The batch JSON line made in the worker is patched where the repeated
+    unit changes it (status, problems): the very text of the line made anew."""
+    import test_pack_qingling as q
+    from rubric_xl.audit import score_workbooks
+    from rubric_xl.audit._reports import file_json
+    folder = _qingling_folder(tmp_path, {"太原市（重报）.xlsx": "太原市.xlsx"})
+    results = score_workbooks([str(folder)], rules=str(q.PACK), jobs=2, encode_json=True)
+    assert sorted(r.status for r in results) == ["error", "error", "ok"]
+    for r in results:
+        assert r.encoded is not None and r.encoded == file_json(r)
+        assert json.loads(r.encoded)["status"] == r.status

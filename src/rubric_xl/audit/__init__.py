@@ -27,7 +27,8 @@ from ..reader import load_cached
 from ..rules import RulePack
 from . import _isolate
 from ._one import STATUS_TEXT, FileResult, score_workbook
-from ._reports import Combined, CombinedTable, batch_counts, csv_text, file_json, json_text, safe_text, xlsx_bytes
+from ._reports import (Combined, CombinedTable, batch_counts, csv_text, file_json, file_json_tail, json_text,
+                       safe_text, xlsx_bytes)
 from ._text import batch_text
 
 __all__ = ["score_workbooks", "score_entries", "score_workbook", "collect_files", "combine_ledgers",
@@ -169,9 +170,17 @@ def _flag_repeated_units(results: list[FileResult]) -> None:
             continue
         msg = _REPEATED.format(unit=unit, n=len(same), files="、".join(sorted(r.file for r in same)))
         for r in same:
+            tail = _json_tail(r)
             r.problems.append(Problem(r.file, msg))
             r.values = None  # not in the roll-up
-            r.encoded = None  # made before the error: made again
+            if r.encoded is not None:  # made before the error: its status and problems made again
+                r.encoded = r.encoded[:-len(tail)] + _json_tail(r) if r.encoded.endswith(tail) else None
+
+
+def _json_tail(r: FileResult) -> str:
+    """The end of a result's batch JSON line that its status and problems make
+    (``FileResult.to_dict`` puts them last)."""
+    return file_json_tail(r.status, [p.as_dict() for p in r.problems])
 
 
 def score_workbooks(paths: list[str], rules: str | Path | RulePack | None = None,

@@ -100,6 +100,11 @@ def file_json(result: FileResult) -> str:
     return dumps(result.to_dict(), indent=None)
 
 
+def file_json_tail(status: str, problems: list[dict]) -> str:
+    """How :func:`file_json`'s text ends: its last two fields, ``status`` and ``problems``."""
+    return dumps({"status": status, "problems": problems}, indent=None)[1:]
+
+
 def json_text(results: list[FileResult], combined: list[Combined]) -> str:
     """One object, whatever the number of workbooks (docs/audit.md "Results")::
 

@@ -452,8 +452,10 @@ def _read_rows(pieces: list[bytes], numbers: list[int]) -> list[_Rows] | None:
             return None
         run.rcs.append(rc)
         if f:
-            kind = _KIND_T.search(fattrs) if fattrs else None
-            if kind is not None and kind.group(1) == b"array":
+            kind = _KIND_T.search(fattrs) if b' t="' in fattrs else None
+            if kind is not None and kind.group(1) == b"shared" and b"ref=" not in fattrs:
+                pass  # a follower of a shared formula (<f t="shared" si="0"/>): a formula cell
+            elif kind is not None and kind.group(1) == b"array":
                 # an array formula of this one cell (the templates' error-safe roll-ups) is
                 # read as any formula cell; one spanning several cells goes to calamine
                 m = _REF_ATTR.search(fattrs)

@@ -29,7 +29,7 @@ from ..rules.pack import RulePack
 from ._cells import cell_to_raw, error_at, float_decimal
 from ._container import Workbook
 from ._meta import cell_text, parse_meta_rows
-from ._refs import Ref, a1, parse_ref
+from ._refs import Ref, a1, col_letters, parse_ref
 
 
 @dataclass
@@ -129,10 +129,15 @@ def _locate(book: Workbook, sub: Submission, name: str, what: str, sheet: str) -
     return ref
 
 
+_UNREAD = object()
+
+
 def _read_cell(book: Workbook, sub: Submission, f: Fact, key: str, sheet: str, row: int,
-               col: int, loc: str | None = None) -> Any:
+               col: int, loc: str | None = None, value: Any = _UNREAD) -> Any:
+    """The raw value of one input cell (*value*: the cell's value, when read already)."""
     sub.locs[key] = loc or f"{sheet}!{a1(row, col)}"
-    value = book.value(sheet, row, col)
+    if value is _UNREAD:
+        value = book.value(sheet, row, col)
     if (row, col) in book.formula_cells(sheet):
         sub.add(key, f"{f.label}：输入单元格中是公式，公式的计算结果不作为填报数据；请直接填写数值或文字")
         error = error_at(book, sheet, row, col)
@@ -192,17 +197,20 @@ def _read_table(book: Workbook, sub: Submission, f: Fact, taken: dict[tuple, str
         offsets: Iterable[int] = range(min(height, max(used, 0)))
     else:
         offsets = [row - span[0] for row in maybe if 0 <= row - span[0] < height]
+    value = book.value
+    where = [(c, ref, f"{ref.sheet}!{col_letters(ref.col1)}") for c, ref in cols]  # the cell text but its row
     for i in offsets:
-        cells = [(c, ref, ref.row1 + i) for c, ref in cols if ref.row1 + i <= ref.row2]
-        values = [book.value(ref.sheet, row, ref.col1) for _, ref, row in cells]
+        cells = [(c, ref, ref.row1 + i, at) for c, ref, at in where if ref.row1 + i <= ref.row2]
+        values = [value(ref.sheet, row, ref.col1) for _, ref, row, _ in cells]
         if all(_blank(v) for v in values):
             continue
         k = len(rows) + 1
         first = cells[0]
-        sub.locs[f"{f.id}[{k}]"] = f"{first[1].sheet}!{a1(first[2], first[1].col1)}"
+        sub.locs[f"{f.id}[{k}]"] = f"{first[3]}{first[2]}"
         row_raw: dict[str, Any] = {}
-        for c, ref, row in cells:
-            row_raw[c.id] = _read_cell(book, sub, c, f"{f.id}[{k}].{c.id}", ref.sheet, row, ref.col1)
+        for (c, ref, row, at), v in zip(cells, values):
+            row_raw[c.id] = _read_cell(book, sub, c, f"{f.id}[{k}].{c.id}", ref.sheet, row, ref.col1,
+                                       f"{at}{row}", v)
         rows.append(row_raw)
     _outside(book, sub, f, cols)
     return rows
