@@ -545,14 +545,7 @@ def fast_scan(data: bytes) -> SheetScan | None:
     if _ODD.search(head, _declared(head)) or _OPENS.search(head) or _MISPLACED.search(body) \
             or not _frame(head + data[end:]):
         return None
-    dims = _DIM_RX.findall(head)
-    if len(dims) != len(_DIM_OPEN.findall(head)):
-        return None
-    try:
-        for attrs in dims:
-            m = _REF_ATTR.search(attrs)
-            _dimension(m.group(1).decode("utf-8") if m else None)
-    except ScanError:
+    if not _dimensions_ok(head):
         return None
     pieces = body.split(b"</row>")
     if pieces.pop().strip(b" \t\r\n"):  # anything but white space after the last row: the expat pass decides
@@ -598,19 +591,26 @@ def _declared(data: bytes) -> int:
     return m.end() if m else 0
 
 
-def _whole(data: bytes, start: int) -> SheetScan | None:
-    """A part whose ``<sheetData/>`` holds no rows: well-formed, its dimensions within the bounds."""
-    if _ODD.search(data, _declared(data), start) or _OPENS.search(data, 1, start) or not _frame(data):
-        return None
-    head = data[:start]
+def _dimensions_ok(head: bytes) -> bool:
+    """Every ``<dimension>`` before the rows plainly written, its range within the bounds."""
     dims = _DIM_RX.findall(head)
     if len(dims) != len(_DIM_OPEN.findall(head)):
-        return None
+        return False
     try:
         for attrs in dims:
             m = _REF_ATTR.search(attrs)
             _dimension(m.group(1).decode("utf-8") if m else None)
     except ScanError:
+        return False
+    return True
+
+
+def _whole(data: bytes, start: int) -> SheetScan | None:
+    """A part whose ``<sheetData/>`` holds no rows: well-formed, its dimensions within the bounds."""
+    if _ODD.search(data, _declared(data), start) or _OPENS.search(data, 1, start) or not _frame(data):
+        return None
+    head = data[:start]
+    if not _dimensions_ok(head):
         return None
     return SheetScan(raw={})
 
