@@ -257,3 +257,50 @@ def test_the_end_of_sheet_data_is_found_however_it_is_written(memo, xml):
         full = full_scan(xml)
         fast = fast_scan(xml)
         assert full.formulas == {(1, 1)} and (fast is None or fast.formulas == {(1, 1)})
+
+
+# a third red-team pass: a cell carrying another row's number, read in one run with that row,
+# was remembered as part of it (one workbook adding a cell to another's identical row); an <f>
+# whose t= follows a tab or a line break skipped the formula-kind check
+@pytest.mark.parametrize("planted,honest", [
+    (b'<row r="1"><c r="A2"><f>1+1</f><v>2</v></c></row><row r="2"><c r="B1" t="e"><v>#N/A</v></c></row>',
+     b'<row r="1"><c r="A2"><f>1+1</f><v>2</v></c></row>'),
+    (b'<row r="30"><c r="A30"><v>28</v></c></row><row r="31"><c r="B30" t="inlineStr"><is><t>FAKE</t></is></c>'
+     b'<c r="A31"><v>29</v></c></row>',
+     b'<row r="30"><c r="A30"><v>28</v></c></row>'),
+], ids=["formula and error swapped", "an entry added to a ledger row"])
+def test_a_cell_planted_in_another_rows_number_never_reaches_a_remembered_row(memo, planted, honest):
+    for _ in range(2):
+        assert _exact(hostile.sheet_xml(planted))
+    for _ in range(2):
+        assert _exact(hostile.sheet_xml(honest))
+        fast = fast_scan(hostile.sheet_xml(honest))
+        assert fast is None or fast.cells == 1
+
+
+@pytest.mark.parametrize("f", [
+    b'<f\tt="array" ref="A1:C3">1</f><v>1</v>',
+    b'<f\nt="dataTable" ref="A1:C3"/><v>1</v>',
+    b'<f\r\nt="array" ref="A1:B2">1</f>',
+    b'<f\rt="shared" si="0" ref="A1:A99999">1</f><v>1</v>',
+], ids=["array after a tab", "data table after a line feed", "array after CR LF", "shared out of bounds after a CR"])
+def test_a_formulas_kind_is_read_whatever_space_comes_before_it(memo, f):
+    xml = hostile.sheet_xml(b'<row r="1"><c r="A1">' + f + b"</c></row>")
+    for _ in range(2):
+        assert _exact(xml)
+
+
+@pytest.mark.parametrize("v", [b"<v/>", b"<v></v>", b"<v>1</v>"])
+def test_a_cell_of_an_unknown_type_is_left_to_calamine_with_or_without_a_value(v):
+    import openpyxl
+
+    from rubric_xl.errors import InputFileError
+    from rubric_xl.reader._container import open_bytes
+    from rubric_xl.reader._values import UNSURE, decode
+    assert decode(b' t="x"', v, b"", ("number",), False) is UNSURE
+    out = io.BytesIO()
+    openpyxl.Workbook().save(out)
+    data = hostile.add_sheet(out.getvalue(), "表", "visible", hostile.sheet_xml(b'<row r="1"><c r="A1" t="x">' + v + b"</c></row>"))
+    book = open_bytes(data, "r.xlsx", ("表",))
+    with pytest.raises(InputFileError):  # python-calamine refuses the sheet: so does the reader
+        book.value("表", 1, 1)

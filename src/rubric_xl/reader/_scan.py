@@ -398,6 +398,17 @@ _KIND_T = re.compile(rb'[ \t\r\n]t="(array|dataTable|shared)"')  # of an <f>
 
 
 _EMPTY_V = (b"/", b" ", b"\t", b"\r", b"\n")  # the third byte of an empty <v/> (<v>…</v> has ">")
+_CELL_T = re.compile(rb'[ \t\r\n]t="([^"]*)"')
+_EMPTY_READS_BLANK = frozenset({b"n", b"s", b"str", b"b", b"e", b"d"})  # types an empty <v/> leaves blank
+
+
+def _holds_nothing(attrs: bytes) -> bool:
+    """A cell of these attributes whose <v/> is empty reads as "" (calamine
+    refuses an unknown type, and an inline string with a <v>, whole sheets)."""
+    if b't="' not in attrs:
+        return True
+    m = _CELL_T.search(attrs)
+    return m is None or m.group(1) in _EMPTY_READS_BLANK
 _SEEN_REFS: dict[bytes, tuple[int, int]] = {}  # b"D28" -> (28, 4): the same cells recur in every workbook
 
 
@@ -432,54 +443,57 @@ def _read_rows(pieces: list[bytes], numbers: list[int]) -> list[_Rows] | None:
     except ScanError:
         return None
     opens = len(_OPENS.findall(chunk))
-    cells = _CELL_RX.findall(chunk)
-    if len(cells) + len(_ROW_RX.findall(chunk)) != opens or len(cells) > MAX_CELLS:
+    # each piece's cells matched in the piece itself (no match can span a </row>: an inline
+    # string holds no row tag), so each cell is checked against the row it really sits in
+    found = [_CELL_RX.findall(piece) for piece in pieces]
+    cells = sum(map(len, found))
+    if cells + len(_ROW_RX.findall(chunk)) != opens or cells > MAX_CELLS:
         return None
-    by_row = {n: _Rows(n) for n in numbers}
-    if len(by_row) != len(numbers):  # a row number twice
+    if len(set(numbers)) != len(numbers):  # a row number twice
         return None
+    out = [_Rows(n) for n in numbers]
     known = _SEEN_REFS
-    for ref, attrs, f, fattrs, v, inline in cells:
-        rc = known.get(ref)
-        if rc is None:
-            rc = parse_cell(ref.decode("ascii"))
+    for run, matched in zip(out, found):
+        number = run.row
+        for ref, attrs, f, fattrs, v, inline in matched:
+            rc = known.get(ref)
             if rc is None:
+                rc = parse_cell(ref.decode("ascii"))
+                if rc is None:
+                    return None
+                if len(known) < 200_000:
+                    known[ref] = rc
+            if rc[0] != number:  # a cell outside its own row (Excel never writes one): the expat pass
                 return None
-            if len(known) < 200_000:
-                known[ref] = rc
-        run = by_row.get(rc[0])
-        if run is None:  # a cell outside its row (Excel never writes one): the expat pass
-            return None
-        run.rcs.append(rc)
-        if f:
-            kind = _KIND_T.search(fattrs) if b' t="' in fattrs else None
-            if kind is not None and kind.group(1) == b"shared" and b"ref=" not in fattrs:
-                pass  # a follower of a shared formula (<f t="shared" si="0"/>): a formula cell
-            elif kind is not None and kind.group(1) == b"array":
-                # an array formula of this one cell (the templates' error-safe roll-ups) is
-                # read as any formula cell; one spanning several cells goes to calamine
-                m = _REF_ATTR.search(fattrs)
-                if m is None or m.group(1) != ref:
-                    return None
-            elif kind is not None:
-                if kind.group(1) != b"shared":  # a data table
-                    return None
-                m = _REF_ATTR.search(fattrs)  # a shared formula's range is within the bounds
-                if m is not None:
-                    try:
-                        _range(m.group(1).decode("utf-8"), "")
-                    except ScanError:
-                        return None  # the expat pass words the error
-            run.formulas.add(rc)
-        if inline or (v and (v[2:3] not in _EMPTY_V or b"inlineStr" in attrs)):  # <v/> holds nothing
-            run.raw[rc] = (attrs, v, inline)
-            if b'"e"' in attrs and v.startswith(b"<v>") and _ERROR_T.search(attrs):
-                if b"&" in v or b"\r" in v:  # a reference, or a CR expat reads as LF: the expat pass
-                    return None
-                value = v[3:-4].decode("utf-8").strip()
-                if 0 < len(value) <= 16:
-                    run.errors[rc] = value
-    out = [by_row[n] for n in numbers]
+            run.rcs.append(rc)
+            if f:
+                kind = _KIND_T.search(fattrs) if b't="' in fattrs else None
+                if kind is not None and kind.group(1) == b"shared" and b"ref=" not in fattrs:
+                    pass  # a follower of a shared formula (<f t="shared" si="0"/>): a formula cell
+                elif kind is not None and kind.group(1) == b"array":
+                    # an array formula of this one cell (the templates' error-safe roll-ups) is
+                    # read as any formula cell; one spanning several cells goes to calamine
+                    m = _REF_ATTR.search(fattrs)
+                    if m is None or m.group(1) != ref:
+                        return None
+                elif kind is not None:
+                    if kind.group(1) != b"shared":  # a data table
+                        return None
+                    m = _REF_ATTR.search(fattrs)  # a shared formula's range is within the bounds
+                    if m is not None:
+                        try:
+                            _range(m.group(1).decode("utf-8"), "")
+                        except ScanError:
+                            return None  # the expat pass words the error
+                run.formulas.add(rc)
+            if inline or (v and (v[2:3] not in _EMPTY_V or not _holds_nothing(attrs))):  # <v/> holds nothing
+                run.raw[rc] = (attrs, v, inline)
+                if b'"e"' in attrs and v.startswith(b"<v>") and _ERROR_T.search(attrs):
+                    if b"&" in v or b"\r" in v:  # a reference, or a CR expat reads as LF: the expat pass
+                        return None
+                    value = v[3:-4].decode("utf-8").strip()
+                    if 0 < len(value) <= 16:
+                        run.errors[rc] = value
     for run in out:
         if run.rcs:
             if len(set(run.rcs)) != len(run.rcs):  # a cell twice (a reference is written one way only)
