@@ -90,7 +90,8 @@ def test_decoded_text_is_calamines(cell):
     from rubric_xl.reader._container import open_bytes
     out = io.BytesIO()
     openpyxl.Workbook().save(out)
-    data = hostile.add_sheet(out.getvalue(), "表", "visible", hostile.sheet_xml(cell.encode()))
+    # in a row, as Excel writes it (a cell outside any row is left to calamine: checked below)
+    data = hostile.add_sheet(out.getvalue(), "表", "visible", hostile.sheet_xml(b'<row r="1">' + cell.encode() + b"</row>"))
     book = open_bytes(data, "r.xlsx", ("表",))
     book.grid("表")
     ref = pc.CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_name("表").to_python()
@@ -99,6 +100,10 @@ def test_decoded_text_is_calamines(cell):
         assert mine.get((1, 1), "") == ref[0][0]
     else:
         assert "_x" in cell or "preserve" not in cell  # only the spellings calamine reads differently are left to it
+    rowless = hostile.add_sheet(out.getvalue(), "表", "visible", hostile.sheet_xml(cell.encode()))
+    book = open_bytes(rowless, "r.xlsx", ("表",))
+    assert book.value("表", 1, 1) == pc.CalamineWorkbook.from_filelike(io.BytesIO(rowless)).get_sheet_by_name(
+        "表").to_python()[0][0]
 
 
 # --- a pack author: parameters ---------------------------------------------------------------
