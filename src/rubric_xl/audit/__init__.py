@@ -170,17 +170,11 @@ def _flag_repeated_units(results: list[FileResult]) -> None:
             continue
         msg = _REPEATED.format(unit=unit, n=len(same), files="、".join(sorted(r.file for r in same)))
         for r in same:
-            tail = _json_tail(r)
+            tail = file_json_tail(r)
             r.problems.append(Problem(r.file, msg))
             r.values = None  # not in the roll-up
             if r.encoded is not None:  # made before the error: its status and problems made again
-                r.encoded = r.encoded[:-len(tail)] + _json_tail(r) if r.encoded.endswith(tail) else None
-
-
-def _json_tail(r: FileResult) -> str:
-    """The end of a result's batch JSON line that its status and problems make
-    (``FileResult.to_dict`` puts them last)."""
-    return file_json_tail(r.status, [p.as_dict() for p in r.problems])
+                r.encoded = r.encoded[:-len(tail)] + file_json_tail(r) if r.encoded.endswith(tail) else None
 
 
 def score_workbooks(paths: list[str], rules: str | Path | RulePack | None = None,

@@ -100,9 +100,10 @@ def file_json(result: FileResult) -> str:
     return dumps(result.to_dict(), indent=None)
 
 
-def file_json_tail(status: str, problems: list[dict]) -> str:
-    """How :func:`file_json`'s text ends: its last two fields, ``status`` and ``problems``."""
-    return dumps({"status": status, "problems": problems}, indent=None)[1:]
+def file_json_tail(result: FileResult) -> str:
+    """How :func:`file_json`'s text ends: its last two fields, ``status`` and
+    ``problems`` (``FileResult.to_dict`` puts them last)."""
+    return dumps({"status": result.status, "problems": [p.as_dict() for p in result.problems]}, indent=None)[1:]
 
 
 def json_text(results: list[FileResult], combined: list[Combined]) -> str:

@@ -374,9 +374,9 @@ range, which must be within the bounds): each is a formula cell, whatever its
 # checked it is well-formed and has no DTD, every "<" starts a tag, so the
 # regular expressions below see exactly the elements expat sees, and the cells
 # they find are the cells the expat pass finds.  The part is checked in pieces
-# (:func:`fast_scan`): the part without its rows once per template, then runs
-# of rows, each well-formed on its own, a row seen twice remembered by its
-# bytes.  Whatever does not fit that shape — or breaks any rule — goes to the
+# (:func:`fast_scan`): the part without its rows once per template, then the
+# rows not yet remembered in one run, each then well-formed on its own, and
+# every row read remembered by its bytes.  Whatever does not fit that shape — or breaks any rule — goes to the
 # expat pass, which decides (and words the error).  ``tests/test_reader_values.py``
 # and ``tests/test_scan_rows.py`` check both agree.
 
@@ -395,11 +395,17 @@ _DIM_OPEN = re.compile(rb"<dimension[ \t\r\n/>]")
 _REF_ATTR = re.compile(rb'[ \t\r\n]ref="([^"]*)"')
 _ERROR_T = re.compile(rb'[ \t\r\n]t="e"')
 _KIND_T = re.compile(rb'[ \t\r\n]t="(array|dataTable|shared)"')  # of an <f>
+_SHEET_DATA = re.compile(rb"<sheetData[ \t\r\n]*/?>")
+_DECLARATION = re.compile(rb'<\?xml[ \t\r\n][^<>]*\?>')
+# in the rows: another <sheetData> (calamine and the expat pass stop at its end), or a row's
+# end tag written with space (``</row >``: the rows are split at ``</row>`` only)
+_MISPLACED = re.compile(rb"</?sheetData[ \t\r\n/>]|</row[^>]")
 
 
 _EMPTY_V = (b"/", b" ", b"\t", b"\r", b"\n")  # the third byte of an empty <v/> (<v>…</v> has ">")
-_CELL_T = re.compile(rb'[ \t\r\n]t="([^"]*)"')
-_EMPTY_READS_BLANK = frozenset({b"n", b"s", b"str", b"b", b"e", b"d"})  # types an empty <v/> leaves blank
+CELL_T = re.compile(rb'[ \t\r\n]t="([^"]*)"')  # a cell's type (also read by ._values)
+CELL_TYPES = frozenset({b"n", b"s", b"str", b"b", b"e", b"d", b"inlineStr"})  # the types Excel writes
+_EMPTY_READS_BLANK = CELL_TYPES - {b"inlineStr"}  # types an empty <v/> leaves blank
 
 
 def _holds_nothing(attrs: bytes) -> bool:
@@ -407,8 +413,10 @@ def _holds_nothing(attrs: bytes) -> bool:
     refuses an unknown type, and an inline string with a <v>, whole sheets)."""
     if b't="' not in attrs:
         return True
-    m = _CELL_T.search(attrs)
+    m = CELL_T.search(attrs)
     return m is None or m.group(1) in _EMPTY_READS_BLANK
+
+
 _SEEN_REFS: dict[bytes, tuple[int, int]] = {}  # b"D28" -> (28, 4): the same cells recur in every workbook
 
 
@@ -589,13 +597,6 @@ def fast_scan(data: bytes) -> SheetScan | None:
                 _bounded(done)
                 done[piece] = run
     return _joined(runs)
-
-
-_SHEET_DATA = re.compile(rb"<sheetData[ \t\r\n]*/?>")
-_DECLARATION = re.compile(rb'<\?xml[ \t\r\n][^<>]*\?>')
-# in the rows: another <sheetData> (calamine and the expat pass stop at its end), or a row's
-# end tag written with space (``</row >``: the rows are split at ``</row>`` only)
-_MISPLACED = re.compile(rb"</?sheetData[ \t\r\n/>]|</row[^>]")
 
 
 def _declared(data: bytes) -> int:

@@ -18,7 +18,7 @@ import datetime as _dt
 import re
 from typing import Any
 
-from ._scan import ScanError, by_content, parse, safe_parser
+from ._scan import CELL_T, CELL_TYPES, ScanError, by_content, parse, safe_parser
 
 UNSURE = object()  # "ask calamine"
 
@@ -26,8 +26,6 @@ NUMBER, DATE, OTHER = "number", "date", "other"  # what a style's number format 
 _NUMBER_IDS = frozenset({0, 1, 2, 3, 4, 9, 10, 11, 37, 38, 39, 40, 48, 49})  # built-in, never dates
 _DATE_IDS = frozenset({14, 15, 16, 17})  # built-in dates without a time part
 _NUM = re.compile(rb"-?[0-9]{1,17}(?:\.[0-9]{1,17})?(?:[eE][-+]?[0-9]{1,3})?")
-_T = re.compile(rb'[ \t\r\n]t="([^"]*)"')
-_TYPES = frozenset({b"n", b"s", b"str", b"b", b"e", b"d", b"inlineStr"})  # a cell's t as Excel writes it
 _S = re.compile(rb'[ \t\r\n]s="([0-9]{1,6})"')
 _ONE_RUN = re.compile(rb'<t( xml:space="preserve")?>([^<]*)</t>')
 _XESC = re.compile(rb"_[xX][0-9A-Fa-f]{4}_")  # Excel's ST_Xstring escape: calamine decodes it
@@ -110,9 +108,9 @@ def decode(attrs: bytes, v: bytes, inline: bytes, kinds: tuple[str, ...] | None,
            date1904: bool) -> Any:
     """The value calamine returns for one cell (see the module text), or UNSURE.
     *v* is the ``<v>`` element (``b""`` without one), *inline* the ``<is>`` element (or ``b""``)."""
-    m = _T.search(attrs) if attrs else None
+    m = CELL_T.search(attrs) if attrs else None
     t = m.group(1) if m else b"n"
-    if t not in _TYPES:
+    if t not in CELL_TYPES:
         return UNSURE  # calamine refuses an unknown type (with or without a value)
     if t == b"inlineStr":
         if v:
